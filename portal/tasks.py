@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from portal.services import heartbeat_record as _heartbeat_record
+
+
+@shared_task(name="portal.tasks.heartbeat_record")
+def heartbeat_record(name: str) -> None:
+    """Beat schedules this every few seconds; a worker running it proves both processes are alive."""
+    _heartbeat_record(name=name)

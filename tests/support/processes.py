@@ -1,0 +1,78 @@
+"""Start the product's real processes for tests, and wait for them to answer."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - test URL on loopback
+                if resp.status < 500:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                return
+            last = exc
+        except OSError as exc:
+            last = exc
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout}s: {last}")
+
+
+class EmulatorProcess:
+    """``python -m auth0_emulator`` on a free port with its own data file."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.domain = f"127.0.0.1:{self.port}"
+        self.data_file = data_dir / f"emulator-{self.port}.sqlite3"
+        self.log_file = data_dir / f"emulator-{self.port}.log"
+        self.args = ["--port", str(self.port), "--data", str(self.data_file), *args]
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> EmulatorProcess:
+        log = open(self.log_file, "ab")  # noqa: SIM115 - lives as long as the process
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "auth0_emulator", *self.args],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            wait_for_http(f"{self.url}/.well-known/openid-configuration", timeout, self.proc)
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"emulator did not start:\n{self.log_file.read_text()[-4000:]}") from None
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log(self) -> str:
+        return self.log_file.read_text() if self.log_file.exists() else ""
