@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 import uvicorn
 
@@ -27,10 +28,14 @@ def _rate_limit(text: str) -> tuple[str, RateLimit]:
 
 def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p = argparse.ArgumentParser(prog="python -m auth0_emulator", description=__doc__)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8900)
-    p.add_argument("--public-url", help="URL browsers use to reach the emulator (default http://HOST:PORT)")
-    p.add_argument("--data", default="var/auth0-emulator.sqlite3", help="SQLite file holding the tenant")
+    # Defaults also come from EMULATOR_* variables, so compose and the Procfile run the same command.
+    env = os.environ.get
+    p.add_argument("--host", default=env("EMULATOR_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(env("EMULATOR_PORT", "8900")))
+    p.add_argument("--public-url", default=env("EMULATOR_PUBLIC_URL"),
+                   help="URL browsers use to reach the emulator (default http://HOST:PORT)")
+    p.add_argument("--data", default=env("EMULATOR_DATA", "var/auth0-emulator.sqlite3"),
+                   help="SQLite file holding the tenant")
     p.add_argument("--seed", choices=["demo", "empty", "synthetic"], default="demo",
                    help="what to load into an empty data file (an existing tenant is kept)")
     p.add_argument("--users", type=int, default=1000, help="synthetic seed: number of users")

@@ -132,6 +132,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
+    # kombu does not create these itself; every process (web, worker, beat) needs them to exist.
+    for _folder in ("queue", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Redis redelivers an unacknowledged (acks_late) message after visibility_timeout. It must exceed
     # the hard time limit and the longest countdown a task is ever given (MAX_COUNTDOWN_SECONDS),
@@ -155,7 +158,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every Management API call runs on its own queue, so a backlog of Auth0 work (rate limited) never
 # delays housekeeping, and workers for it can be scaled on their own.
 MANAGEMENT_QUEUE = "auth0-management"
-CELERY_TASK_ROUTES = {"users.tasks.*": {"queue": MANAGEMENT_QUEUE}, "organizations.tasks.*": {"queue": MANAGEMENT_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "users.tasks.*": {"queue": MANAGEMENT_QUEUE},
+    "organizations.tasks.*": {"queue": MANAGEMENT_QUEUE},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env.float("PORTAL_HEARTBEAT_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {

@@ -15,6 +15,8 @@ DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 VAR_DIR = Path(tempfile.mkdtemp(prefix="portal-test-"))
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir()
+WHITENOISE_USE_FINDERS = True  # serve from the source folders, as in development: no collectstatic
 DATABASES = {"default": _database(env("DATABASE_URL", default="sqlite:///:memory:"))}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 if not CELERY_BROKER_URL.startswith("redis"):

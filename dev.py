@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""The project's two commands, for a fresh machine with nothing but Python 3.11+.
+
+    python3 dev.py up      # the whole product on embedded defaults: web, worker, beat, Auth0 emulator
+    python3 dev.py test    # the test suite (pass pytest options after it, e.g. -k health)
+
+Both first make sure the environment matches uv.lock: uv itself is installed from PyPI into .tools/,
+then `uv sync --locked` builds .venv/. Nothing is installed outside the repository, except Debian's
+chromium for the browser tests when it is missing and we are allowed to install it (root with apt-get).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+VENV = ROOT / ".venv"
+UV_VERSION = "0.13.8"
+CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM", "/usr/bin/chromium")
+
+
+def _bin(env_dir: Path, name: str) -> str:
+    return str(env_dir / ("Scripts" if os.name == "nt" else "bin") / name)
+
+
+def _run(cmd: list[str], **kwargs) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)
+
+
+def environment_sync() -> None:
+    """Install uv into .tools/ once, then make .venv/ match uv.lock exactly."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file must explain itself on older Pythons
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    uv = _bin(TOOLS, "uv")
+    if not Path(uv).exists():
+        venv.create(TOOLS, with_pip=True, clear=True)
+        _run([_bin(TOOLS, "python"), "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}"])
+    env = {**os.environ, "UV_PYTHON": sys.executable, "UV_PYTHON_DOWNLOADS": "never",
+           "UV_PROJECT_ENVIRONMENT": str(VENV)}
+    _run([uv, "sync", "--locked", "--quiet"], env=env)
+
+
+def product_env() -> dict[str, str]:
+    """The environment every product process runs with: the project's venv first on PATH."""
+    return {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1"}
+
+
+def chromium_ensure() -> None:
+    """Browser tests drive Debian's chromium; install it when missing and we can."""
+    if Path(CHROMIUM).exists():
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        _run(["apt-get", "update", "-qq"], env=env)
+        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env)
+    else:
+        print(f"warning: {CHROMIUM} is missing; browser tests will fail. "
+              "Install Debian's chromium (sudo apt-get install chromium) or set PLAYWRIGHT_CHROMIUM.",
+              file=sys.stderr)
+
+
+def command_up() -> int:
+    environment_sync()
+    env = product_env()
+    _run([_bin(VENV, "python"), "manage.py", "prepare"], env=env)
+    print("\nStarting web, worker, beat and the Auth0 emulator (Ctrl-C stops them all).", flush=True)
+    try:
+        return subprocess.call([_bin(VENV, "honcho"), "start", "-f", "Procfile"], cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def command_test(args: list[str]) -> int:
+    environment_sync()
+    chromium_ensure()
+    return subprocess.call([_bin(VENV, "pytest"), *args], cwd=ROOT, env=product_env())
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"up", "test"}:
+        print(__doc__)
+        return 2
+    if argv[0] == "up":
+        return command_up()
+    return command_test(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from portal.celery import app
+from portal.models import ProcessHeartbeat
+from portal.tasks import heartbeat_record
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_and_broker(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "broker": "ok"}
+    assert body["background"]["beat_last_seen_seconds_ago"] is None
+    assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_healthz_is_503_when_the_broker_is_unreachable(client: Client, monkeypatch) -> None:
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    # Celery lets the CELERY_BROKER_URL variable win over its configuration, so change both.
+    monkeypatch.setenv("CELERY_BROKER_URL", unreachable)
+    monkeypatch.setitem(app.conf, "broker_url", unreachable)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "broker": "unavailable"}
+
+
+def test_heartbeat_task_records_beat(client: Client) -> None:
+    heartbeat_record.apply(args=("beat",)).get()
+    heartbeat_record.apply(args=("beat",)).get()
+    beat = ProcessHeartbeat.objects.get(name="beat")
+    assert beat.beats == 2
+    assert (timezone.now() - beat.last_seen).total_seconds() < 60
+    background = client.get("/healthz").json()["background"]
+    assert background["beat_fresh"] is True
+
+
+def test_healthz_only_answers_get(client: Client) -> None:
+    assert client.post("/healthz").status_code == 405
