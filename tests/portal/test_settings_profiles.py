@@ -100,7 +100,8 @@ def test_production_refuses_to_start_and_names_every_missing_setting() -> None:
     ],
 )
 def test_production_refuses_unsafe_values(override: dict[str, str], message: str) -> None:
-    result = _settings_of("portal.settings.production", ["DEBUG"], _clean_env(**{**PRODUCTION_ENV, **override}))
+    env = _clean_env(**{**PRODUCTION_ENV, **override})
+    result = _settings_of("portal.settings.production", ["DEBUG"], env)
     assert result.returncode != 0
     assert message in result.stderr
 
