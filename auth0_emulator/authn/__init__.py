@@ -1,11 +1,49 @@
-"""Authentication API: OIDC discovery, JWKS, /authorize, /oauth/token, userinfo, logout, …"""
+"""Authentication API: OIDC discovery, JWKS, /authorize with the hosted login page, /oauth/token,
+/userinfo, logout, /dbconnections, the pages tickets point to, and the outbox."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from ..tenant import Tenant
+from . import (
+    authorize,
+    controls,
+    dbconnections,
+    discovery,
+    hosted_pages,
+    login,
+    logout,
+    outbox,
+    pages,
+    token,
+    userinfo,
+)
 
 
 def routes(tenant: Tenant) -> list[BaseRoute]:
-    return []
+    return [
+        Route("/.well-known/openid-configuration", discovery.openid_configuration_get, methods=["GET"]),
+        Route("/.well-known/jwks.json", discovery.jwks_get, methods=["GET"]),
+        Route("/authorize", authorize.authorize_get, methods=["GET"]),
+        Route("/u/login", login.login_get, methods=["GET"]),
+        Route("/u/login", login.login_post, methods=["POST"]),
+        Route("/oauth/token", token.token_post, methods=["POST"]),
+        Route("/oauth/revoke", token.revoke_post, methods=["POST"]),
+        Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
+        Route("/v2/logout", logout.v2_logout, methods=["GET"]),
+        Route("/oidc/logout", logout.oidc_logout, methods=["GET"]),
+        Route("/dbconnections/change_password", dbconnections.change_password, methods=["POST"]),
+        Route("/dbconnections/signup", dbconnections.signup, methods=["POST"]),
+        Route("/u/reset-password", hosted_pages.reset_password_get, methods=["GET"]),
+        Route("/u/reset-password", hosted_pages.reset_password_post, methods=["POST"]),
+        Route("/u/reset-password/request", hosted_pages.reset_request_get, methods=["GET"]),
+        Route("/u/reset-password/request", hosted_pages.reset_request_post, methods=["POST"]),
+        Route("/u/email-verification", hosted_pages.email_verification_get, methods=["GET"]),
+        Route(pages.STYLESHEET_PATH, pages.stylesheet, methods=["GET"]),
+        Route("/emulator/outbox", outbox.outbox_get, methods=["GET"]),
+        Route("/emulator/outbox", outbox.outbox_delete, methods=["DELETE"]),
+        Route("/emulator/outbox/page", outbox.outbox_page, methods=["GET"]),
+        Route("/emulator/clients/{client_id}", controls.client_urls_add, methods=["POST"]),
+        Route("/emulator/authn/settings", controls.settings_post, methods=["POST"]),
+    ]

@@ -1,0 +1,35 @@
+"""Who may log in where: the connections a login transaction allows, and whether a user fits it."""
+
+from __future__ import annotations
+
+from .. import directory
+from ..tenant import Tenant
+
+
+def login_connections(tenant: Tenant, txn: dict) -> list[str]:
+    """Database connections the login form tries, in order: the one asked for with ``connection``,
+    else the organization's enabled connections, else every database connection enabled for the
+    application (Auth0's default login for a client)."""
+    if txn.get("connection"):
+        return [txn["connection"]]
+    if txn.get("org_id"):
+        names = directory.organization_connection_names(tenant, txn["org_id"])
+        candidates = [directory.connection_get_by_name(tenant, n) for n in names]
+    else:
+        candidates = directory.connection_list(tenant)
+    return [
+        c["name"]
+        for c in candidates
+        if c and c.get("strategy", "auth0") == "auth0" and txn["client_id"] in c.get("enabled_clients", [])
+    ]
+
+
+def user_may_use(tenant: Tenant, user: dict, txn: dict) -> tuple[str, str] | None:
+    """None if ``user`` may complete ``txn``, else ``(reason, Auth0's description)``."""
+    if user.get("blocked"):
+        return "blocked", "user is blocked"
+    if directory.user_connection(user) not in login_connections(tenant, txn):
+        return "connection", "the user's connection is not allowed for this login"
+    if txn.get("org_id") and not directory.organization_member_check(tenant, txn["org_id"], user["user_id"]):
+        return "organization", f"user {user['user_id']} is not part of the {txn['org_id']} organization"
+    return None
