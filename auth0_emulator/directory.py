@@ -66,7 +66,7 @@ register_schema(
         data TEXT NOT NULL
     );
     CREATE TABLE IF NOT EXISTS logs (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER PRIMARY KEY,
         log_id TEXT NOT NULL UNIQUE,
         type TEXT NOT NULL,
         user_id TEXT,
@@ -97,7 +97,7 @@ register_schema(
         data TEXT NOT NULL
     );
     CREATE TABLE IF NOT EXISTS outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         to_addr TEXT NOT NULL,
         kind TEXT NOT NULL,
@@ -157,8 +157,9 @@ def password_hash_check(stored: str | None, password: str) -> bool:
         return False
     try:
         _, n, r, p, salt, digest = stored.split("$")
-        candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32,
-                                   n=int(n), r=int(r), p=int(p))
+        candidate = hashlib.scrypt(
+            password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p)
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(candidate.hex(), digest)
@@ -222,16 +223,28 @@ def connection_put(tenant: Tenant, connection: dict) -> dict:
     return connection
 
 
-def connection_create(tenant: Tenant, *, name: str, strategy: str = "auth0", options: dict | None = None,
-                      enabled_clients: list[str] | None = None, display_name: str | None = None,
-                      connection_id: str | None = None, is_domain_connection: bool = False,
-                      metadata: dict | None = None) -> dict:
+def connection_create(
+    tenant: Tenant,
+    *,
+    name: str,
+    strategy: str = "auth0",
+    options: dict | None = None,
+    enabled_clients: list[str] | None = None,
+    display_name: str | None = None,
+    connection_id: str | None = None,
+    is_domain_connection: bool = False,
+    metadata: dict | None = None,
+) -> dict:
     connection: dict[str, Any] = {
         "id": connection_id or random_id("con_"),
         "name": name,
         "strategy": strategy,
-        "options": {"passwordPolicy": "good", "brute_force_protection": True, "requires_username": False,
-                    **(options or {})},
+        "options": {
+            "passwordPolicy": "good",
+            "brute_force_protection": True,
+            "requires_username": False,
+            **(options or {}),
+        },
         "enabled_clients": list(enabled_clients or []),
         "realms": [name],
         "is_domain_connection": is_domain_connection,
@@ -254,16 +267,21 @@ def user_get(tenant: Tenant, user_id: str) -> dict | None:
 
 
 def user_find_by_email(tenant: Tenant, connection_name: str, email: str) -> dict | None:
-    return _user_row(tenant.store.one(
-        "SELECT data FROM users WHERE connection = ? AND email_lower = ?", (connection_name, email.lower())
-    ))
+    return _user_row(
+        tenant.store.one(
+            "SELECT data FROM users WHERE connection = ? AND email_lower = ?",
+            (connection_name, email.lower()),
+        )
+    )
 
 
 def user_find_by_username(tenant: Tenant, connection_name: str, username: str) -> dict | None:
-    return _user_row(tenant.store.one(
-        "SELECT data FROM users WHERE connection = ? AND username_lower = ?",
-        (connection_name, username.lower()),
-    ))
+    return _user_row(
+        tenant.store.one(
+            "SELECT data FROM users WHERE connection = ? AND username_lower = ?",
+            (connection_name, username.lower()),
+        )
+    )
 
 
 def users_by_email(tenant: Tenant, email: str) -> list[dict]:
@@ -279,12 +297,17 @@ def user_connection(user: dict) -> str:
 def _user_store(tenant: Tenant, user: dict, password_hash: str | None = None, *, insert: bool) -> None:
     email = user.get("email")
     username = user.get("username")
-    params = (user_connection(user), email.lower() if email else None,
-              username.lower() if username else None, json.dumps(user, separators=(",", ":")))
+    params = (
+        user_connection(user),
+        email.lower() if email else None,
+        username.lower() if username else None,
+        json.dumps(user, separators=(",", ":")),
+    )
     if insert:
         tenant.store.execute(
             "INSERT INTO users(connection, email_lower, username_lower, data, password_hash, user_id) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (*params, password_hash, user["user_id"]),
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (*params, password_hash, user["user_id"]),
         )
     else:
         tenant.store.execute(
@@ -299,12 +322,24 @@ def _gravatar(email: str | None) -> str:
     return f"https://s.gravatar.com/avatar/{digest}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2Fdefault.png"
 
 
-def user_build(*, connection: str, email: str | None, user_id: str | None = None,
-               email_verified: bool = False, username: str | None = None, given_name: str | None = None,
-               family_name: str | None = None, name: str | None = None, nickname: str | None = None,
-               picture: str | None = None, phone_number: str | None = None, blocked: bool | None = None,
-               user_metadata: dict | None = None, app_metadata: dict | None = None,
-               created_at: str | None = None) -> dict:
+def user_build(
+    *,
+    connection: str,
+    email: str | None,
+    user_id: str | None = None,
+    email_verified: bool = False,
+    username: str | None = None,
+    given_name: str | None = None,
+    family_name: str | None = None,
+    name: str | None = None,
+    nickname: str | None = None,
+    picture: str | None = None,
+    phone_number: str | None = None,
+    blocked: bool | None = None,
+    user_metadata: dict | None = None,
+    app_metadata: dict | None = None,
+    created_at: str | None = None,
+) -> dict:
     """An Auth0 database-connection user as the Management API shows it (not stored)."""
     user_id = user_id or "auth0|" + secrets.token_hex(12)
     created_at = created_at or now_iso()
@@ -321,12 +356,14 @@ def user_build(*, connection: str, email: str | None, user_id: str | None = None
         user["given_name"] = given_name
     if family_name is not None:
         user["family_name"] = family_name
-    user["identities"] = [{
-        "connection": connection,
-        "provider": "auth0",
-        "user_id": user_id.split("|", 1)[1],
-        "isSocial": False,
-    }]
+    user["identities"] = [
+        {
+            "connection": connection,
+            "provider": "auth0",
+            "user_id": user_id.split("|", 1)[1],
+            "isSocial": False,
+        }
+    ]
     user["name"] = name or email or username or user_id
     user["nickname"] = nickname or local_part
     user["picture"] = picture or _gravatar(email)
@@ -341,8 +378,9 @@ def user_build(*, connection: str, email: str | None, user_id: str | None = None
     return user
 
 
-def user_insert(tenant: Tenant, user: dict, *, password: str | None = None,
-                password_hash: str | None = None) -> dict:
+def user_insert(
+    tenant: Tenant, user: dict, *, password: str | None = None, password_hash: str | None = None
+) -> dict:
     """Store a user built by ``user_build``; 409 as Auth0 answers if the email/username is taken."""
     connection = user_connection(user)
     if user.get("email") and user_find_by_email(tenant, connection, user["email"]):
@@ -397,8 +435,9 @@ def user_password_check(tenant: Tenant, user_id: str, password: str) -> bool:
 def user_password_set(tenant: Tenant, user_id: str, password: str) -> None:
     stamp = now_iso()
     with tenant.store.transaction():
-        tenant.store.execute("UPDATE users SET password_hash = ? WHERE user_id = ?",
-                             (password_hash_make(password), user_id))
+        tenant.store.execute(
+            "UPDATE users SET password_hash = ? WHERE user_id = ?", (password_hash_make(password), user_id)
+        )
         user_update(tenant, user_id, {"last_password_reset": stamp, "updated_at": stamp})
 
 
@@ -407,18 +446,23 @@ def user_login_record(tenant: Tenant, user_id: str, ip: str) -> None:
     if user is None:
         return
     stamp = now_iso()
-    user_update(tenant, user_id, {
-        "logins_count": int(user.get("logins_count") or 0) + 1,
-        "last_login": stamp,
-        "last_ip": ip,
-        "updated_at": stamp,
-    })
+    user_update(
+        tenant,
+        user_id,
+        {
+            "logins_count": int(user.get("logins_count") or 0) + 1,
+            "last_login": stamp,
+            "last_ip": ip,
+            "updated_at": stamp,
+        },
+    )
 
 
 def user_organizations(tenant: Tenant, user_id: str) -> list[dict]:
     rows = tenant.store.all(
         "SELECT o.data FROM organizations o JOIN organization_members m ON m.org_id = o.id "
-        "WHERE m.user_id = ? ORDER BY o.name", (user_id,)
+        "WHERE m.user_id = ? ORDER BY o.name",
+        (user_id,),
     )
     return [json.loads(r["data"]) for r in rows]
 
@@ -448,8 +492,10 @@ def organization_put(tenant: Tenant, org: dict) -> dict:
 
 
 def organization_delete(tenant: Tenant, org_id: str) -> bool:
-    members = [r["user_id"] for r in tenant.store.all(
-        "SELECT user_id FROM organization_members WHERE org_id = ?", (org_id,))]
+    members = [
+        r["user_id"]
+        for r in tenant.store.all("SELECT user_id FROM organization_members WHERE org_id = ?", (org_id,))
+    ]
     cur = tenant.store.execute("DELETE FROM organizations WHERE id = ?", (org_id,))
     for user_id in members:
         _index_touch(tenant, user_id)
@@ -457,9 +503,12 @@ def organization_delete(tenant: Tenant, org_id: str) -> bool:
 
 
 def organization_member_check(tenant: Tenant, org_id: str, user_id: str) -> bool:
-    return tenant.store.one(
-        "SELECT 1 FROM organization_members WHERE org_id = ? AND user_id = ?", (org_id, user_id)
-    ) is not None
+    return (
+        tenant.store.one(
+            "SELECT 1 FROM organization_members WHERE org_id = ? AND user_id = ?", (org_id, user_id)
+        )
+        is not None
+    )
 
 
 def organization_members_add(tenant: Tenant, org_id: str, user_ids: list[str]) -> None:
@@ -494,23 +543,32 @@ def organization_connections(tenant: Tenant, org_id: str) -> list[dict]:
     rows = tenant.store.all(
         "SELECT oc.connection_id, oc.assign_membership_on_login, oc.show_as_button, c.name, c.strategy "
         "FROM organization_connections oc JOIN connections c ON c.id = oc.connection_id "
-        "WHERE oc.org_id = ? ORDER BY c.name", (org_id,),
+        "WHERE oc.org_id = ? ORDER BY c.name",
+        (org_id,),
     )
-    return [{
-        "connection_id": r["connection_id"],
-        "assign_membership_on_login": bool(r["assign_membership_on_login"]),
-        "show_as_button": bool(r["show_as_button"]),
-        "connection": {"name": r["name"], "strategy": r["strategy"]},
-    } for r in rows]
+    return [
+        {
+            "connection_id": r["connection_id"],
+            "assign_membership_on_login": bool(r["assign_membership_on_login"]),
+            "show_as_button": bool(r["show_as_button"]),
+            "connection": {"name": r["name"], "strategy": r["strategy"]},
+        }
+        for r in rows
+    ]
 
 
 def organization_connection_names(tenant: Tenant, org_id: str) -> list[str]:
     return [c["connection"]["name"] for c in organization_connections(tenant, org_id)]
 
 
-def organization_connection_put(tenant: Tenant, org_id: str, connection_id: str, *,
-                                assign_membership_on_login: bool = False,
-                                show_as_button: bool = True) -> None:
+def organization_connection_put(
+    tenant: Tenant,
+    org_id: str,
+    connection_id: str,
+    *,
+    assign_membership_on_login: bool = False,
+    show_as_button: bool = True,
+) -> None:
     tenant.store.execute(
         "INSERT INTO organization_connections"
         "(org_id, connection_id, assign_membership_on_login, show_as_button) VALUES (?, ?, ?, ?) "
@@ -540,8 +598,9 @@ def invitation_put(tenant: Tenant, invitation: dict) -> dict:
 
 
 def invitation_get(tenant: Tenant, org_id: str, invitation_id: str) -> dict | None:
-    row = tenant.store.one("SELECT data FROM invitations WHERE org_id = ? AND id = ?",
-                           (org_id, invitation_id))
+    row = tenant.store.one(
+        "SELECT data FROM invitations WHERE org_id = ? AND id = ?", (org_id, invitation_id)
+    )
     return json.loads(row["data"]) if row else None
 
 
@@ -565,19 +624,40 @@ def invitation_delete(tenant: Tenant, org_id: str, invitation_id: str) -> bool:
 
 # -- logs ----------------------------------------------------------------------------------------
 _LOG_DESCRIPTIONS = {
-    "s": "Success Login", "f": "Failed Login", "fp": "Wrong password", "fu": "Invalid email or username",
-    "ss": "Success Signup", "fs": "Failed Signup", "scp": "Success Change Password",
-    "fcp": "Failed Change Password", "sapi": "Success API Operation", "fapi": "Failed API Operation",
-    "limit_wc": "Blocked Account", "sv": "Success Verification Email", "fv": "Failed Verification Email",
-    "slo": "Success Logout", "seccft": "Success Exchange", "feccft": "Failed Exchange",
+    "s": "Success Login",
+    "f": "Failed Login",
+    "fp": "Wrong password",
+    "fu": "Invalid email or username",
+    "ss": "Success Signup",
+    "fs": "Failed Signup",
+    "scp": "Success Change Password",
+    "fcp": "Failed Change Password",
+    "sapi": "Success API Operation",
+    "fapi": "Failed API Operation",
+    "limit_wc": "Blocked Account",
+    "sv": "Success Verification Email",
+    "fv": "Failed Verification Email",
+    "slo": "Success Logout",
+    "seccft": "Success Exchange",
+    "feccft": "Failed Exchange",
 }
 
 
-def log_event_record(tenant: Tenant, *, type: str, description: str | None = None,  # noqa: A002 - Auth0's name
-                     user_id: str | None = None, user_name: str | None = None, client_id: str | None = None,
-                     client_name: str | None = None, connection: str | None = None, ip: str | None = None,
-                     details: dict | None = None, user_agent: str | None = None,
-                     connection_id: str | None = None) -> None:
+def log_event_record(
+    tenant: Tenant,
+    *,
+    type: str,
+    description: str | None = None,  # noqa: A002 - Auth0's name
+    user_id: str | None = None,
+    user_name: str | None = None,
+    client_id: str | None = None,
+    client_name: str | None = None,
+    connection: str | None = None,
+    ip: str | None = None,
+    details: dict | None = None,
+    user_agent: str | None = None,
+    connection_id: str | None = None,
+) -> None:
     """Append an Auth0 log event (``GET /api/v2/logs`` shape)."""
     now = time.time()
     row = tenant.store.one("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM logs")
@@ -593,9 +673,16 @@ def log_event_record(tenant: Tenant, *, type: str, description: str | None = Non
         "hostname": tenant.config.public_url.split("://", 1)[-1].split("/")[0],
         "isMobile": False,
     }
-    optional = {"client_id": client_id, "client_name": client_name, "connection": connection,
-                "connection_id": connection_id, "user_id": user_id, "user_name": user_name,
-                "user_agent": user_agent, "details": details}
+    optional = {
+        "client_id": client_id,
+        "client_name": client_name,
+        "connection": connection,
+        "connection_id": connection_id,
+        "user_id": user_id,
+        "user_name": user_name,
+        "user_agent": user_agent,
+        "details": details,
+    }
     event.update({k: v for k, v in optional.items() if v is not None})
     if connection:
         event.setdefault("strategy", "auth0")
@@ -612,21 +699,37 @@ def log_get(tenant: Tenant, log_id: str) -> dict | None:
 
 
 # -- tickets -------------------------------------------------------------------------------------
-_TICKET_PATHS = {"password_change": "/u/reset-password", "email_verification": "/u/email-verification",
-                 "invitation": "/u/invitation"}
+_TICKET_PATHS = {
+    "password_change": "/u/reset-password",
+    "email_verification": "/u/email-verification",
+    "invitation": "/u/invitation",
+}
 
 
-def ticket_create(tenant: Tenant, *, kind: str, user_id: str, result_url: str | None = None, ttl_sec: int = 0,
-                  mark_email_as_verified: bool = False, include_email_in_redirect: bool = False,
-                  client_id: str | None = None, organization_id: str | None = None) -> str:
+def ticket_create(
+    tenant: Tenant,
+    *,
+    kind: str,
+    user_id: str,
+    result_url: str | None = None,
+    ttl_sec: int = 0,
+    mark_email_as_verified: bool = False,
+    include_email_in_redirect: bool = False,
+    client_id: str | None = None,
+    organization_id: str | None = None,
+) -> str:
     """Store a single-use ticket and return its absolute URL."""
     if kind not in _TICKET_PATHS:
         raise ValueError(f"unknown ticket kind {kind!r}")
     ticket_id = secrets.token_urlsafe(24)
     ttl = ttl_sec if ttl_sec and ttl_sec > 0 else DEFAULT_TICKET_TTL
-    data = {"result_url": result_url, "mark_email_as_verified": bool(mark_email_as_verified),
-            "include_email_in_redirect": bool(include_email_in_redirect), "client_id": client_id,
-            "organization_id": organization_id}
+    data = {
+        "result_url": result_url,
+        "mark_email_as_verified": bool(mark_email_as_verified),
+        "include_email_in_redirect": bool(include_email_in_redirect),
+        "client_id": client_id,
+        "organization_id": organization_id,
+    }
     tenant.store.execute(
         "INSERT INTO tickets(id, kind, user_id, expires_at, used_at, data) VALUES (?, ?, ?, ?, NULL, ?)",
         (ticket_id, kind, user_id, time.time() + ttl, json.dumps(data)),
@@ -638,13 +741,20 @@ def ticket_get(tenant: Tenant, ticket_id: str) -> dict | None:
     row = tenant.store.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
     if row is None:
         return None
-    return {"id": row["id"], "kind": row["kind"], "user_id": row["user_id"], "expires_at": row["expires_at"],
-            "used_at": row["used_at"], **json.loads(row["data"])}
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "user_id": row["user_id"],
+        "expires_at": row["expires_at"],
+        "used_at": row["used_at"],
+        **json.loads(row["data"]),
+    }
 
 
 def ticket_consume(tenant: Tenant, ticket_id: str) -> None:
-    tenant.store.execute("UPDATE tickets SET used_at = ? WHERE id = ? AND used_at IS NULL",
-                         (time.time(), ticket_id))
+    tenant.store.execute(
+        "UPDATE tickets SET used_at = ? WHERE id = ? AND used_at IS NULL", (time.time(), ticket_id)
+    )
 
 
 # -- brute-force protection ----------------------------------------------------------------------
@@ -652,8 +762,9 @@ def login_failure_record(tenant: Tenant, *, identifier: str, ip: str, connection
     """Count one failed login; True when this failure is the one that blocks the identifier."""
     identifier = identifier.lower()
     with tenant.store.transaction():
-        row = tenant.store.one("SELECT failures, blocked FROM login_failures WHERE identifier = ? AND ip = ?",
-                               (identifier, ip))
+        row = tenant.store.one(
+            "SELECT failures, blocked FROM login_failures WHERE identifier = ? AND ip = ?", (identifier, ip)
+        )
         failures = (row["failures"] if row else 0) + 1
         was_blocked = bool(row and row["blocked"])
         blocked = was_blocked or failures >= BRUTE_FORCE_THRESHOLD
@@ -668,10 +779,13 @@ def login_failure_record(tenant: Tenant, *, identifier: str, ip: str, connection
 
 
 def login_blocked(tenant: Tenant, *, identifier: str, ip: str) -> bool:
-    return tenant.store.one(
-        "SELECT 1 FROM login_failures WHERE identifier = ? AND ip = ? AND blocked = 1",
-        (identifier.lower(), ip),
-    ) is not None
+    return (
+        tenant.store.one(
+            "SELECT 1 FROM login_failures WHERE identifier = ? AND ip = ? AND blocked = 1",
+            (identifier.lower(), ip),
+        )
+        is not None
+    )
 
 
 def login_failures_clear(tenant: Tenant, *, identifier: str, ip: str | None = None) -> None:
@@ -679,8 +793,9 @@ def login_failures_clear(tenant: Tenant, *, identifier: str, ip: str | None = No
     if ip is None:
         tenant.store.execute("DELETE FROM login_failures WHERE identifier = ?", (identifier.lower(),))
     else:
-        tenant.store.execute("DELETE FROM login_failures WHERE identifier = ? AND ip = ?",
-                             (identifier.lower(), ip))
+        tenant.store.execute(
+            "DELETE FROM login_failures WHERE identifier = ? AND ip = ?", (identifier.lower(), ip)
+        )
 
 
 def login_blocks_list(tenant: Tenant, identifiers: list[str]) -> list[dict]:
@@ -691,7 +806,8 @@ def login_blocks_list(tenant: Tenant, identifiers: list[str]) -> list[dict]:
     marks = ",".join("?" * len(keys))
     rows = tenant.store.all(
         "SELECT identifier, ip, connection FROM login_failures "  # noqa: S608 - placeholders only
-        f"WHERE blocked = 1 AND identifier IN ({marks}) ORDER BY identifier, ip", tuple(keys),
+        f"WHERE blocked = 1 AND identifier IN ({marks}) ORDER BY identifier, ip",
+        tuple(keys),
     )
     return [{"identifier": r["identifier"], "ip": r["ip"], "connection": r["connection"] or ""} for r in rows]
 
@@ -719,10 +835,19 @@ def job_get(tenant: Tenant, job_id: str) -> dict | None:
 # -- outbox --------------------------------------------------------------------------------------
 def outbox_send(tenant: Tenant, *, to: str, kind: str, subject: str, text: str, links: list[str]) -> dict:
     """Record an email Auth0 itself would have sent (verification, password reset, invitation)."""
-    message = {"id": secrets.token_hex(8), "to": to, "kind": kind, "subject": subject, "text": text,
-               "links": list(links), "created_at": now_iso()}
-    tenant.store.execute("INSERT INTO outbox(id, to_addr, kind, data) VALUES (?, ?, ?, ?)",
-                         (message["id"], to.lower(), kind, json.dumps(message)))
+    message = {
+        "id": secrets.token_hex(8),
+        "to": to,
+        "kind": kind,
+        "subject": subject,
+        "text": text,
+        "links": list(links),
+        "created_at": now_iso(),
+    }
+    tenant.store.execute(
+        "INSERT INTO outbox(id, to_addr, kind, data) VALUES (?, ?, ?, ?)",
+        (message["id"], to.lower(), kind, json.dumps(message)),
+    )
     return message
 
 

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
 
+from ..errors import Auth0Error
 from ..tenant import Tenant
+from . import blocks, connections, controls, jobs, logs, organizations, tickets, users
+from .search import users_index
+
+
+async def _unknown(request: Request) -> None:
+    raise Auth0Error(404, "Not Found", None)
 
 
 def routes(tenant: Tenant) -> list[BaseRoute]:
-    return []
+    return [
+        *users.routes(tenant),
+        *logs.routes(tenant),
+        *blocks.routes(tenant),
+        *tickets.routes(tenant),
+        *jobs.routes(tenant),
+        *connections.routes(tenant),
+        *organizations.routes(tenant),
+        *controls.routes(tenant),
+        # Anything else under /api/v2 answers as Auth0 does, in JSON.
+        Route("/api/v2/{rest:path}", _unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
+    ]
 
 
 def install(app: Starlette, tenant: Tenant) -> None:
     """Middleware that applies to the Management API only (rate limits, fault injection)."""
+    tenant.extensions.setdefault("initial_config", tenant.config)
+    app.add_middleware(controls.ManagementMiddleware, tenant=tenant)
+    # Build the search index now rather than on the first request (100,000 users take a moment).
+    users_index(tenant)

@@ -1,0 +1,63 @@
+"""Log events for Management API writes (``sapi`` on success, ``fapi`` on failure), as Auth0 records them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import directory
+from ..errors import Auth0Error
+from .common import tenant_of
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _record(request: Request, description: str, status: int, ok: bool) -> None:
+    claims = getattr(request.state, "claims", None)
+    if claims is None:
+        # Unauthenticated calls never reached the operation; Auth0 does not log them as API operations.
+        return
+    tenant = tenant_of(request)
+    client_id = claims.get("azp") or str(claims.get("sub", "")).removesuffix("@clients")
+    client = tenant.store.client_get(client_id) or {}
+    user_id = request.path_params.get("id") if request.url.path.startswith("/api/v2/users/") else None
+    directory.log_event_record(
+        tenant,
+        type="sapi" if ok else "fapi",
+        description=description,
+        client_id=client_id,
+        client_name=client.get("name"),
+        user_id=user_id,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        details={
+            "request": {
+                "method": request.method.lower(),
+                "path": request.url.path,
+                "auth": {"strategy": "jwt", "credentials": {"scopes": claims.get("scope", "")}},
+            },
+            "response": {"statusCode": status},
+        },
+    )
+
+
+def api_write(description: str) -> Callable[[Endpoint], Endpoint]:
+    """Decorate a Management API write so its outcome lands in the tenant's logs."""
+
+    def wrap(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def logged(request: Request) -> Response:
+            try:
+                response = await endpoint(request)
+            except Auth0Error as exc:
+                _record(request, description, exc.status, ok=False)
+                raise
+            _record(request, description, response.status_code, ok=True)
+            return response
+
+        return logged
+
+    return wrap

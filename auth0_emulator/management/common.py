@@ -1,0 +1,217 @@
+"""Request parsing and response shaping shared by the Management API handlers.
+
+Validation errors follow Auth0's wording: ``Query validation error: '<what>' on property <name>
+(<description>).`` for query strings and ``Payload validation error: …`` for bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..errors import Auth0Error
+from ..tenant import Tenant
+
+
+def tenant_of(request: Request) -> Tenant:
+    return request.app.state.tenant
+
+
+def query_invalid(name: str, problem: str, description: str = "") -> Auth0Error:
+    suffix = f" ({description})" if description else ""
+    return Auth0Error(
+        400, f"Query validation error: '{problem}' on property {name}{suffix}.", "invalid_query_string"
+    )
+
+
+def payload_invalid(problem: str, name: str | None = None, description: str = "") -> Auth0Error:
+    where = f" on property {name}" if name else ""
+    suffix = f" ({description})" if description else ""
+    return Auth0Error(400, f"Payload validation error: '{problem}'{where}{suffix}.", "invalid_body")
+
+
+def query_int(
+    request: Request,
+    name: str,
+    default: int | None,
+    *,
+    minimum: int = 0,
+    maximum: int | None = None,
+    description: str = "",
+) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise query_invalid(name, "Expected type integer but found type string", description) from None
+    if value < minimum:
+        raise query_invalid(name, f"Value {value} is less than minimum {minimum}", description)
+    if maximum is not None and value > maximum:
+        raise query_invalid(name, f"Value {value} is greater than maximum {maximum}", description)
+    return value
+
+
+def query_bool(request: Request, name: str, default: bool | None) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise query_invalid(name, "Expected type boolean but found type string")
+
+
+def query_str(request: Request, name: str, *, required: bool = False, description: str = "") -> str | None:
+    raw = request.query_params.get(name)
+    if required and not raw:
+        raise Auth0Error(
+            400, f"Query validation error: 'Missing required property: {name}'.", "invalid_query_string"
+        )
+    return raw
+
+
+async def json_body(
+    request: Request, *, allowed: Sequence[str] | None = None, required: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The JSON object in the body, checked for unknown and missing properties as Auth0 does."""
+    raw = await request.body()
+    if not raw.strip():
+        body: Any = {}
+    else:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise Auth0Error(400, "Invalid request payload JSON format", "invalid_body") from None
+    if not isinstance(body, dict):
+        raise payload_invalid("Expected type object but found type " + type(body).__name__)
+    if allowed is not None:
+        extra = [k for k in body if k not in allowed]
+        if extra:
+            raise payload_invalid(f"Additional properties not allowed: {', '.join(extra)}")
+    missing = [k for k in required if k not in body]
+    if missing:
+        raise payload_invalid(f"Missing required property: {missing[0]}")
+    return body
+
+
+def check_type(body: dict, name: str, kind: type | tuple[type, ...], description: str = "") -> None:
+    """Reject a present property of the wrong JSON type (``None`` is allowed: it means unset)."""
+    value = body.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        ok = False
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        names = {str: "string", bool: "boolean", int: "integer", dict: "object", list: "array"}
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        expected = "/".join(names.get(k, k.__name__) for k in kinds)
+        raise payload_invalid(
+            f"Expected type {expected} but found type {_json_type(value)}", name, description
+        )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null"
+
+
+def fields_projection(request: Request) -> tuple[list[str] | None, bool]:
+    fields = request.query_params.get("fields")
+    include = query_bool(request, "include_fields", True)
+    names = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    return names, bool(include)
+
+
+def project(obj: dict, fields: list[str] | None, include: bool) -> dict:
+    if not fields:
+        return obj
+    if include:
+        return {k: v for k, v in obj.items() if k in fields}
+    return {k: v for k, v in obj.items() if k not in fields}
+
+
+def paged(
+    request: Request,
+    items: list,
+    key: str,
+    *,
+    default_per_page: int = 50,
+    include_totals_default: bool = False,
+    with_length: bool = False,
+) -> Any:
+    """Offset paging (``page``/``per_page``/``include_totals``) over a complete list."""
+    page = query_int(request, "page", 0, description="Page index of the results to return. First page is 0.")
+    per_page = query_int(
+        request, "per_page", default_per_page, maximum=100, description="Number of results per page."
+    )
+    include_totals = query_bool(request, "include_totals", include_totals_default)
+    start = page * per_page
+    chunk = items[start : start + per_page]
+    if not include_totals:
+        return chunk
+    envelope: dict[str, Any] = {"start": start, "limit": per_page}
+    if with_length:
+        envelope["length"] = len(chunk)
+    envelope["total"] = len(items)
+    envelope[key] = chunk
+    return envelope
+
+
+def ok(body: Any, status: int = 200) -> Response:
+    return JSONResponse(body, status_code=status)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def checkpointed(request: Request, items: list[dict], key: str, id_field: str) -> dict[str, Any]:
+    """Checkpoint paging (``from``/``take``): the items after the one whose id is ``from``, and
+    ``next`` (the last id returned) while more remain."""
+    take = (
+        query_int(
+            request,
+            "take",
+            50,
+            minimum=1,
+            maximum=100,
+            description="Number of results per page. Defaults to 50.",
+        )
+        or 50
+    )
+    start = 0
+    checkpoint = request.query_params.get("from")
+    if checkpoint:
+        ids = [item.get(id_field) for item in items]
+        if checkpoint not in ids:
+            raise query_invalid(
+                "from", f"Invalid checkpoint: {checkpoint}", "Optional Id from which to start selection."
+            )
+        start = ids.index(checkpoint) + 1
+    chunk = items[start : start + take]
+    body: dict[str, Any] = {key: chunk}
+    if chunk and start + take < len(items):
+        body["next"] = chunk[-1][id_field]
+    return body
+
+
+def wants_checkpoint(request: Request) -> bool:
+    return "from" in request.query_params or "take" in request.query_params

@@ -1,0 +1,181 @@
+"""``/api/v2/connections``: list, read, create and update database connections."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from .. import directory
+from ..errors import Auth0Error
+from ..tenant import Tenant
+from .apilog import api_write
+from .auth import require
+from .common import (
+    check_type,
+    checkpointed,
+    fields_projection,
+    json_body,
+    ok,
+    paged,
+    payload_invalid,
+    project,
+    tenant_of,
+    wants_checkpoint,
+)
+
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-[a-zA-Z0-9]|[a-zA-Z0-9])*$")
+NAME_DESCRIPTION = (
+    "The name of the connection. Must start and end with an alphanumeric character and can only "
+    "contain alphanumeric characters and '-'. Max length 128"
+)
+PASSWORD_POLICIES = ("none", "low", "fair", "good", "excellent")
+CREATE_FIELDS = (
+    "name",
+    "display_name",
+    "strategy",
+    "options",
+    "enabled_clients",
+    "is_domain_connection",
+    "show_as_button",
+    "realms",
+    "metadata",
+)
+UPDATE_FIELDS = (
+    "display_name",
+    "options",
+    "enabled_clients",
+    "is_domain_connection",
+    "show_as_button",
+    "realms",
+    "metadata",
+)
+
+
+def connection_not_found() -> Auth0Error:
+    return Auth0Error(404, "The connection does not exist", "inexistent_connection")
+
+
+def _check_options(options: dict) -> None:
+    policy = options.get("passwordPolicy")
+    if policy is not None and policy not in PASSWORD_POLICIES:
+        raise payload_invalid(
+            f'No enum match for: "{policy}"', "options.passwordPolicy", "Password strength level"
+        )
+    complexity = options.get("password_complexity_options")
+    if complexity is not None:
+        if not isinstance(complexity, dict):
+            raise payload_invalid("Expected type object", "options.password_complexity_options")
+        min_length = complexity.get("min_length")
+        if min_length is not None and (not isinstance(min_length, int) or not 1 <= min_length <= 128):
+            raise payload_invalid(
+                f"Value {min_length} is out of range 1..128",
+                "options.password_complexity_options.min_length",
+                "Minimum password length",
+            )
+    if "requires_username" in options and not isinstance(options["requires_username"], bool):
+        raise payload_invalid("Expected type boolean", "options.requires_username")
+
+
+def _body_checks(body: dict) -> None:
+    check_type(body, "display_name", str)
+    check_type(body, "options", dict)
+    check_type(body, "enabled_clients", list)
+    check_type(body, "realms", list)
+    check_type(body, "metadata", dict)
+    check_type(body, "is_domain_connection", bool)
+    check_type(body, "show_as_button", bool)
+    _check_options(body.get("options") or {})
+
+
+async def connections_list(request: Request) -> Response:
+    require(request, "read:connections")
+    tenant = tenant_of(request)
+    connections = directory.connection_list(tenant)
+    strategies = request.query_params.getlist("strategy")
+    if strategies:
+        connections = [c for c in connections if c.get("strategy") in strategies]
+    name = request.query_params.get("name")
+    if name:
+        connections = [c for c in connections if c["name"] == name]
+    fields, include = fields_projection(request)
+    connections = [project(c, fields, include) for c in connections]
+    if wants_checkpoint(request):
+        return ok(checkpointed(request, connections, "connections", "id"))
+    return ok(paged(request, connections, "connections"))
+
+
+async def connections_get(request: Request) -> Response:
+    require(request, "read:connections")
+    connection = directory.connection_get(tenant_of(request), request.path_params["id"])
+    if connection is None:
+        raise connection_not_found()
+    fields, include = fields_projection(request)
+    return ok(project(connection, fields, include))
+
+
+@api_write("Create a Connection")
+async def connections_create(request: Request) -> Response:
+    require(request, "create:connections")
+    tenant = tenant_of(request)
+    body = await json_body(request, allowed=CREATE_FIELDS, required=("name", "strategy"))
+    check_type(body, "name", str, NAME_DESCRIPTION)
+    check_type(body, "strategy", str)
+    name = body["name"]
+    if len(name) > 128:
+        raise payload_invalid(
+            f"String is too long ({len(name)} chars), maximum 128", "name", NAME_DESCRIPTION
+        )
+    if not NAME_PATTERN.match(name):
+        raise payload_invalid(
+            f"String does not match pattern ^[a-zA-Z0-9](-[a-zA-Z0-9]|[a-zA-Z0-9])*$: {name}",
+            "name",
+            NAME_DESCRIPTION,
+        )
+    _body_checks(body)
+    if directory.connection_get_by_name(tenant, name):
+        raise Auth0Error(409, "A connection with the same name already exists", "connection_conflicts")
+    connection = directory.connection_create(
+        tenant,
+        name=name,
+        strategy=body["strategy"],
+        options=body.get("options"),
+        enabled_clients=body.get("enabled_clients"),
+        display_name=body.get("display_name"),
+        is_domain_connection=bool(body.get("is_domain_connection")),
+        metadata=body.get("metadata"),
+    )
+    if body.get("realms"):
+        connection["realms"] = body["realms"]
+        directory.connection_put(tenant, connection)
+    return ok(connection, 201)
+
+
+@api_write("Update a Connection")
+async def connections_update(request: Request) -> Response:
+    require(request, "update:connections")
+    tenant = tenant_of(request)
+    connection = directory.connection_get(tenant, request.path_params["id"])
+    if connection is None:
+        raise connection_not_found()
+    body = await json_body(request, allowed=UPDATE_FIELDS)
+    _body_checks(body)
+    for key, value in body.items():
+        if value is None:
+            connection.pop(key, None)
+        else:
+            # Auth0 replaces ``options`` whole on PATCH.
+            connection[key] = value
+    directory.connection_put(tenant, connection)
+    return ok(connection)
+
+
+def routes(tenant: Tenant) -> list[BaseRoute]:
+    return [
+        Route("/api/v2/connections", connections_list, methods=["GET"]),
+        Route("/api/v2/connections", connections_create, methods=["POST"]),
+        Route("/api/v2/connections/{id}", connections_get, methods=["GET"]),
+        Route("/api/v2/connections/{id}", connections_update, methods=["PATCH"]),
+    ]
