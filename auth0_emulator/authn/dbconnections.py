@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from .. import directory
 from ..errors import Auth0Error
@@ -98,7 +98,8 @@ async def change_password(request: Request) -> Response:
             organization_id=params.get("organization"),
             ip=client_ip(request),
         )
-    return PlainTextResponse(RESET_EMAIL_SENT, headers={"Cache-Control": "no-store"})
+    # The published spec documents the answer as a JSON string.
+    return JSONResponse(RESET_EMAIL_SENT, headers={"Cache-Control": "no-store"})
 
 
 def _signup_error(status: int, body: dict) -> JSONResponse:
