@@ -153,7 +153,8 @@ def demo_seed(tenant: Tenant) -> None:
     connections[ACME_CONNECTION] = acme
     globex = directory.organization_put(tenant, {
         "id": directory.stable_id("org_", GLOBEX_ORG_NAME), "name": GLOBEX_ORG_NAME,
-        "display_name": "Globex Corporation", "branding": {"colors": {"primary": "#0b6e4f"}},
+        "display_name": "Globex Corporation",
+        "branding": {"colors": {"primary": "#0b6e4f", "page_background": "#f4f7f6"}},
         "metadata": {"portal_slug": "globex"},
     })
     directory.organization_connection_put(tenant, globex["id"], connections[SHARED_CONNECTION]["id"])

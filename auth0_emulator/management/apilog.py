@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from .common import tenant_of
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def _record(request: Request, description: str, status: int, ok: bool) -> None:
+def _record(request: Request, description: str, status: int, ok: bool, target: str | None = None) -> None:
     claims = getattr(request.state, "claims", None)
     if claims is None:
         # Unauthenticated calls never reached the operation; Auth0 does not log them as API operations.
@@ -23,7 +24,9 @@ def _record(request: Request, description: str, status: int, ok: bool) -> None:
     tenant = tenant_of(request)
     client_id = claims.get("azp") or str(claims.get("sub", "")).removesuffix("@clients")
     client = tenant.store.client_get(client_id) or {}
-    user_id = request.path_params.get("id") if request.url.path.startswith("/api/v2/users/") else None
+    user_id = target
+    if user_id is None and request.url.path.startswith(("/api/v2/users/", "/api/v2/user-blocks/")):
+        user_id = request.path_params.get("id")
     directory.log_event_record(
         tenant,
         type="sapi" if ok else "fapi",
@@ -55,9 +58,19 @@ def api_write(description: str) -> Callable[[Endpoint], Endpoint]:
             except Auth0Error as exc:
                 _record(request, description, exc.status, ok=False)
                 raise
-            _record(request, description, response.status_code, ok=True)
+            _record(request, description, response.status_code, ok=True, target=_created_user(request, response))
             return response
 
         return logged
 
     return wrap
+
+
+def _created_user(request: Request, response: Response) -> str | None:
+    """The new user's id after ``POST /users``, so the event is found among that user's logs."""
+    if request.url.path != "/api/v2/users" or response.status_code != 201:
+        return None
+    try:
+        return json.loads(bytes(response.body)).get("user_id")
+    except (ValueError, AttributeError):
+        return None

@@ -156,6 +156,7 @@ def paged(
     default_per_page: int = 50,
     include_totals_default: bool = False,
     with_length: bool = False,
+    with_total: bool = True,
 ) -> Any:
     """Offset paging (``page``/``per_page``/``include_totals``) over a complete list."""
     page = query_int(request, "page", 0, description="Page index of the results to return. First page is 0.")
@@ -170,7 +171,8 @@ def paged(
     envelope: dict[str, Any] = {"start": start, "limit": per_page}
     if with_length:
         envelope["length"] = len(chunk)
-    envelope["total"] = len(items)
+    if with_total:
+        envelope["total"] = len(items)
     envelope[key] = chunk
     return envelope
 

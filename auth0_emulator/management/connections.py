@@ -101,6 +101,9 @@ async def connections_list(request: Request) -> Response:
     if name:
         connections = [c for c in connections if c["name"] == name]
     fields, include = fields_projection(request)
+    if not fields:
+        # The list view leaves out the deprecated enabled_clients unless it is asked for by name.
+        connections = [{k: v for k, v in c.items() if k != "enabled_clients"} for c in connections]
     connections = [project(c, fields, include) for c in connections]
     if wants_checkpoint(request):
         return ok(checkpointed(request, connections, "connections", "id"))

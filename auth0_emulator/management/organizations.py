@@ -63,6 +63,10 @@ def _check_org_body(body: dict) -> None:
             "name",
             "The name of this organization.",
         )
+    colors = (body.get("branding") or {}).get("colors")
+    if colors is not None and not (isinstance(colors, dict) and {"primary", "page_background"} <= set(colors)):
+        raise payload_invalid("Missing required property: primary, page_background", "branding.colors",
+                              "Color scheme used to customize the login pages.")
     metadata = body.get("metadata") or {}
     if len(metadata) > 25 or any(not isinstance(v, str) for v in metadata.values() if v is not None):
         raise payload_invalid("Organization metadata holds at most 25 string values", "metadata")
@@ -324,11 +328,12 @@ async def invitations_create(request: Request) -> Response:
         "client_id": body["client_id"],
         "app_metadata": body.get("app_metadata") or {},
         "user_metadata": body.get("user_metadata") or {},
-        "roles": body.get("roles") or [],
         "ticket_id": ticket_id,
     }
     if body.get("connection_id"):
         invitation["connection_id"] = body["connection_id"]
+    if body.get("roles"):
+        invitation["roles"] = body["roles"]
     directory.invitation_put(tenant, invitation)
     if body.get("send_invitation_email", True):
         directory.outbox_send(
@@ -340,7 +345,7 @@ async def invitations_create(request: Request) -> Response:
             f"Accept the invitation: {invitation['invitation_url']}\n",
             links=[invitation["invitation_url"]],
         )
-    return ok(_invitation_public(invitation), 201)
+    return ok(_invitation_public(invitation))  # the spec documents 200 here, not 201
 
 
 async def invitations_list(request: Request) -> Response:
@@ -351,7 +356,8 @@ async def invitations_list(request: Request) -> Response:
         invitations.reverse()
     fields, include = fields_projection(request)
     invitations = [project(i, fields, include) for i in invitations]
-    return ok(paged(request, invitations, "invitations"))
+    # Auth0's invitations envelope has no total.
+    return ok(paged(request, invitations, "invitations", with_total=False))
 
 
 async def invitations_get(request: Request) -> Response:
