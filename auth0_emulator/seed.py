@@ -226,7 +226,8 @@ def synthetic_seed(tenant: Tenant, *, users: int, orgs: int) -> None:
     user_rows = []
     member_rows = []
     for i in range(users):
-        plan = plans[i % len(plans)] if plans and i % 20 else None  # one in twenty belongs to no org
+        # Round-robin over the orgs; every twentieth round belongs to no org.
+        plan = plans[i % len(plans)] if plans and (i // len(plans)) % 20 != 19 else None
         slug = plan[0] if plan else "none"
         connection = plan[1] if plan else SHARED_CONNECTION
         email = f"user{i:06d}@{slug}.example"

@@ -227,6 +227,14 @@ class UsersIndex:
             self._cache.popitem(last=False)
         return ids
 
+    def scan(self, positions: list[int], matcher: Callable[[Any], bool]) -> set[str]:
+        """Users whose kept root fields (``SORT_FIELDS`` at ``positions``) match."""
+        return {
+            uid
+            for uid, entry in self.entries.items()
+            if any((v := entry.sort_values[p]) is not None and matcher(v) for p in positions)
+        }
+
     def _sorted(self, ids: list[str], sort: str) -> list[str]:
         field, direction = sort.rsplit(":", 1)
         pos = _SORT_POS.get(field)
@@ -446,9 +454,19 @@ def _compile(
     if isinstance(node, Word | Phrase | Range):
         if field is None:
             matcher = _value_matcher(None, node)
-            return _Plan(lambda doc, orgs: any(matcher(doc[f]) for f in defaults if doc.get(f) is not None))
+            ids = None
+            if index is not None and all(f in _SORT_POS for f in defaults):
+                ids = index.scan([_SORT_POS[f] for f in defaults], matcher)
+            return _Plan(
+                lambda doc, orgs: any(matcher(doc[f]) for f in defaults if doc.get(f) is not None),
+                ids,
+                exact=ids is not None,
+            )
         matcher = _value_matcher(field, node)
         ids = _exact_ids(index, field, node) if index is not None else None
+        if ids is None and index is not None and field in _SORT_POS:
+            # Root scalar fields are kept per user: match them without parsing any JSON.
+            ids = index.scan([_SORT_POS[field]], matcher)
         name = field
         return _Plan(
             lambda doc, orgs: any(matcher(v) for v in _field_values(doc, orgs, name)),
