@@ -70,7 +70,7 @@ def chromium_ensure() -> None:
 def command_up() -> int:
     environment_sync()
     env = product_env()
-    _run([_bin(VENV, "python"), "manage.py", "prepare"], env=env)
+    _run([_bin(VENV, "python"), "manage.py", "prepare", "--demo"], env=env)
     print("\nStarting web, worker, beat and the Auth0 emulator (Ctrl-C stops them all).", flush=True)
     try:
         return subprocess.call([_bin(VENV, "honcho"), "start", "-f", "Procfile"], cwd=ROOT, env=env)

@@ -1,1 +1,162 @@
-# Models arrive with their issues (see DESIGN.md sections 2-4).
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from organizations import validation
+
+
+class MembershipMode(models.TextChoices):
+    ISOLATED_CONNECTION = "isolated_connection", "Isolated connection (its own database connection)"
+    SHARED_CONNECTION = "shared_connection", "Shared connection (app_metadata.organizations)"
+    AUTH0_ORGANIZATION = "auth0_organization", "Auth0 Organization"
+
+
+class Organization(models.Model):
+    """A customer organization and how its users belong to it in Auth0 (DESIGN.md section 2)."""
+
+    slug = models.SlugField(
+        max_length=40, unique=True,
+        validators=[RegexValidator(validation.SLUG_RE, validation.SLUG_MESSAGE)],
+        help_text="Short name used in URLs and in app_metadata.organizations; it cannot change later.",
+    )
+    display_name = models.CharField(max_length=120)
+    membership_mode = models.CharField(max_length=32, choices=MembershipMode.choices)
+    connection_name = models.CharField(
+        max_length=128, blank=True,
+        help_text="The Auth0 database connection its users sign in with.",
+    )
+    auth0_connection_id = models.CharField(max_length=64, blank=True)
+    auth0_organization_id = models.CharField(max_length=64, blank=True)
+    invite_link_lifetime_days = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="How long an invitation's set-password link stays valid (1 to 30 days).",
+    )
+    accent_colour = models.CharField(
+        max_length=7, default="#3b5bdb",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #3b5bdb.")],
+    )
+    logo = models.BinaryField(null=True, blank=True, editable=False)
+    logo_content_type = models.CharField(max_length=32, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_provisioned(self) -> bool:
+        """Whether the Auth0 side this mode needs exists and its ids are known."""
+        if self.membership_mode == MembershipMode.AUTH0_ORGANIZATION:
+            return bool(self.auth0_organization_id)
+        return bool(self.auth0_connection_id)
+
+    @property
+    def accent_text_colour(self) -> str:
+        return validation.contrast_text_colour(self.accent_colour)
+
+
+class OrganizationDomain(models.Model):
+    """An email domain that home-realm discovery routes to one organization (a domain has one owner)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Audience(models.TextChoices):
+    """Who may do something, from the widest to the narrowest group; each includes those after it."""
+
+    END_USER = "end_user", "The user themselves (and admins)"
+    ORG_VIEWER = "org_viewer", "Organization viewers and admins"
+    ORG_ADMIN = "org_admin", "Organization admins"
+    COMPANY_ADMIN = "company_admin", "Company admins only"
+
+
+class MetadataField(models.Model):
+    """One field of an organization's metadata schema: what may be stored, by whom, seen by whom."""
+
+    class Target(models.TextChoices):
+        USER_METADATA = "user_metadata", "user_metadata"
+        APP_METADATA = "app_metadata", "app_metadata"
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        ENUM = "enum", "Choice"
+        BOOLEAN = "boolean", "Yes/no"
+        DATE = "date", "Date"
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+        URL = "url", "URL"
+        INTEGER = "integer", "Integer"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="metadata_fields")
+    key = models.CharField(max_length=64, validators=[RegexValidator(validation.KEY_RE, validation.KEY_MESSAGE)])
+    label = models.CharField(max_length=80)
+    target = models.CharField(max_length=16, choices=Target.choices, default=Target.USER_METADATA)
+    type = models.CharField(max_length=16, choices=Type.choices, default=Type.TEXT)
+    required = models.BooleanField(default=False)
+    max_length = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(2000)])
+    pattern = models.CharField(max_length=200, blank=True, help_text="A regular expression the value must match")
+    choices = models.JSONField(default=list, blank=True, help_text="Allowed values of a choice field")
+    editable_by = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ORG_ADMIN)
+    visible_to = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ORG_VIEWER)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "target", "key"], name="unique_metadata_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target}.{self.key}"
+
+
+class CompanyAdmin(models.Model):
+    """A company admin: may do everything in every organization. Keyed by the Auth0 user id."""
+
+    user_id = models.CharField(max_length=255, unique=True)
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    granted_by = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email", "user_id"]
+
+    def __str__(self) -> str:
+        return self.email or self.user_id
+
+
+class OrganizationRole(models.Model):
+    """An organization admin or viewer. Keyed by the Auth0 user id, never by email."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        VIEWER = "viewer", "Viewer"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="roles")
+    user_id = models.CharField(max_length=255)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    granted_by = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["role", "email", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user_id"], name="one_role_per_org_and_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email or self.user_id}: {self.role} of {self.organization_id}"

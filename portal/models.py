@@ -1,6 +1,43 @@
 from __future__ import annotations
 
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+
+
+class PortalUserManager(UserManager):
+    """Users exist only through Auth0 sign-in: no local passwords, keyed by the Auth0 ``sub``."""
+
+    def create_user(self, auth0_user_id: str, email: str = "", **extra) -> User:  # type: ignore[override]
+        user = self.model(auth0_user_id=auth0_user_id, email=self.normalize_email(email), **extra)
+        user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, *args, **kwargs):  # type: ignore[override]
+        raise NotImplementedError("Portal roles live in organizations; use manage.py company_admin_create.")
+
+
+class User(AbstractUser):
+    """A person who signed in through Auth0. Portal roles are granted by ``auth0_user_id``."""
+
+    username = None  # type: ignore[assignment]
+    auth0_user_id = models.CharField("Auth0 user id", max_length=255, unique=True)
+    # Two Auth0 users in different connections may share an email: it is not an identifier here.
+    email = models.EmailField(blank=True)
+
+    USERNAME_FIELD = "auth0_user_id"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = PortalUserManager()
+
+    def __str__(self) -> str:
+        return self.email or self.auth0_user_id
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email or self.auth0_user_id
 
 
 class ProcessHeartbeat(models.Model):
@@ -12,3 +49,82 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class Operation(models.Model):
+    """One change the portal makes in Auth0, recorded before the Celery task that carries it out.
+
+    Services create it in the same transaction as the local change and its audit event; the task claims
+    it with a conditional update, so a redelivered message never runs the same work twice at once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=64)
+    organization = models.ForeignKey(
+        "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="operations",
+    )
+    target = models.CharField(max_length=255, blank=True, help_text="What it acts on, e.g. an Auth0 user id")
+    actor_user_id = models.CharField(max_length=255, blank=True)
+    actor_display = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class AuditEvent(models.Model):
+    """An administrative act, as the portal saw it: who, in which organization, did what to whom.
+
+    Append-only: rows are written by services and never updated or deleted by the application.
+    """
+
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_user_id = models.CharField(max_length=255, blank=True)
+    actor_display = models.CharField(max_length=255, blank=True)
+    organization = models.ForeignKey(
+        "organizations.Organization", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=32, blank=True)
+    target_id = models.CharField(max_length=255, blank=True)
+    summary = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    operation = models.ForeignKey(Operation, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)

@@ -28,3 +28,36 @@ def emulator_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Calla
 def emulator(emulator_factory: Callable[..., EmulatorProcess]) -> EmulatorProcess:
     """One emulator with the demo tenant and test controls, shared by the whole run."""
     return emulator_factory("--seed", "demo", "--test-controls", "--no-rate-limits")
+
+
+@pytest.fixture
+def auth0_on_emulator(settings, emulator: EmulatorProcess):
+    """Point the portal (gateway and sign-in) at the session's emulator for one test."""
+    from users.gateway import gateway_reset
+
+    settings.AUTH0_DOMAIN = emulator.domain
+    settings.AUTH0_BASE_URL = emulator.url
+    settings.AUTH0_MGMT_AUDIENCE = f"{emulator.url}/api/v2/"
+    providers = {**settings.SOCIALACCOUNT_PROVIDERS}
+    app = {**providers["openid_connect"]["APPS"][0]}
+    app["settings"] = {**app["settings"], "server_url": emulator.url}
+    providers["openid_connect"] = {**providers["openid_connect"], "APPS": [app]}
+    settings.SOCIALACCOUNT_PROVIDERS = providers
+    gateway_reset()
+    yield emulator
+    gateway_reset()
+
+
+@pytest.fixture
+def published_tasks():
+    """Names of the Celery tasks published while the test runs (real signal, nothing mocked)."""
+    from celery.signals import before_task_publish
+
+    names: list[str] = []
+
+    def record(sender=None, **kwargs):
+        names.append(sender)
+
+    before_task_publish.connect(record, weak=False)
+    yield names
+    before_task_publish.disconnect(record)

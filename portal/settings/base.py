@@ -29,6 +29,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "django_ratelimit",
     "rest_framework",
     "drf_spectacular",
     "portal",
@@ -46,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -88,7 +94,11 @@ def _database(url: str) -> dict:
 DATABASES = {"default": _database(env("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTH_USER_MODEL = "portal.User"
 AUTH_PASSWORD_VALIDATORS: list[dict] = []  # no local passwords: everyone signs in through Auth0
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+LOGIN_URL = "signin"
+LOGIN_REDIRECT_URL = "landing"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -120,6 +130,50 @@ AUTH0_MGMT_AUDIENCE = env("AUTH0_MGMT_AUDIENCE", default=f"{AUTH0_BASE_URL}/api/
 AUTH0_MGMT_TIMEOUT = env.float("AUTH0_MGMT_TIMEOUT", default=15.0)
 PORTAL_API_AUDIENCE = env("PORTAL_API_AUDIENCE", default="https://portal.local/api/")
 AUTH0_ORG_CLAIM = env("AUTH0_ORG_CLAIM", default="https://portal.local/org")
+# The database connection shared by organizations in "shared connection" mode (and Auth0 Organizations).
+AUTH0_SHARED_CONNECTION = env("AUTH0_SHARED_CONNECTION", default="Username-Password-Authentication")
+
+# --- Sign-in: django-allauth's openid_connect provider against the tenant ------------------------------
+# Session-only accounts: no local passwords, no local signup, no linking of accounts by email (two
+# connections may hold the same email for different people).
+SOCIALACCOUNT_ONLY = True
+# allauth's "username" is the Auth0 user id (sub), which it never generates or edits here.
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "auth0_user_id"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False
+ACCOUNT_ADAPTER = "portal.signin.adapters.PortalAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "portal.signin.adapters.PortalSocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "auth0",
+                "name": "Auth0",
+                "client_id": AUTH0_CLIENT_ID,
+                "secret": AUTH0_CLIENT_SECRET,
+                "settings": {
+                    "server_url": AUTH0_BASE_URL,
+                    "token_auth_method": "client_secret_post",
+                    "oauth_pkce_enabled": True,
+                    # The ID token carries everything we need (and the org claim); no userinfo call.
+                    "fetch_userinfo": False,
+                    "scope": ["openid", "profile", "email"],
+                },
+            }
+        ],
+    }
+}
+# Where Auth0 sends the browser after RP-initiated logout; must be an allowed logout URL of the client.
+PORTAL_LOGOUT_RETURN_PATH = "/"
+
 
 # --- Celery ------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -167,6 +221,21 @@ HEARTBEAT_SECONDS = env.float("PORTAL_HEARTBEAT_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat_record", "schedule": HEARTBEAT_SECONDS, "args": ("beat",)},
 }
+
+# --- Cache (the sign-in rate limit); shared by every process ---------------------------------------------
+# CACHE_URL if given; else the Redis broker; else (embedded mode, one machine) a table in the database.
+if env("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
+RATELIMIT_USE_CACHE = "default"
+SIGNIN_DISCOVERY_RATE = env("SIGNIN_DISCOVERY_RATE", default="20/m")
+# django-ratelimit 4.1 predates Django's own RedisCache (whose add/incr are atomic) and calls the
+# database cache non-atomic: near the limit two racing requests may both pass, which is fine for a
+# per-address throttle. Production insists on Redis (settings/production.py).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
 
 # --- Security headers -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -37,6 +37,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if env("CELERY_BROKER_URL").startswith(("filesystem://", "memory://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be Redis or RabbitMQ in production.")
 
+# The sign-in rate limit must be shared, and counted atomically, by every web process: Redis.
+if CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":  # noqa: F405
+    raise ImproperlyConfigured("Set CACHE_URL to Redis (e.g. redis://host:6379/1): the broker is not Redis.")
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

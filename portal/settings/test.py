@@ -4,12 +4,16 @@ DATABASE_URL and CELERY_BROKER_URL choose PostgreSQL and Redis (CI does); the de
 kombu's in-memory transport. Tasks are run with ``.apply()``, never in eager mode.
 """
 
+import os
 import tempfile
 from pathlib import Path
 
-from portal.env import env
-from portal.settings.base import *  # noqa: F403
-from portal.settings.base import _database
+os.environ.setdefault("AUTH0_CLIENT_SECRET", "portal-web-dev-secret")
+os.environ.setdefault("AUTH0_MGMT_CLIENT_SECRET", "portal-m2m-dev-secret")
+
+from portal.env import env  # noqa: E402
+from portal.settings.base import *  # noqa: E402,F403
+from portal.settings.base import _database  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -22,6 +26,6 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 if not CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-AUTH0_CLIENT_SECRET = "portal-web-dev-secret"  # noqa: S105 - emulator credential
-AUTH0_MGMT_CLIENT_SECRET = "portal-m2m-dev-secret"  # noqa: S105 - emulator credential
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests run in one process, where a local-memory cache is shared by everything that counts.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

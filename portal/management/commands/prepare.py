@@ -8,8 +8,24 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = "Everything the processes need before they start: database schema and static files."
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--demo", action="store_true",
+            help="Also queue the demo organizations and roles (the worker creates them once the emulator answers).",
+        )
+
+    def handle(self, *args, demo: bool = False, **options) -> None:
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=1)
+        call_command("createcachetable", verbosity=0)  # only does something for the database cache
         call_command("collectstatic", interactive=False, verbosity=0)
+        if demo:
+            from organizations.models import Organization
+            from organizations.tasks import demo_seed
+
+            if Organization.objects.exists():
+                self.stdout.write("Organizations exist already: the demo is not queued again.")
+            else:
+                demo_seed.delay()
+                self.stdout.write("The demo organizations are queued; the worker creates them in a moment.")
         self.stdout.write(self.style.SUCCESS("Ready."))

@@ -1,0 +1,77 @@
+"""Reads of organizations and roles, always scoped by the acting principal in the query itself."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from organizations.models import Organization, OrganizationDomain, OrganizationRole
+from portal.models import AuditEvent, Operation
+from portal.principal import Principal
+
+
+def organization_list(*, principal: Principal, search: str = "") -> QuerySet[Organization]:
+    """Every organization for a company admin; for anyone else, those they hold a role in."""
+    if not principal.is_authenticated:
+        return Organization.objects.none()
+    qs = Organization.objects.all()
+    if not principal.is_company_admin:
+        qs = qs.filter(roles__user_id=principal.user_id)
+    if search:
+        qs = qs.filter(
+            Q(display_name__icontains=search) | Q(slug__icontains=search) | Q(domains__domain__icontains=search)
+        ).distinct()
+    return qs.order_by("display_name")
+
+
+def organization_get(*, principal: Principal, slug: str) -> Organization:
+    """The organization if the principal may see it, else 404 (never 403: no hint that it exists)."""
+    return get_object_or_404(organization_list(principal=principal), slug=slug)
+
+
+def organization_administered_get(*, principal: Principal, slug: str) -> Organization:
+    """The organization if the principal administers it (company admin or org admin), else 404."""
+    qs = organization_list(principal=principal)
+    if not principal.is_company_admin:
+        qs = qs.filter(roles__user_id=principal.user_id, roles__role=OrganizationRole.Role.ADMIN)
+    return get_object_or_404(qs, slug=slug)
+
+
+def organization_for_email(email: str) -> Organization | None:
+    """Home-realm discovery: the organization that claims the email's domain (public, unscoped)."""
+    domain = email.rpartition("@")[2].strip().lower()
+    if not domain:
+        return None
+    match = OrganizationDomain.objects.select_related("organization").filter(domain=domain).first()
+    return match.organization if match else None
+
+
+def organization_by_slug_public(slug: str) -> Organization | None:
+    """For the bookmarkable sign-in link only: which connection to send the browser to."""
+    return Organization.objects.filter(slug=slug).first()
+
+
+def role_list(*, principal: Principal, organization: Organization) -> QuerySet[OrganizationRole]:
+    return OrganizationRole.objects.filter(
+        organization__in=organization_list(principal=principal), organization=organization
+    )
+
+
+def role_get(*, principal: Principal, organization: Organization, role_id: int) -> OrganizationRole:
+    return get_object_or_404(role_list(principal=principal, organization=organization), pk=role_id)
+
+
+def operation_list(*, principal: Principal, organization: Organization) -> QuerySet[Operation]:
+    return Operation.objects.filter(
+        organization__in=organization_list(principal=principal), organization=organization
+    ).order_by("-created_at")
+
+
+def operation_get(*, principal: Principal, organization: Organization, operation_id) -> Operation:
+    return get_object_or_404(operation_list(principal=principal, organization=organization), pk=operation_id)
+
+
+def audit_event_list(*, principal: Principal, organization: Organization) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(
+        organization__in=organization_list(principal=principal), organization=organization
+    ).order_by("-occurred_at", "-id")
