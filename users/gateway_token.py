@@ -38,32 +38,33 @@ class ManagementToken:
         self._get_token = GetToken(domain, client_id, client_secret, protocol=protocol, timeout=timeout)
         self._clock = clock  # monotonic seconds; a parameter so expiry can be tested without waiting
         self._lock = threading.Lock()
-        self._token: str | None = None
-        self._refresh_at = 0.0  # clock time after which a new token is fetched
+        # (token, clock time after which a new one is fetched), swapped as one value so a reader
+        # without the lock never pairs one token with another's expiry.
+        self._state: tuple[str, float] | None = None
         self.fetch_count = 0  # how many times /oauth/token was called (for tests and metrics)
 
     def __repr__(self) -> str:
-        state = "cached" if self._token else "empty"
+        state = "cached" if self._state else "empty"
         return f"<ManagementToken audience={self._audience!r} {state}>"
 
     def __call__(self) -> str:
         # The SDK calls this before every request: the fast path must not take the lock.
-        token, refresh_at = self._token, self._refresh_at
-        if token is not None and self._clock() < refresh_at:
-            return token
+        state = self._state
+        if state is not None and self._clock() < state[1]:
+            return state[0]
         with self._lock:
-            if self._token is None or self._clock() >= self._refresh_at:
-                self._fetch()
-            assert self._token is not None
-            return self._token
+            state = self._state
+            if state is None or self._clock() >= state[1]:
+                state = self._fetch()
+                self._state = state
+            return state[0]
 
     def invalidate(self) -> None:
         """Forget the token (Auth0 rejected it): the next call fetches a new one."""
         with self._lock:
-            self._token = None
-            self._refresh_at = 0.0
+            self._state = None
 
-    def _fetch(self) -> None:
+    def _fetch(self) -> tuple[str, float]:
         started = self._clock()
         self.fetch_count += 1
         try:
@@ -81,5 +82,4 @@ class ManagementToken:
         if not isinstance(token, str) or not token:
             raise Auth0GatewayError("The Auth0 token endpoint returned an empty access_token")
         margin = min(REFRESH_MARGIN_SECONDS, lifetime / 2)
-        self._token = token
-        self._refresh_at = started + lifetime - margin
+        return token, started + lifetime - margin

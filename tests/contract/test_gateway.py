@@ -188,6 +188,19 @@ def test_user_dicts_are_exactly_the_json_auth0_sent(emu, gw):
     assert (page.start, page.limit, page.total) == (served["start"], served["limit"], served["total"])
 
 
+def test_other_dicts_are_exactly_the_json_auth0_sent(emu, gw):
+    globex = gw.organization_get_by_name(name="globex")
+    assert globex == raw_get(emu, "organizations/name/globex").json()
+    assert gw.organization_get(organization_id=globex["id"]) == globex
+    acme = gw.connection_get_by_name(name=ACME)
+    assert gw.connection_get(connection_id=acme["id"]) == raw_get(emu, f"connections/{acme['id']}").json()
+    user_id = demo_user_id("user02@globex.test")
+    assert gw.user_organizations(user_id=user_id) == raw_get(emu, f"users/{user_id}/organizations").json()
+    logs = gw.user_logs_page(user_id=demo_user_id("user05@acme.test"), per_page=5)
+    served = raw_get(emu, f"users/{demo_user_id('user05@acme.test')}/logs", per_page=5, include_totals="true")
+    assert logs.logs == served.json()["logs"]
+
+
 def test_fields_projection_passes_through(gw):
     page = gw.users_page(q='email:"viewer@acme.test"', fields=["email", "user_id"], include_fields=True)
     assert page.users == [{"email": "viewer@acme.test", "user_id": demo_user_id("viewer@acme.test")}]
@@ -281,6 +294,15 @@ def test_password_change_ticket_url_opens_the_hosted_page(emu, gw, user):
     assert url.startswith(f"{emu.url}/u/reset-password?ticket=")
     page = httpx.get(url)
     assert page.status_code == 200 and "password" in page.text.lower()
+
+
+def test_password_change_ticket_for_an_organization_member(emu, gw):
+    globex = gw.organization_get_by_name(name="globex")
+    url = gw.password_change_ticket_create(
+        user_id=demo_user_id("user04@globex.test"), organization_id=globex["id"], client_id=WEB_CLIENT_ID
+    )
+    assert url.startswith(f"{emu.url}/u/reset-password?ticket=")
+    assert httpx.get(url).status_code == 200
 
 
 def test_password_change_ticket_for_unknown_user_is_not_found(gw):

@@ -88,6 +88,9 @@ def test_users_export_streams_every_user(gw, transport):
     assert {"user_id", "email", "identities", "created_at"} <= set(first)
     # Streamed: the first user came out before the download was complete.
     assert read_for_first_row < file_size
+    # The location is a pre-signed URL: the Management API token is not sent along.
+    download = next(r for r in reversed(transport.requests) if r.url == job.location)
+    assert "authorization" not in download.headers
 
 
 def test_users_export_of_a_connection_with_fields(gw):
