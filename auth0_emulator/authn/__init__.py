@@ -16,6 +16,7 @@ from . import (
     logout,
     outbox,
     pages,
+    signup,
     token,
     userinfo,
 )
@@ -28,6 +29,8 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
         Route("/authorize", authorize.authorize_get, methods=["GET"]),
         Route("/u/login", login.login_get, methods=["GET"]),
         Route("/u/login", login.login_post, methods=["POST"]),
+        Route("/u/signup", signup.signup_get, methods=["GET"]),
+        Route("/u/signup", signup.signup_post, methods=["POST"]),
         Route("/oauth/token", token.token_post, methods=["POST"]),
         Route("/oauth/revoke", token.revoke_post, methods=["POST"]),
         Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),

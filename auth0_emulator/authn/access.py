@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import directory
 from ..tenant import Tenant
+from .invitations import invitation_connection, invitation_find
 
 
 def login_connections(tenant: Tenant, txn: dict) -> list[str]:
@@ -33,3 +34,19 @@ def user_may_use(tenant: Tenant, user: dict, txn: dict) -> tuple[str, str] | Non
     if txn.get("org_id") and not directory.organization_member_check(tenant, txn["org_id"], user["user_id"]):
         return "organization", f"user {user['user_id']} is not part of the {txn['org_id']} organization"
     return None
+
+
+def signup_target(tenant: Tenant, params: dict) -> tuple[str | None, dict | None]:
+    """``(connection name, invitation)`` for a signup in this transaction; no connection = no signup."""
+    invitation = invitation_find(tenant, params.get("invitation") or "", params.get("org_id") or "")
+    if invitation is not None:
+        return invitation_connection(tenant, invitation), invitation
+    for name in login_connections(tenant, params):
+        connection = directory.connection_get_by_name(tenant, name) or {}
+        if not (connection.get("options") or {}).get("disable_signup"):
+            return name, None
+    return None, None
+
+
+def invited_email(invitation: dict | None) -> str | None:
+    return (invitation or {}).get("invitee", {}).get("email") if invitation else None

@@ -21,6 +21,7 @@ from .access import user_may_use
 from .clients import client_get, resource_servers, url_allowed
 from .codes import code_create, code_lifetime
 from .errors import PageError, page_endpoint
+from .invitations import invitation_find
 from .params import tenant_of
 from .sessions import BROWSER_COOKIE, SESSION_COOKIE, session_get, transaction_create
 
@@ -54,9 +55,7 @@ def cookie_secure(tenant: Tenant) -> bool:
 
 
 def browser_cookie_set(tenant: Tenant, response: Response, value: str) -> None:
-    response.set_cookie(
-        BROWSER_COOKIE, value, httponly=True, samesite="lax", secure=cookie_secure(tenant), path="/"
-    )
+    response.set_cookie(BROWSER_COOKIE, value, httponly=True, samesite="lax", secure=cookie_secure(tenant), path="/")
 
 
 def organization_resolve(tenant: Tenant, value: str) -> dict | None:
@@ -76,9 +75,7 @@ def request_validate(tenant: Tenant, client: dict, redirect_uri: str, q: dict[st
     if q.get("response_mode") not in (None, "", "query"):
         raise AuthorizeError("invalid_request", f"Unsupported response_mode: {q['response_mode']}")
     if "authorization_code" not in client.get("grant_types", []):
-        raise AuthorizeError(
-            "unauthorized_client", "Grant type 'authorization_code' not allowed for the client."
-        )
+        raise AuthorizeError("unauthorized_client", "Grant type 'authorization_code' not allowed for the client.")
     challenge, method = q.get("code_challenge"), q.get("code_challenge_method")
     if method and not challenge:
         raise AuthorizeError("invalid_request", "Missing required parameter: code_challenge")
@@ -104,9 +101,14 @@ def request_validate(tenant: Tenant, client: dict, redirect_uri: str, q: dict[st
         if connection.get("strategy", "auth0") != "auth0":
             raise AuthorizeError("invalid_request", "the connection is not a database connection")
         if org and connection["name"] not in directory.organization_connection_names(tenant, org["id"]):
-            raise AuthorizeError(
-                "invalid_request", f"the connection is not enabled for the organization {org['id']}"
-            )
+            raise AuthorizeError("invalid_request", f"the connection is not enabled for the organization {org['id']}")
+    invitation = None
+    if q.get("invitation"):
+        if org is None:
+            raise AuthorizeError("invalid_request", "parameter organization is required with invitation")
+        invitation = invitation_find(tenant, q["invitation"], org["id"])
+        if invitation is None:
+            raise AuthorizeError("invalid_request", "the invitation was not found or has expired")
     prompt = (q.get("prompt") or "").split()
     return {
         "client_id": client["client_id"],
@@ -125,6 +127,7 @@ def request_validate(tenant: Tenant, client: dict, redirect_uri: str, q: dict[st
         "prompt": prompt,
         "login_hint": q.get("login_hint"),
         "screen_hint": q.get("screen_hint"),
+        "invitation": q["invitation"] if invitation else None,
     }
 
 
@@ -176,7 +179,8 @@ async def authorize_get(request: Request) -> Response:
         )
 
     session = session_get(tenant, request.cookies.get(SESSION_COOKIE))
-    if session and "login" not in txn["prompt"]:
+    # An invitation is accepted on the hosted pages, so it always shows them.
+    if session and "login" not in txn["prompt"] and not txn["invitation"]:
         user = directory.user_get(tenant, session["user_id"])
         if user is not None and user_may_use(tenant, user, txn) is None:
             return code_redirect(tenant, txn, user=user, session=session)
@@ -188,8 +192,9 @@ async def authorize_get(request: Request) -> Response:
 
     browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
     created = transaction_create(tenant, txn, browser)
+    page = "/u/signup" if txn.get("screen_hint") == "signup" and not txn["invitation"] else "/u/login"
     response = RedirectResponse(
-        f"/u/login?{urlencode({'state': created['id']})}",
+        f"{page}?{urlencode({'state': created['id']})}",
         status_code=302,
         headers={"Cache-Control": "no-store"},
     )

@@ -51,9 +51,7 @@ def code_redeem(tenant: Tenant, code: str) -> tuple[dict | None, str]:
     """Mark ``code`` used and return its grant; ``(None, reason)`` if unknown, expired or reused."""
     code_hash = secret_hash(code)
     with tenant.store.transaction():
-        row = tenant.store.one(
-            "SELECT data, expires_at, used_at FROM authn_codes WHERE code_hash = ?", (code_hash,)
-        )
+        row = tenant.store.one("SELECT data, expires_at, used_at FROM authn_codes WHERE code_hash = ?", (code_hash,))
         if row is None:
             return None, "unknown"
         if row["used_at"] is not None:
@@ -62,9 +60,7 @@ def code_redeem(tenant: Tenant, code: str) -> tuple[dict | None, str]:
                 (time.time(), code_hash),
             )
             return None, "reused"
-        tenant.store.execute(
-            "UPDATE authn_codes SET used_at = ? WHERE code_hash = ?", (time.time(), code_hash)
-        )
+        tenant.store.execute("UPDATE authn_codes SET used_at = ? WHERE code_hash = ?", (time.time(), code_hash))
         if row["expires_at"] < time.time():
             return None, "expired"
         grant = json.loads(row["data"])

@@ -22,9 +22,7 @@ URL_LISTS = ("callbacks", "allowed_logout_urls")
 
 def _controls_check(request: Request) -> None:
     if not tenant_of(request).config.test_controls:
-        raise OAuthError(
-            404, "not_found", "Test controls are disabled (start the emulator with --test-controls)"
-        )
+        raise OAuthError(404, "not_found", "Test controls are disabled (start the emulator with --test-controls)")
 
 
 async def _json_object(request: Request) -> dict:

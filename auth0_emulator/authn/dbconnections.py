@@ -209,6 +209,4 @@ async def signup(request: Request) -> Response:
         ip=client_ip(request),
     )
     verification_email_send(tenant, user=user, client=client)
-    return JSONResponse(
-        {"_id": user["user_id"].split("|", 1)[1], "email_verified": False, "email": user["email"]}
-    )
+    return JSONResponse({"_id": user["user_id"].split("|", 1)[1], "email_verified": False, "email": user["email"]})

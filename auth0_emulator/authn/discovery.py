@@ -74,9 +74,7 @@ def openid_configuration(issuer: str) -> dict:
 
 async def openid_configuration_get(request: Request) -> JSONResponse:
     tenant = tenant_of(request)
-    return JSONResponse(
-        openid_configuration(tenant.config.issuer), headers={"Cache-Control": "public, max-age=15"}
-    )
+    return JSONResponse(openid_configuration(tenant.config.issuer), headers={"Cache-Control": "public, max-age=15"})
 
 
 async def jwks_get(request: Request) -> JSONResponse:

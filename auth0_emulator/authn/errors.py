@@ -34,9 +34,7 @@ class OAuthError(Exception):
 
     def response(self) -> JSONResponse:
         body = {"error": self.error, "error_description": self.description}
-        return JSONResponse(
-            body, status_code=self.status, headers={"Cache-Control": "no-store", **self.headers}
-        )
+        return JSONResponse(body, status_code=self.status, headers={"Cache-Control": "no-store", **self.headers})
 
 
 class PageError(Exception):

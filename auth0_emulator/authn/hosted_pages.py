@@ -166,9 +166,7 @@ async def email_verification_get(request: Request) -> Response:
     return result_redirect(ticket, user, EMAIL_VERIFIED) or message_page("Email Verified", EMAIL_VERIFIED)
 
 
-def _reset_request_form(
-    txn: dict, *, email: str = "", error: str | None = None, status: int = 200
-) -> Response:
+def _reset_request_form(txn: dict, *, email: str = "", error: str | None = None, status: int = 200) -> Response:
     query = urlencode({"state": txn["id"]})
     return page_render(
         "reset_request.html",
@@ -196,9 +194,7 @@ async def reset_request_post(request: Request) -> Response:
     form = await form_params(request)
     txn = transaction_for(request, tenant, request.query_params.get("state"))
     if not hmac.compare_digest(form.get("csrf_token", "").encode(), txn["csrf"].encode()):
-        raise PageError(
-            403, "invalid_request", "Invalid CSRF token. Go back to the application and log in again."
-        )
+        raise PageError(403, "invalid_request", "Invalid CSRF token. Go back to the application and log in again.")
     email = form.get("email", "").strip()
     if not email:
         return _reset_request_form(txn, error="Please enter your email address.", status=400)

@@ -13,14 +13,15 @@ import hmac
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from .. import directory
 from ..tenant import Tenant
-from .access import login_connections, user_may_use
+from .access import invited_email, login_connections, signup_target, user_may_use
 from .authorize import code_redirect, cookie_secure, redirect_to_app
 from .clients import client_get
 from .errors import PageError, page_endpoint
+from .invitations import invitation_accept, invitation_find, invitation_matches
 from .pages import page_render
 from .params import client_ip, form_params, tenant_of
 from .sessions import (
@@ -52,9 +53,7 @@ def transaction_for(request: Request, tenant: Tenant, state: str | None) -> dict
     return txn
 
 
-def login_form(
-    tenant: Tenant, txn: dict, *, email: str = "", error: str | None = None, status: int = 200
-) -> Response:
+def login_form(tenant: Tenant, txn: dict, *, email: str = "", error: str | None = None, status: int = 200) -> Response:
     params = txn["params"]
     client = client_get(tenant, params["client_id"]) or {}
     query = urlencode({"state": txn["id"]})
@@ -71,6 +70,7 @@ def login_form(
             "error": error,
             "action": f"/u/login?{query}",
             "reset_link": f"/u/reset-password/request?{query}",
+            "signup_link": f"/u/signup?{query}" if signup_target(tenant, params)[0] else None,
         },
         status=status,
         form_targets=[params["redirect_uri"]],
@@ -81,7 +81,13 @@ def login_form(
 async def login_get(request: Request) -> Response:
     tenant = tenant_of(request)
     txn = transaction_for(request, tenant, request.query_params.get("state"))
-    return login_form(tenant, txn, email=txn["params"].get("login_hint") or "")
+    params = txn["params"]
+    connection, invitation = signup_target(tenant, params)
+    invited = invited_email(invitation)
+    if invited and not any(directory.user_find_by_email(tenant, c, invited) for c in login_connections(tenant, params)):
+        # An invited person without an account creates one first.
+        return RedirectResponse(f"/u/signup?{urlencode({'state': txn['id']})}", status_code=302)
+    return login_form(tenant, txn, email=invited or params.get("login_hint") or "")
 
 
 def _log(
@@ -116,9 +122,7 @@ def _block_notify(tenant: Tenant, user: dict, client_id: str) -> None:
     # Changing the password lifts the block, so the email carries a password-change link.
     if not user.get("email"):
         return
-    ticket_url = directory.ticket_create(
-        tenant, kind="password_change", user_id=user["user_id"], client_id=client_id
-    )
+    ticket_url = directory.ticket_create(tenant, kind="password_change", user_id=user["user_id"], client_id=client_id)
     directory.outbox_send(
         tenant,
         to=user["email"],
@@ -139,9 +143,7 @@ async def login_post(request: Request) -> Response:
     form = await form_params(request)
     txn = transaction_for(request, tenant, request.query_params.get("state") or form.get("state"))
     if not hmac.compare_digest(form.get("csrf_token", "").encode(), txn["csrf"].encode()):
-        raise PageError(
-            403, "invalid_request", "Invalid CSRF token. Go back to the application and log in again."
-        )
+        raise PageError(403, "invalid_request", "Invalid CSRF token. Go back to the application and log in again.")
     params = txn["params"]
     email = form.get("username", "").strip()
     password = form.get("password", "")
@@ -184,29 +186,33 @@ async def login_post(request: Request) -> Response:
             return login_form(tenant, txn, email=email, error=BRUTE_FORCE_BLOCKED, status=429)
         return login_form(tenant, txn, email=email, error=WRONG_CREDENTIALS, status=400)
 
+    directory.login_failures_clear(tenant, identifier=email, ip=ip)
+    return login_complete(request, tenant, txn, user)
+
+
+def login_complete(request: Request, tenant: Tenant, txn: dict, user: dict) -> Response:
+    """The user proved who they are (password or signup): apply an invitation, check they may use
+    this login, then open the session and send the application its code."""
+    params = txn["params"]
+    invitation = invitation_find(tenant, params.get("invitation") or "", params.get("org_id") or "")
+    if invitation is not None and invitation_matches(invitation, user):
+        invitation_accept(tenant, invitation, user)
     refusal = user_may_use(tenant, user, params)
     if refusal is not None:
         reason, description = refusal
         _log(tenant, request, params, "f", description, user=user)
-        if reason == "organization":
-            # Auth0 reports a non-member back to the application rather than on its own page.
-            transaction_delete(tenant, txn["id"])
-            return redirect_to_app(
-                params["redirect_uri"],
-                {
-                    "error": "access_denied",
-                    "error_description": description,
-                    "state": params.get("state"),
-                },
-            )
-        return login_form(tenant, txn, email=email, error=USER_BLOCKED, status=401)
+        if reason == "blocked":
+            return login_form(tenant, txn, email=user.get("email", ""), error=USER_BLOCKED, status=401)
+        # Auth0 reports a non-member back to the application rather than on its own page.
+        transaction_delete(tenant, txn["id"])
+        return redirect_to_app(
+            params["redirect_uri"],
+            {"error": "access_denied", "error_description": description, "state": params.get("state")},
+        )
 
-    directory.login_failures_clear(tenant, identifier=email, ip=ip)
-    directory.user_login_record(tenant, user["user_id"], ip)
+    directory.user_login_record(tenant, user["user_id"], client_ip(request))
     _log(tenant, request, params, "s", "Successful login", user=user)
-    cookie, session = session_create(
-        tenant, user_id=user["user_id"], connection=directory.user_connection(user)
-    )
+    cookie, session = session_create(tenant, user_id=user["user_id"], connection=directory.user_connection(user))
     transaction_delete(tenant, txn["id"])
     response = code_redirect(tenant, params, user=user, session=session)
     response.set_cookie(

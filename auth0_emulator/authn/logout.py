@@ -38,9 +38,7 @@ def _client(tenant: Tenant, client_id: str | None) -> dict | None:
     return client
 
 
-def _logout(
-    request: Request, tenant: Tenant, *, client: dict | None, sid: str | None, target: str | None
-) -> Response:
+def _logout(request: Request, tenant: Tenant, *, client: dict | None, sid: str | None, target: str | None) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     session = session_get(tenant, cookie)
     session_end(tenant, cookie=cookie, sid=sid)
@@ -60,9 +58,7 @@ def _logout(
         response: Response = RedirectResponse(target, status_code=302, headers={"Cache-Control": "no-store"})
     else:
         response = message_page("Logged out", "You have been logged out.")
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(tenant)
-    )
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(tenant))
     return response
 
 
@@ -101,9 +97,7 @@ async def oidc_logout(request: Request) -> Response:
                 options={"verify_exp": False, "verify_aud": False, "require": ["aud", "iss"]},
             )
         except jwt.InvalidTokenError:
-            raise PageError(
-                400, "invalid_request", "The id_token_hint parameter is not a valid ID token"
-            ) from None
+            raise PageError(400, "invalid_request", "The id_token_hint parameter is not a valid ID token") from None
         hint_client = claims["aud"][0] if isinstance(claims["aud"], list) else claims["aud"]
         if client_id and client_id != hint_client:
             raise PageError(

@@ -41,9 +41,7 @@ async def outbox_page(request: Request) -> Response:
 async def outbox_delete(request: Request) -> Response:
     tenant = tenant_of(request)
     if not tenant.config.test_controls:
-        raise OAuthError(
-            404, "not_found", "Test controls are disabled (start the emulator with --test-controls)"
-        )
+        raise OAuthError(404, "not_found", "Test controls are disabled (start the emulator with --test-controls)")
     # The outbox table belongs to directory.py, which has no clear function; empty it whole.
     tenant.store.execute("DELETE FROM outbox")
     return Response(status_code=204)

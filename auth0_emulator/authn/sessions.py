@@ -134,9 +134,7 @@ def session_end(tenant: Tenant, *, cookie: str | None = None, sid: str | None = 
             (now, secret_hash(cookie)),
         )
     if sid:
-        tenant.store.execute(
-            "UPDATE authn_sessions SET ended_at = ? WHERE sid = ? AND ended_at IS NULL", (now, sid)
-        )
+        tenant.store.execute("UPDATE authn_sessions SET ended_at = ? WHERE sid = ? AND ended_at IS NULL", (now, sid))
 
 
 def page_token(tenant: Tenant, purpose: str) -> str:

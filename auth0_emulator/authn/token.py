@@ -60,9 +60,7 @@ def client_credentials_grant(tenant: Tenant, client: dict, params: dict[str, str
     if requested:
         missing = [s for s in requested if s not in granted]
         if missing:
-            raise OAuthError(
-                403, "access_denied", f"Client has not been granted scopes: {', '.join(missing)}"
-            )
+            raise OAuthError(403, "access_denied", f"Client has not been granted scopes: {', '.join(missing)}")
         scopes = requested
     else:
         scopes = list(granted)
@@ -127,9 +125,7 @@ def authorization_code_grant(tenant: Tenant, request: Request, client: dict, par
         raise OAuthError(403, "invalid_grant", "Failed to verify code verifier")
     user = _grant_user(tenant, grant)
     body = _user_tokens(tenant, grant, user)
-    if "offline_access" in scope_split(grant.get("scope")) and "refresh_token" in client.get(
-        "grant_types", []
-    ):
+    if "offline_access" in scope_split(grant.get("scope")) and "refresh_token" in client.get("grant_types", []):
         body["refresh_token"] = refresh_token_create(tenant, grant, grant.get("code_hash"))
     directory.log_event_record(
         tenant,

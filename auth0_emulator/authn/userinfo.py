@@ -20,9 +20,7 @@ def _unauthorized(description: str) -> OAuthError:
         "invalid_token",
         description,
         headers={
-            "WWW-Authenticate": (
-                f'Bearer realm="Auth0", error="invalid_token", error_description="{description}"'
-            ),
+            "WWW-Authenticate": (f'Bearer realm="Auth0", error="invalid_token", error_description="{description}"'),
         },
     )
 
@@ -34,9 +32,7 @@ async def userinfo(request: Request) -> Response:
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("Missing access token")
     try:
-        claims = tenant.key.verify(
-            token.strip(), audience=userinfo_audience(tenant), issuer=tenant.config.issuer
-        )
+        claims = tenant.key.verify(token.strip(), audience=userinfo_audience(tenant), issuer=tenant.config.issuer)
     except jwt.InvalidTokenError:
         raise _unauthorized("Invalid token") from None
     scopes = scope_split(claims.get("scope"))

@@ -3,8 +3,6 @@ status is documented for its operation, and JSON bodies validate against the doc
 
 from __future__ import annotations
 
-import secrets
-
 import httpx
 import pytest
 
@@ -14,13 +12,13 @@ from tests.support.authn_browser import (
     PORTAL_CLIENT_ID,
     PORTAL_CLIENT_SECRET,
     Browser,
+    Mailboxes,
+    management_client,
     pkce_pair,
     query_of,
 )
 
-pytestmark = pytest.mark.skipif(
-    authn_openapi.spec_path() is None, reason="authentication-api.openapi.yml absent"
-)
+pytestmark = pytest.mark.skipif(authn_openapi.spec_path() is None, reason="authentication-api.openapi.yml absent")
 
 M2M = {"client_id": "portal-m2m-dev", "client_secret": "portal-m2m-dev-secret"}
 
@@ -138,13 +136,9 @@ def test_authorize_error_statuses_are_documented(emulator):
 
 def test_logout_statuses_are_documented(emulator):
     with Browser(emulator) as browser:
-        ok = browser.get(
-            "/v2/logout", params={"client_id": PORTAL_CLIENT_ID, "returnTo": "http://localhost:8000/"}
-        )
+        ok = browser.get("/v2/logout", params={"client_id": PORTAL_CLIENT_ID, "returnTo": "http://localhost:8000/"})
         authn_openapi.response_spec("GET", "/v2/logout", ok.status_code)
-        refused = browser.get(
-            "/v2/logout", params={"client_id": PORTAL_CLIENT_ID, "returnTo": "https://x.example/"}
-        )
+        refused = browser.get("/v2/logout", params={"client_id": PORTAL_CLIENT_ID, "returnTo": "https://x.example/"})
         authn_openapi.response_spec("GET", "/v2/logout", refused.status_code)
         oidc = browser.get(
             "/oidc/logout",
@@ -166,15 +160,20 @@ def test_change_password_answer(emulator):
     assert check("POST", "/dbconnections/change_password", response)
     documented = authn_openapi.response_spec("POST", "/dbconnections/change_password", 200)
     assert response.json() == documented["content"]["application/json"]["schema"]["example"]
-    missing = httpx.post(
-        f"{emulator.url}/dbconnections/change_password", json={"client_id": PORTAL_CLIENT_ID}
-    )
+    missing = httpx.post(f"{emulator.url}/dbconnections/change_password", json={"client_id": PORTAL_CLIENT_ID})
     assert missing.status_code == 400
     assert check("POST", "/dbconnections/change_password", missing)
 
 
-def test_signup_answers(emulator):
-    email = f"contract-{secrets.token_hex(4)}@example.test"
+@pytest.fixture
+def mailboxes(emulator):
+    boxes = Mailboxes(management_client(emulator))
+    yield boxes
+    boxes.cleanup()
+
+
+def test_signup_answers(emulator, mailboxes):
+    email = mailboxes.new("contract")
     body = {
         "client_id": PORTAL_CLIENT_ID,
         "email": email,

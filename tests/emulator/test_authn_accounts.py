@@ -8,7 +8,6 @@ import secrets
 
 import httpx
 import pytest
-from auth0.authentication import GetToken
 from auth0.management.client import Auth0
 
 from tests.support.authn_browser import (
@@ -17,6 +16,7 @@ from tests.support.authn_browser import (
     PORTAL_CLIENT_ID,
     PORTAL_CLIENT_SECRET,
     Browser,
+    management_client,
     page_parse,
     query_of,
 )
@@ -32,11 +32,8 @@ def demo_user_id(email: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def management(emulator) -> Auth0:
-    token = GetToken(
-        emulator.domain, "portal-m2m-dev", "portal-m2m-dev-secret", protocol="http"
-    ).client_credentials(f"{emulator.url}/api/v2/")["access_token"]
-    return Auth0(base_url=f"{emulator.url}/api/v2", token=token, max_retries=0)
+def management(emulator):
+    return management_client(emulator)
 
 
 @pytest.fixture
@@ -91,10 +88,7 @@ def test_blocked_user_cannot_log_in_or_keep_using_sso(emulator, browser, managem
         assert silent.headers["location"].startswith("/u/login")  # no silent login for a blocked user
         refused = browser.login(email)
         assert refused.status_code == 401
-        assert (
-            page_parse(refused).ids["error-message"]
-            == "Your account has been blocked. Contact your administrator."
-        )
+        assert page_parse(refused).ids["error-message"] == "Your account has been blocked. Contact your administrator."
     finally:
         management.users.update(user_id, blocked=False)
     # Unblocked, the session that was never ended logs in silently again.
@@ -121,9 +115,7 @@ def _logged_in(browser: Browser, email: str) -> str:
 def test_v2_logout_ends_the_session_and_redirects_to_an_allowed_url(browser):
     _logged_in(browser, "user22@initech.test")
     assert browser.authorize().headers["location"].startswith(PORTAL_CALLBACK)  # SSO
-    response = browser.get(
-        "/v2/logout", params={"client_id": PORTAL_CLIENT_ID, "returnTo": "http://localhost:8000/"}
-    )
+    response = browser.get("/v2/logout", params={"client_id": PORTAL_CLIENT_ID, "returnTo": "http://localhost:8000/"})
     assert response.status_code == 302
     assert response.headers["location"] == "http://localhost:8000/"
     assert browser.authorize().headers["location"].startswith("/u/login")  # the session is over
@@ -131,9 +123,7 @@ def test_v2_logout_ends_the_session_and_redirects_to_an_allowed_url(browser):
 
 def test_v2_logout_refuses_a_return_url_not_allowed(browser):
     _logged_in(browser, "user22@initech.test")
-    response = browser.get(
-        "/v2/logout", params={"client_id": PORTAL_CLIENT_ID, "returnTo": "https://evil.example/"}
-    )
+    response = browser.get("/v2/logout", params={"client_id": PORTAL_CLIENT_ID, "returnTo": "https://evil.example/"})
     assert response.status_code == 400
     assert "location" not in response.headers
     page = page_parse(response)

@@ -114,9 +114,7 @@ def test_full_code_flow_with_pkce_issues_verifiable_tokens(emulator, browser):
     header = jwt.get_unverified_header(body["id_token"])
     assert header["alg"] == "RS256" and header["kid"]
 
-    userinfo = httpx.get(
-        f"{emulator.url}/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}
-    )
+    userinfo = httpx.get(f"{emulator.url}/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert userinfo.status_code == 200
     assert userinfo.json()["sub"] == claims["sub"]
     assert userinfo.json()["email"] == "admin@initech.test"
@@ -149,9 +147,7 @@ def test_wrong_client_secret_is_refused_and_does_not_burn_the_code(emulator, bro
 @pytest.mark.parametrize("verifier", ["wrong-verifier-" + "x" * 40, None])
 def test_pkce_verifier_must_match(emulator, browser, verifier):
     _, challenge = pkce_pair()
-    params = login_code(
-        browser, "user03@initech.test", code_challenge=challenge, code_challenge_method="S256"
-    )
+    params = login_code(browser, "user03@initech.test", code_challenge=challenge, code_challenge_method="S256")
     response = exchange(emulator, params["code"], verifier=verifier)
     assert response.status_code == 403
     assert response.json() == {
@@ -162,9 +158,7 @@ def test_pkce_verifier_must_match(emulator, browser, verifier):
 
 def test_plain_pkce(emulator, browser):
     verifier = "p" * 50
-    params = login_code(
-        browser, "user04@initech.test", code_challenge=verifier, code_challenge_method="plain"
-    )
+    params = login_code(browser, "user04@initech.test", code_challenge=verifier, code_challenge_method="plain")
     assert exchange(emulator, params["code"], verifier=verifier).status_code == 200
 
 

@@ -11,11 +11,10 @@ import time
 
 import httpx
 import pytest
-from auth0.authentication import Database, GetToken
+from auth0.authentication import Database
 from auth0.authentication.exceptions import Auth0Error as AuthError
-from auth0.management.client import Auth0
 
-from tests.support.authn_browser import PORTAL_CLIENT_ID, Browser, page_parse, query_of
+from tests.support.authn_browser import PORTAL_CLIENT_ID, Browser, Mailboxes, management_client, page_parse, query_of
 
 CONNECTION = "Username-Password-Authentication"
 RESET_SENT = "We've just sent you an email to reset your password."
@@ -23,11 +22,8 @@ NEW_PASSWORD = "Brand-new-Passw0rd"
 
 
 @pytest.fixture(scope="module")
-def management(emulator) -> Auth0:
-    token = GetToken(
-        emulator.domain, "portal-m2m-dev", "portal-m2m-dev-secret", protocol="http"
-    ).client_credentials(f"{emulator.url}/api/v2/")["access_token"]
-    return Auth0(base_url=f"{emulator.url}/api/v2", token=token, max_retries=0)
+def management(emulator):
+    return management_client(emulator)
 
 
 @pytest.fixture
@@ -36,11 +32,16 @@ def database(emulator) -> Database:
 
 
 @pytest.fixture
-def new_user(database) -> dict:
-    email = f"reset-{secrets.token_hex(4)}@example.test"
-    created = database.signup(
-        email=email, password="Initial-Passw0rd", connection=CONNECTION, name="Reset Tester"
-    )
+def mailboxes(management):
+    boxes = Mailboxes(management)
+    yield boxes
+    boxes.cleanup()
+
+
+@pytest.fixture
+def new_user(database, mailboxes) -> dict:
+    email = mailboxes.new("reset")
+    created = database.signup(email=email, password="Initial-Passw0rd", connection=CONNECTION, name="Reset Tester")
     return {"email": email, "user_id": "auth0|" + created["_id"], "password": "Initial-Passw0rd"}
 
 
@@ -56,8 +57,8 @@ def can_log_in(emulator, email: str, password: str) -> bool:
         return response.status_code == 302 and "code=" in response.headers["location"]
 
 
-def test_signup_creates_an_unverified_user_and_sends_a_verification_email(emulator, database, management):
-    email = f"signup-{secrets.token_hex(4)}@example.test"
+def test_signup_creates_an_unverified_user_and_sends_a_verification_email(emulator, database, management, mailboxes):
+    email = mailboxes.new("signup")
     created = database.signup(email=email, password="Signup-Passw0rd", connection=CONNECTION)
     assert created["email"] == email and created["email_verified"] is False
     user = management.users.get("auth0|" + created["_id"])
@@ -68,22 +69,20 @@ def test_signup_creates_an_unverified_user_and_sends_a_verification_email(emulat
     assert can_log_in(emulator, email, "Signup-Passw0rd")
 
 
-def test_signup_refusals(emulator, database, new_user):
+def test_signup_refusals(emulator, database, new_user, mailboxes):
     with pytest.raises(AuthError) as duplicate:
         database.signup(email=new_user["email"], password="Another-Passw0rd", connection=CONNECTION)
     assert duplicate.value.status_code == 400
     with pytest.raises(AuthError) as weak:
-        database.signup(
-            email=f"weak-{secrets.token_hex(4)}@example.test", password="abc", connection=CONNECTION
-        )
+        database.signup(email=mailboxes.new("weak"), password="abc", connection=CONNECTION)
     assert weak.value.status_code == 400
     with pytest.raises(AuthError) as unknown:
-        database.signup(email="x@example.test", password="Another-Passw0rd", connection="no-such-connection")
+        database.signup(email="x@authn-tests.example", password="Another-Passw0rd", connection="no-such-connection")
     assert unknown.value.status_code == 400
 
 
-def test_change_password_answers_the_same_for_unknown_users(emulator, database):
-    email = f"ghost-{secrets.token_hex(4)}@example.test"
+def test_change_password_answers_the_same_for_unknown_users(emulator, database, mailboxes):
+    email = mailboxes.new("ghost")
     assert database.change_password(email=email, connection=CONNECTION) == RESET_SENT
     assert outbox(emulator, email) == []
 
@@ -109,9 +108,7 @@ def test_change_password_email_link_sets_a_new_password_once(emulator, database,
         assert mismatch.status_code == 400
         assert "the same" in page_parse(mismatch).ids["error-message"]
 
-        forged = browser.submit(
-            page, password=NEW_PASSWORD, password_confirmation=NEW_PASSWORD, csrf_token="x"
-        )
+        forged = browser.submit(page, password=NEW_PASSWORD, password_confirmation=NEW_PASSWORD, csrf_token="x")
         assert forged.status_code == 403
 
         done = browser.submit(page, password=NEW_PASSWORD, password_confirmation=NEW_PASSWORD)
@@ -170,8 +167,8 @@ def test_unknown_ticket_is_an_error_page(emulator, ticket):
         assert posted.status_code == 404
 
 
-def test_email_verification_link(emulator, database, management):
-    email = f"verify-{secrets.token_hex(4)}@example.test"
+def test_email_verification_link(emulator, database, management, mailboxes):
+    email = mailboxes.new("verify")
     created = database.signup(email=email, password="Signup-Passw0rd", connection=CONNECTION)
     user_id = "auth0|" + created["_id"]
     link = outbox(emulator, email)[0]["links"][0]
@@ -188,8 +185,8 @@ def test_email_verification_link(emulator, database, management):
     assert "sv" in types and "ss" in types
 
 
-def test_verification_ticket_with_result_url(emulator, database, management):
-    email = f"verify-{secrets.token_hex(4)}@example.test"
+def test_verification_ticket_with_result_url(emulator, database, management, mailboxes):
+    email = mailboxes.new("verify")
     created = database.signup(email=email, password="Signup-Passw0rd", connection=CONNECTION)
     ticket = management.tickets.verify_email(
         user_id="auth0|" + created["_id"], result_url="http://localhost:8000/verified"
@@ -210,7 +207,7 @@ def test_forgot_password_from_the_login_page(emulator, new_user):
         sent = browser.submit(request_page, email=new_user["email"])
         assert sent.status_code == 200
         assert page_parse(sent).ids["message"] == RESET_SENT
-        unknown = browser.submit(request_page, email="nobody-at-all@example.test")
+        unknown = browser.submit(request_page, email="nobody-at-all@authn-tests.example")
         assert page_parse(unknown).ids["message"] == RESET_SENT
     assert outbox(emulator, new_user["email"])[0]["kind"] == "change_password"
 
@@ -226,7 +223,7 @@ def test_outbox_page_lists_emails_with_links(emulator, database, new_user):
 def test_outbox_can_be_emptied_with_test_controls(emulator_factory):
     emulator = emulator_factory("--seed", "empty", "--test-controls")
     db = Database(emulator.domain, PORTAL_CLIENT_ID, protocol="http")
-    email = f"wipe-{secrets.token_hex(4)}@example.test"
+    email = f"wipe-{secrets.token_hex(4)}@authn-tests.example"  # another emulator: nothing to clean up
     db.signup(email=email, password="Signup-Passw0rd", connection=CONNECTION)
     assert len(outbox(emulator, email)) == 1
     assert httpx.delete(f"{emulator.url}/emulator/outbox").status_code == 204

@@ -158,7 +158,5 @@ def test_unparseable_bodies_are_400_not_500(emulator):
     )
     assert bad_json.status_code == 400
     assert bad_json.json()["error"] == "invalid_request"
-    wrong_type = httpx.post(
-        f"{emulator.url}/oauth/token", content=b"<xml/>", headers={"Content-Type": "text/xml"}
-    )
+    wrong_type = httpx.post(f"{emulator.url}/oauth/token", content=b"<xml/>", headers={"Content-Type": "text/xml"})
     assert wrong_type.status_code == 400

@@ -142,3 +142,33 @@ class Browser:
         """/authorize, the login form, credentials: the response that leaves the emulator (or the page)."""
         page = page_parse(self.follow(self.authorize(**params)))
         return self.submit(page, username=email, password=password)
+
+
+def management_client(emulator: EmulatorProcess):
+    """The official Management API SDK on the emulator, with the portal's M2M credentials."""
+    from auth0.authentication import GetToken
+    from auth0.management.client import Auth0
+
+    token = GetToken(emulator.domain, "portal-m2m-dev", "portal-m2m-dev-secret", protocol="http").client_credentials(
+        f"{emulator.url}/api/v2/"
+    )["access_token"]
+    return Auth0(base_url=f"{emulator.url}/api/v2", token=token, max_retries=0)
+
+
+class Mailboxes:
+    """Fresh email addresses for users a test creates, deleted again afterwards so the shared demo
+    tenant keeps its exact contents (other tests count its users and members)."""
+
+    def __init__(self, management) -> None:
+        self.management = management
+        self.emails: list[str] = []
+
+    def new(self, prefix: str = "authn") -> str:
+        email = f"{prefix}-{secrets.token_hex(5)}@authn-tests.example"
+        self.emails.append(email)
+        return email
+
+    def cleanup(self) -> None:
+        for email in self.emails:
+            for user in self.management.users.list_users_by_email(email=email):
+                self.management.users.delete(user.user_id)
