@@ -32,7 +32,7 @@ from .users import user_not_found, verification_email_send
 
 log = logging.getLogger("auth0_emulator.jobs")
 JOB_ID = re.compile(r"^job_[A-Za-z0-9]{16}$")
-EXPORT_BATCH = 2000
+EXPORT_BATCH = 500
 DEFAULT_EXPORT_FIELDS = [
     "user_id",
     "email",
