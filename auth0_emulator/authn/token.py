@@ -106,9 +106,20 @@ def _grant_user(tenant: Tenant, grant: dict) -> dict:
 
 def authorization_code_grant(tenant: Tenant, request: Request, client: dict, params: dict[str, str]) -> dict:
     _required(params, "code")
-    grant, _outcome = code_redeem(tenant, params["code"])
-    # Unknown, expired, reused, or issued to another application: Auth0 says the same for all.
+    grant, outcome = code_redeem(tenant, params["code"])
+    # Unknown, expired, reused, or issued to another application: Auth0 says the same for all,
+    # and its log tells them apart.
     if grant is None or grant["client_id"] != client["client_id"]:
+        directory.log_event_record(
+            tenant,
+            type="feacft",
+            description="Invalid authorization code",
+            user_id=grant["user_id"] if grant else None,
+            client_id=client["client_id"],
+            client_name=client.get("name"),
+            ip=client_ip(request),
+            details={"reason": outcome if grant is None else "issued to another client"},
+        )
         raise OAuthError(403, "invalid_grant", "Invalid authorization code")
     if grant.get("redirect_uri") and params.get("redirect_uri") != grant["redirect_uri"]:
         raise OAuthError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from ..seed import ORG_CLAIM
@@ -84,7 +83,3 @@ def user_access_token_issue(tenant: Tenant, *, user: dict, grant: dict) -> str:
         lifetime=USER_ACCESS_TOKEN_LIFETIME,
         extra=extra,
     )
-
-
-def now() -> int:
-    return int(time.time())

@@ -382,3 +382,20 @@ def test_userinfo_refuses_missing_and_foreign_tokens(emulator):
     foreign = httpx.get(f"{emulator.url}/userinfo", headers={"Authorization": f"Bearer {m2m}"})
     assert foreign.status_code == 401
     assert foreign.json()["error"] == "invalid_token"
+
+
+def test_reusing_a_code_revokes_the_refresh_token_it_produced(emulator, browser):
+    params = login_code(browser, "user12@initech.test", scope="openid offline_access")
+    refresh_token = exchange(emulator, params["code"]).json()["refresh_token"]
+    assert exchange(emulator, params["code"]).status_code == 403  # the replay
+    refreshed = httpx.post(
+        f"{emulator.url}/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": PORTAL_CLIENT_ID,
+            "client_secret": PORTAL_CLIENT_SECRET,
+            "refresh_token": refresh_token,
+        },
+    )
+    assert refreshed.status_code == 403
+    assert refreshed.json()["error"] == "invalid_grant"
