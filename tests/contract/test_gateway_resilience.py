@@ -204,6 +204,23 @@ def test_injected_5xx_is_transient_and_not_retried(emu, faults, status):
     gw.close()
 
 
+def test_the_sdk_left_to_itself_would_have_retried(emu, faults):
+    """Control for the tests above: the same counting sees the SDK's own retry when it is on."""
+    from auth0.management.client import Auth0  # the SDK itself, only as a control here
+    from auth0.management.core.api_error import ApiError
+
+    transport = RecordingTransport()
+    sdk = Auth0(
+        base_url=f"{emu.url}/api/v2", token=raw_token(emu), max_retries=1,
+        httpx_client=httpx.Client(transport=transport, timeout=10),
+    )
+    faults.post("/emulator/controls", json={"fault_rate": 1.0, "fault_status": 503}).raise_for_status()
+    with pytest.raises(ApiError) as caught:  # users.get has no typed 503 error: the base class
+        sdk.users.get(USER)
+    assert caught.value.status_code == 503
+    assert len(transport.api_requests()) == 2
+
+
 def test_conflict_is_not_retried(emu):
     transport = RecordingTransport()
     gw = gateway_for(emu, transport)
@@ -266,3 +283,13 @@ def test_only_the_gateway_imports_the_sdk():
         and sdk_import.search(path.read_text(encoding="utf-8"))
     )
     assert importers == ["users/gateway.py", "users/gateway_errors.py", "users/gateway_token.py"]
+
+
+def test_token_for_an_unknown_audience_is_permanent(emu):
+    gw = gateway_for(emu, audience="https://no-such-api.example/")
+    with pytest.raises(Auth0Permanent) as caught:
+        gw.connections_list()
+    assert (caught.value.status, caught.value.error_code) == (403, "access_denied")
+    assert caught.value.message == "Service not found: https://no-such-api.example/"
+    assert not isinstance(caught.value, Auth0Transient)
+    gw.close()
