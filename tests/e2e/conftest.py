@@ -44,8 +44,12 @@ def page(browser: Browser) -> Iterator[Page]:
 
     def record(message: ConsoleMessage) -> None:
         if message.type == "error":
-            page.console_errors.append(message.text)  # type: ignore[attr-defined]
+            where = message.location.get("url", "") if message.location else ""
+            page.console_errors.append(f"{message.text} [{where}]")  # type: ignore[attr-defined]
 
     page.on("console", record)
+    # A console line says only "404"; keep the URL of every failed response so a failure names it.
+    page.on("response", lambda r: r.status >= 400 and page.console_errors.append(  # type: ignore[attr-defined]
+        f"HTTP {r.status} [{r.url}]"))
     yield page
     context.close()

@@ -1,0 +1,119 @@
+"""The personas in a real browser: sign-in through the emulator's login page, home-realm discovery,
+landing pages, creating an organization, and a logout that ends both sessions."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from organizations.tasks import organization_provision, role_grant_resolve
+from portal.models import Operation
+from tests.factories import CompanyAdminFactory
+from users.gateway import gateway
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+DEMO_PASSWORD = "Portal-demo-2026"
+
+
+@pytest.fixture
+def portal(live_server, auth0_on_emulator, settings):
+    """The live portal, registered with the emulator as an allowed callback and logout URL."""
+    emulator = auth0_on_emulator
+    httpx.post(f"{emulator.url}/emulator/clients/portal-web-dev", json={
+        "callbacks": [f"{live_server.url}/accounts/oidc/auth0/login/callback/"],
+        "allowed_logout_urls": [f"{live_server.url}/"],
+    }).raise_for_status()
+    policy = {**settings.CONTENT_SECURITY_POLICY}
+    directives = {**policy["DIRECTIVES"]}
+    directives["form-action"] = ["'self'", emulator.url]
+    settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
+    return live_server.url
+
+
+def sign_in(page: Page, portal: str, email: str) -> None:
+    page.goto(f"{portal}/login/")
+    page.get_by_label("Work email").fill(email)
+    page.get_by_role("button", name="Continue").click()
+    # The emulator's hosted login page, with the email carried over as a login hint.
+    expect(page.get_by_label("Email address")).to_have_value(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("User administration, delegated safely")
+
+
+def _portal_errors(page: Page, portal: str) -> list[str]:
+    """Console errors raised by the portal's own pages (CSP violations, missing assets)."""
+    return [e for e in page.console_errors if f"[{portal}" in e]  # type: ignore[attr-defined]
+
+
+def _run_pending(kind: str, task) -> Operation:
+    operation = Operation.objects.filter(kind=kind).order_by("-created_at").first()
+    task.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    return operation
+
+
+def test_company_admin_creates_an_org_whose_admin_then_signs_in_through_discovery(portal, page: Page) -> None:
+    CompanyAdminFactory(user_id=gateway().users_by_email(email="admin@portal.test")[0]["user_id"])
+
+    sign_in(page, portal, "admin@portal.test")
+    expect(page).to_have_url(f"{portal}/orgs/")
+    expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
+
+    page.get_by_role("link", name="New organization").click()
+    page.get_by_label("Display name").fill("Acme Browser")
+    page.get_by_label("Slug").fill("acme-browser")
+    page.get_by_label("Isolated connection (its own database connection)").check()
+    page.get_by_label("Connection name").fill("acme-users")
+    page.get_by_label("Domains").fill("acme.test")
+    page.get_by_role("button", name="Create organization").click()
+    expect(page).to_have_url(f"{portal}/o/acme-browser/")
+    expect(page.get_by_role("status").filter(has_text="Acme Browser was created")).to_be_visible()
+    expect(page.locator("[data-operation-poll]").first).to_contain_text("Pending")
+
+    # The worker's part, run here with .apply(): the page follows the operation and shows the result.
+    assert _run_pending("organization_provision", organization_provision).status == "succeeded"
+    expect(page.get_by_text("Connected", exact=True)).to_be_visible(timeout=15000)
+
+    page.get_by_label("Email of a user of Acme Browser").fill("admin@acme.test")
+    page.get_by_label("Role").select_option("admin")
+    page.get_by_role("button", name="Add").click()
+    assert _run_pending("role_grant", role_grant_resolve).status == "succeeded"
+    page.reload()
+    expect(page.get_by_role("button", name="Remove admin@acme.test")).to_be_visible()
+    sign_out(page)
+
+    # The org admin: discovery routes acme.test to the org's own connection.
+    page.goto(f"{portal}/login/")
+    page.get_by_label("Work email").fill("admin@acme.test")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("[data-connections]")).to_have_attribute("data-connections", "acme-users")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(f"{portal}/o/acme-browser/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Acme Browser")
+    assert _portal_errors(page, portal) == []
+
+
+def test_person_without_a_role_lands_on_the_profile_and_logout_ends_both_sessions(portal, page: Page) -> None:
+    sign_in(page, portal, "enduser@portal.test")
+    expect(page).to_have_url(f"{portal}/profile/")
+    expect(page.get_by_role("heading", name="Your profile")).to_be_visible()
+    expect(page.get_by_text("enduser@portal.test")).to_be_visible()
+
+    sign_out(page)
+    page.goto(f"{portal}/profile/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/profile/$"))  # the portal session is gone
+    # …and so is the emulator's: signing in again asks for the password instead of passing silently.
+    page.get_by_label("Work email").fill("enduser@portal.test")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_label("Password")).to_be_visible()
+    assert _portal_errors(page, portal) == []
