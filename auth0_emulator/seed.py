@@ -29,6 +29,7 @@ MANAGEMENT_SCOPES = [
     "read:organizations", "create:organizations", "update:organizations",
     "read:organization_members", "create:organization_members", "delete:organization_members",
     "read:organization_invitations", "create:organization_invitations", "delete:organization_invitations",
+    "read:organization_connections", "create:organization_connections", "delete:organization_connections",
 ]
 PORTAL_API_SCOPES = ["users:read", "users:write", "audit:read"]
 

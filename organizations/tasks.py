@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from celery import shared_task
 from django.conf import settings
 
@@ -11,7 +13,7 @@ from organizations.models import MembershipMode, Organization
 from portal.models import Operation
 from portal.operations import operation_execute
 from portal.principal import principal_for_user_id
-from users.gateway import Auth0NotFound, Auth0Permanent, Auth0Transient, gateway
+from users.gateway import Auth0Conflict, Auth0NotFound, Auth0Permanent, Auth0Transient, gateway
 
 
 def _provision(operation: Operation) -> dict:
@@ -40,7 +42,8 @@ def _provision(operation: Operation) -> dict:
 
     try:
         auth0_org = auth0.organization_get_by_name(name=organization.slug)
-        auth0.organization_connection_enable(organization_id=auth0_org["id"], connection_id=connection["id"])
+        with contextlib.suppress(Auth0Conflict):  # already enabled: linking an existing org is idempotent
+            auth0.organization_connection_enable(organization_id=auth0_org["id"], connection_id=connection["id"])
     except Auth0NotFound:
         auth0_org = auth0.organization_create(
             name=organization.slug, display_name=organization.display_name,

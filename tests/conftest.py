@@ -61,3 +61,12 @@ def published_tasks():
     before_task_publish.connect(record, weak=False)
     yield names
     before_task_publish.disconnect(record)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -3,7 +3,9 @@
 - ``POST /emulator/clients/{client_id}`` ``{"callbacks": [...], "allowed_logout_urls": [...]}`` adds
   URLs to an application, so a test whose portal runs on a random port can register it;
 - ``POST /emulator/authn/settings`` ``{"authorization_code_lifetime": seconds}`` shortens codes so
-  expiry can be tested without waiting a minute.
+  expiry can be tested without waiting a minute; ``{"id_token_fault": "issuer" | "audience" | "expired" |
+  "algorithm" | "unsigned" | "signature" | null}`` makes /oauth/token issue ID tokens that a relying
+  party must refuse (wrong issuer or audience, expired, HS256, alg none, signed by another key).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from .codes import AUTHORIZATION_CODE_LIFETIME, code_lifetime
 from .errors import OAuthError, invalid_request, json_endpoint
 from .params import tenant_of
+from .tokens import ID_TOKEN_FAULT_KEY, ID_TOKEN_FAULTS
 
 URL_LISTS = ("callbacks", "allowed_logout_urls")
 
@@ -75,4 +78,12 @@ async def settings_post(request: Request) -> Response:
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3600:
             raise invalid_request("authorization_code_lifetime must be an integer from 1 to 3600")
         tenant.store.kv_set("authn_code_lifetime", value)
-    return JSONResponse({"authorization_code_lifetime": code_lifetime(tenant)})
+    if "id_token_fault" in body:
+        fault = body["id_token_fault"]
+        if fault is not None and fault not in ID_TOKEN_FAULTS:
+            raise invalid_request(f"id_token_fault must be one of {', '.join(ID_TOKEN_FAULTS)} or null")
+        tenant.store.kv_set(ID_TOKEN_FAULT_KEY, fault)
+    return JSONResponse({
+        "authorization_code_lifetime": code_lifetime(tenant),
+        "id_token_fault": tenant.store.kv_get(ID_TOKEN_FAULT_KEY),
+    })

@@ -62,7 +62,40 @@ def id_token_issue(tenant: Tenant, *, user: dict, grant: dict) -> str:
     if grant.get("org_id"):
         claims["org_id"] = grant["org_id"]
         claims["org_name"] = grant.get("org_name")
-    return tenant.key.sign({k: v for k, v in claims.items() if v is not None}, ID_TOKEN_LIFETIME)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    fault = tenant.store.kv_get(ID_TOKEN_FAULT_KEY)
+    if fault:
+        return _id_token_faulty(tenant, claims, fault)
+    return tenant.key.sign(claims, ID_TOKEN_LIFETIME)
+
+
+# Test control (POST /emulator/authn/settings {"id_token_fault": …}): ID tokens a relying party must
+# refuse, so its validation can be tested end to end. Never set unless --test-controls.
+ID_TOKEN_FAULT_KEY = "authn_id_token_fault"  # noqa: S105 - a store key, not a secret
+ID_TOKEN_FAULTS = ("issuer", "audience", "expired", "algorithm", "unsigned", "signature")
+
+
+def _id_token_faulty(tenant: Tenant, claims: dict[str, Any], fault: str) -> str:
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if fault == "issuer":
+        return tenant.key.sign({**claims, "iss": "https://someone-else.example/"}, ID_TOKEN_LIFETIME)
+    if fault == "audience":
+        return tenant.key.sign({**claims, "aud": "another-application"}, ID_TOKEN_LIFETIME)
+    if fault == "expired":
+        return tenant.key.sign(claims, -3600)
+    now = int(time.time())
+    payload = {"iat": now, "exp": now + ID_TOKEN_LIFETIME, **claims}
+    headers = {"kid": tenant.key.kid}
+    if fault == "algorithm":  # HS256 with a guessable secret, under the tenant's kid
+        return jwt.encode(payload, "not-the-tenant-key-but-long-enough-for-hs256", algorithm="HS256", headers=headers)
+    if fault == "unsigned":
+        return jwt.encode(payload, None, algorithm="none", headers=headers)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # "signature": a stranger's key
+    return jwt.encode(payload, other, algorithm="RS256", headers=headers)
 
 
 def user_access_token_issue(tenant: Tenant, *, user: dict, grant: dict) -> str:

@@ -411,11 +411,6 @@ def test_organization_create_get_and_by_name(gw):
         gw.organization_get_by_name(name="no-such-org")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator gap: the seeded portal-m2m-dev grant lacks create:organization_connections "
-    "(auth0_emulator/seed.py MANAGEMENT_SCOPES), so POST /organizations/{id}/enabled_connections is a 403",
-)
 def test_organization_connection_enable(gw):
     org = gw.organization_create(name=f"gw{uuid.uuid4().hex[:8]}")
     acme = gw.connection_get_by_name(name=ACME)

@@ -29,11 +29,11 @@ def test_missing_and_invalid_tokens(emulator: EmulatorProcess) -> None:
 
 def test_insufficient_scope(emulator: EmulatorProcess) -> None:
     token = management_token(emulator.url)
-    r = httpx.post(f"{emulator.url}/api/v2/organizations/org_x/enabled_connections",
-                   json={"connection_id": "con_x"}, headers={"Authorization": f"Bearer {token}"})
+    # The portal's client may not delete organizations (it never needs to).
+    r = httpx.delete(f"{emulator.url}/api/v2/organizations/org_x", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403
     assert r.json() == {"statusCode": 403, "error": "Forbidden", "errorCode": "insufficient_scope",
-                        "message": "Insufficient scope, expected any of: create:organization_connections"}
+                        "message": "Insufficient scope, expected any of: delete:organizations"}
 
 
 def test_bad_bodies_are_400_not_500(emulator: EmulatorProcess) -> None:

@@ -83,6 +83,22 @@ def test_run_command_starts_every_process(tmp_path: Path) -> None:
         )
         _wait_for(lambda: _heartbeats(db).get("probe") == 1, 60, "the worker to consume the probe task")
 
+        # The demo: queued by `prepare --demo`, created by the worker through the emulator's Management
+        # API, and each organization connected to its Auth0 side by a provisioning operation.
+        def demo_state() -> list[tuple]:
+            try:
+                with sqlite3.connect(db, timeout=5) as conn:
+                    return conn.execute(
+                        "SELECT o.slug, o.auth0_connection_id != '', "
+                        "(SELECT COUNT(*) FROM organizations_organizationrole r WHERE r.organization_id = o.id) "
+                        "FROM organizations_organization o ORDER BY o.slug"
+                    ).fetchall()
+            except sqlite3.OperationalError:
+                return []
+
+        _wait_for(lambda: demo_state() == [("acme", 1, 2), ("globex", 1, 2), ("initech", 1, 2)], 120,
+                  f"the demo organizations to be created and connected (now {demo_state()})")
+
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/") as resp:  # noqa: S310
             assert resp.status == 200 and b"User administration, delegated safely" in resp.read()
     finally:

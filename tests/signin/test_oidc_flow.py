@@ -259,3 +259,33 @@ def test_bad_input_gets_a_specific_error_and_changes_nothing(client, data, field
 def test_principal_roles_come_from_the_database_not_the_token(client, emulator) -> None:
     sign_in(client, emulator, "admin@acme.test")  # a role claim could not make anyone admin here
     assert principal_for_user_id(_user_id("admin@acme.test")).org_roles == {}
+
+
+@pytest.fixture
+def id_token_fault(emulator):
+    def set_fault(fault):
+        httpx.post(f"{emulator.url}/emulator/authn/settings", json={"id_token_fault": fault}).raise_for_status()
+
+    yield set_fault
+    set_fault(None)
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("issuer", "issued by another issuer"),
+        ("audience", "issued for another application"),
+        ("expired", "has expired"),
+        ("algorithm", "only RS256 is accepted"),
+        ("unsigned", "only RS256 is accepted"),
+        ("signature", "The ID token is invalid"),
+    ],
+)
+def test_an_id_token_that_must_not_be_trusted_is_refused(client, emulator, id_token_fault, fault, message) -> None:
+    id_token_fault(fault)
+    response = sign_in(client, emulator, "enduser@portal.test")
+    assert response.status_code == 401
+    page = response.content.decode()
+    assert "Sign-in failed" in page and message in page
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.filter(email="enduser@portal.test").exists()
