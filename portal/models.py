@@ -75,6 +75,8 @@ class Operation(models.Model):
     actor_display = models.CharField(max_length=255, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     idempotency_key = models.CharField(max_length=255, unique=True)
+    # The Celery task that carries it out, so the sweeper can send it again if its message was lost.
+    task_name = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -87,7 +89,10 @@ class Operation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["organization", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["status", "updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target} ({self.status})"

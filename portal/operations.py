@@ -49,8 +49,38 @@ def operation_create(
 
 def operation_enqueue_on_commit(operation: Operation, task: Task) -> None:
     """Send the task once the transaction that recorded the operation has committed."""
+    operation.task_name = task.name
+    operation.save(update_fields=["task_name"])
     operation_id = str(operation.id)
     transaction.on_commit(lambda: task.apply_async(args=[operation_id]))
+
+
+# An operation still pending this long after its last change (or after its scheduled retry) lost its
+# message (broker restarted, enqueue failed after commit): the sweeper sends it again. Sending twice is
+# harmless, since only one run can claim it, but the grace keeps a long queue from being flooded.
+SWEEP_GRACE = timedelta(minutes=10)
+SWEEP_BATCH = 500
+
+
+def operations_sweep(*, now=None) -> int:
+    """Re-send the task of every operation that looks lost; returns how many were sent."""
+    from portal.celery import app
+
+    now = now or timezone.now()
+    not_resent_lately = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=now - SWEEP_GRACE)
+    lost_pending = Q(status=Operation.Status.PENDING, updated_at__lt=now - SWEEP_GRACE) & not_resent_lately
+    dead_running = Q(status=Operation.Status.RUNNING, started_at__lt=now - STALE_CLAIM) & not_resent_lately
+    candidates = list(
+        Operation.objects.filter(lost_pending | dead_running).exclude(task_name="")
+        .order_by("updated_at").values_list("pk", "task_name")[:SWEEP_BATCH]
+    )
+    for pk, task_name in candidates:
+        # Not again before another grace period, however long the queue is.
+        Operation.objects.filter(pk=pk).update(next_attempt_at=now)
+        app.send_task(task_name, args=[str(pk)])
+    if candidates:
+        log.warning("operations sweeper re-sent %d operation(s) that looked lost", len(candidates))
+    return len(candidates)
 
 
 def operation_claim(operation_id: str) -> Operation | None:

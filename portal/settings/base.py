@@ -220,6 +220,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_SECONDS = env.float("PORTAL_HEARTBEAT_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat_record", "schedule": HEARTBEAT_SECONDS, "args": ("beat",)},
+    "operations-sweep": {"task": "portal.tasks.operations_sweep", "schedule": 60.0},
 }
 
 # --- Cache (the sign-in rate limit); shared by every process ---------------------------------------------

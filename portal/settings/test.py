@@ -4,7 +4,9 @@ DATABASE_URL and CELERY_BROKER_URL choose PostgreSQL and Redis (CI does); the de
 kombu's in-memory transport. Tasks are run with ``.apply()``, never in eager mode.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from portal.settings.base import _database  # noqa: E402
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 VAR_DIR = Path(tempfile.mkdtemp(prefix="portal-test-"))
+atexit.register(shutil.rmtree, VAR_DIR, ignore_errors=True)
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir()
 WHITENOISE_USE_FINDERS = True  # serve from the source folders, as in development: no collectstatic
