@@ -44,6 +44,7 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
         Route("/u/reset-password/request", hosted_pages.reset_request_post, methods=["POST"]),
         Route("/u/email-verification", hosted_pages.email_verification_get, methods=["GET"]),
         Route(pages.STYLESHEET_PATH, pages.stylesheet, methods=["GET"]),
+        Route("/favicon.ico", pages.favicon, methods=["GET"]),
         Route("/emulator/outbox", outbox.outbox_get, methods=["GET"]),
         Route("/emulator/outbox", outbox.outbox_delete, methods=["DELETE"]),
         Route("/emulator/outbox/page", outbox.outbox_page, methods=["GET"]),
