@@ -28,10 +28,15 @@ class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         claims = sociallogin.account.extra_data.get("id_token") or {}
-        expected = (sociallogin.state or {}).get("nonce")
+        state = sociallogin.state or {}
+        expected = state.get("nonce")
         # Every sign-in starts at our own views, which always send a nonce.
         if not expected or not hmac.compare_digest(str(claims.get("nonce", "")), expected):
             raise _refuse(request, "The sign-in response does not belong to this browser's sign-in attempt.")
+        # Signing in to an Auth0 Organization must come back with that organization (Auth0's advice:
+        # validate org_id), or someone could present a session from elsewhere as a member's.
+        if state.get("organization") and claims.get("org_id") != state["organization"]:
+            raise _refuse(request, "The sign-in did not happen in the organization it was started for.")
         if sociallogin.is_existing:
             # Keep name and email as Auth0 has them now.
             self._user_fields_set(sociallogin.user, claims)

@@ -55,8 +55,10 @@ def oidc_redirect(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
     """Start the authorization-code flow (state, PKCE and a nonce kept server-side by allauth)."""
     provider = get_adapter(request).get_provider(request, PROVIDER_ID)
     nonce = secrets.token_urlsafe(32)
+    # Kept in the server-side state and checked against the ID token when the browser comes back.
+    expected = {"nonce": nonce, "organization": params.get("organization", "")}
     return provider.redirect(
-        request, "login", next_url=_safe_next(request), auth_params={**params, "nonce": nonce}, nonce=nonce
+        request, "login", next_url=_safe_next(request), auth_params={**params, "nonce": nonce}, **expected
     )
 
 

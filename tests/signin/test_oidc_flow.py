@@ -289,3 +289,35 @@ def test_an_id_token_that_must_not_be_trusted_is_refused(client, emulator, id_to
     assert "Sign-in failed" in page and message in page
     assert "_auth_user_id" not in client.session
     assert not User.objects.filter(email="enduser@portal.test").exists()
+
+
+def _globex(emulator):
+    auth0_org = gateway().organization_get_by_name(name="globex")
+    organization = OrganizationFactory(slug="globex", membership_mode=MembershipMode.AUTH0_ORGANIZATION,
+                                       connection_name="Username-Password-Authentication",
+                                       auth0_organization_id=auth0_org["id"])
+    DomainFactory(organization=organization, domain="globex.test")
+    RoleFactory(organization=organization, user_id=_user_id("admin@globex.test"), role="admin")
+    return organization
+
+
+def test_auth0_organization_member_signs_in_to_the_organization(client, emulator) -> None:
+    _globex(emulator)
+    response = sign_in(client, emulator, "admin@globex.test")
+    assert response["Location"] == "/welcome/"
+    assert client.get("/welcome/")["Location"] == "/o/globex/"
+
+
+def test_a_sign_in_that_comes_back_from_another_organization_is_refused(client, emulator) -> None:
+    _globex(emulator)
+    callback = authenticate(emulator, start(client, "admin@globex.test"), "admin@globex.test")
+    session = client.session
+    states = session["socialaccount_states"]
+    for stashed in states.values():
+        stashed[0]["organization"] = "org_someotherorganization"
+    session["socialaccount_states"] = states
+    session.save()
+    response = finish(client, callback)
+    assert response.status_code == 400
+    assert "did not happen in the organization it was started for" in response.content.decode()
+    assert "_auth_user_id" not in client.session
