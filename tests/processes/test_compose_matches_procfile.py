@@ -33,4 +33,6 @@ def test_compose_points_the_portal_at_postgres_and_redis() -> None:
         assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
         assert env["CELERY_BROKER_URL"].startswith("redis://redis:6379")
         assert services[name]["network_mode"] == "service:emulator"
+        # Shared var/: one generated SECRET_KEY and one set of collected static files for all of them.
+        assert "portal-var:/app/var" in services[name]["volumes"]
     assert services["web"]["depends_on"]["prepare"]["condition"] == "service_completed_successfully"
