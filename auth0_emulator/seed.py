@@ -47,6 +47,8 @@ def clients_seed(tenant: Tenant) -> None:
         "token_endpoint_auth_method": "client_secret_post",
         "grant_types": ["authorization_code", "refresh_token"],
         "callbacks": [f"{o}/accounts/oidc/auth0/login/callback/" for o in PORTAL_ORIGINS],
+        # Where Auth0 sends people who open an Organization invitation (?invitation=…&organization=…).
+        "initiate_login_uri": f"{PORTAL_ORIGINS[0]}/login/",
         "allowed_logout_urls": [f"{o}/" for o in PORTAL_ORIGINS],
         "grants": {},
     })

@@ -311,8 +311,10 @@ async def invitations_create(request: Request) -> Response:
     if body.get("connection_id") and directory.connection_get(tenant, body["connection_id"]) is None:
         raise Auth0Error(404, "The connection does not exist", "inexistent_connection")
     ticket_id = directory.random_id("", 32)
-    # Auth0 sends invitees to the application's login route; without one, the emulator's own.
-    login = client.get("initiate_login_uri") or f"{tenant.config.public_url.rstrip('/')}/login"
+    # Auth0 sends invitees to the application's login route, and refuses to invite without one.
+    login = client.get("initiate_login_uri")
+    if not login:
+        raise Auth0Error(400, "A default login route is required to generate the invitation url.")
     query = urllib.parse.urlencode(
         {"invitation": ticket_id, "organization": org["id"], "organization_name": org["name"]}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from urllib.parse import urlencode
 
@@ -69,13 +70,24 @@ def _discovery_limited(request: HttpRequest) -> bool:
     )
 
 
+INVITATION_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+AUTH0_ORG_ID_RE = re.compile(r"^org_[A-Za-z0-9]{1,64}$")
+
+
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
     """Ask for an email, then go to Auth0 with the organization that owns its domain (if any).
 
     The answer is the same kind of redirect whether or not the domain is known, so the page does not
-    tell anyone which domains have an organization here.
+    tell anyone which domains have an organization here. This is also the application login route
+    Auth0 sends Organization invitations to: ``?invitation=…&organization=org_…`` goes straight on to
+    Auth0's invitation acceptance.
     """
+    invitation, auth0_org = request.GET.get("invitation", ""), request.GET.get("organization", "")
+    if request.method == "GET" and (invitation or auth0_org):
+        if INVITATION_RE.match(invitation) and AUTH0_ORG_ID_RE.match(auth0_org):
+            return oidc_redirect(request, {"invitation": invitation, "organization": auth0_org})
+        return render(request, "signin/signin.html", {"form": DiscoveryForm(), "bad_invitation": True}, status=400)
     if request.method == "POST":
         if _discovery_limited(request):
             form = DiscoveryForm(request.POST)

@@ -121,3 +121,11 @@ def test_invitations(emulator: EmulatorProcess, mgmt) -> None:
     mgmt.organizations.invitations.delete(GLOBEX_ORG_ID, created.id)
     with pytest.raises(NotFoundError):
         mgmt.organizations.invitations.get(GLOBEX_ORG_ID, created.id)
+
+
+def test_invitations_need_an_application_login_route(mgmt) -> None:
+    # The tool client has no initiate_login_uri: Auth0 cannot build an invitation link for it.
+    with pytest.raises(BadRequestError) as excinfo:
+        mgmt.organizations.invitations.create(GLOBEX_ORG_ID, inviter={"name": "Globex admin"},
+                                              invitee={"email": "nobody@globex.test"}, client_id="portal-tool-dev")
+    assert excinfo.value.body["message"] == "A default login route is required to generate the invitation url."

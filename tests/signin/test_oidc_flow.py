@@ -321,3 +321,32 @@ def test_a_sign_in_that_comes_back_from_another_organization_is_refused(client, 
     assert response.status_code == 400
     assert "did not happen in the organization it was started for" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_an_organization_invitation_link_signs_the_invitee_in_to_the_organization(client, emulator) -> None:
+    globex = _globex(emulator)
+    invitee = "user05@initech.test"  # an existing user, not yet a member of Globex
+    user_id = _user_id(invitee)
+    invitation = gateway().organization_invitation_create(
+        organization_id=globex.auth0_organization_id, inviter_name="Globex admin", invitee_email=invitee,
+        client_id="portal-web-dev",
+    )
+    link = httpx.URL(invitation["invitation_url"])
+    assert link.path == "/login/"  # the portal's login route, as the tenant's application says
+    try:
+        response = client.get("/login/", dict(link.params))
+        assert response.status_code == 302
+        authorize = httpx.URL(response["Location"])
+        assert authorize.params["invitation"] == link.params["invitation"]
+        assert authorize.params["organization"] == globex.auth0_organization_id
+        finish(client, authenticate(emulator, authorize, invitee))
+        assert client.session["_auth_user_id"]
+        assert globex.auth0_organization_id in {o["id"] for o in gateway().user_organizations(user_id=user_id)}
+    finally:
+        gateway().organization_members_remove(organization_id=globex.auth0_organization_id, user_ids=[user_id])
+
+
+def test_a_damaged_invitation_link_is_refused_without_leaving_the_portal(client, emulator) -> None:
+    response = client.get("/login/", {"invitation": "abc", "organization": "not-an-org-id"})
+    assert response.status_code == 400
+    assert "invitation link is incomplete or damaged" in response.content.decode()
