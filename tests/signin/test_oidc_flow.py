@@ -160,22 +160,23 @@ def test_tampered_state_is_refused_with_a_clear_page(client, emulator) -> None:
     assert "_auth_user_id" not in client.session
 
 
-def _stashed_states(client: Client) -> dict:
-    return client.session["socialaccount_states"]
+def tamper_state(client: Client, change) -> None:
+    """Change the server-side sign-in state (allauth keeps it in the session) as an attacker might."""
+    session = client.session
+    states = session["socialaccount_states"]
+    for stashed in states.values():
+        change(stashed[0])
+    session["socialaccount_states"] = states
+    session.save()
 
 
 @pytest.mark.parametrize("change", ["wrong", "missing"])
 def test_wrong_or_missing_pkce_verifier_is_refused(client, emulator, change) -> None:
     callback = authenticate(emulator, start(client, "enduser@portal.test"), "enduser@portal.test")
-    session = client.session
-    states = session["socialaccount_states"]
-    for stashed in states.values():
-        if change == "wrong":
-            stashed[0]["pkce_code_verifier"] = "x" * 64
-        else:
-            stashed[0].pop("pkce_code_verifier", None)
-    session["socialaccount_states"] = states
-    session.save()
+    if change == "wrong":
+        tamper_state(client, lambda state: state.update(pkce_code_verifier="x" * 64))
+    else:
+        tamper_state(client, lambda state: state.pop("pkce_code_verifier", None))
     response = finish(client, callback)
     assert response.status_code == 401
     assert "Sign-in failed" in response.content.decode()
@@ -184,12 +185,7 @@ def test_wrong_or_missing_pkce_verifier_is_refused(client, emulator, change) -> 
 
 def test_nonce_must_match(client, emulator) -> None:
     callback = authenticate(emulator, start(client, "enduser@portal.test"), "enduser@portal.test")
-    session = client.session
-    states = session["socialaccount_states"]
-    for stashed in states.values():
-        stashed[0]["nonce"] = "another-nonce"
-    session["socialaccount_states"] = states
-    session.save()
+    tamper_state(client, lambda state: state.update(nonce="another-nonce"))
     response = finish(client, callback)
     assert response.status_code == 400
     assert "does not belong to this browser" in response.content.decode()
@@ -311,12 +307,7 @@ def test_auth0_organization_member_signs_in_to_the_organization(client, emulator
 def test_a_sign_in_that_comes_back_from_another_organization_is_refused(client, emulator) -> None:
     _globex(emulator)
     callback = authenticate(emulator, start(client, "admin@globex.test"), "admin@globex.test")
-    session = client.session
-    states = session["socialaccount_states"]
-    for stashed in states.values():
-        stashed[0]["organization"] = "org_someotherorganization"
-    session["socialaccount_states"] = states
-    session.save()
+    tamper_state(client, lambda state: state.update(organization="org_someotherorganization"))
     response = finish(client, callback)
     assert response.status_code == 400
     assert "did not happen in the organization it was started for" in response.content.decode()
