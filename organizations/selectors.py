@@ -47,7 +47,8 @@ def organization_for_email(email: str) -> Organization | None:
 
 
 def organization_by_slug_public(slug: str) -> Organization | None:
-    """For the bookmarkable sign-in link only: which connection to send the browser to."""
+    """For public pages only (the bookmarkable sign-in link, logo, theme): nothing but branding and
+    which connection to send the browser to is ever shown from it."""
     return Organization.objects.filter(slug=slug).first()
 
 

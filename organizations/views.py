@@ -20,7 +20,7 @@ from organizations.forms import (
     RoleGrantForm,
     RoleRevokeForm,
 )
-from organizations.models import MetadataField, Organization
+from organizations.models import MetadataField
 from portal.principal import principal_from_request
 
 ORGANIZATIONS_PER_PAGE = 25
@@ -229,7 +229,7 @@ def operation_detail(request: HttpRequest, slug: str, operation_id) -> HttpRespo
 @cache_control(max_age=300, public=True)
 def organization_logo(request: HttpRequest, slug: str) -> HttpResponse:
     """Branding is public (sign-in pages and emails show it); only raster images are ever stored."""
-    organization = Organization.objects.filter(slug=slug).only("logo", "logo_content_type").first()
+    organization = selectors.organization_by_slug_public(slug)
     if organization is None or not organization.logo:
         raise Http404
     response = HttpResponse(bytes(organization.logo), content_type=organization.logo_content_type)
@@ -242,7 +242,7 @@ def organization_logo(request: HttpRequest, slug: str) -> HttpResponse:
 @cache_control(max_age=300, public=True)
 def organization_theme(request: HttpRequest, slug: str) -> HttpResponse:
     """The organization's accent colour as a stylesheet (the CSP allows no inline styles)."""
-    organization = Organization.objects.filter(slug=slug).only("accent_colour").first()
+    organization = selectors.organization_by_slug_public(slug)
     if organization is None:
         raise Http404
     css = (
