@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 
 from organizations import validation
-from organizations.models import MembershipMode, MetadataField, Organization, OrganizationDomain, OrganizationRole
+from organizations.models import MembershipMode, MetadataField, Organization, OrganizationRole
 from organizations.services import Logo, connection_name_default, metadata_field_errors
 
 LOGO_MAX_BYTES = 256 * 1024
@@ -63,14 +63,6 @@ class _BrandingMixin(forms.Form):
     def clean_logo(self) -> Logo | None:
         return _logo_from_upload(self.cleaned_data.get("logo"))
 
-    def _domains_check_free(self, domains: list[str], organization: Organization | None) -> None:
-        taken = OrganizationDomain.objects.filter(domain__in=domains).select_related("organization")
-        if organization is not None:
-            taken = taken.exclude(organization=organization)
-        if taken:
-            claimed = ", ".join(f"{d.domain} ({d.organization.display_name})" for d in taken)
-            self.add_error("domains", f"Already claimed by another organization: {claimed}.")
-
 
 class OrganizationCreateForm(_BrandingMixin):
     display_name = forms.CharField(max_length=120)
@@ -102,9 +94,8 @@ class OrganizationCreateForm(_BrandingMixin):
         return name
 
     def clean(self) -> dict:
+        # Domains another organization claims are refused by the service (in its transaction).
         data = super().clean()
-        if "domains" in data:
-            self._domains_check_free(data["domains"], None)
         mode, slug = data.get("membership_mode"), data.get("slug")
         if mode == MembershipMode.ISOLATED_CONNECTION and slug:
             name = data.get("connection_name") or connection_name_default(slug=slug, membership_mode=mode)
@@ -133,12 +124,6 @@ class OrganizationUpdateForm(_BrandingMixin):
         })
         super().__init__(*args, **kwargs)
 
-    def clean(self) -> dict:
-        data = super().clean()
-        if "domains" in data:
-            self._domains_check_free(data["domains"], self.organization)
-        return data
-
 
 class MetadataFieldForm(forms.Form):
     key = forms.CharField(max_length=64)
@@ -161,10 +146,6 @@ class MetadataFieldForm(forms.Form):
             for name, message in metadata_field_errors(data).items():
                 self.add_error(name if name in self.fields else None, message)
         return data
-
-    def prepare_initial_choices(self) -> None:
-        if isinstance(self.initial.get("choices"), list):
-            self.initial["choices"] = ", ".join(self.initial["choices"])
 
 
 class _BaseSchemaFormSet(forms.BaseFormSet):

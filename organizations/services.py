@@ -47,7 +47,7 @@ def domains_check_free(domains: list[str], *, organization: Organization | None 
     taken = OrganizationDomain.objects.filter(domain__in=domains)
     if organization is not None:
         taken = taken.exclude(organization=organization)
-    clashes = [f"{d.domain} (claimed by {d.organization.display_name})" for d in taken.select_related("organization")]
+    clashes = [f"{d.domain} ({d.organization.display_name})" for d in taken.select_related("organization")]
     if clashes:
         raise ValidationError({"domains": f"Already claimed by another organization: {', '.join(clashes)}."})
 

@@ -95,7 +95,6 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "operations": operations[:10],
         "roles": selectors.role_list(principal=principal, organization=organization),
         "audit_events": selectors.audit_event_list(principal=principal, organization=organization)[:20],
-        "grant_form": RoleGrantForm(),
         "schema": organization.metadata_fields.all(),
     }
     return render(request, "organizations/detail.html", context)

@@ -113,3 +113,17 @@ def test_logo_upload_is_served_and_non_images_are_refused(company_client: Client
     assert logo.status_code == 200 and logo["Content-Type"] == "image/png" and logo.content == png
     theme = company_client.get(f"/o/{organization.slug}/theme.css").content.decode()
     assert "--portal-accent: #123456" in theme
+
+
+def test_settings_refuse_a_domain_another_organization_claims(company_client: Client) -> None:
+    from tests.factories import DomainFactory
+
+    mine = OrganizationFactory(display_name="Mine")
+    DomainFactory(organization=OrganizationFactory(display_name="Theirs"), domain="theirs.test")
+    form = {"display_name": "Renamed", "domains": "mine.test\ntheirs.test", "invite_link_lifetime_days": "7",
+            "accent_colour": "#123456"}
+    response = company_client.post(f"/o/{mine.slug}/settings/", form)
+    assert response.status_code == 200
+    assert "Already claimed by another organization: theirs.test (Theirs)." in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.display_name == "Mine" and not mine.domains.exists()
