@@ -1,18 +1,34 @@
-# One image for every process of the product (web, worker, beat, emulator); compose picks the command.
-FROM python:3.11-slim
-
+# Two images from one file. The default (last) stage, "portal", is the production image: the portal's
+# own dependencies and packages only, no emulator and no test libraries. The "emulator" stage is the
+# local Auth0 tenant emulator, a development and test tool that compose runs beside the portal.
+FROM python:3.11-slim AS base
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON_DOWNLOADS=never \
     PATH=/opt/venv/bin:$PATH
-
 RUN pip install --no-cache-dir uv==0.13.8
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
-RUN uv sync --locked --no-dev --no-install-project
-COPY . .
+# [project] dependencies only: no dependency group (emulator, local, dev).
+RUN uv sync --locked --no-default-groups --no-install-project
+
+FROM base AS emulator
+RUN uv sync --locked --no-default-groups --group emulator --no-install-project
+COPY auth0_emulator/ ./auth0_emulator/
+EXPOSE 8900
+CMD ["python", "-m", "auth0_emulator"]
+
+FROM base AS portal
+COPY manage.py ./
+COPY config/ ./config/
+COPY portal/ ./portal/
+COPY organizations/ ./organizations/
+COPY users/ ./users/
+COPY signin/ ./signin/
+COPY templates/ ./templates/
+COPY static/ ./static/
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var
 USER portal
-EXPOSE 8000 8900
-CMD ["gunicorn", "--config", "portal/gunicorn.conf.py", "portal.wsgi"]
+EXPOSE 8000
+CMD ["gunicorn", "--config", "config/gunicorn_settings.py", "config.wsgi"]

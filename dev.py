@@ -50,7 +50,9 @@ def environment_sync() -> None:
 def product_env() -> dict[str, str]:
     """The environment every product process runs with: the project's venv first on PATH."""
     return {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PYTHONUNBUFFERED": "1"}
+            "PYTHONUNBUFFERED": "1",
+            # The local emulator may push changes to the portal on this machine, over plain http.
+            "EMULATOR_ALLOW_HTTP_DESTINATIONS": os.environ.get("EMULATOR_ALLOW_HTTP_DESTINATIONS", "1")}
 
 
 def chromium_ensure() -> None:
@@ -72,10 +74,13 @@ def command_up() -> int:
     env = product_env()
     _run([_bin(VENV, "python"), "manage.py", "prepare", "--demo"], env=env)
     print("\nStarting web, worker, beat and the Auth0 emulator (Ctrl-C stops them all).", flush=True)
-    try:
-        return subprocess.call([_bin(VENV, "honcho"), "start", "-f", "Procfile"], cwd=ROOT, env=env)
-    except KeyboardInterrupt:
-        return 0
+    manager = subprocess.Popen([_bin(VENV, "python"), "-m", "config.processes", "Procfile"], cwd=ROOT, env=env)
+    while True:
+        try:
+            return manager.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached the process manager too: wait while it stops every process gently.
+            continue
 
 
 def command_test(args: list[str]) -> int:

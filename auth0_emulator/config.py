@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -24,17 +25,52 @@ DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
 }
 
 
+# The shape of the Authentication API's OpenID provider. Auth0 puts profile claims in the ID token,
+# logs out at /oidc/logout and takes client secrets in the header or the body; a plain provider (the
+# "plain" profile) serves profile claims only from /userinfo, has its own logout path and accepts one
+# client authentication method, so a relying party can be tested against both shapes.
+CLAIMS_IN = ("id_token", "userinfo")
+TOKEN_AUTH_METHODS = ("any", "client_secret_basic", "client_secret_post")
+OIDC_PROFILES: dict[str, dict[str, str]] = {
+    "auth0": {"claims_in": "id_token", "end_session_path": "/oidc/logout", "token_auth_method": "any"},
+    "plain": {
+        "claims_in": "userinfo",
+        "end_session_path": "/connect/endsession",
+        "token_auth_method": "client_secret_basic",
+    },
+}
+OIDC_SWITCHES = tuple(OIDC_PROFILES["auth0"])
+_PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+
+
+def oidc_value_problem(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be the OIDC switch ``name``, or None: one check for the command line,
+    the environment and the test control, so all three refuse the same values the same way."""
+    if name == "claims_in" and value not in CLAIMS_IN:
+        return f"must be one of {', '.join(CLAIMS_IN)}"
+    if name == "token_auth_method" and value not in TOKEN_AUTH_METHODS:
+        return f"must be one of {', '.join(TOKEN_AUTH_METHODS)}"
+    if name == "end_session_path" and not (isinstance(value, str) and _PATH.match(value)):
+        return "must be a path of one or more /segments (letters, digits, . _ ~ -), e.g. /connect/endsession"
+    return None
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
     host: str = "127.0.0.1"
     port: int = 8900
     # The URL browsers and the portal use to reach the emulator; the issuer is this plus "/".
     public_url: str = "http://127.0.0.1:8900"
+    # The tenant's name, as Auth0 puts it in logs (tenant_name) and events (a0tenant).
+    tenant_name: str = "emulator"
     data_file: str = "var/auth0-emulator.sqlite3"
     # "demo", "empty", or "synthetic" (with synthetic_users / synthetic_orgs).
     seed: str = "demo"
     synthetic_users: int = 0
     synthetic_orgs: int = 0
+    # How many of the synthetic users belong to the first organization (org0000, an isolated
+    # connection); 0 spreads every user evenly.
+    synthetic_big_org_users: int = 0
     rate_limits_enabled: bool = True
     rate_limits: dict[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     # Fault injection and test controls, all off by default.
@@ -44,6 +80,18 @@ class EmulatorConfig:
     search_lag_seconds: float = 0.0
     # Enables POST /emulator/reset and the other /emulator/* controls.
     test_controls: bool = False
+    # Pushed changes (event streams, log streams). Auth0 accepts only https:// receivers; a local
+    # receiver (the portal in development, a test) is plain http, which this allows.
+    allow_http_destinations: bool = False
+    # Event deliveries: attempts before a delivery is failed, and the first retry's delay (doubling).
+    delivery_attempts: int = 5
+    delivery_backoff_seconds: float = 1.0
+    # Log streams send a batch when 100 events wait or the oldest has waited this long.
+    log_batch_seconds: float = 1.0
+    # The OpenID provider's shape (OIDC_PROFILES): Auth0's unless told otherwise.
+    claims_in: str = "id_token"
+    end_session_path: str = "/oidc/logout"
+    token_auth_method: str = "any"  # noqa: S105 - a method name, not a secret
 
     @property
     def issuer(self) -> str:

@@ -3,7 +3,10 @@
 This is the data layer both halves of the emulator share (the Authentication API and the Management
 API). Every write to a user goes through here so that the in-memory search index (owned by
 ``management.search``) hears about it: the index registers itself in ``tenant.extensions`` under
-``"users_index"`` and gets ``touch(user_id)`` after each change. Functions return Auth0-shaped JSON
+``"users_index"`` and gets ``touch(user_id)`` after each change. Changes are announced the same way
+to whatever pushes them to receivers (``delivery``): ``"events_publish"`` gets ``(event type, object)``
+for ``user.created|updated|deleted`` and ``organization.member.added|deleted``, in the transaction of
+the change, and ``"logs_appended"`` is called after each log event. Functions return Auth0-shaped JSON
 (plain dicts) and raise ``Auth0Error`` where Auth0 would answer with an error.
 """
 
@@ -138,6 +141,13 @@ def _index_touch(tenant: Tenant, user_id: str) -> None:
     index = tenant.extensions.get("users_index")
     if index is not None:
         index.touch(user_id)
+
+
+def _publish(tenant: Tenant, event_type: str, obj: dict) -> None:
+    """Announce a change as the event Auth0 would stream (a no-op when nothing listens)."""
+    publish = tenant.extensions.get("events_publish")
+    if publish is not None:
+        publish(event_type, obj)
 
 
 # -- passwords -----------------------------------------------------------------------------------
@@ -391,16 +401,19 @@ def user_insert(
         raise Auth0Error(409, "The user already exists.", "auth0_idp_error")
     if password is not None:
         password_hash = password_hash_make(password)
-    _user_store(tenant, user, password_hash, insert=True)
+    with tenant.store.transaction():
+        _user_store(tenant, user, password_hash, insert=True)
+        _publish(tenant, "user.created", user)
     _index_touch(tenant, user["user_id"])
     return user
 
 
-def user_update(tenant: Tenant, user_id: str, changes: dict) -> dict:
+def user_update(tenant: Tenant, user_id: str, changes: dict, *, publish: bool = True) -> dict:
     """Replace root fields of a user (a ``None`` value removes the field); bumps ``updated_at``.
 
     Metadata objects given here replace the stored ones whole: the merge rules of PATCH live in
-    the Management API handler.
+    the Management API handler. ``publish=False`` leaves out the ``user.updated`` event (a login's
+    counters: Auth0 documents user.updated for changes made to the user, not for logging in).
     """
     user = user_get(tenant, user_id)
     if user is None:
@@ -413,15 +426,21 @@ def user_update(tenant: Tenant, user_id: str, changes: dict) -> dict:
         else:
             user[key] = value
     user["updated_at"] = changes.get("updated_at") or now_iso()
-    _user_store(tenant, user, insert=False)
+    with tenant.store.transaction():
+        _user_store(tenant, user, insert=False)
+        if publish:
+            _publish(tenant, "user.updated", user)
     _index_touch(tenant, user_id)
     return user
 
 
 def user_delete(tenant: Tenant, user_id: str) -> bool:
     with tenant.store.transaction():
+        user = user_get(tenant, user_id)
         cur = tenant.store.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
         tenant.store.execute("DELETE FROM tickets WHERE user_id = ?", (user_id,))
+        if cur.rowcount and user is not None:
+            _publish(tenant, "user.deleted", {**user, "deleted_at": now_iso()})
     if cur.rowcount:
         _index_touch(tenant, user_id)
     return bool(cur.rowcount)
@@ -432,13 +451,15 @@ def user_password_check(tenant: Tenant, user_id: str, password: str) -> bool:
     return bool(row) and password_hash_check(row["password_hash"], password)
 
 
-def user_password_set(tenant: Tenant, user_id: str, password: str) -> None:
+def user_password_set(tenant: Tenant, user_id: str, password: str, *, publish: bool = True) -> None:
+    """Set a new password (and ``last_password_reset``). ``publish=False`` when the caller goes on to
+    change the user in the same operation: one write, one ``user.updated``."""
     stamp = now_iso()
     with tenant.store.transaction():
         tenant.store.execute(
             "UPDATE users SET password_hash = ? WHERE user_id = ?", (password_hash_make(password), user_id)
         )
-        user_update(tenant, user_id, {"last_password_reset": stamp, "updated_at": stamp})
+        user_update(tenant, user_id, {"last_password_reset": stamp, "updated_at": stamp}, publish=publish)
 
 
 def user_login_record(tenant: Tenant, user_id: str, ip: str) -> None:
@@ -455,6 +476,7 @@ def user_login_record(tenant: Tenant, user_id: str, ip: str) -> None:
             "last_ip": ip,
             "updated_at": stamp,
         },
+        publish=False,
     )
 
 
@@ -511,23 +533,36 @@ def organization_member_check(tenant: Tenant, org_id: str, user_id: str) -> bool
     )
 
 
+def _member_event(tenant: Tenant, event_type: str, org_id: str, user_id: str) -> None:
+    org = organization_get(tenant, org_id) or {"id": org_id}
+    _publish(tenant, event_type, {"organization": {"id": org["id"], "name": org.get("name")},
+                                  "user": {"user_id": user_id}})
+
+
 def organization_members_add(tenant: Tenant, org_id: str, user_ids: list[str]) -> None:
+    """Add members; ``organization.member.added`` for each one who was not a member yet."""
     stamp = now_iso()
     with tenant.store.transaction():
-        tenant.store.executemany(
-            "INSERT OR IGNORE INTO organization_members(org_id, user_id, created_at) VALUES (?, ?, ?)",
-            [(org_id, uid, stamp) for uid in user_ids],
-        )
+        for uid in dict.fromkeys(user_ids):
+            cur = tenant.store.execute(
+                "INSERT OR IGNORE INTO organization_members(org_id, user_id, created_at) VALUES (?, ?, ?)",
+                (org_id, uid, stamp),
+            )
+            if cur.rowcount:
+                _member_event(tenant, "organization.member.added", org_id, uid)
     for uid in user_ids:
         _index_touch(tenant, uid)
 
 
 def organization_members_remove(tenant: Tenant, org_id: str, user_ids: list[str]) -> None:
+    """Remove members; ``organization.member.deleted`` for each one who was a member."""
     with tenant.store.transaction():
-        tenant.store.executemany(
-            "DELETE FROM organization_members WHERE org_id = ? AND user_id = ?",
-            [(org_id, uid) for uid in user_ids],
-        )
+        for uid in dict.fromkeys(user_ids):
+            cur = tenant.store.execute(
+                "DELETE FROM organization_members WHERE org_id = ? AND user_id = ?", (org_id, uid)
+            )
+            if cur.rowcount:
+                _member_event(tenant, "organization.member.deleted", org_id, uid)
     for uid in user_ids:
         _index_touch(tenant, uid)
 
@@ -631,6 +666,8 @@ _LOG_DESCRIPTIONS = {
     "ss": "Success Signup",
     "fs": "Failed Signup",
     "scp": "Success Change Password",
+    "scpr": "Success Change Password Request",
+    "sdu": "Successful User Deletion",
     "fcp": "Failed Change Password",
     "sapi": "Success API Operation",
     "fapi": "Failed API Operation",
@@ -691,6 +728,9 @@ def log_event_record(
         "INSERT INTO logs(seq, log_id, type, user_id, data) VALUES (?, ?, ?, ?, ?)",
         (seq, log_id, type, user_id, json.dumps(event)),
     )
+    appended = tenant.extensions.get("logs_appended")
+    if appended is not None:
+        appended()
 
 
 def log_get(tenant: Tenant, log_id: str) -> dict | None:

@@ -30,14 +30,23 @@ MANAGEMENT_SCOPES = [
     "read:organization_members", "create:organization_members", "delete:organization_members",
     "read:organization_invitations", "create:organization_invitations", "delete:organization_invitations",
     "read:organization_connections", "create:organization_connections", "delete:organization_connections",
+    # Registering the mirror's receivers: event streams (and their deliveries) and log streams.
+    "read:event_streams", "create:event_streams", "update:event_streams", "delete:event_streams",
+    "read:event_deliveries", "update:event_deliveries",
+    "read:log_streams", "create:log_streams", "update:log_streams", "delete:log_streams",
 ]
 PORTAL_API_SCOPES = ["users:read", "users:write", "audit:read"]
 
 PORTAL_ORIGINS = ["http://localhost:8000", "http://127.0.0.1:8000"]
 
 
+OUTSIDE_CLIENT_ID = "tenant-admin-dev"
+OUTSIDE_CLIENT_SECRET = "tenant-admin-dev-secret"  # noqa: S105 - the emulator's public development secret
+
+
 def clients_seed(tenant: Tenant) -> None:
-    """The applications every seed has: the portal's web client, its M2M client, a tool client."""
+    """The applications every seed has: the portal's web client, its M2M client, another Management API
+    client, a tool client."""
     store = tenant.store
     store.client_put({
         "client_id": PORTAL_WEB_CLIENT_ID,
@@ -56,6 +65,19 @@ def clients_seed(tenant: Tenant) -> None:
         "client_id": PORTAL_M2M_CLIENT_ID,
         "client_secret": PORTAL_M2M_CLIENT_SECRET,
         "name": "Delegated administration portal (Management API)",
+        "app_type": "non_interactive",
+        "token_endpoint_auth_method": "client_secret_post",
+        "grant_types": ["client_credentials"],
+        "callbacks": [],
+        "allowed_logout_urls": [],
+        "grants": {tenant.config.management_audience: MANAGEMENT_SCOPES},
+    })
+    store.client_put({
+        # Someone else changing users through the Management API (the Dashboard, a script): what the portal
+        # must notice without having done it.
+        "client_id": OUTSIDE_CLIENT_ID,
+        "client_secret": OUTSIDE_CLIENT_SECRET,
+        "name": "Another Management API client (a script, the Dashboard)",
         "app_type": "non_interactive",
         "token_endpoint_auth_method": "client_secret_post",
         "grant_types": ["client_credentials"],
@@ -85,7 +107,8 @@ def tenant_seed(tenant: Tenant) -> None:
         if tenant.config.seed == "demo":
             demo_seed(tenant)
         elif tenant.config.seed == "synthetic":
-            synthetic_seed(tenant, users=tenant.config.synthetic_users, orgs=tenant.config.synthetic_orgs)
+            synthetic_seed(tenant, users=tenant.config.synthetic_users, orgs=tenant.config.synthetic_orgs,
+                           big_org_users=tenant.config.synthetic_big_org_users)
         else:
             connections_seed(tenant)
         tenant.store.kv_set("seeded", tenant.config.seed)
@@ -202,14 +225,14 @@ def demo_seed(tenant: Tenant) -> None:
 
 
 # -- synthetic tenant (benchmarks) ---------------------------------------------------------------
-def synthetic_seed(tenant: Tenant, *, users: int, orgs: int) -> None:
-    """A large tenant: ``orgs`` organizations split over the three membership modes and ``users``
-    users spread over them, written in bulk (100,000 users take a few seconds)."""
-    store = tenant.store
-    connections = connections_seed(tenant)
-    shared = connections[SHARED_CONNECTION]
-    password_hash = directory.password_hash_make(DEMO_PASSWORD)
-    plans: list[tuple[str, str, str | None]] = []  # (slug, connection name, auth0 org id)
+SYNTHETIC_BATCH = 5000  # rows per INSERT batch: memory stays flat whatever the number of users
+SYNTHETIC_BASE = 1704067200  # 2024-01-01: creation dates start here, 37 s apart
+
+
+def _synthetic_plans(tenant: Tenant, orgs: int, shared_id: str) -> list[tuple[str, str, str | None]]:
+    """``orgs`` organizations over the three membership modes, in turn from org0000 (an isolated
+    connection), so any three consecutive organizations cover every mode: (slug, connection, org id)."""
+    plans: list[tuple[str, str, str | None]] = []
     for i in range(orgs):
         slug = f"org{i:04d}"
         mode = i % 3
@@ -223,39 +246,74 @@ def synthetic_seed(tenant: Tenant, *, users: int, orgs: int) -> None:
         else:  # Auth0 Organization
             org_id = directory.stable_id("org_", slug)
             directory.organization_put(tenant, {"id": org_id, "name": slug, "display_name": f"Org {i:04d}"})
-            directory.organization_connection_put(tenant, org_id, shared["id"])
+            directory.organization_connection_put(tenant, org_id, shared_id)
             plans.append((slug, SHARED_CONNECTION, org_id))
-    base = 1704067200  # 2024-01-01
-    user_rows = []
-    member_rows = []
-    for i in range(users):
-        # Round-robin over the orgs; every twentieth round belongs to no org.
-        plan = plans[i % len(plans)] if plans and (i // len(plans)) % 20 != 19 else None
-        slug = plan[0] if plan else "none"
-        connection = plan[1] if plan else SHARED_CONNECTION
-        email = f"user{i:06d}@{slug}.example"
-        given = FIRST_NAMES[i % len(FIRST_NAMES)]
-        family = LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)]
-        user_id = "auth0|" + f"{i:024x}"
-        created = directory.now_iso(base + i * 37)
-        user = directory.user_build(
-            connection=connection, email=email, user_id=user_id, email_verified=i % 10 != 0,
-            given_name=given, family_name=family, name=f"{given} {family}", created_at=created,
-            user_metadata={"department": DEPARTMENTS[i % len(DEPARTMENTS)]},
-            app_metadata={"organizations": [slug]} if plan and connection == SHARED_CONNECTION
-            and plan[2] is None else None,
+    return plans
+
+
+def synthetic_plan_of(i: int, plans: list, big_org_users: int) -> tuple[str, str, str | None] | None:
+    """The organization of synthetic user ``i`` (None: no organization).
+
+    The first ``big_org_users`` users belong to the first organization (org0000, an isolated
+    connection); the others go round-robin over the remaining organizations (all of them when there
+    is no big one), and every twentieth round belongs to no organization."""
+    if not plans:
+        return None
+    if i < big_org_users:
+        return plans[0]
+    rest = plans[1:] if big_org_users and len(plans) > 1 else plans
+    n = i - big_org_users
+    return rest[n % len(rest)] if (n // len(rest)) % 20 != 19 else None
+
+
+def _synthetic_user(i: int, plan: tuple[str, str, str | None] | None) -> dict:
+    slug = plan[0] if plan else "none"
+    connection = plan[1] if plan else SHARED_CONNECTION
+    given = FIRST_NAMES[i % len(FIRST_NAMES)]
+    family = LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)]
+    created = directory.now_iso(SYNTHETIC_BASE + i * 37)
+    user = directory.user_build(
+        connection=connection, email=f"user{i:06d}@{slug}.example", user_id="auth0|" + f"{i:024x}",
+        email_verified=i % 10 != 0, given_name=given, family_name=family, name=f"{given} {family}",
+        created_at=created, user_metadata={"department": DEPARTMENTS[i % len(DEPARTMENTS)]},
+        app_metadata={"organizations": [slug]} if plan and connection == SHARED_CONNECTION
+        and plan[2] is None else None,
+    )
+    if i % 4 == 0:
+        user["logins_count"] = i % 50 + 1
+        user["last_login"] = user["updated_at"] = directory.now_iso(SYNTHETIC_BASE + i * 37 + 86400)
+        user["last_ip"] = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+    if i % 3 == 0:
+        # A later profile change, so updated_at is spread apart from created_at (delta syncs search it).
+        user["updated_at"] = directory.now_iso(SYNTHETIC_BASE + i * 37 + 3 * 86400)
+    return user
+
+
+def synthetic_seed(tenant: Tenant, *, users: int, orgs: int, big_org_users: int = 0) -> None:
+    """A large tenant: ``orgs`` organizations over the three membership modes and ``users`` users
+    spread over them (``big_org_users`` of them in org0000), written in batches of
+    ``SYNTHETIC_BATCH`` rows so that memory stays flat: 100,000 users take a few seconds, 1,000,000
+    well under a minute."""
+    if big_org_users > users or (big_org_users and orgs < 1):
+        raise ValueError("big_org_users must be at most users, with at least one organization")
+    store = tenant.store
+    shared = connections_seed(tenant)[SHARED_CONNECTION]
+    password_hash = directory.password_hash_make(DEMO_PASSWORD)
+    plans = _synthetic_plans(tenant, orgs, shared["id"])
+    for start in range(0, users, SYNTHETIC_BATCH):
+        user_rows = []
+        member_rows = []
+        for i in range(start, min(users, start + SYNTHETIC_BATCH)):
+            plan = synthetic_plan_of(i, plans, big_org_users)
+            user = _synthetic_user(i, plan)
+            user_rows.append((user["user_id"], directory.user_connection(user), user["email"], None, password_hash,
+                              json.dumps(user, separators=(",", ":"))))
+            if plan and plan[2]:
+                member_rows.append((plan[2], user["user_id"], user["created_at"]))
+        store.executemany(
+            "INSERT INTO users(user_id, connection, email_lower, username_lower, password_hash, data) "
+            "VALUES (?, ?, ?, ?, ?, ?)", user_rows,
         )
-        if i % 4 == 0:
-            user["logins_count"] = i % 50 + 1
-            user["last_login"] = directory.now_iso(base + i * 37 + 86400)
-        user_rows.append((user_id, connection, email, None, password_hash,
-                          json.dumps(user, separators=(",", ":"))))
-        if plan and plan[2]:
-            member_rows.append((plan[2], user_id, created))
-    store.executemany(
-        "INSERT INTO users(user_id, connection, email_lower, username_lower, password_hash, data) "
-        "VALUES (?, ?, ?, ?, ?, ?)", user_rows,
-    )
-    store.executemany(
-        "INSERT INTO organization_members(org_id, user_id, created_at) VALUES (?, ?, ?)", member_rows,
-    )
+        store.executemany(
+            "INSERT INTO organization_members(org_id, user_id, created_at) VALUES (?, ?, ?)", member_rows,
+        )

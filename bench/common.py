@@ -18,7 +18,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
-def django_setup(settings_module: str = "portal.settings.test") -> None:
+def django_setup(settings_module: str = "config.settings.test") -> None:
     """Set Django up for a benchmark: PostgreSQL when DATABASE_URL is set, SQLite otherwise."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     import django

@@ -5,7 +5,13 @@ Emails and connections here are the emulator's demo data (README, "Trying every 
 
 from __future__ import annotations
 
-from organizations.models import MembershipMode
+from organizations.membership import user_connections
+from organizations.models import MembershipMode, Organization
+from organizations.roles import company_admin_grant, role_assign
+from organizations.selectors import principal_for_user_id
+from organizations.services import organization_create
+from portal.faults import PermanentFault
+from users.gateway import Auth0User, gateway
 
 COMPANY_ADMIN_EMAIL = "admin@portal.test"
 SHARED_CONNECTION = "Username-Password-Authentication"
@@ -28,3 +34,28 @@ ORGANIZATIONS = [
 
 def role_emails(slug: str) -> dict[str, str]:
     return {f"admin@{slug}.test": "admin", f"viewer@{slug}.test": "viewer"}
+
+
+def _user_in_connection(email: str, connection: str) -> Auth0User:
+    for user in gateway().users_by_email(email=email):
+        if connection in user_connections(user):
+            return user
+    raise PermanentFault(f"The demo user {email} is missing from {connection}: is the emulator on the demo seed?")
+
+
+def demo_seed() -> str:
+    """Create the demo organizations and roles, or whatever of them is missing (idempotent)."""
+    admin = _user_in_connection(COMPANY_ADMIN_EMAIL, SHARED_CONNECTION)
+    company_admin_grant(actor=None, user_id=admin["user_id"], email=admin["email"], name=admin.get("name", ""))
+    actor = principal_for_user_id(admin["user_id"], admin.get("name", ""))
+    for spec in ORGANIZATIONS:
+        organization = Organization.objects.filter(slug=spec["slug"]).first()
+        if organization is None:
+            organization = organization_create(actor=actor, **spec)
+        for email, role in role_emails(spec["slug"]).items():
+            if organization.roles.filter(email=email).exists():
+                continue
+            user = _user_in_connection(email, spec["connection_name"])
+            role_assign(actor=actor, organization=organization, user_id=user["user_id"], role=role,
+                        email=email, name=user.get("name", ""))
+    return "demo ready"

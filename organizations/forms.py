@@ -6,7 +6,7 @@ from django.forms import formset_factory
 
 from organizations import validation
 from organizations.models import MembershipMode, MetadataField, Organization, OrganizationRole
-from organizations.services import Logo, connection_name_default, metadata_field_errors
+from organizations.services import Logo
 
 LOGO_MAX_BYTES = 256 * 1024
 # Raster formats only: an SVG can carry script, and logos are shown on pages other people open.
@@ -32,7 +32,7 @@ def _logo_from_upload(upload) -> Logo | None:
 
 
 class DomainsField(forms.CharField):
-    """Email domains, one per line or separated by commas, normalized and validated."""
+    """Email domains, one per line or separated by commas, normalized (the service validates them)."""
 
     widget = forms.Textarea(attrs={"rows": 3, "placeholder": "acme.com\nacme.co.uk"})
 
@@ -43,21 +43,13 @@ class DomainsField(forms.CharField):
     def validate(self, value: list[str]) -> None:
         if self.required and not value:
             raise ValidationError(self.error_messages["required"], code="required")
-        bad = [d for d in value if not validation.DOMAIN_RE.match(d)]
-        if bad:
-            raise ValidationError(f"Not a valid email domain: {', '.join(bad)}.")
-        if len(set(value)) != len(value):
-            raise ValidationError("A domain is listed twice.")
 
     def prepare_value(self, value):
         return "\n".join(value) if isinstance(value, list) else value
 
 
 class _BrandingMixin(forms.Form):
-    accent_colour = forms.RegexField(
-        regex=r"^#[0-9a-fA-F]{6}$", initial="#3b5bdb", widget=forms.TextInput(attrs={"type": "color"}),
-        error_messages={"invalid": "Enter a colour as #RRGGBB, e.g. #3b5bdb."},
-    )
+    accent_colour = forms.CharField(max_length=7, initial="#3b5bdb", widget=forms.TextInput(attrs={"type": "color"}))
     logo = forms.FileField(required=False, help_text="PNG, JPEG, WebP or GIF, at most 256 KB.")
 
     def clean_logo(self) -> Logo | None:
@@ -65,47 +57,22 @@ class _BrandingMixin(forms.Form):
 
 
 class OrganizationCreateForm(_BrandingMixin):
+    """Parses the inputs; ``organizations.services.organization_create`` decides what is allowed."""
+
     display_name = forms.CharField(max_length=120)
-    slug = forms.RegexField(
-        regex=validation.SLUG_RE, max_length=40, error_messages={"invalid": validation.SLUG_MESSAGE},
-        help_text="Used in URLs and in Auth0; it cannot change later. " + validation.SLUG_MESSAGE,
+    slug = forms.CharField(
+        max_length=40, help_text="Used in URLs and in Auth0; it cannot change later. " + validation.SLUG_MESSAGE,
     )
     membership_mode = forms.ChoiceField(choices=MembershipMode.choices, widget=forms.RadioSelect)
     connection_name = forms.CharField(
         max_length=validation.CONNECTION_NAME_MAX, required=False,
-        help_text="Leave empty for the default: “<slug>-users” for an isolated connection, the tenant's "
-                  "shared connection otherwise.",
+        help_text="Leave empty for the default: the slug followed by “-users” for an isolated connection, the "
+                  "tenant's shared connection otherwise.",
     )
     domains = DomainsField(required=False, help_text="Email domains whose users sign in to this organization.")
     invite_link_lifetime_days = forms.IntegerField(min_value=1, max_value=30, initial=7)
     field_order = ["display_name", "slug", "membership_mode", "connection_name", "domains",
                    "invite_link_lifetime_days", "accent_colour", "logo"]
-
-    def clean_slug(self) -> str:
-        slug = self.cleaned_data["slug"]
-        if Organization.objects.filter(slug=slug).exists():
-            raise ValidationError("Another organization already uses this slug.")
-        return slug
-
-    def clean_connection_name(self) -> str:
-        name = self.cleaned_data["connection_name"].strip()
-        if name and not validation.CONNECTION_NAME_RE.match(name):
-            raise ValidationError(validation.CONNECTION_NAME_MESSAGE)
-        return name
-
-    def clean(self) -> dict:
-        # Domains another organization claims are refused by the service (in its transaction).
-        data = super().clean()
-        mode, slug = data.get("membership_mode"), data.get("slug")
-        if mode == MembershipMode.ISOLATED_CONNECTION and slug:
-            name = data.get("connection_name") or connection_name_default(slug=slug, membership_mode=mode)
-            other = Organization.objects.filter(
-                membership_mode=MembershipMode.ISOLATED_CONNECTION, connection_name__iexact=name
-            ).first()
-            if other:
-                self.add_error("connection_name", f"{other.display_name} already has the connection “{name}”; "
-                                                  "an isolated connection belongs to one organization.")
-        return data
 
 
 class OrganizationUpdateForm(_BrandingMixin):
@@ -126,46 +93,47 @@ class OrganizationUpdateForm(_BrandingMixin):
 
 
 class MetadataFieldForm(forms.Form):
+    """One row of the schema editor; ``organizations.schema`` holds the rules a field must follow."""
+
     key = forms.CharField(max_length=64)
     label = forms.CharField(max_length=80)
-    target = forms.ChoiceField(choices=MetadataField.Target.choices)
-    type = forms.ChoiceField(choices=MetadataField.Type.choices)
+    # Initial values are the model's defaults, so that an untouched empty row is left out on saving.
+    target = forms.ChoiceField(
+        label="Stored in", choices=MetadataField.Target.choices, initial=MetadataField.Target.USER_METADATA
+    )
+    type = forms.ChoiceField(choices=MetadataField.Type.choices, initial=MetadataField.Type.TEXT)
     required = forms.BooleanField(required=False)
     max_length = forms.IntegerField(required=False, min_value=1, max_value=2000)
     pattern = forms.CharField(required=False, max_length=200)
     choices = forms.CharField(required=False, max_length=1000, help_text="Comma-separated, for choice fields")
-    editable_by = forms.ChoiceField(choices=MetadataField._meta.get_field("editable_by").choices)
-    visible_to = forms.ChoiceField(choices=MetadataField._meta.get_field("visible_to").choices)
+    editable_by = forms.ChoiceField(
+        choices=MetadataField._meta.get_field("editable_by").choices,
+        initial=MetadataField._meta.get_field("editable_by").default,
+    )
+    visible_to = forms.ChoiceField(
+        choices=MetadataField._meta.get_field("visible_to").choices,
+        initial=MetadataField._meta.get_field("visible_to").default,
+    )
+    searchable = forms.BooleanField(required=False, label="Searchable in the user list")
 
     def clean_choices(self) -> list[str]:
         return [c.strip() for c in self.cleaned_data["choices"].split(",") if c.strip()]
 
-    def clean(self) -> dict:
-        data = super().clean()
-        if not self.errors:
-            for name, message in metadata_field_errors(data).items():
-                self.add_error(name if name in self.fields else None, message)
-        return data
-
 
 class _BaseSchemaFormSet(forms.BaseFormSet):
-    def clean(self) -> None:
-        if any(self.errors):
-            return
-        seen: set[tuple[str, str]] = set()
-        for form in self.forms:
-            if not form.has_changed() or self._should_delete_form(form):
-                continue
-            ident = (form.cleaned_data["target"], form.cleaned_data["key"])
-            if ident in seen:
-                form.add_error("key", f"“{ident[1]}” appears twice in {ident[0]}.")
-            seen.add(ident)
+    def schema_forms(self) -> list[MetadataFieldForm]:
+        """The rows that make up the schema, in order (filled in and not marked for removal)."""
+        return [form for form in self.forms if form.has_changed() and not self._should_delete_form(form)]
 
     def schema_fields(self) -> list[dict]:
-        return [
-            form.cleaned_data for form in self.forms
-            if form.has_changed() and not self._should_delete_form(form)
-        ]
+        return [form.cleaned_data for form in self.schema_forms()]
+
+    def service_errors_show(self, field_errors: dict[int, dict[str, str]]) -> None:
+        """Put ``organizations.schema``'s errors beside the fields of the rows they are about."""
+        rows = self.schema_forms()
+        for index, errors in field_errors.items():
+            for name, message in errors.items():
+                rows[index].add_error(name if name in rows[index].fields else None, message)
 
 
 MetadataSchemaFormSet = formset_factory(
@@ -174,12 +142,19 @@ MetadataSchemaFormSet = formset_factory(
 
 
 class RoleGrantForm(forms.Form):
-    email = forms.EmailField(help_text="The person must already be a user of this organization.")
+    email = forms.EmailField(
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        help_text="The person must already be a user of this organization.",
+    )
     role = forms.ChoiceField(choices=OrganizationRole.Role.choices)
+
+    def __init__(self, *args, organization: Organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = f"Email of a user of {organization.display_name}"
 
 
 class RoleRevokeForm(forms.Form):
-    confirm = forms.BooleanField(required=False, label="I understand")
+    confirm = forms.BooleanField(required=False, label="I understand what removing this role does")
 
 
 class OrganizationSearchForm(forms.Form):

@@ -18,12 +18,14 @@ class Organization(models.Model):
     slug = models.SlugField(
         max_length=40, unique=True,
         validators=[RegexValidator(validation.SLUG_RE, validation.SLUG_MESSAGE)],
+        error_messages={"unique": "Another organization already uses this slug."},
         help_text="Short name used in URLs and in app_metadata.organizations; it cannot change later.",
     )
     display_name = models.CharField(max_length=120)
     membership_mode = models.CharField(max_length=32, choices=MembershipMode.choices)
     connection_name = models.CharField(
-        max_length=128, blank=True,
+        max_length=validation.CONNECTION_NAME_MAX, blank=True,
+        validators=[RegexValidator(validation.CONNECTION_NAME_RE, validation.CONNECTION_NAME_MESSAGE)],
         help_text="The Auth0 database connection its users sign in with.",
     )
     auth0_connection_id = models.CharField(max_length=64, blank=True)
@@ -37,6 +39,7 @@ class Organization(models.Model):
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #3b5bdb.")],
     )
     logo = models.BinaryField(null=True, blank=True, editable=False)
+    # Empty exactly when there is no logo: pages test this, so they never load the logo's bytes.
     logo_content_type = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,6 +112,9 @@ class MetadataField(models.Model):
     choices = models.JSONField(default=list, blank=True, help_text="Allowed values of a choice field")
     editable_by = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ORG_ADMIN)
     visible_to = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ORG_VIEWER)
+    searchable = models.BooleanField(
+        default=False, help_text="Whether the user list's search looks into this field's values",
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -5,16 +5,30 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from organizations.models import Organization, OrganizationDomain, OrganizationRole
+from organizations.models import CompanyAdmin, Organization, OrganizationDomain, OrganizationRole
 from portal.models import AuditEvent, Operation
-from portal.principal import Principal
+from portal.principal import ANONYMOUS, Principal
+
+
+def principal_for_user_id(user_id: str, display: str = "") -> Principal:
+    """The portal roles of an Auth0 user id, as the database grants them now (the settings'
+    ``PORTAL_PRINCIPAL_LOADER``; tasks call it too, to re-check an actor's rights when they run)."""
+    if not user_id:
+        return ANONYMOUS
+    return Principal(
+        user_id=user_id,
+        display=display or user_id,
+        is_company_admin=CompanyAdmin.objects.filter(user_id=user_id).exists(),
+        org_roles=dict(OrganizationRole.objects.filter(user_id=user_id).values_list("organization_id", "role")),
+    )
 
 
 def organization_list(*, principal: Principal, search: str = "") -> QuerySet[Organization]:
     """Every organization for a company admin; for anyone else, those they hold a role in."""
     if not principal.is_authenticated:
         return Organization.objects.none()
-    qs = Organization.objects.all()
+    # The logo (up to 256 KB each) is read only where it is served (organization_by_slug_public).
+    qs = Organization.objects.defer("logo")
     if not principal.is_company_admin:
         qs = qs.filter(roles__user_id=principal.user_id)
     if search:

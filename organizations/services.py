@@ -1,39 +1,30 @@
-"""Writes to organizations and roles. Each service re-checks authorization, owns its transaction,
-records an audit event and, where Auth0 must change, an Operation whose task runs after commit."""
+"""Writes to organizations: create, update, and connecting each to Auth0 (provisioning).
+
+Each service re-checks authorization, owns its transaction, records an audit event and, where Auth0
+must change, an Operation whose task runs after commit. Provisioning is one act in two halves:
+:func:`organization_provision_request` (recorded and queued) and :func:`organization_provision_apply`
+(what the task runs). Every rule about an organization's fields lives here; forms only show its errors.
+"""
 
 from __future__ import annotations
 
-import re
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from organizations import validation
-from organizations.models import (
-    Audience,
-    CompanyAdmin,
-    MembershipMode,
-    MetadataField,
-    Organization,
-    OrganizationDomain,
-    OrganizationRole,
-)
+from organizations.authorization import require_company_admin
+from organizations.models import MembershipMode, Organization, OrganizationDomain
 from portal.audit import audit_record
-from portal.models import Operation
+from portal.faults import PermanentFault
+from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
-
-
-def _require_company_admin(actor: Principal) -> None:
-    if not actor.is_company_admin:
-        raise PermissionDenied("Only company admins may do this.")
-
-
-def _require_org_admin(actor: Principal, organization: Organization) -> None:
-    if not actor.can_admin(organization.pk):
-        raise PermissionDenied("Only this organization's admins may do this.")
+from users.gateway import Auth0Conflict, Auth0NotFound, gateway
 
 
 def connection_name_default(*, slug: str, membership_mode: str) -> str:
@@ -42,14 +33,52 @@ def connection_name_default(*, slug: str, membership_mode: str) -> str:
     return settings.AUTH0_SHARED_CONNECTION
 
 
-def domains_check_free(domains: list[str], *, organization: Organization | None = None) -> None:
-    """Raise ValidationError naming every domain another organization already claims."""
+def connection_check_free(*, membership_mode: str, connection_name: str) -> None:
+    """An isolated connection's users are exactly one organization's: no other organization, of any
+    mode, may sign in through it, and it cannot be the tenant's shared connection (that would make
+    every user of the shared connection a member)."""
+    name = connection_name.lower()
+    others = Organization.objects.filter(connection_name__iexact=name)
+    if membership_mode == MembershipMode.ISOLATED_CONNECTION:
+        if name == settings.AUTH0_SHARED_CONNECTION.lower():
+            raise ValidationError({"connection_name": f"“{connection_name}” is the tenant's shared connection; an "
+                                                      "isolated organization needs a connection of its own."})
+        other = others.first()
+    else:
+        other = others.filter(membership_mode=MembershipMode.ISOLATED_CONNECTION).first()
+    if other:
+        raise ValidationError({"connection_name": f"{other.display_name} already uses the connection "
+                                                  f"“{connection_name}”; an isolated connection belongs to one "
+                                                  "organization."})
+
+
+def domains_check(domains: list[str], *, organization: Organization | None = None) -> None:
+    """Raise ValidationError for a malformed or repeated domain, or one another organization claims."""
+    bad = [d for d in domains if not validation.DOMAIN_RE.match(d)]
+    if bad:
+        raise ValidationError({"domains": f"Not a valid email domain: {', '.join(bad)}."})
+    if len(set(domains)) != len(domains):
+        raise ValidationError({"domains": "A domain is listed twice."})
     taken = OrganizationDomain.objects.filter(domain__in=domains)
     if organization is not None:
         taken = taken.exclude(organization=organization)
     clashes = [f"{d.domain} ({d.organization.display_name})" for d in taken.select_related("organization")]
     if clashes:
         raise ValidationError({"domains": f"Already claimed by another organization: {', '.join(clashes)}."})
+
+
+def _validate_all(*checks: Callable[[], None]) -> None:
+    """Run every check and raise one ValidationError with all their errors by field, so a form shows
+    each beside its field at once instead of one at a time."""
+    errors: dict[str, list[str]] = {}
+    for check in checks:
+        try:
+            check()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
 
 
 @dataclass(frozen=True)
@@ -64,22 +93,25 @@ def organization_create(
     logo: Logo | None = None,
 ) -> Organization:
     """Create the organization and queue the creation (or linking) of its Auth0 side."""
-    _require_company_admin(actor)
+    require_company_admin(actor)
+    connection_name = connection_name.strip() or connection_name_default(slug=slug, membership_mode=membership_mode)
     with transaction.atomic():
-        domains_check_free(domains)
         organization = Organization(
-            slug=slug, display_name=display_name, membership_mode=membership_mode,
-            connection_name=connection_name or connection_name_default(slug=slug, membership_mode=membership_mode),
+            slug=slug, display_name=display_name, membership_mode=membership_mode, connection_name=connection_name,
             invite_link_lifetime_days=invite_link_lifetime_days, accent_colour=accent_colour,
         )
         if logo:
             organization.logo, organization.logo_content_type = logo.content, logo.content_type
-        organization.full_clean()
+        _validate_all(
+            organization.full_clean,
+            lambda: connection_check_free(membership_mode=membership_mode, connection_name=connection_name),
+            lambda: domains_check(domains),
+        )
         organization.save()
         OrganizationDomain.objects.bulk_create(
             OrganizationDomain(organization=organization, domain=d) for d in domains
         )
-        operation = organization_provision_queue(actor=actor, organization=organization)
+        operation = organization_provision_request(actor=actor, organization=organization)
         audit_record(
             actor=actor, action="organization.created", organization=organization,
             target_type="organization", target_id=organization.slug,
@@ -89,36 +121,63 @@ def organization_create(
     return organization
 
 
-def organization_provision_queue(*, actor: Principal, organization: Organization) -> Operation:
-    """Queue the task that creates or links the organization's connection / Auth0 Organization."""
-    from organizations.tasks import organization_provision
-
-    operation = operation_create(
-        kind="organization_provision", actor=actor, organization=organization, target=organization.slug,
-        payload={"membership_mode": organization.membership_mode, "connection_name": organization.connection_name},
-    )
-    operation_enqueue_on_commit(operation, organization_provision)
-    return operation
-
-
-def organization_provision_retry(*, actor: Principal, organization: Organization) -> Operation:
-    _require_company_admin(actor)
+def organization_provision_request(*, actor: Principal, organization: Organization) -> Operation:
+    """Queue creating (or linking) the organization's connection or Auth0 Organization; also how a
+    company admin retries after a failure."""
+    require_company_admin(actor)
     if organization.is_provisioned:
         raise ValidationError("This organization is already connected to Auth0.")
     with transaction.atomic():
-        operation = organization_provision_queue(actor=actor, organization=organization)
-        audit_record(
-            actor=actor, action="organization.provision_retried", organization=organization,
-            target_type="organization", target_id=organization.slug,
-            summary="Retried connecting the organization to Auth0", operation=operation,
+        operation = operation_create(
+            kind=OperationKind.ORGANIZATION_PROVISION, actor=actor, organization=organization,
+            target=organization.slug,
+            payload={"membership_mode": organization.membership_mode, "connection_name": organization.connection_name},
         )
+        audit_record(
+            actor=actor, action="organization.provision_requested", organization=organization,
+            target_type="organization", target_id=organization.slug,
+            summary=f"Asked to connect {organization.display_name} to Auth0", operation=operation,
+        )
+        operation_enqueue_on_commit(operation)
     return operation
 
 
-def organization_auth0_link(
-    *, organization: Organization, connection_id: str, auth0_organization_id: str = ""
+def organization_provision_apply(operation: Operation) -> dict:
+    """Find or create what the organization's mode needs in Auth0, and record its ids (idempotent:
+    a second run finds what the first created)."""
+    organization: Organization = operation.organization
+    auth0 = gateway()
+    try:
+        connection = auth0.connection_get_by_name(name=organization.connection_name)
+    except Auth0NotFound:
+        if organization.membership_mode != MembershipMode.ISOLATED_CONNECTION:
+            raise PermanentFault(
+                f"The shared connection “{organization.connection_name}” does not exist in the tenant."
+            ) from None
+        connection = auth0.connection_create_database(
+            name=organization.connection_name, display_name=organization.display_name,
+            enabled_clients=[settings.AUTH0_CLIENT_ID],
+        )
+    if organization.membership_mode != MembershipMode.AUTH0_ORGANIZATION:
+        _organization_auth0_ids_save(organization, connection_id=connection["id"])
+        return {"connection_id": connection["id"], "connection": connection["name"]}
+
+    try:
+        auth0_org = auth0.organization_get_by_name(name=organization.slug)
+        with contextlib.suppress(Auth0Conflict):  # already enabled: linking an existing org is idempotent
+            auth0.organization_connection_enable(organization_id=auth0_org["id"], connection_id=connection["id"])
+    except Auth0NotFound:
+        auth0_org = auth0.organization_create(
+            name=organization.slug, display_name=organization.display_name,
+            enabled_connection_ids=[connection["id"]],
+        )
+    _organization_auth0_ids_save(organization, connection_id=connection["id"], auth0_organization_id=auth0_org["id"])
+    return {"connection_id": connection["id"], "organization_id": auth0_org["id"]}
+
+
+def _organization_auth0_ids_save(
+    organization: Organization, *, connection_id: str, auth0_organization_id: str = ""
 ) -> None:
-    """Record the Auth0 ids the provisioning task found or created."""
     Organization.objects.filter(pk=organization.pk).update(
         auth0_connection_id=connection_id, auth0_organization_id=auth0_organization_id
     )
@@ -131,10 +190,9 @@ def organization_update(
     invite_link_lifetime_days: int, accent_colour: str, logo: Logo | None = None, logo_remove: bool = False,
 ) -> Organization:
     """Edit what may change after creation. Slug, mode and connection are fixed: users depend on them."""
-    _require_company_admin(actor)
+    require_company_admin(actor)
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
-        domains_check_free(domains, organization=organization)
         before = {
             "display_name": organization.display_name,
             "domains": sorted(organization.domains.values_list("domain", flat=True)),
@@ -148,7 +206,7 @@ def organization_update(
             organization.logo, organization.logo_content_type = logo.content, logo.content_type
         elif logo_remove:
             organization.logo, organization.logo_content_type = None, ""
-        organization.full_clean()
+        _validate_all(organization.full_clean, lambda: domains_check(domains, organization=organization))
         organization.save()
         organization.domains.exclude(domain__in=domains).delete()
         existing = set(organization.domains.values_list("domain", flat=True))
@@ -169,179 +227,3 @@ def organization_update(
             details={"changes": changed},
         )
     return organization
-
-
-# --- metadata schema -----------------------------------------------------------------------------------
-
-SCHEMA_FIELD_KEYS = (
-    "key", "label", "target", "type", "required", "max_length", "pattern", "choices", "editable_by", "visible_to",
-)
-_AUDIENCE_ORDER = [a.value for a in Audience]
-
-
-def metadata_field_errors(field: dict) -> dict[str, str]:
-    """What is wrong with one schema field definition (empty when it is valid)."""
-    errors: dict[str, str] = {}
-    key, target, kind = field.get("key", ""), field.get("target", ""), field.get("type", "")
-    if not re.fullmatch(validation.KEY_RE, key or ""):
-        errors["key"] = validation.KEY_MESSAGE
-    elif key in validation.RESERVED_KEYS.get(target, ()):
-        errors["key"] = f"“{key}” is reserved by the portal in {target} and cannot be part of a schema."
-    if kind == MetadataField.Type.ENUM:
-        choices = field.get("choices") or []
-        if len(choices) < 2:
-            errors["choices"] = "A choice field needs at least two choices."
-        elif len(set(choices)) != len(choices):
-            errors["choices"] = "Choices must be different from each other."
-    elif field.get("choices"):
-        errors["choices"] = "Only choice fields have choices."
-    pattern = field.get("pattern") or ""
-    if pattern:
-        if kind not in (MetadataField.Type.TEXT, MetadataField.Type.PHONE):
-            errors["pattern"] = "Only text and phone fields can have a pattern."
-        else:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                errors["pattern"] = f"Not a valid regular expression: {exc}."
-    if field.get("max_length") and kind not in (MetadataField.Type.TEXT, MetadataField.Type.PHONE,
-                                                  MetadataField.Type.URL, MetadataField.Type.EMAIL):
-        errors["max_length"] = "Only text, phone, email and URL fields have a maximum length."
-    editable_by, visible_to = field.get("editable_by"), field.get("visible_to")
-    if target == MetadataField.Target.APP_METADATA and editable_by == Audience.END_USER:
-        errors["editable_by"] = "app_metadata is never editable by the user themselves; choose an admin role."
-    if editable_by in _AUDIENCE_ORDER and visible_to in _AUDIENCE_ORDER and (
-        _AUDIENCE_ORDER.index(visible_to) > _AUDIENCE_ORDER.index(editable_by)
-    ):
-        errors["visible_to"] = "Everyone who may edit a field must also be able to see it."
-    return errors
-
-
-def metadata_schema_save(*, actor: Principal, organization: Organization, fields: list[dict]) -> None:
-    """Replace the organization's schema with ``fields`` (in order), or change nothing on any error."""
-    _require_company_admin(actor)
-    errors = {i: e for i, field in enumerate(fields) if (e := metadata_field_errors(field))}
-    seen: dict[tuple[str, str], int] = {}
-    for i, field in enumerate(fields):
-        ident = (field.get("target", ""), field.get("key", ""))
-        if ident in seen:
-            errors.setdefault(i, {})["key"] = f"“{ident[1]}” appears twice in {ident[0]}."
-        seen[ident] = i
-    if errors:
-        raise ValidationError({"fields": [f"Field {i + 1}: {'; '.join(e.values())}" for i, e in errors.items()]})
-    with transaction.atomic():
-        before = list(organization.metadata_fields.values(*SCHEMA_FIELD_KEYS))
-        organization.metadata_fields.all().delete()
-        for position, field in enumerate(fields):
-            item = MetadataField(organization=organization, position=position,
-                                 **{k: field.get(k) for k in SCHEMA_FIELD_KEYS if k in field})
-            item.full_clean(exclude=["organization"])
-            item.save()
-        audit_record(
-            actor=actor, action="organization.schema_updated", organization=organization,
-            target_type="organization", target_id=organization.slug,
-            summary=f"Updated the metadata schema ({len(fields)} field{'s' if len(fields) != 1 else ''})",
-            details={"before": before, "after": fields},
-        )
-
-
-# --- roles ---------------------------------------------------------------------------------------------
-
-_ROLE_RANK = {OrganizationRole.Role.VIEWER: 1, OrganizationRole.Role.ADMIN: 2, "company_admin": 3}
-
-
-def role_grant_request(*, actor: Principal, organization: Organization, email: str, role: str) -> Operation:
-    """Appoint an admin or viewer by email: a task finds that user among the organization's users."""
-    _require_org_admin(actor, organization)
-    if role not in OrganizationRole.Role.values:
-        raise ValidationError({"role": "Choose admin or viewer."})
-    if _ROLE_RANK[role] > _ROLE_RANK[actor.role_in(organization.pk)]:
-        raise PermissionDenied("You cannot grant a role above your own.")
-    from organizations.tasks import role_grant_resolve
-
-    with transaction.atomic():
-        operation = operation_create(
-            kind="role_grant", actor=actor, organization=organization, target=email,
-            payload={"email": email.strip().lower(), "role": role},
-        )
-        audit_record(
-            actor=actor, action="role.grant_requested", organization=organization, target_type="user",
-            target_id=email, summary=f"Asked to make {email} {role} of {organization.display_name}",
-            operation=operation,
-        )
-        operation_enqueue_on_commit(operation, role_grant_resolve)
-    return operation
-
-
-def role_grant(
-    *, actor: Principal, organization: Organization, user_id: str, role: str, email: str = "", name: str = "",
-    operation: Operation | None = None,
-) -> OrganizationRole:
-    """Give ``user_id`` the role (replacing a role they had in this organization)."""
-    _require_org_admin(actor, organization)
-    if _ROLE_RANK[role] > _ROLE_RANK[actor.role_in(organization.pk)]:
-        raise PermissionDenied("You cannot grant a role above your own.")
-    with transaction.atomic():
-        existing = (
-            OrganizationRole.objects.select_for_update().filter(organization=organization, user_id=user_id).first()
-        )
-        if existing and existing.role == OrganizationRole.Role.ADMIN and role != OrganizationRole.Role.ADMIN:
-            _guard_admin_removal(actor=actor, organization=organization, role=existing, confirm=False)
-        granted, _ = OrganizationRole.objects.update_or_create(
-            organization=organization, user_id=user_id,
-            defaults={"role": role, "email": email, "name": name, "granted_by": actor.user_id},
-        )
-        audit_record(
-            actor=actor, action="role.granted", organization=organization, target_type="user", target_id=user_id,
-            summary=f"Made {email or user_id} {role} of {organization.display_name}", operation=operation,
-            details={"previous_role": existing.role if existing else None},
-        )
-    return granted
-
-
-def _guard_admin_removal(
-    *, actor: Principal, organization: Organization, role: OrganizationRole, confirm: bool
-) -> None:
-    """An org keeps an admin unless a company admin explicitly says otherwise; self-removal is confirmed."""
-    others = OrganizationRole.objects.filter(organization=organization, role=OrganizationRole.Role.ADMIN)
-    others = others.exclude(pk=role.pk)
-    if not others.exists():
-        if not actor.is_company_admin:
-            raise ValidationError("An organization keeps at least one admin: appoint another admin first.")
-        if not confirm:
-            raise ValidationError(
-                "This is the organization's last admin. Confirm that the organization should have no admin."
-            )
-    if role.user_id == actor.user_id and not actor.is_company_admin and not confirm:
-        raise ValidationError("This is your own admin role: confirm that you want to give up administering "
-                              "this organization.")
-
-
-def role_revoke(*, actor: Principal, role: OrganizationRole, confirm: bool = False) -> None:
-    organization = role.organization
-    _require_org_admin(actor, organization)
-    if _ROLE_RANK[role.role] > _ROLE_RANK[actor.role_in(organization.pk)]:
-        raise PermissionDenied("You cannot remove a role above your own.")
-    with transaction.atomic():
-        role = OrganizationRole.objects.select_for_update().get(pk=role.pk)
-        if role.role == OrganizationRole.Role.ADMIN:
-            _guard_admin_removal(actor=actor, organization=organization, role=role, confirm=confirm)
-        role.delete()
-        audit_record(
-            actor=actor, action="role.revoked", organization=organization, target_type="user",
-            target_id=role.user_id, summary=f"Removed {role.email or role.user_id} as {role.role}",
-        )
-
-
-def company_admin_grant(*, actor: Principal | None, user_id: str, email: str = "", name: str = "") -> CompanyAdmin:
-    """Make ``user_id`` a company admin. ``actor`` None is the bootstrap management command."""
-    if actor is not None:
-        _require_company_admin(actor)
-    with transaction.atomic():
-        admin, created = CompanyAdmin.objects.get_or_create(
-            user_id=user_id, defaults={"email": email, "name": name, "granted_by": actor.user_id if actor else ""}
-        )
-        if created:
-            audit_record(actor=actor, action="company_admin.granted", target_type="user", target_id=user_id,
-                         summary=f"Made {email or user_id} a company admin")
-    return admin

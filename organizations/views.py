@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from organizations import selectors, services
+from organizations import roles, schema, selectors, services
 from organizations.forms import (
     MetadataSchemaFormSet,
     OrganizationCreateForm,
@@ -20,8 +20,10 @@ from organizations.forms import (
     RoleGrantForm,
     RoleRevokeForm,
 )
-from organizations.models import MetadataField
-from portal.principal import principal_from_request
+from organizations.models import MetadataField, Organization, OrganizationRole
+from portal.followed import operation_follow, operations_followed
+from portal.models import OperationKind
+from portal.principal import Principal, company_admin_from_request, principal_from_request
 
 ORGANIZATIONS_PER_PAGE = 25
 
@@ -38,9 +40,7 @@ def _form_errors_from(exc: ValidationError, form) -> None:
 @login_required
 @require_GET
 def organization_list(request: HttpRequest) -> HttpResponse:
-    principal = principal_from_request(request)
-    if not principal.is_company_admin:
-        raise Http404
+    principal = company_admin_from_request(request)
     search = OrganizationSearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     organizations = selectors.organization_list(principal=principal, search=query).prefetch_related("domains")
@@ -52,16 +52,16 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def organization_choose(request: HttpRequest) -> HttpResponse:
     principal = principal_from_request(request)
-    organizations = selectors.organization_list(principal=principal)
+    organizations = list(selectors.organization_list(principal=principal))
+    for organization in organizations:  # the role as people read it, not its stored value
+        organization.role_label = principal.role_label_in(organization.pk)
     return render(request, "organizations/choose.html", {"organizations": organizations, "principal": principal})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def organization_create(request: HttpRequest) -> HttpResponse:
-    principal = principal_from_request(request)
-    if not principal.is_company_admin:
-        raise Http404
+    principal = company_admin_from_request(request)
     form = OrganizationCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -80,24 +80,38 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     return render(request, "organizations/create.html", {"form": form})
 
 
+def _detail_render(
+    request: HttpRequest, principal: Principal, organization: Organization, *, grant_form: RoleGrantForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    operations = selectors.operation_list(principal=principal, organization=organization)
+    can_admin = principal.can_admin(organization.pk)
+    # Role grants this browser asked for: shown beside the form until their outcome has been seen.
+    followed_grants = operations_followed(request, operations.filter(kind=OperationKind.ROLE_GRANT))
+    for operation in followed_grants:  # the role as people read it, not its stored value
+        operation.role_label = dict(OrganizationRole.Role.choices).get(operation.payload.get("role"), "")
+    context = {
+        "organization": organization,
+        "principal": principal,
+        "role_label": principal.role_label_in(organization.pk),
+        "can_admin": can_admin,
+        "provisioning": operations.filter(kind=OperationKind.ORGANIZATION_PROVISION).first(),
+        "operations": operations[:10],
+        "followed_grants": followed_grants,
+        "roles": selectors.role_list(principal=principal, organization=organization),
+        "grant_form": grant_form or (RoleGrantForm(organization=organization) if can_admin else None),
+        "audit_events": selectors.audit_event_list(principal=principal, organization=organization)[:20],
+        "schema": organization.metadata_fields.all(),
+    }
+    return render(request, "organizations/detail.html", context, status=status)
+
+
 @login_required
 @require_GET
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     principal = principal_from_request(request)
     organization = selectors.organization_get(principal=principal, slug=slug)
-    operations = selectors.operation_list(principal=principal, organization=organization)
-    context = {
-        "organization": organization,
-        "principal": principal,
-        "role": principal.role_in(organization.pk),
-        "can_admin": principal.can_admin(organization.pk),
-        "provisioning": operations.filter(kind="organization_provision").first(),
-        "operations": operations[:10],
-        "roles": selectors.role_list(principal=principal, organization=organization),
-        "audit_events": selectors.audit_event_list(principal=principal, organization=organization)[:20],
-        "schema": organization.metadata_fields.all(),
-    }
-    return render(request, "organizations/detail.html", context)
+    return _detail_render(request, principal, organization)
 
 
 @login_required
@@ -135,18 +149,18 @@ def organization_schema(request: HttpRequest, slug: str) -> HttpResponse:
         formset = MetadataSchemaFormSet(request.POST, prefix="fields")
         if formset.is_valid():
             try:
-                services.metadata_schema_save(
+                schema.metadata_schema_save(
                     actor=principal, organization=organization, fields=formset.schema_fields()
                 )
-            except ValidationError as exc:
-                formset._non_form_errors = formset.error_class(exc.messages)  # shown above the table
+            except schema.SchemaInvalid as exc:
+                formset.service_errors_show(exc.field_errors)
             else:
                 messages.success(request, "The metadata schema was saved.")
                 return redirect("organization_detail", slug=organization.slug)
     else:
         initial = [
             {**field, "choices": ", ".join(field["choices"] or [])}
-            for field in organization.metadata_fields.values(*services.SCHEMA_FIELD_KEYS)
+            for field in organization.metadata_fields.values(*schema.SCHEMA_FIELD_KEYS)
         ]
         formset = MetadataSchemaFormSet(initial=initial, prefix="fields")
     return render(request, "organizations/schema.html", {
@@ -160,7 +174,7 @@ def organization_provision_retry(request: HttpRequest, slug: str) -> HttpRespons
     principal = principal_from_request(request)
     organization = selectors.organization_get(principal=principal, slug=slug)
     try:
-        services.organization_provision_retry(actor=principal, organization=organization)
+        services.organization_provision_request(actor=principal, organization=organization)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -173,37 +187,53 @@ def organization_provision_retry(request: HttpRequest, slug: str) -> HttpRespons
 def role_grant(request: HttpRequest, slug: str) -> HttpResponse:
     principal = principal_from_request(request)
     organization = selectors.organization_get(principal=principal, slug=slug)
-    form = RoleGrantForm(request.POST)
+    if not principal.can_admin(organization.pk):
+        raise PermissionDenied
+    form = RoleGrantForm(request.POST, organization=organization)
     if form.is_valid():
+        email, role = form.cleaned_data["email"], form.cleaned_data["role"]
         try:
-            services.role_grant_request(
-                actor=principal, organization=organization, email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-            )
+            granted = roles.role_grant_request(actor=principal, organization=organization, email=email, role=role)
+        except PermissionDenied as exc:  # a role above the actor's own
+            form.add_error("role", str(exc))
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            _form_errors_from(exc, form)
         else:
-            messages.info(request, f"Looking up {form.cleaned_data['email']} among {organization.display_name}'s "
-                                   "users; the role appears below when found.")
-    else:
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-    return redirect("organization_detail", slug=organization.slug)
+            if isinstance(granted, OrganizationRole):
+                who = granted.name or granted.email
+                messages.success(request, f"{who} is now {granted.get_role_display().lower()} of "
+                                          f"{organization.display_name}.")
+            else:  # the directory could not tell yet: a task looks in Auth0, the page follows it
+                operation_follow(request, granted)
+            return redirect("organization_detail", slug=organization.slug)
+    return _detail_render(request, principal, organization, grant_form=form, status=400)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def role_revoke(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
+    """GET asks for confirmation (removing someone's access is not undone by a click); POST removes."""
     principal = principal_from_request(request)
     organization = selectors.organization_get(principal=principal, slug=slug)
     role = selectors.role_get(principal=principal, organization=organization, role_id=role_id)
+    if not principal.can_admin(organization.pk):
+        raise PermissionDenied
+    context = {
+        "organization": organization, "role": role, "is_self": role.user_id == principal.user_id,
+        "is_last_admin": role.role == OrganizationRole.Role.ADMIN and not organization.roles.filter(
+            role=OrganizationRole.Role.ADMIN).exclude(pk=role.pk).exists(),
+    }
+    if request.method == "GET":
+        return render(request, "organizations/role_revoke.html", context)
     form = RoleRevokeForm(request.POST)
     confirm = form.is_valid() and form.cleaned_data["confirm"]
     try:
-        services.role_revoke(actor=principal, role=role, confirm=confirm)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{role.email or role.user_id} is no longer {role.role}.")
+        roles.role_revoke(actor=principal, role=role, confirm=confirm)
+    except (ValidationError, PermissionDenied) as exc:
+        error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return render(request, "organizations/role_revoke.html", {**context, "error": error}, status=400)
+    who = role.name or role.email or "The person"
+    messages.success(request, f"{who} is no longer {role.get_role_display().lower()} of {organization.display_name}.")
     if role.user_id == principal.user_id and not principal.is_company_admin:
         return redirect("landing")
     return redirect("organization_detail", slug=organization.slug)
@@ -217,7 +247,8 @@ def operation_detail(request: HttpRequest, slug: str, operation_id) -> HttpRespo
     operation = selectors.operation_get(principal=principal, organization=organization, operation_id=operation_id)
     if request.GET.get("format") == "json":
         return JsonResponse({
-            "id": str(operation.id), "kind": operation.kind, "status": operation.status,
+            "id": str(operation.id), "kind": operation.kind, "kind_display": operation.get_kind_display(),
+            "status": operation.status,
             "status_display": operation.get_status_display(), "attempts": operation.attempts,
             "last_error": operation.last_error, "finished": operation.is_finished,
         })

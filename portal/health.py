@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from portal.celery import app
 from portal.models import ProcessHeartbeat
@@ -55,4 +56,12 @@ def health_report() -> tuple[bool, dict]:
         # Informational: a stale heartbeat means no worker or no beat, but the web process still serves.
         "beat_fresh": age is not None and age < 3 * settings.HEARTBEAT_SECONDS,
     }
+    if checks["database"] == "ok":
+        # Informational too (the packages above the base add theirs: PORTAL_HEALTH_REPORTS).
+        for path in settings.PORTAL_HEALTH_REPORTS:
+            try:
+                background.update(import_string(path)())
+            except Exception as exc:
+                log.warning("health: %s failed: %s", path, exc)
+                background[path.rsplit(".", 1)[-1]] = "unavailable"
     return healthy, {"status": "ok" if healthy else "unavailable", "checks": checks, "background": background}

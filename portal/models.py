@@ -37,7 +37,13 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.email or self.auth0_user_id
+        return user_display(self) or "Your account"
+
+
+def user_display(user: User) -> str:
+    """How pages name a signed-in person: their name or email, never the raw Auth0 user id ("" when the
+    provider told us neither)."""
+    return user.get_full_name() or user.email
 
 
 class ProcessHeartbeat(models.Model):
@@ -49,6 +55,13 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class OperationKind(models.TextChoices):
+    """Every kind of change the portal carries out in Auth0, with the label pages and the audit trail show."""
+
+    ORGANIZATION_PROVISION = "organization_provision", "Connect the organization to Auth0"
+    ROLE_GRANT = "role_grant", "Appoint an admin or viewer"
 
 
 class Operation(models.Model):
@@ -65,7 +78,7 @@ class Operation(models.Model):
         FAILED = "failed", "Failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=64)
+    kind = models.CharField(max_length=64, choices=OperationKind.choices)
     organization = models.ForeignKey(
         "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE,
         related_name="operations",
@@ -95,7 +108,7 @@ class Operation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.target} ({self.status})"
+        return f"{self.get_kind_display()} {self.target} ({self.get_status_display()})"
 
     @property
     def is_finished(self) -> bool:
@@ -124,7 +137,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["organization", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["organization", "-occurred_at"]),
+            # A user's page lists the events about them.
+            models.Index(fields=["target_id", "-occurred_at"], name="audit_target"),
+        ]
 
     def __str__(self) -> str:
         return self.summary

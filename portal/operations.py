@@ -2,6 +2,9 @@
 
 A task never trusts that it is the only delivery of its message (acks_late, sweeper re-enqueues): it
 claims the operation with a conditional UPDATE, and only the run that wins the claim calls Auth0.
+
+Services never import tasks: each kind of operation names its Celery task here, and the task is sent
+by name once the transaction that recorded the operation commits.
 """
 
 from __future__ import annotations
@@ -10,18 +13,25 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
+import httpx
+import kombu.exceptions
+import redis.exceptions
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.audit import audit_record
-from portal.models import Operation
+from portal.celery import app
+from portal.faults import PermanentFault, RateLimitedFault, TransientFault
+from portal.models import Operation, OperationKind
 from portal.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -31,11 +41,18 @@ MAX_TRANSIENT_ATTEMPTS = 8
 STALE_CLAIM = timedelta(seconds=max(300, 2 * settings.CELERY_TASK_TIME_LIMIT))
 
 
+# The Celery task that carries out each kind of operation, by name (a test checks each is registered).
+OPERATION_TASKS: dict[str, str] = {
+    OperationKind.ORGANIZATION_PROVISION: "organizations.tasks.organization_provision",
+    OperationKind.ROLE_GRANT: "organizations.tasks.role_grant",
+}
+
+
 def operation_create(
     *, kind: str, actor: Principal | None, organization=None, target: str = "",
-    payload: dict[str, Any] | None = None, idempotency_key: str | None = None,
+    payload: dict[str, Any] | None = None, idempotency_key: str | None = None, task_name: str | None = None,
 ) -> Operation:
-    """Record an operation (inside the caller's transaction)."""
+    """Record an operation (inside the caller's transaction); ``task_name`` defaults to its kind's task."""
     return Operation.objects.create(
         kind=kind,
         organization=organization,
@@ -44,15 +61,14 @@ def operation_create(
         actor_display=(actor.display if actor else "") or "system",
         payload=payload or {},
         idempotency_key=idempotency_key or f"{kind}:{uuid.uuid4()}",
+        task_name=task_name or OPERATION_TASKS[kind],
     )
 
 
-def operation_enqueue_on_commit(operation: Operation, task: Task) -> None:
-    """Send the task once the transaction that recorded the operation has committed."""
-    operation.task_name = task.name
-    operation.save(update_fields=["task_name"])
-    operation_id = str(operation.id)
-    transaction.on_commit(lambda: task.apply_async(args=[operation_id]))
+def operation_enqueue_on_commit(operation: Operation) -> None:
+    """Send the operation's task once the transaction that recorded the operation has committed."""
+    task_name, operation_id = operation.task_name, str(operation.id)
+    transaction.on_commit(lambda: app.send_task(task_name, args=[operation_id]))
 
 
 # An operation still pending this long after its last change (or after its scheduled retry) lost its
@@ -64,8 +80,6 @@ SWEEP_BATCH = 500
 
 def operations_sweep(*, now=None) -> int:
     """Re-send the task of every operation that looks lost; returns how many were sent."""
-    from portal.celery import app
-
     now = now or timezone.now()
     not_resent_lately = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=now - SWEEP_GRACE)
     lost_pending = Q(status=Operation.Status.PENDING, updated_at__lt=now - SWEEP_GRACE) & not_resent_lately
@@ -105,7 +119,7 @@ def operation_succeed(operation: Operation, result: dict[str, Any] | None = None
         audit_record(
             actor=None, action=f"{operation.kind}.succeeded", organization=operation.organization,
             target_type="operation", target_id=operation.target,
-            summary=summary or f"{operation.kind.replace('_', ' ').capitalize()} succeeded",
+            summary=summary or f"{operation.get_kind_display()}: done",
             operation=operation, details={"result": operation.result},
         )
 
@@ -119,7 +133,7 @@ def operation_fail(operation: Operation, message: str) -> None:
         audit_record(
             actor=None, action=f"{operation.kind}.failed", organization=operation.organization,
             target_type="operation", target_id=operation.target,
-            summary=f"{operation.kind.replace('_', ' ').capitalize()} failed: {message}"[:500],
+            summary=f"{operation.get_kind_display()}: failed: {message}"[:500],
             operation=operation,
         )
 
@@ -137,41 +151,108 @@ def backoff_seconds(attempt: int) -> float:
     return random.uniform(1, min(300, 2 ** attempt))  # noqa: S311 - jitter, not cryptography
 
 
-def operation_execute(task: Task, operation_id: str, handler: Callable[[Operation], dict[str, Any]]) -> None:
-    """Claim the operation, run ``handler`` (which calls the gateway) and record the outcome.
+# Network failures that happen outside the gateway's own mapping (a download, a mail server, the cache).
+_NETWORK_ERRORS = (
+    OSError, httpx.TransportError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
 
-    Rate limits are rescheduled at Auth0's reset time and transient failures retried with backoff,
-    by Celery (never by sleeping in the worker); anything else ends the operation with Auth0's message.
+
+@dataclass(frozen=True)
+class Failure:
+    """What to do about an exception from an operation's work."""
+
+    retry: bool
+    message: str
+    # Seconds until the retry; None: exponential backoff by attempt.
+    delay: float | None = None
+    # Retried without the attempts cap (a rate limit is not a failure of the work).
+    unlimited: bool = False
+    # Not a condition anyone foresaw: log the traceback.
+    unexpected: bool = False
+
+
+def failure_classify(exc: BaseException) -> Failure:
+    """Only failures known to be permanent end an operation; passing faults and anything unforeseen
+    are retried with backoff (and end after ``MAX_TRANSIENT_ATTEMPTS``)."""
+    if isinstance(exc, RateLimitedFault):
+        delay = min(max(float(exc.retry_after or 1), 1.0), settings.CELERY_MAX_COUNTDOWN_SECONDS)
+        return Failure(retry=True, message="Rate limited by Auth0", delay=delay, unlimited=True)
+    if isinstance(exc, PermanentFault):
+        return Failure(retry=False, message=getattr(exc, "message", "") or str(exc))
+    if isinstance(exc, ValidationError):
+        # A rule checked again when the work ran (a role above the actor's, the last admin, …).
+        return Failure(retry=False, message=" ".join(exc.messages))
+    if isinstance(exc, PermissionDenied):
+        return Failure(retry=False, message=str(exc) or "Not allowed.")
+    if isinstance(exc, ObjectDoesNotExist):
+        return Failure(retry=False, message=f"What this acts on no longer exists ({exc})")
+    if isinstance(exc, TransientFault):
+        return Failure(retry=True, message=f"Auth0 unavailable ({exc})")
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return Failure(retry=True, message=f"Took longer than the {settings.CELERY_TASK_SOFT_TIME_LIMIT}s time limit")
+    if isinstance(exc, OperationalError | InterfaceError):
+        return Failure(retry=True, message=f"The portal's database was unavailable ({_brief(exc)})")
+    if isinstance(exc, _NETWORK_ERRORS):
+        return Failure(retry=True, message=f"Network error ({_brief(exc)})")
+    # Only the type: an unforeseen exception's text may carry data that belongs in the log, not on a page.
+    return Failure(retry=True, message=f"Unexpected error ({type(exc).__name__})", unexpected=True)
+
+
+def _brief(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _database_connection_recover() -> None:
+    """After a database error, drop a connection that no longer works so the outcome can be recorded
+    on a new one. Inside a transaction someone else owns (tests), the connection is left alone."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
+def operation_execute(task: Task, operation_id: str, apply: Callable[[Operation], dict[str, Any]]) -> None:
+    """Claim the operation, run ``apply`` (a service that does the work) and record the outcome.
+
+    Failures are classified by :func:`failure_classify`: a rate limit is rescheduled at Auth0's reset
+    time, passing faults with backoff, by Celery (never by sleeping in the worker); only failures known
+    to be permanent end the operation at once.
     """
-    from users.gateway import Auth0GatewayError, Auth0RateLimited, Auth0Transient
-
     operation = operation_claim(operation_id)
     if operation is None:
         log.info("operation %s is finished or held by another run; nothing to do", operation_id)
         return
     try:
-        result = handler(operation)
-    except Auth0RateLimited as exc:
-        delay = min(max(float(exc.retry_after or 1), 1.0), settings.CELERY_MAX_COUNTDOWN_SECONDS)
-        operation_release(operation, f"Rate limited by Auth0; retrying in {delay:.0f}s", delay)
-        raise task.retry(countdown=delay, max_retries=None) from exc
-    except Auth0Transient as exc:
-        if operation.attempts >= MAX_TRANSIENT_ATTEMPTS:
-            operation_fail(operation, f"Auth0 kept failing ({exc}); gave up after {operation.attempts} attempts")
-            return
-        delay = backoff_seconds(operation.attempts)
-        operation_release(operation, f"Auth0 unavailable ({exc}); retrying", delay)
-        raise task.retry(countdown=delay, max_retries=None) from exc
-    except Auth0GatewayError as exc:
-        operation_fail(operation, exc.message)
-        return
-    except (ValidationError, PermissionDenied) as exc:
-        # A rule checked again at execution time (a role above the actor's, the last admin, …).
-        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-        operation_fail(operation, " ".join(messages))
-        return
+        result = apply(operation)
     except Exception as exc:
-        log.exception("operation %s (%s) failed unexpectedly", operation_id, operation.kind)
-        operation_fail(operation, f"Unexpected error: {type(exc).__name__}")
-        return
+        failure = failure_classify(exc)
+        if failure.unexpected:
+            log.exception("operation %s (%s) failed unexpectedly", operation_id, operation.kind)
+        else:
+            log.warning("operation %s (%s): %s", operation_id, operation.kind, failure.message)
+        if isinstance(exc, OperationalError | InterfaceError):
+            _database_connection_recover()
+        if not failure.retry:
+            operation_fail(operation, failure.message)
+            return
+        if not failure.unlimited and operation.attempts >= MAX_TRANSIENT_ATTEMPTS:
+            operation_fail(operation, f"{failure.message}; gave up after {operation.attempts} attempts")
+            return
+        delay = failure.delay if failure.delay is not None else backoff_seconds(operation.attempts)
+        operation_release(operation, f"{failure.message}; retrying in {delay:.0f}s", delay)
+        raise task.retry(countdown=delay, max_retries=None) from exc
     operation_succeed(operation, result)
+
+
+def task_retry_or_raise(task: Task, exc: Exception) -> NoReturn:
+    """For tasks that are not operations (syncs, refreshes, reads): retry a passing fault as
+    :func:`operation_execute` would (Auth0's reset time, or backoff, capped), re-raise anything else."""
+    failure = failure_classify(exc)
+    if not failure.retry or (not failure.unlimited and task.request.retries + 1 >= MAX_TRANSIENT_ATTEMPTS):
+        raise exc
+    if failure.unexpected:
+        log.exception("task %s failed unexpectedly; retrying", task.name)
+    if isinstance(exc, OperationalError | InterfaceError):
+        _database_connection_recover()
+    delay = failure.delay if failure.delay is not None else backoff_seconds(task.request.retries + 1)
+    raise task.retry(countdown=delay, max_retries=None, exc=exc)

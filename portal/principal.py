@@ -1,10 +1,21 @@
-"""Who is acting: the signed-in person's portal roles, read once per request from the database."""
+"""Who is acting: the signed-in person's portal roles, read once per request from the database.
+
+Roles are kept by the organizations package, above this base layer: settings name the function that
+reads them (``PORTAL_PRINCIPAL_LOADER``), so the base depends on no app and the composition root wires
+them together.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import Http404, HttpRequest
+from django.utils.module_loading import import_string
+
+ROLE_LABELS = {"company_admin": "Company admin", "admin": "Admin", "viewer": "Viewer"}
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,10 @@ class Principal:
             return "company_admin"
         return self.org_roles.get(organization_id)
 
+    def role_label_in(self, organization_id: int) -> str:
+        """The role as a person reads it (pages never show the raw value)."""
+        return ROLE_LABELS.get(self.role_in(organization_id) or "", "No role")
+
     def can_view(self, organization_id: int) -> bool:
         return self.role_in(organization_id) is not None
 
@@ -34,17 +49,19 @@ class Principal:
 ANONYMOUS = Principal(user_id="")
 
 
-def principal_for_user_id(user_id: str, display: str = "") -> Principal:
-    from organizations.models import CompanyAdmin, OrganizationRole
+PrincipalLoader = Callable[[str, str], Principal]
 
+
+@functools.cache
+def _principal_loader(path: str) -> PrincipalLoader:
+    return import_string(path)
+
+
+def principal_load(user_id: str, display: str = "") -> Principal:
+    """The principal for an Auth0 user id, with the roles the portal's database grants them."""
     if not user_id:
         return ANONYMOUS
-    return Principal(
-        user_id=user_id,
-        display=display or user_id,
-        is_company_admin=CompanyAdmin.objects.filter(user_id=user_id).exists(),
-        org_roles=dict(OrganizationRole.objects.filter(user_id=user_id).values_list("organization_id", "role")),
-    )
+    return _principal_loader(settings.PORTAL_PRINCIPAL_LOADER)(user_id, display)
 
 
 def principal_from_request(request: HttpRequest) -> Principal:
@@ -56,6 +73,15 @@ def principal_from_request(request: HttpRequest) -> Principal:
     if user is None or not user.is_authenticated:
         principal = ANONYMOUS
     else:
-        principal = principal_for_user_id(user.auth0_user_id, user.display_name)
+        principal = principal_load(user.auth0_user_id, user.display_name)
     request._portal_principal = principal  # type: ignore[attr-defined]
+    return principal
+
+
+def company_admin_from_request(request: HttpRequest) -> Principal:
+    """The acting principal if they are a company admin; anyone else gets 404 (a company-only page does not
+    admit that it exists)."""
+    principal = principal_from_request(request)
+    if not principal.is_company_admin:
+        raise Http404
     return principal

@@ -1,1 +1,187 @@
-# Models arrive with their issues (see DESIGN.md sections 2-4).
+"""The directory: a local, indexed mirror of the tenant's users and of who belongs to which organization.
+
+Auth0 stays the source of truth. The mirror exists so that lists and searches are instant, scoped in
+the query and not capped at Auth0 search's 1,000 results (DESIGN.md section 4). It is written only by
+``users.directory`` (the upsert every sync path shares) and read through ``users.selectors``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class DirectoryUser(models.Model):
+    """One Auth0 user as the portal last saw them."""
+
+    user_id = models.CharField("Auth0 user id", max_length=255, unique=True)
+    email = models.CharField(max_length=320, blank=True)
+    email_verified = models.BooleanField(default=False)
+    name = models.CharField(max_length=300, blank=True)
+    given_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
+    nickname = models.CharField(max_length=300, blank=True)
+    picture = models.CharField(max_length=2000, blank=True)
+    # The connection of the user's primary identity (identities[0]); every identity is in ``identities``.
+    connection = models.CharField(max_length=128, blank=True)
+    identities = models.JSONField(default=list, blank=True)
+    blocked = models.BooleanField(default=False)
+    logins_count = models.PositiveIntegerField(default=0)
+    last_login = models.DateTimeField(null=True, blank=True)
+    last_ip = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    user_metadata = models.JSONField(default=dict, blank=True)
+    app_metadata = models.JSONField(default=dict, blank=True)
+    # Lower-cased email, names and nickname, and the values of the searchable metadata fields of every
+    # organization the user belongs to: what a company admin's search across organizations looks in
+    # (trigram-indexed on PostgreSQL). An organization's own search uses Membership.search_text, which
+    # holds only that organization's searchable values.
+    search_text = models.TextField(blank=True)
+    # When the mirror last wrote this row, from whichever sync path.
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        # Every sortable column with the id as tie-breaker, so keyset paging reads the index in order.
+        indexes = [
+            models.Index(fields=["email", "id"], name="diruser_email"),
+            models.Index(fields=["name", "id"], name="diruser_name"),
+            models.Index(fields=["connection", "id"], name="diruser_connection"),
+            models.Index(fields=["created_at", "id"], name="diruser_created"),
+            models.Index(fields=["updated_at", "id"], name="diruser_updated"),
+            models.Index(fields=["last_login", "id"], name="diruser_last_login"),
+            models.Index(fields=["logins_count", "id"], name="diruser_logins"),
+            models.Index(fields=["synced_at"], name="diruser_synced"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.name or self.user_id
+
+    @property
+    def display_name(self) -> str:
+        return self.name or " ".join(p for p in (self.given_name, self.family_name) if p) or self.email
+
+
+# The user columns an organization's list filters and sorts on, copied onto each of the user's
+# memberships (users.directory keeps them equal), so that list reads one table with an index per sort
+# instead of joining every user of a large organization.
+LISTED_COLUMNS = ("email", "name", "connection", "blocked", "email_verified", "logins_count", "last_login",
+                  "created_at", "updated_at")
+
+
+class Membership(models.Model):
+    """A user's membership of an organization, derived by the organization's mode (DESIGN.md section 2)."""
+
+    # No index of its own: the unique constraint and every list index begin with it.
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE,
+                                     related_name="memberships", db_index=False)
+    user = models.ForeignKey(DirectoryUser, on_delete=models.CASCADE, related_name="memberships")
+    # The user's search text plus the values of this organization's searchable metadata fields: what an
+    # organization's own search looks in, so a field searchable in one organization is never searched
+    # in another's list.
+    search_text = models.TextField(blank=True)
+    # Copies of the user's LISTED_COLUMNS.
+    email = models.CharField(max_length=320, blank=True)
+    name = models.CharField(max_length=300, blank=True)
+    connection = models.CharField(max_length=128, blank=True)
+    blocked = models.BooleanField(default=False)
+    email_verified = models.BooleanField(default=False)
+    logins_count = models.PositiveIntegerField(default=0)
+    last_login = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    # When the portal last learned from Auth0 that this membership holds. A full pass over an Auth0
+    # Organization's members stamps the ones it reads and then removes those it did not (they ended),
+    # without holding the whole organization's member list in memory.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")]
+        indexes = [
+            models.Index(fields=["organization", column, "id"], name=f"member_{column[:12]}")
+            for column in LISTED_COLUMNS
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.organization_id}"
+
+
+class Tombstone(models.Model):
+    """A user the portal saw deleted in Auth0: an export or a lagging search that still lists them must
+    not bring the row back."""
+
+    user_id = models.CharField(max_length=255, unique=True)
+    deleted_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.user_id
+
+
+class SyncRun(models.Model):
+    """One run of a directory sync: what it did, how far it got, and how it ended."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full import and reconcile"
+        DELTA = "delta", "Changes since the last run"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # A full sync of one organization only; None for the whole tenant.
+    organization = models.ForeignKey("organizations.Organization", null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="sync_runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    # Where the run is (its export job, the delta's windows still to read, …), so the next step can go on.
+    state = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    users_seen = models.PositiveIntegerField(default=0)
+    users_written = models.PositiveIntegerField(default=0)
+    users_deleted = models.PositiveIntegerField(default=0)
+    memberships_added = models.PositiveIntegerField(default=0)
+    memberships_removed = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["kind", "status", "-started_at"], name="syncrun_kind_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class StreamEvent(models.Model):
+    """An event Auth0 pushed (event stream or log stream), kept by id so a redelivery does nothing twice."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=64)
+    user_id = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.user_id}"
+
+
+class UserActivity(models.Model):
+    """A user's recent Auth0 log events and brute-force blocks, fetched by a task (``users.activity``)
+    and shown with their "as of"."""
+
+    user_id = models.CharField(max_length=255, unique=True)
+    events = models.JSONField(default=list, blank=True)
+    # The user's brute-force protection blocks (identifier, IP, connection), read with the events.
+    blocks = models.JSONField(default=list, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"activity of {self.user_id}"

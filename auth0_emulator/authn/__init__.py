@@ -1,5 +1,5 @@
 """Authentication API: OIDC discovery, JWKS, /authorize with the hosted login page, /oauth/token,
-/userinfo, logout, /dbconnections, the pages tickets point to, and the outbox."""
+/userinfo, logout, /dbconnections, the pages tickets point to, the outbox, and an index page at /."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from . import (
     dbconnections,
     discovery,
     hosted_pages,
+    index,
     login,
     logout,
     outbox,
@@ -24,6 +25,7 @@ from . import (
 
 def routes(tenant: Tenant) -> list[BaseRoute]:
     return [
+        Route("/", index.index_page, methods=["GET"]),
         Route("/.well-known/openid-configuration", discovery.openid_configuration_get, methods=["GET"]),
         Route("/.well-known/jwks.json", discovery.jwks_get, methods=["GET"]),
         Route("/authorize", authorize.authorize_get, methods=["GET"]),
@@ -35,7 +37,7 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
         Route("/oauth/revoke", token.revoke_post, methods=["POST"]),
         Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"]),
         Route("/v2/logout", logout.v2_logout, methods=["GET"]),
-        Route("/oidc/logout", logout.oidc_logout, methods=["GET"]),
+        logout.EndSessionRoute(tenant),
         Route("/dbconnections/change_password", dbconnections.change_password, methods=["POST"]),
         Route("/dbconnections/signup", dbconnections.signup, methods=["POST"]),
         Route("/u/reset-password", hosted_pages.reset_password_get, methods=["GET"]),

@@ -39,14 +39,17 @@ def client_authenticate(
     request: Request, tenant: Tenant, params: dict[str, str], *, secret_required: bool = True
 ) -> dict:
     """The client calling the token endpoint, authenticated by ``client_secret_basic`` or
-    ``client_secret_post``. Auth0 answers a bad or unknown client with a bare 401 Unauthorized."""
+    ``client_secret_post`` (whichever the tenant accepts). Auth0 answers a bad or unknown client with
+    a bare 401 Unauthorized."""
     basic = _basic_credentials(request)
     if basic:
         client_id, secret = basic
         if params.get("client_id") and params["client_id"] != client_id:
             raise invalid_request("client_id in body and Authorization header do not match")
+        auth_method_check(tenant, "client_secret_basic")
     else:
         client_id, secret = params.get("client_id", ""), params.get("client_secret")
+        auth_method_check(tenant, "none" if secret is None else "client_secret_post")
     if not client_id:
         raise invalid_request("Missing required parameter: client_id")
     client = client_get(tenant, client_id)
@@ -60,6 +63,24 @@ def client_authenticate(
     if not hmac.compare_digest(secret.encode(), str(client.get("client_secret", "")).encode()):
         raise OAuthError(401, "access_denied", "Unauthorized")
     return client
+
+
+def auth_method_check(tenant: Tenant, method: str) -> None:
+    """Refuse a client authentication method the tenant does not accept (a plain OpenID provider
+    takes one; Auth0 takes either secret method and PKCE-only public clients), with the 401
+    ``invalid_client`` of RFC 6749 section 5.2."""
+    accepted = tenant.config.token_auth_method
+    if accepted == "any" or method == accepted:
+        return
+    headers = None
+    if accepted == "client_secret_basic":  # RFC 7617: tell the client which scheme to use
+        headers = {"WWW-Authenticate": f'Basic realm="{tenant.config.issuer}"'}
+    raise OAuthError(
+        401,
+        "invalid_client",
+        f"Client authentication method {method} is not allowed: this token endpoint accepts only {accepted}.",
+        headers=headers,
+    )
 
 
 def client_grant_type_check(client: dict, grant_type: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from ..config import EmulatorConfig
 from .params import tenant_of
 
 # Auth0 publishes more (implicit and hybrid response types, HS256, device flow, MFA, …); the emulator
@@ -45,7 +46,15 @@ CLAIMS_SUPPORTED = [
 ]
 
 
-def openid_configuration(issuer: str) -> dict:
+def token_auth_methods(config: EmulatorConfig) -> list[str]:
+    """What the token endpoint accepts: both secret methods and PKCE-only public clients (Auth0), or
+    the one method a plain provider was set to."""
+    accepted = config.token_auth_method
+    return ["client_secret_basic", "client_secret_post", "none"] if accepted == "any" else [accepted]
+
+
+def openid_configuration(config: EmulatorConfig) -> dict:
+    issuer = config.issuer
     base = issuer.rstrip("/")
     return {
         "issuer": issuer,
@@ -54,14 +63,14 @@ def openid_configuration(issuer: str) -> dict:
         "userinfo_endpoint": f"{base}/userinfo",
         "jwks_uri": f"{base}/.well-known/jwks.json",
         "revocation_endpoint": f"{base}/oauth/revoke",
-        "end_session_endpoint": f"{base}/oidc/logout",
+        "end_session_endpoint": f"{base}{config.end_session_path}",
         "scopes_supported": SCOPES_SUPPORTED,
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256", "plain"],
         "response_modes_supported": ["query"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": token_auth_methods(config),
         "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
         "claims_supported": CLAIMS_SUPPORTED,
         "request_uri_parameter_supported": False,
@@ -74,7 +83,7 @@ def openid_configuration(issuer: str) -> dict:
 
 async def openid_configuration_get(request: Request) -> JSONResponse:
     tenant = tenant_of(request)
-    return JSONResponse(openid_configuration(tenant.config.issuer), headers={"Cache-Control": "public, max-age=15"})
+    return JSONResponse(openid_configuration(tenant.config), headers={"Cache-Control": "public, max-age=15"})
 
 
 async def jwks_get(request: Request) -> JSONResponse:

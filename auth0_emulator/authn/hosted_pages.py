@@ -142,8 +142,9 @@ async def reset_password_post(request: Request) -> Response:
         _ticket_log(tenant, request, "fcp", policy_error, ticket, user)
         return _reset_form(tenant, request, ticket, user, error=policy_error, status=400)
     with tenant.store.transaction():
-        directory.user_password_set(tenant, user["user_id"], password)
-        if ticket.get("mark_email_as_verified"):
+        verify = bool(ticket.get("mark_email_as_verified"))
+        directory.user_password_set(tenant, user["user_id"], password, publish=not verify)
+        if verify:
             directory.user_update(tenant, user["user_id"], {"email_verified": True})
         directory.ticket_consume(tenant, ticket["id"])
         # Choosing a new password lifts brute-force blocks on the account, as in Auth0.

@@ -2,15 +2,23 @@
 
 Both end the emulator session and then redirect, but only to a URL in the application's Allowed
 Logout URLs; anything else is an error page, so the endpoint can never be used as an open redirect.
+RP-initiated logout lives at the tenant's ``end_session_path`` (``/oidc/logout`` unless the emulator
+plays a plain OpenID provider), which can change while the emulator runs: ``EndSessionRoute`` serves
+whichever path is current, and the old one is then as unknown as any other path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import jwt
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
 
 from .. import directory
+from ..config import oidc_value_problem
 from ..tenant import Tenant
 from .authorize import cookie_secure, url_with_params
 from .clients import client_get, url_allowed
@@ -117,3 +125,30 @@ async def oidc_logout(request: Request) -> Response:
             raise _not_allowed("post_logout_redirect_uri", redirect_uri)
         target = url_with_params(redirect_uri, {"state": q.get("state")})
     return _logout(request, tenant, client=client, sid=sid, target=target)
+
+
+class EndSessionRoute(Route):
+    """``GET <end_session_path>``: matches the path the tenant's configuration names at the time of
+    the request, so the test control can move logout without rebuilding the application."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        super().__init__("/{end_session_path:path}", oidc_logout, methods=["GET"], name="end_session")
+        self.tenant = tenant
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("type") == "http" and scope.get("path") == self.tenant.config.end_session_path:
+            return super().matches(scope)
+        return Match.NONE, {}
+
+
+def end_session_path_problem(path: object, routes: Sequence[BaseRoute]) -> str | None:
+    """Why logout cannot move to ``path``, or None: it must be a plain path that no other route of
+    the emulator answers (else one of the two would silently shadow the other)."""
+    problem = oidc_value_problem("end_session_path", path)
+    if problem:
+        return problem
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    for route in routes:
+        if not isinstance(route, EndSessionRoute) and route.matches(scope)[0] != Match.NONE:
+            return f"{path} is already served by the emulator"
+    return None

@@ -1,4 +1,4 @@
-"""Hosted HTML pages (login, change password, errors, outbox): rendering and security headers.
+"""Hosted HTML pages (login, change password, errors, outbox, the index): rendering and security headers.
 
 Every page is rendered by Jinja2 with autoescaping, uses only the emulator's own stylesheet (no
 inline style or script, no external asset), and is sent with a strict Content-Security-Policy and

@@ -28,6 +28,9 @@ PROFILE_CLAIMS = (
     "updated_at",
 )
 EMAIL_CLAIMS = ("email", "email_verified")
+# What an ID token keeps when profile claims are served only by /userinfo (claims_in "userinfo"):
+# OIDC Core 2's protocol claims, plus the organization claims Auth0 adds to an Organization login.
+PROTOCOL_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "nonce", "auth_time", "org_id", "org_name")
 
 
 def scope_split(scope: str | None) -> list[str]:
@@ -52,6 +55,9 @@ def user_claims(user: dict, scopes: list[str]) -> dict[str, Any]:
 
 
 def id_token_issue(tenant: Tenant, *, user: dict, grant: dict) -> str:
+    """The ID token for a code or refresh grant: with the user's claims for the granted scopes, as
+    Auth0 issues it, or only the protocol claims when the tenant plays a provider whose profile
+    claims come from /userinfo."""
     scopes = scope_split(grant.get("scope"))
     claims = user_claims(user, scopes)
     claims.update({"iss": tenant.config.issuer, "aud": grant["client_id"], "sid": grant.get("sid")})
@@ -63,6 +69,8 @@ def id_token_issue(tenant: Tenant, *, user: dict, grant: dict) -> str:
         claims["org_id"] = grant["org_id"]
         claims["org_name"] = grant.get("org_name")
     claims = {k: v for k, v in claims.items() if v is not None}
+    if tenant.config.claims_in == "userinfo":
+        claims = {k: v for k, v in claims.items() if k in PROTOCOL_CLAIMS}
     fault = tenant.store.kv_get(ID_TOKEN_FAULT_KEY)
     if fault:
         return _id_token_faulty(tenant, claims, fault)

@@ -27,6 +27,18 @@ def _record(request: Request, description: str, status: int, ok: bool, target: s
     user_id = target
     if user_id is None and request.url.path.startswith(("/api/v2/users/", "/api/v2/user-blocks/")):
         user_id = request.path_params.get("id")
+    details_request: dict = {
+        "method": request.method.lower(),
+        "path": request.url.path,
+        "auth": {"strategy": "jwt", "credentials": {"scopes": claims.get("scope", "")}},
+    }
+    members = getattr(request.state, "members", None)
+    if members:
+        # Organization membership writes: the body says whom they concern, and a write about one
+        # member is found among that user's logs, like a write to /users/{id}.
+        details_request["body"] = {"members": list(members)}
+        if user_id is None and len(members) == 1:
+            user_id = members[0]
     directory.log_event_record(
         tenant,
         type="sapi" if ok else "fapi",
@@ -36,14 +48,7 @@ def _record(request: Request, description: str, status: int, ok: bool, target: s
         user_id=user_id,
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
-        details={
-            "request": {
-                "method": request.method.lower(),
-                "path": request.url.path,
-                "auth": {"strategy": "jwt", "credentials": {"scopes": claims.get("scope", "")}},
-            },
-            "response": {"statusCode": status},
-        },
+        details={"request": details_request, "response": {"statusCode": status}},
     )
 
 

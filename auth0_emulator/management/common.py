@@ -15,6 +15,10 @@ from starlette.responses import JSONResponse, Response
 
 from ..errors import Auth0Error
 from ..tenant import Tenant
+from .forms import FORM_FIELD_TYPES, form_body
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+API_PREFIX = "/api/v2"
 
 
 def tenant_of(request: Request) -> Tenant:
@@ -77,20 +81,20 @@ def query_str(request: Request, name: str, *, required: bool = False, descriptio
     return raw
 
 
-async def json_body(
+async def request_body(
     request: Request, *, allowed: Sequence[str] | None = None, required: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """The JSON object in the body, checked for unknown and missing properties as Auth0 does."""
+    """The body as a JSON object, checked for unknown and missing properties as Auth0 does.
+
+    Every Management API handler reads its body here, so JSON and form bodies (where Auth0's spec
+    lists ``application/x-www-form-urlencoded``) get the same checks and the same errors."""
     raw = await request.body()
-    if not raw.strip():
-        body: Any = {}
+    if _media_type(request) == FORM_CONTENT_TYPE:
+        body: Any = form_body(raw, _form_field_types(request))
     else:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise Auth0Error(400, "Invalid request payload JSON format", "invalid_body") from None
+        body = _json_value(raw)
     if not isinstance(body, dict):
-        raise payload_invalid("Expected type object but found type " + type(body).__name__)
+        raise payload_invalid("Expected type object but found type " + _json_type(body))
     if allowed is not None:
         extra = [k for k in body if k not in allowed]
         if extra:
@@ -99,6 +103,33 @@ async def json_body(
     if missing:
         raise payload_invalid(f"Missing required property: {missing[0]}")
     return body
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _json_value(raw: bytes) -> Any:
+    """Any body that is not a form is read as JSON (an empty body is ``{}``), as before forms."""
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise Auth0Error(400, "Invalid request payload JSON format", "invalid_body") from None
+
+
+def _form_field_types(request: Request) -> dict[str, str]:
+    """The property types of the operation being called, found by its route template; an operation
+    whose spec does not list form bodies (or that is not Auth0's) refuses them."""
+    route = request.scope.get("route")
+    template = str(getattr(route, "path", "")).removeprefix(API_PREFIX)
+    field_types = FORM_FIELD_TYPES.get(f"{request.method} {template}")
+    if field_types is None:
+        raise Auth0Error(
+            400, f"{FORM_CONTENT_TYPE} bodies are not accepted here: send application/json", "invalid_body"
+        )
+    return field_types
 
 
 def check_type(body: dict, name: str, kind: type | tuple[type, ...], description: str = "") -> None:

@@ -17,11 +17,11 @@ from .common import (
     check_type,
     checkpointed,
     fields_projection,
-    json_body,
     ok,
     paged,
     payload_invalid,
     project,
+    request_body,
     tenant_of,
     wants_checkpoint,
 )
@@ -123,7 +123,7 @@ async def connections_get(request: Request) -> Response:
 async def connections_create(request: Request) -> Response:
     require(request, "create:connections")
     tenant = tenant_of(request)
-    body = await json_body(request, allowed=CREATE_FIELDS, required=("name", "strategy"))
+    body = await request_body(request, allowed=CREATE_FIELDS, required=("name", "strategy"))
     check_type(body, "name", str, NAME_DESCRIPTION)
     check_type(body, "strategy", str)
     name = body["name"]
@@ -163,7 +163,7 @@ async def connections_update(request: Request) -> Response:
     connection = directory.connection_get(tenant, request.path_params["id"])
     if connection is None:
         raise connection_not_found()
-    body = await json_body(request, allowed=UPDATE_FIELDS)
+    body = await request_body(request, allowed=UPDATE_FIELDS)
     _body_checks(body)
     for key, value in body.items():
         if value is None:

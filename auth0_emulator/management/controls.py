@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..config import DEFAULT_RATE_LIMITS, RateLimit
 from ..errors import Auth0Error
 from ..tenant import Tenant
-from .common import json_body, ok, payload_invalid, tenant_of
+from .common import ok, payload_invalid, request_body, tenant_of
 from .ratelimit import endpoint_group, rate_limiter
 
 CONTROL_FIELDS = (
@@ -58,7 +58,7 @@ async def controls_get(request: Request) -> Response:
 
 async def controls_set(request: Request) -> Response:
     tenant = _require_controls(request)
-    body = await json_body(request, allowed=CONTROL_FIELDS)
+    body = await request_body(request, allowed=CONTROL_FIELDS)
     changes: dict[str, Any] = {}
     try:
         if "fault_rate" in body:
@@ -107,9 +107,12 @@ def tenant_reset(tenant: Tenant) -> None:
     initial = tenant.extensions.get("initial_config")
     if initial is not None:
         tenant.config = initial
-    for key in ("users_index", "rate_limiter", "token_cache"):
+    for key in ("users_index", "rate_limiter", "token_cache", "event_streams_cache", "log_streams_active"):
         tenant.extensions.pop(key, None)
     tenant_seed(tenant)
+    dispatcher = tenant.extensions.get("dispatcher")
+    if dispatcher is not None:
+        dispatcher.reset()
 
 
 def routes(tenant: Tenant) -> list[BaseRoute]:

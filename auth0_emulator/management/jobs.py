@@ -27,7 +27,7 @@ from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
 from .auth import require
-from .common import check_type, json_body, ok, payload_invalid, tenant_of
+from .common import check_type, ok, payload_invalid, request_body, tenant_of
 from .users import user_not_found, verification_email_send
 
 log = logging.getLogger("auth0_emulator.jobs")
@@ -45,6 +45,7 @@ DEFAULT_EXPORT_FIELDS = [
     "created_at",
     "updated_at",
     "last_login",
+    "last_ip",
     "logins_count",
     "blocked",
     "identities",
@@ -68,7 +69,7 @@ def exports_dir(tenant: Tenant) -> Path:
 async def verification_email(request: Request) -> Response:
     require(request, "update:users")
     tenant = tenant_of(request)
-    body = await json_body(
+    body = await request_body(
         request, allowed=("user_id", "client_id", "identity", "organization_id"), required=("user_id",)
     )
     for name in ("user_id", "client_id", "organization_id"):
@@ -111,7 +112,7 @@ def _path_value(user: dict, path: str) -> Any:
 async def users_export(request: Request) -> Response:
     require(request, "read:users")
     tenant = tenant_of(request)
-    body = await json_body(request, allowed=("connection_id", "format", "limit", "fields"))
+    body = await request_body(request, allowed=("connection_id", "format", "limit", "fields"))
     check_type(body, "connection_id", str)
     check_type(body, "format", str)
     check_type(body, "limit", int)

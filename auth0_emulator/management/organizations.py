@@ -20,13 +20,13 @@ from .common import (
     check_type,
     checkpointed,
     fields_projection,
-    json_body,
     no_content,
     ok,
     paged,
     payload_invalid,
     project,
     query_invalid,
+    request_body,
     tenant_of,
     wants_checkpoint,
 )
@@ -105,7 +105,7 @@ async def orgs_get_by_name(request: Request) -> Response:
 async def orgs_create(request: Request) -> Response:
     require(request, "create:organizations")
     tenant = tenant_of(request)
-    body = await json_body(request, allowed=ORG_FIELDS, required=("name",))
+    body = await request_body(request, allowed=ORG_FIELDS, required=("name",))
     _check_org_body(body)
     if directory.organization_get_by_name(tenant, body["name"]):
         raise Auth0Error(409, "An organization with this name already exists.", "organization_conflict")
@@ -125,7 +125,7 @@ async def orgs_update(request: Request) -> Response:
     require(request, "update:organizations")
     tenant = tenant_of(request)
     org = _org_or_404(request)
-    body = await json_body(request, allowed=UPDATE_FIELDS)
+    body = await request_body(request, allowed=UPDATE_FIELDS)
     _check_org_body(body)
     if (
         body.get("name")
@@ -182,7 +182,7 @@ async def members_list(request: Request) -> Response:
 
 
 async def _member_ids(request: Request) -> list[str]:
-    body = await json_body(request, required=("members",))
+    body = await request_body(request, required=("members",))
     members = body["members"]
     if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
         raise payload_invalid(
@@ -190,6 +190,8 @@ async def _member_ids(request: Request) -> list[str]:
             "members",
             "List of user IDs to add to the organization as members.",
         )
+    # The API log (apilog) names the members the write concerns.
+    request.state.members = members
     return members
 
 
@@ -249,7 +251,7 @@ async def org_connections_list(request: Request) -> Response:
 async def org_connections_add(request: Request) -> Response:
     require(request, "create:organization_connections")
     org = _org_or_404(request)
-    body = await json_body(
+    body = await request_body(
         request,
         allowed=("connection_id", "assign_membership_on_login", "is_signup_enabled", "show_as_button"),
         required=("connection_id",),
@@ -277,7 +279,7 @@ async def invitations_create(request: Request) -> Response:
     require(request, "create:organization_invitations")
     tenant = tenant_of(request)
     org = _org_or_404(request)
-    body = await json_body(
+    body = await request_body(
         request,
         allowed=(
             "inviter",

@@ -18,6 +18,7 @@ import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from luqum.exceptions import ParseError
@@ -74,6 +75,9 @@ SORT_FIELDS = (
     "phone_number",
 )
 _SORT_POS = {f: i for i, f in enumerate(SORT_FIELDS)}
+# Dates Auth0 indexes as dates: a range bound on them may be a bare day (``2025-01-01``) or any ISO-8601
+# time, and compares as a point in time, not as text.
+DATE_FIELDS = ("created_at", "updated_at", "last_login", "last_password_reset")
 SORT_PATTERN = re.compile(r"^[a-zA-Z0-9_.]+:(1|-1)$")
 
 Predicate = Callable[[dict, frozenset], bool]
@@ -124,11 +128,12 @@ class UsersIndex:
     # -- building --------------------------------------------------------------------------------
     def _load(self) -> None:
         memberships: dict[str, set[str]] = {}
-        for row in self.tenant.store.all("SELECT org_id, user_id FROM organization_members"):
+        for row in self.tenant.store.execute("SELECT org_id, user_id FROM organization_members"):
             memberships.setdefault(row["user_id"], set()).add(row["org_id"])
-        for row in self.tenant.store.all("SELECT user_id, data FROM users ORDER BY rowid"):
+        # Row by row from the cursor, so a million users never sit in one list beside the index.
+        for row in self.tenant.store.execute("SELECT user_id, data FROM users ORDER BY rowid"):
             doc = json.loads(row["data"])
-            self._put(row["user_id"], row["data"], doc, frozenset(memberships.get(row["user_id"], ())))
+            self._put(row["user_id"], row["data"], doc, frozenset(memberships.pop(row["user_id"], ())))
 
     def _put(self, user_id: str, doc_json: str, doc: dict, org_ids: frozenset) -> None:
         old = self.entries.get(user_id)
@@ -338,6 +343,22 @@ def _number(text: str) -> float | None:
         return None
 
 
+def _date_bound(text: str) -> str:
+    """A range bound on a date field in the stored format (``2025-01-01T00:00:00.000Z``), so that text
+    comparison is time comparison: a bare day is its midnight UTC, offsets are converted to UTC. ``*``
+    and anything that is not a date stay as they are (compared as text, as before)."""
+    if text == "*":
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 def _value_matcher(field: str | None, node: Item) -> Callable[[Any], bool]:
     """A test for one field value against a term, wildcard or range."""
     insensitive = field is None or field in CASE_INSENSITIVE or field == "email.domain"
@@ -350,6 +371,8 @@ def _value_matcher(field: str | None, node: Item) -> Callable[[Any], bool]:
             )
         low, _ = _term(node.low)
         high, _ = _term(node.high)
+        if field in DATE_FIELDS:
+            low, high = _date_bound(low), _date_bound(high)
         low_n, high_n = _number(low), _number(high)
         numeric = (low == "*" or low_n is not None) and (high == "*" or high_n is not None)
 

@@ -11,7 +11,7 @@ from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
 from .auth import require
-from .common import check_type, json_body, ok, payload_invalid, tenant_of
+from .common import check_type, ok, payload_invalid, request_body, tenant_of
 from .users import user_not_found
 
 PASSWORD_CHANGE_FIELDS = (
@@ -54,7 +54,7 @@ def _common_checks(body: dict) -> None:
 async def password_change(request: Request) -> Response:
     require(request, "create:user_tickets")
     tenant = tenant_of(request)
-    body = await json_body(request, allowed=PASSWORD_CHANGE_FIELDS)
+    body = await request_body(request, allowed=PASSWORD_CHANGE_FIELDS)
     _common_checks(body)
     if body.get("user_id") and (body.get("email") or body.get("connection_id")):
         raise Auth0Error(
@@ -91,7 +91,7 @@ async def password_change(request: Request) -> Response:
 async def email_verification(request: Request) -> Response:
     require(request, "create:user_tickets")
     tenant = tenant_of(request)
-    body = await json_body(request, allowed=EMAIL_VERIFICATION_FIELDS, required=("user_id",))
+    body = await request_body(request, allowed=EMAIL_VERIFICATION_FIELDS, required=("user_id",))
     _common_checks(body)
     user = directory.user_get(tenant, body["user_id"])
     if user is None:

@@ -17,7 +17,6 @@ from .auth import require
 from .common import (
     check_type,
     fields_projection,
-    json_body,
     no_content,
     ok,
     paged,
@@ -27,6 +26,7 @@ from .common import (
     query_int,
     query_invalid,
     query_str,
+    request_body,
     tenant_of,
 )
 from .search import SORT_PATTERN, users_index
@@ -185,7 +185,7 @@ async def users_by_email(request: Request) -> Response:
 async def users_create(request: Request) -> Response:
     claims = require(request, "create:users")
     tenant = tenant_of(request)
-    body = await json_body(request, allowed=CREATE_FIELDS, required=("connection",))
+    body = await request_body(request, allowed=CREATE_FIELDS, required=("connection",))
     _check_types(body)
     connection = directory.connection_get_by_name(tenant, body["connection"])
     if connection is None:
@@ -289,7 +289,7 @@ def _metadata_merge(current: dict | None, patch: dict) -> dict:
 async def users_update(request: Request) -> Response:
     require(request, "update:users", "update:users_app_metadata", "update:current_user_metadata")
     tenant = tenant_of(request)
-    body = await json_body(request, allowed=UPDATE_FIELDS)
+    body = await request_body(request, allowed=UPDATE_FIELDS)
     if not body:
         raise payload_invalid("Too few properties defined (0), minimum 1")
     _check_types(body)
@@ -343,7 +343,7 @@ async def users_update(request: Request) -> Response:
             raise Auth0Error(400, weak, "invalid_password")
     with tenant.store.transaction():
         if "password" in body:
-            directory.user_password_set(tenant, user["user_id"], body["password"])
+            directory.user_password_set(tenant, user["user_id"], body["password"], publish=False)
         updated = directory.user_update(tenant, user["user_id"], changes)
     if "email" in body and body.get("verify_email") and not updated.get("email_verified"):
         verification_email_send(tenant, updated, client_id=body.get("client_id"))
@@ -352,8 +352,24 @@ async def users_update(request: Request) -> Response:
 
 @api_write("Delete a User")
 async def users_delete(request: Request) -> Response:
-    require(request, "delete:users", "delete:current_user")
-    directory.user_delete(tenant_of(request), request.path_params["id"])
+    claims = require(request, "delete:users", "delete:current_user")
+    tenant = tenant_of(request)
+    user = directory.user_get(tenant, request.path_params["id"])
+    if user is not None and directory.user_delete(tenant, user["user_id"]):
+        # Auth0 records the deletion itself as ``sdu`` beside the ``sapi`` of the API call (its log
+        # schema: details.body names the connection and the tenant).
+        connection = directory.connection_get_by_name(tenant, directory.user_connection(user)) or {}
+        directory.log_event_record(
+            tenant,
+            type="sdu",
+            user_id=user["user_id"],
+            user_name=user.get("email") or user.get("username"),
+            client_id=claims.get("azp"),
+            connection=connection.get("name"),
+            connection_id=connection.get("id"),
+            ip=request.client.host if request.client else None,
+            details={"body": {"connection": connection.get("name"), "tenant": tenant.config.tenant_name}},
+        )
     return no_content()
 
 

@@ -1,4 +1,4 @@
-// "Add a field" on the metadata schema editor: clones the formset's empty form.
+// "Add a field" on the metadata schema editor: clones the formset's empty form as a new field card.
 (function () {
   "use strict";
   const button = document.getElementById("schema-add");
@@ -8,10 +8,13 @@
   if (!button || !template || !rows || !total) return;
   button.addEventListener("click", function () {
     const index = parseInt(total.value, 10);
-    const html = template.innerHTML.replace(/__prefix__/g, String(index));
+    const html = template.innerHTML
+      .replace(/__prefix__/g, String(index))
+      .replace(/__number__/g, String(index + 1));
     rows.insertAdjacentHTML("beforeend", html);
     total.value = String(index + 1);
-    const first = rows.lastElementChild && rows.lastElementChild.querySelector("input");
+    const card = rows.lastElementChild;
+    const first = card && card.querySelector("input:not([type=hidden]), select, textarea");
     if (first) first.focus();
   });
 })();

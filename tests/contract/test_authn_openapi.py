@@ -18,8 +18,6 @@ from tests.support.authn_browser import (
     query_of,
 )
 
-pytestmark = pytest.mark.skipif(authn_openapi.spec_path() is None, reason="authentication-api.openapi.yml absent")
-
 M2M = {"client_id": "portal-m2m-dev", "client_secret": "portal-m2m-dev-secret"}
 
 

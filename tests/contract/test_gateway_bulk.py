@@ -12,7 +12,7 @@ import pytest
 from tests.contract.test_gateway import SHARED, RecordingTransport, gateway_for, job_wait
 from tests.support.processes import EmulatorProcess
 from users.gateway import SEARCH_RESULT_LIMIT, Auth0Gateway, Auth0Permanent, Auth0Transient, ExportField
-from users.gateway import _ndjson_gzip_rows as ndjson_gzip_rows
+from users.gateway.client import _ndjson_gzip_rows as ndjson_gzip_rows
 
 USERS = 3000
 

@@ -2,45 +2,35 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
-CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM", "/usr/bin/chromium")
+from organizations.demo import ORGANIZATIONS as DEMO_ORGANIZATIONS
+from organizations.models import Organization
+from tests.e2e.pages import DESKTOP, PageAudit
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread, which trips Django's async-safety
-    # check on database access from the test; allow it for the browser tests only.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) "
-                    "or point PLAYWRIGHT_CHROMIUM at a Chromium binary.")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                  "--no-first-run", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.portal_call_failed = report.failed  # type: ignore[attr-defined]
+    return report
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context at desktop size. Every document its main frame loads must go through
+    ``check_page`` (axe-core and the phone layout); the test fails at teardown otherwise, or when a
+    check found a problem."""
+    context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     page.console_errors = []  # type: ignore[attr-defined]
+    audit = PageAudit(name=request.node.name)
+    page.portal_audit = audit  # type: ignore[attr-defined]
 
     def record(message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -51,5 +41,57 @@ def page(browser: Browser) -> Iterator[Page]:
     # A console line says only "404"; keep the URL of every failed response so a failure names it.
     page.on("response", lambda r: r.status >= 400 and page.console_errors.append(  # type: ignore[attr-defined]
         f"HTTP {r.status} [{r.url}]"))
+    # Page-level DOMContentLoaded is the main frame's: one per document (not per fragment or history entry).
+    page.on("domcontentloaded", lambda p: audit.loaded(p.url))
     yield page
     context.close()
+    if getattr(request.node, "portal_call_failed", False):
+        return  # the test's own failure says what went wrong; pages after it were never reached
+    if failures := audit.failures():
+        pytest.fail("\n\n".join(failures), pytrace=False)
+
+
+@pytest.fixture
+def portal(live_server, auth0_on_emulator, settings) -> str:
+    """The live portal, registered with the emulator as an allowed callback and logout URL."""
+    emulator = auth0_on_emulator
+    httpx.post(f"{emulator.url}/emulator/clients/portal-web-dev", json={
+        "callbacks": [f"{live_server.url}/accounts/oidc/auth0/login/callback/"],
+        "allowed_logout_urls": [f"{live_server.url}/"],
+    }).raise_for_status()
+    policy = {**settings.CONTENT_SECURITY_POLICY}
+    directives = {**policy["DIRECTIVES"]}
+    directives["form-action"] = ["'self'", emulator.url]
+    settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
+    return live_server.url
+
+
+@pytest.fixture
+def company_admin(portal) -> str:
+    """admin@portal.test (a user of the emulator's demo tenant) is a company admin; returns the email."""
+    from tests.factories import CompanyAdminFactory
+    from users.gateway import gateway
+
+    email = "admin@portal.test"
+    CompanyAdminFactory(user_id=gateway().users_by_email(email=email)[0]["user_id"], email=email)
+    return email
+
+
+@pytest.fixture
+def demo_organizations(db) -> dict[str, Organization]:
+    """The demo's three organizations, one per membership mode, in their accent colours (as connected
+    to the emulator's demo tenant by ``manage.py prepare --demo``)."""
+    from tests.factories import DomainFactory, OrganizationFactory
+
+    organizations = {}
+    for spec in DEMO_ORGANIZATIONS:
+        organization = OrganizationFactory(
+            slug=spec["slug"], display_name=spec["display_name"], membership_mode=spec["membership_mode"],
+            connection_name=spec["connection_name"], accent_colour=spec["accent_colour"],
+            auth0_connection_id=f"con_{spec['slug']}demo",
+            auth0_organization_id=f"org_{spec['slug']}demo" if spec["membership_mode"] == "auth0_organization" else "",
+        )
+        for domain in spec["domains"]:
+            DomainFactory(organization=organization, domain=domain)
+        organizations[spec["slug"]] = organization
+    return organizations

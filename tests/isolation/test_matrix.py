@@ -1,5 +1,7 @@
 """The isolation matrix: as an admin of organization B, every organization-scoped URL and method
-aimed at organization A's objects answers 404 and queues no Management API work.
+aimed at organization A's objects answers 404 and queues no Management API work; and every route that
+looks an object up by two keys (an organization's slug and an object id) answers 404 to B's own slug
+with A's object id.
 
 A new URL with a ``<slug>`` (or any other org-scoped route) fails ``test_every_scoped_route_is_in_the_matrix``
 until it is added to ROUTES below, or to PUBLIC with a reason.
@@ -13,9 +15,12 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from organizations.models import OrganizationRole
 from portal.models import Operation
 from portal.operations import operation_create
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
+from tests.users.auth0_users import auth0_user
+from users.directory import directory_users_upsert
 
 # Routes that carry an organization slug but are public by design, and why.
 PUBLIC = {
@@ -25,7 +30,23 @@ PUBLIC = {
 }
 
 # Routes that are not under an organization but that only company admins may use.
-COMPANY_ONLY = [("organization_list", "GET"), ("organization_create", "GET"), ("organization_create", "POST")]
+COMPANY_ONLY = [
+    ("organization_list", "GET"), ("organization_create", "GET"), ("organization_create", "POST"),
+    ("directory_user_list", "GET"), ("directory_user_export", "GET"), ("directory_user_detail", "GET"),
+    ("directory_user_activity", "GET"), ("directory_user_activity", "POST"),
+    ("directory_sync_status", "GET"), ("directory_sync_start", "POST"),
+]
+
+# Routes outside organizations that anyone (signed in or not, as each says) may reach, and why; with
+# PUBLIC, ROUTES and COMPANY_ONLY they must name every route, so a new one cannot be forgotten.
+OPEN_TO_ALL = {
+    "home": "the front page", "healthz": "health for load balancers (no data)",
+    "signin": "sign-in", "signout": "sign-out", "landing": "where a signed-in person belongs",
+    "profile": "one's own profile", "organization_choose": "the organizations one holds a role in",
+    "openid_connect_callback": "the OIDC callback", "account_login": "leads to sign-in",
+    "socialaccount_login_cancelled": "leads to sign-in",
+    "auth0_hook": "Auth0's pushes, authenticated by the stream's bearer token (tests/users/test_hooks.py)",
+}
 
 
 @dataclass(frozen=True)
@@ -41,8 +62,12 @@ ROUTES = [
     Route("organization_schema", ("GET", "POST")),
     Route("organization_provision_retry", ("POST",)),
     Route("role_grant", ("POST",)),
-    Route("role_revoke", ("POST",)),
+    Route("role_revoke", ("GET", "POST")),
     Route("operation_detail", ("GET",)),
+    Route("user_list", ("GET",)),
+    Route("user_export", ("GET",)),
+    Route("user_detail", ("GET",)),
+    Route("user_activity", ("GET", "POST")),
 ]
 
 
@@ -69,9 +94,12 @@ def test_every_scoped_route_is_in_the_matrix() -> None:
 
 @pytest.fixture
 def world(db):
-    """Organization A with a role and an operation; an admin of organization B who signs in."""
+    """Organization A with a role, an operation and a user in the directory; an admin of organization B
+    (with a user of their own) who signs in."""
     org_a = OrganizationFactory(slug="org-a")
     org_b = OrganizationFactory(slug="org-b")
+    user_in_a = auth0_user(connection=org_a.connection_name, email="member@org-a.test")
+    directory_users_upsert([user_in_a, auth0_user(connection=org_b.connection_name, email="member@org-b.test")])
     role_in_a = RoleFactory(organization=org_a, role="admin", email="a-admin@example.test")
     operation_in_a = operation_create(kind="organization_provision", actor=None, organization=org_a, target="org-a")
     b_admin = UserFactory()
@@ -86,8 +114,18 @@ def world(db):
         "role_grant": {"slug": org_a.slug},
         "role_revoke": {"slug": org_a.slug, "role_id": role_in_a.pk},
         "operation_detail": {"slug": org_a.slug, "operation_id": operation_in_a.pk},
+        "user_list": {"slug": org_a.slug},
+        "user_export": {"slug": org_a.slug},
+        "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
     }
-    return {"client": client, "kwargs": kwargs, "org_a": org_a, "org_b": org_b}
+    # The company-only routes that name a user: A's.
+    company_kwargs = {
+        "directory_user_detail": {"user_id": user_in_a["user_id"]},
+        "directory_user_activity": {"user_id": user_in_a["user_id"]},
+    }
+    return {"client": client, "kwargs": kwargs, "company_kwargs": company_kwargs, "org_a": org_a, "org_b": org_b,
+            "role_in_a": role_in_a}
 
 
 _POST_DATA = {"email": "a-admin@example.test", "role": "admin", "confirm": "on", "display_name": "Hijacked",
@@ -115,10 +153,18 @@ def test_admin_of_b_gets_404_on_a_and_nothing_is_queued(
 
 @pytest.mark.parametrize(("name", "method"), COMPANY_ONLY)
 def test_org_admin_gets_404_on_company_admin_pages(world, name: str, method: str, published_tasks) -> None:
-    response = world["client"].generic(method, reverse(name), data="slug=stolen&display_name=Stolen",
+    url = reverse(name, kwargs=world["company_kwargs"].get(name))
+    response = world["client"].generic(method, url, data="slug=stolen&display_name=Stolen",
                                        content_type="application/x-www-form-urlencoded")
     assert response.status_code == 404
     assert published_tasks == []
+
+
+def test_every_route_is_classified() -> None:
+    """A route that is neither organization-scoped, company-only, public nor open to all fails here."""
+    named = {pattern.name for _path, pattern in _all_patterns() if pattern.name}
+    classified = {r.name for r in ROUTES} | set(PUBLIC) | {name for name, _ in COMPANY_ONLY} | set(OPEN_TO_ALL)
+    assert named - classified == set(), f"routes nobody classified: {sorted(named - classified)}"
 
 
 def test_admin_of_b_sees_b(world) -> None:
@@ -126,3 +172,46 @@ def test_admin_of_b_sees_b(world) -> None:
     response = world["client"].get(reverse("organization_detail", kwargs={"slug": world["org_b"].slug}))
     assert response.status_code == 200
     assert world["org_b"].display_name in response.content.decode()
+    users = world["client"].get(reverse("user_list", kwargs={"slug": world["org_b"].slug}))
+    assert users.status_code == 200
+    assert [u.email for u in users.context["users"]] == ["member@org-b.test"]
+
+
+def _object_routes() -> set[str]:
+    """Routes whose pattern has an object id beside the organization's slug."""
+    return {
+        pattern.name for path, pattern in _all_patterns()
+        if "<slug:slug>" in path and path.count("<") > 1
+    }
+
+
+def test_every_two_key_route_is_in_the_matrix() -> None:
+    covered = {route.name for route in ROUTES}
+    assert _object_routes() <= covered, sorted(_object_routes() - covered)
+
+
+@pytest.mark.parametrize(
+    ("route", "method"),
+    [(r, m) for r in ROUTES for m in r.methods if r.name in _object_routes()],
+    ids=lambda v: getattr(v, "name", v),
+)
+def test_own_slug_with_another_organizations_object_is_404(
+    world, route: Route, method: str, django_capture_on_commit_callbacks, published_tasks
+) -> None:
+    """B's admin may use B's slug, but an id of A's object under it must not reach that object, even for
+    someone who may see A (a viewer of A): the object is looked up by both keys, not by its id alone."""
+    viewer_of_a = Client()
+    straddler = UserFactory()
+    RoleFactory(organization=world["org_b"], user_id=straddler.auth0_user_id, role="admin")
+    RoleFactory(organization=world["org_a"], user_id=straddler.auth0_user_id, role="viewer")
+    viewer_of_a.force_login(straddler)
+    kwargs = {**world["kwargs"][route.name], "slug": world["org_b"].slug}
+    url = reverse(route.name, kwargs=kwargs)
+    operations_before = Operation.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = viewer_of_a.generic(method, url, data="&".join(f"{k}={v}" for k, v in _POST_DATA.items()),
+                                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 404, (route.name, method, response.status_code)
+    assert Operation.objects.count() == operations_before
+    assert published_tasks == []
+    assert OrganizationRole.objects.filter(pk=world["role_in_a"].pk).exists()

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from organizations import services
+from organizations import roles, schema, services
 from organizations.models import MembershipMode, MetadataField, Organization, OrganizationRole
+from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
-from portal.principal import principal_for_user_id
 from tests.factories import CompanyAdminFactory, DomainFactory, OrganizationFactory, RoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,9 +100,9 @@ FIELD = {
 )
 def test_schema_rejects_invalid_fields_and_changes_nothing(company_admin, change, message) -> None:
     organization = _create(company_admin)
-    services.metadata_schema_save(actor=company_admin, organization=organization, fields=[FIELD])
+    schema.metadata_schema_save(actor=company_admin, organization=organization, fields=[FIELD])
     with pytest.raises(ValidationError) as excinfo:
-        services.metadata_schema_save(
+        schema.metadata_schema_save(
             actor=company_admin, organization=organization, fields=[{**FIELD, "key": "title"}, {**FIELD, **change}]
         )
     assert message in str(excinfo.value)
@@ -112,14 +112,14 @@ def test_schema_rejects_invalid_fields_and_changes_nothing(company_admin, change
 def test_schema_rejects_duplicate_keys(company_admin) -> None:
     organization = _create(company_admin)
     with pytest.raises(ValidationError, match="appears twice"):
-        services.metadata_schema_save(actor=company_admin, organization=organization, fields=[FIELD, FIELD])
+        schema.metadata_schema_save(actor=company_admin, organization=organization, fields=[FIELD, FIELD])
 
 
 def test_schema_saves_in_order(company_admin) -> None:
     organization = _create(company_admin)
     enum = {**FIELD, "key": "tier", "label": "Tier", "type": "enum", "choices": ["gold", "silver"],
             "max_length": None, "target": "app_metadata", "editable_by": "company_admin"}
-    services.metadata_schema_save(actor=company_admin, organization=organization, fields=[enum, FIELD])
+    schema.metadata_schema_save(actor=company_admin, organization=organization, fields=[enum, FIELD])
     keys = list(MetadataField.objects.filter(organization=organization).values_list("key", "position"))
     assert keys == [("tier", 0), ("department", 1)]
 
@@ -130,14 +130,14 @@ def test_viewer_cannot_grant_or_remove_roles() -> None:
     viewer_role = RoleFactory(role=OrganizationRole.Role.VIEWER)
     viewer = principal_for_user_id(viewer_role.user_id)
     with pytest.raises(PermissionDenied):
-        services.role_grant(actor=viewer, organization=viewer_role.organization, user_id="auth0|x", role="viewer")
+        roles.role_assign(actor=viewer, organization=viewer_role.organization, user_id="auth0|x", role="viewer")
 
 
 def test_org_admin_cannot_remove_the_last_admin_even_a_colleague() -> None:
     admin_role = RoleFactory(role=OrganizationRole.Role.ADMIN)
     actor = principal_for_user_id(admin_role.user_id)
     with pytest.raises(ValidationError, match="at least one admin"):
-        services.role_revoke(actor=actor, role=admin_role, confirm=True)
+        roles.role_revoke(actor=actor, role=admin_role, confirm=True)
     assert OrganizationRole.objects.filter(pk=admin_role.pk).exists()
 
 
@@ -146,16 +146,16 @@ def test_own_admin_role_needs_confirmation_when_another_admin_exists() -> None:
     RoleFactory(organization=mine.organization, role=OrganizationRole.Role.ADMIN)
     actor = principal_for_user_id(mine.user_id)
     with pytest.raises(ValidationError, match="your own admin role"):
-        services.role_revoke(actor=actor, role=mine)
-    services.role_revoke(actor=actor, role=mine, confirm=True)
+        roles.role_revoke(actor=actor, role=mine)
+    roles.role_revoke(actor=actor, role=mine, confirm=True)
     assert not OrganizationRole.objects.filter(pk=mine.pk).exists()
 
 
 def test_company_admin_removes_the_last_admin_only_explicitly(company_admin) -> None:
     admin_role = RoleFactory(role=OrganizationRole.Role.ADMIN)
     with pytest.raises(ValidationError, match="last admin"):
-        services.role_revoke(actor=company_admin, role=admin_role)
-    services.role_revoke(actor=company_admin, role=admin_role, confirm=True)
+        roles.role_revoke(actor=company_admin, role=admin_role)
+    roles.role_revoke(actor=company_admin, role=admin_role, confirm=True)
     assert not OrganizationRole.objects.filter(pk=admin_role.pk).exists()
     assert AuditEvent.objects.filter(action="role.revoked", target_id=admin_role.user_id).exists()
 
@@ -164,7 +164,7 @@ def test_demoting_the_last_admin_is_refused() -> None:
     admin_role = RoleFactory(role=OrganizationRole.Role.ADMIN)
     actor = principal_for_user_id(admin_role.user_id)
     with pytest.raises(ValidationError):
-        services.role_grant(actor=actor, organization=admin_role.organization, user_id=admin_role.user_id,
+        roles.role_assign(actor=actor, organization=admin_role.organization, user_id=admin_role.user_id,
                             role=OrganizationRole.Role.VIEWER)
     admin_role.refresh_from_db()
     assert admin_role.role == OrganizationRole.Role.ADMIN
@@ -174,17 +174,72 @@ def test_org_admin_grants_within_their_own_organization_only() -> None:
     admin_role = RoleFactory(role=OrganizationRole.Role.ADMIN)
     other = OrganizationFactory()
     actor = principal_for_user_id(admin_role.user_id)
-    granted = services.role_grant(actor=actor, organization=admin_role.organization, user_id="auth0|new",
+    granted = roles.role_assign(actor=actor, organization=admin_role.organization, user_id="auth0|new",
                                   role="admin", email="new@example.test")
     assert granted.role == "admin"
     with pytest.raises(PermissionDenied):
-        services.role_grant(actor=actor, organization=other, user_id="auth0|new", role="viewer")
+        roles.role_assign(actor=actor, organization=other, user_id="auth0|new", role="viewer")
     with pytest.raises(PermissionDenied):
-        services.role_grant_request(actor=actor, organization=other, email="x@example.test", role="viewer")
+        roles.role_grant_request(actor=actor, organization=other, email="x@example.test", role="viewer")
 
 
 def test_company_admin_bootstrap_is_idempotent() -> None:
-    services.company_admin_grant(actor=None, user_id="auth0|first", email="first@example.test")
-    services.company_admin_grant(actor=None, user_id="auth0|first", email="first@example.test")
+    roles.company_admin_grant(actor=None, user_id="auth0|first", email="first@example.test")
+    roles.company_admin_grant(actor=None, user_id="auth0|first", email="first@example.test")
     assert principal_for_user_id("auth0|first").is_company_admin
     assert AuditEvent.objects.filter(action="company_admin.granted").count() == 1
+
+
+# -- rules the service holds (forms only show them) -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("existing", "new", "field", "message"),
+    [
+        # An isolated connection belongs to one organization, whatever the other's mode.
+        ({"membership_mode": MembershipMode.ISOLATED_CONNECTION, "connection_name": "beta-users"},
+         {"membership_mode": MembershipMode.ISOLATED_CONNECTION, "connection_name": "BETA-users"},
+         "connection_name", "already uses the connection"),
+        ({"membership_mode": MembershipMode.ISOLATED_CONNECTION, "connection_name": "beta-users"},
+         {"membership_mode": MembershipMode.SHARED_CONNECTION, "connection_name": "beta-users"},
+         "connection_name", "an isolated connection belongs to one organization"),
+        ({"membership_mode": MembershipMode.SHARED_CONNECTION, "connection_name": "partners"},
+         {"membership_mode": MembershipMode.ISOLATED_CONNECTION, "connection_name": "partners"},
+         "connection_name", "already uses the connection"),
+        # The shared connection as an isolated one would make every shared user a member.
+        (None, {"membership_mode": MembershipMode.ISOLATED_CONNECTION,
+                "connection_name": "Username-Password-Authentication"},
+         "connection_name", "is the tenant's shared connection"),
+        (None, {"connection_name": "two--hyphens"}, "connection_name", "Auth0 accepts letters, digits"),
+        (None, {"slug": "Bad Slug"}, "slug", "Use 3 to 40 lower-case letters"),
+        ({"slug": "umbrella"}, {}, "slug", "Another organization already uses this slug."),
+        (None, {"domains": ["not a domain"]}, "domains", "Not a valid email domain: not a domain."),
+        (None, {"domains": ["a.test", "a.test"]}, "domains", "A domain is listed twice."),
+        (None, {"accent_colour": "red"}, "accent_colour", "Enter a colour as #RRGGBB"),
+    ],
+    ids=["isolated-twice", "shared-on-isolated", "isolated-on-shared", "isolated-on-tenant-shared",
+         "connection-name", "slug-syntax", "slug-taken", "domain-syntax", "domain-twice", "accent-colour"],
+)
+def test_create_refuses_what_breaks_a_rule_with_the_field_named(
+    company_admin, published_tasks, existing, new, field, message
+) -> None:
+    if existing:
+        OrganizationFactory(**{"slug": "beta", **existing})
+    before = Organization.objects.count()
+    with pytest.raises(ValidationError) as caught:
+        _create(company_admin, **new)
+    assert field in caught.value.message_dict, caught.value.message_dict
+    assert any(message in m for m in caught.value.message_dict[field]), caught.value.message_dict
+    assert Organization.objects.count() == before and not Operation.objects.exists() and published_tasks == []
+
+
+def test_schema_errors_name_the_field_and_the_attribute(company_admin) -> None:
+    organization = OrganizationFactory()
+    good = {"key": "dept", "label": "Dept", "target": "user_metadata", "type": "text", "editable_by": "org_admin",
+            "visible_to": "org_viewer"}
+    enum = {**good, "key": "tier", "type": "enum", "choices": ["gold"]}
+    with pytest.raises(schema.SchemaInvalid) as caught:
+        schema.metadata_schema_save(actor=company_admin, organization=organization, fields=[good, enum, good])
+    assert caught.value.field_errors == {
+        1: {"choices": "A choice field needs at least two choices."},
+        2: {"key": "“dept” appears twice in user_metadata."},
+    }
+    assert not organization.metadata_fields.exists()

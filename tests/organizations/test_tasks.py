@@ -6,13 +6,13 @@ import uuid
 
 import pytest
 
-from organizations import services
+from organizations import roles, services
 from organizations.models import MembershipMode, OrganizationRole
-from organizations.tasks import demo_seed, organization_provision, role_grant_resolve
+from organizations.selectors import principal_for_user_id
+from organizations.tasks import demo_seed, organization_provision, role_grant
 from portal.models import AuditEvent, Operation
-from portal.principal import principal_for_user_id
 from tests.factories import CompanyAdminFactory
-from users.gateway import gateway
+from users.gateway import gateway, gateway_reset
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +101,9 @@ def test_role_grant_finds_the_member_by_email(auth0_on_emulator, company_admin) 
         membership_mode=MembershipMode.ISOLATED_CONNECTION, connection_name="acme-users", domains=[],
     )
     _provision(organization)
-    operation = services.role_grant_request(actor=company_admin, organization=organization,
+    operation = roles.role_grant_request(actor=company_admin, organization=organization,
                                             email="Viewer@Acme.test", role="viewer")
-    role_grant_resolve.apply(args=[str(operation.id)])
+    role_grant.apply(args=[str(operation.id)])
     operation.refresh_from_db()
     assert operation.status == "succeeded", operation.last_error
     role = OrganizationRole.objects.get(organization=organization)
@@ -116,12 +116,12 @@ def test_role_grant_refuses_someone_outside_the_organization(auth0_on_emulator, 
         actor=company_admin, slug=_unique("acx"), display_name="Acme strict",
         membership_mode=MembershipMode.ISOLATED_CONNECTION, connection_name="acme-users", domains=[],
     )
-    operation = services.role_grant_request(actor=company_admin, organization=organization,
+    operation = roles.role_grant_request(actor=company_admin, organization=organization,
                                             email="admin@initech.test", role="admin")
-    role_grant_resolve.apply(args=[str(operation.id)])
+    role_grant.apply(args=[str(operation.id)])
     operation.refresh_from_db()
     assert operation.status == "failed"
-    assert "No user with the email admin@initech.test belongs to Acme strict" in operation.last_error
+    assert "No user of Acme strict has the email admin@initech.test" in operation.last_error
     assert not OrganizationRole.objects.filter(organization=organization).exists()
 
 
@@ -134,3 +134,22 @@ def test_demo_seed_creates_the_demo_organizations_and_roles(auth0_on_emulator) -
                                            role="viewer").count() == 1
     admin = gateway().users_by_email(email="admin@portal.test")[0]
     assert principal_for_user_id(admin["user_id"]).is_company_admin
+
+
+def test_wrong_management_credentials_fail_the_operation_at_once_saying_what_to_check(
+    auth0_on_emulator, company_admin, settings
+) -> None:
+    """Auth0 answers 401 to the token of another application: one new token is tried, then the
+    operation fails for good (no eight retries) with a message about the portal's configuration."""
+    organization = services.organization_create(
+        actor=company_admin, slug=_unique("cred"), display_name="Credentials",
+        membership_mode=MembershipMode.SHARED_CONNECTION, domains=[],
+    )
+    settings.AUTH0_MGMT_CLIENT_ID, settings.AUTH0_MGMT_CLIENT_SECRET = "portal-tool-dev", "portal-tool-dev-secret"
+    settings.AUTH0_MGMT_AUDIENCE = "https://portal.local/api/"
+    gateway_reset()
+    operation = _provision(organization)
+    assert (operation.status, operation.attempts) == ("failed", 1)
+    assert "AUTH0_MGMT_CLIENT_ID" in operation.last_error
+    assert gateway().token_fetch_count == 2
+    assert not organization.is_provisioned

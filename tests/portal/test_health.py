@@ -7,6 +7,7 @@ from django.utils import timezone
 from portal.celery import app
 from portal.models import ProcessHeartbeat
 from portal.tasks import heartbeat_record
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +44,23 @@ def test_heartbeat_task_records_beat(client: Client) -> None:
 
 def test_healthz_only_answers_get(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+def test_beat_sends_every_scheduled_task_as_soon_as_it_starts(published_tasks, settings) -> None:
+    """Beat's interval schedule would first fire one interval after start, leaving /healthz reporting
+    beat as stale for that long: on start (Celery's real beat_init signal) it sends each one at once."""
+    from celery.signals import beat_init
+
+    beat_init.send(sender=None)
+    assert published_tasks == [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "portal.tasks.heartbeat_record" in published_tasks
+
+
+def test_a_missing_page_says_so_in_the_portals_layout(client: Client) -> None:
+    response = client.get("/o/no-such-organization/")
+    assert response.status_code in (302, 404)  # anonymous people are sent to sign in first
+    client.force_login(UserFactory())
+    response = client.get("/o/no-such-organization/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "<h1" in page and "Not found" in page and 'lang="en"' in page

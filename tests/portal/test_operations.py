@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
+import redis.exceptions
 from celery import shared_task
-from celery.exceptions import Retry
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 from celery.signals import task_retry
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from portal.models import AuditEvent, Operation
+from portal.celery import app
+from portal.faults import PermanentFault
+from portal.models import AuditEvent, Operation, OperationKind
 from portal.operations import (
+    MAX_TRANSIENT_ATTEMPTS,
+    OPERATION_TASKS,
     operation_claim,
     operation_create,
     operation_enqueue_on_commit,
     operation_execute,
     operations_sweep,
 )
-from users.gateway import Auth0Permanent, Auth0RateLimited, Auth0Transient
+from users.gateway import Auth0Permanent, Auth0RateLimited, Auth0Transient, Auth0Unauthorized
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +48,8 @@ def scripted(self, operation_id: str) -> None:
 @pytest.fixture
 def operation(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        op = operation_create(kind="test_kind", actor=None, target="x")
-        operation_enqueue_on_commit(op, scripted)
+        op = operation_create(kind="test_kind", actor=None, target="x", task_name=scripted.name)
+        operation_enqueue_on_commit(op)
     OUTCOMES.clear()
     return op
 
@@ -121,12 +129,10 @@ def test_permanent_failure_keeps_auth0s_message(operation) -> None:
 
 def test_sweeper_resends_lost_operations_only(operation, published_tasks) -> None:
     old = timezone.now() - timedelta(hours=1)
-    fresh = operation_create(kind="test_kind", actor=None)
-    fresh.task_name = scripted.name
-    fresh.save()
-    done = operation_create(kind="test_kind", actor=None)
+    operation_create(kind="test_kind", actor=None, task_name=scripted.name)  # pending, but not for long
+    done = operation_create(kind="test_kind", actor=None, task_name=scripted.name)
     Operation.objects.filter(pk=done.pk).update(status="succeeded", task_name=scripted.name, updated_at=old)
-    dead = operation_create(kind="test_kind", actor=None)
+    dead = operation_create(kind="test_kind", actor=None, task_name=scripted.name)
     Operation.objects.filter(pk=dead.pk).update(status="running", task_name=scripted.name, started_at=old)
     Operation.objects.filter(pk=operation.pk).update(updated_at=old)
 
@@ -134,3 +140,102 @@ def test_sweeper_resends_lost_operations_only(operation, published_tasks) -> Non
     assert published_tasks == [scripted.name, scripted.name]
     # Not sent again on the next sweep: the grace period starts over.
     assert operations_sweep() == 0
+
+
+# -- what ends an operation and what is retried ----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fault", "shown"),
+    [
+        (OperationalError("database is locked"), "The portal's database was unavailable (OperationalError: "
+                                                  "database is locked)"),
+        (InterfaceError("connection already closed"), "The portal's database was unavailable (InterfaceError: "
+                                                      "connection already closed)"),
+        (SoftTimeLimitExceeded(), "Took longer than the 60s time limit"),
+        (ConnectionResetError(104, "Connection reset by peer"), "Network error (ConnectionResetError: "),
+        (httpx.ConnectError("All connection attempts failed"), "Network error (ConnectError: "),
+        (redis.exceptions.ConnectionError("Error 111 connecting"), "Network error (ConnectionError: "),
+        (Auth0Transient("Service Unavailable", status=503), "Auth0 unavailable ([503] Service Unavailable)"),
+    ],
+    ids=["database-locked", "database-connection-lost", "soft-time-limit", "socket-reset", "httpx-connect",
+         "redis-connection", "auth0-5xx"],
+)
+def test_passing_faults_are_retried_with_backoff(operation, retries, fault, shown) -> None:
+    OUTCOMES.extend([fault, {"ok": True}])
+    scripted.apply(args=[str(operation.id)])
+    [(retry, released)] = retries
+    assert released.status == "pending" and released.last_error.startswith(shown), released.last_error
+    assert "retrying in" in released.last_error and 1 <= retry.when <= 2
+    operation.refresh_from_db()
+    assert (operation.status, operation.attempts, operation.last_error) == ("succeeded", 2, "")
+
+
+def test_an_unforeseen_error_is_retried_without_its_text_on_the_page(operation, retries) -> None:
+    OUTCOMES.extend([KeyError("secret-ish detail"), {"ok": True}])
+    scripted.apply(args=[str(operation.id)])
+    [(retry, released)] = retries
+    assert released.last_error.startswith("Unexpected error (KeyError); retrying in")
+    assert "secret-ish" not in released.last_error
+    operation.refresh_from_db()
+    assert (operation.status, operation.attempts) == ("succeeded", 2)
+
+
+def test_an_unforeseen_error_gives_up_after_the_last_attempt(operation, retries) -> None:
+    Operation.objects.filter(pk=operation.pk).update(attempts=MAX_TRANSIENT_ATTEMPTS - 1)
+    OUTCOMES.append(KeyError("again"))
+    scripted.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    assert operation.status == "failed" and retries == []
+    assert operation.last_error == f"Unexpected error (KeyError); gave up after {MAX_TRANSIENT_ATTEMPTS} attempts"
+
+
+@pytest.mark.parametrize(
+    ("fault", "shown"),
+    [
+        (ValidationError("An organization keeps at least one admin: appoint another admin first."),
+         "An organization keeps at least one admin: appoint another admin first."),
+        (PermissionDenied("You cannot grant a role above your own."), "You cannot grant a role above your own."),
+        (PermanentFault("The shared connection “x” does not exist in the tenant."),
+         "The shared connection “x” does not exist in the tenant."),
+        (Auth0Unauthorized("Auth0 refused the portal's Management API token", status=401),
+         "Auth0 refused the portal's Management API token"),
+        (Operation.DoesNotExist("Operation matching query does not exist."),
+         "What this acts on no longer exists (Operation matching query does not exist.)"),
+    ],
+    ids=["rule-broken", "not-allowed", "permanent-fault", "credentials-refused", "object-gone"],
+)
+def test_known_permanent_failures_end_the_operation_at_once(operation, retries, fault, shown) -> None:
+    OUTCOMES.append(fault)
+    scripted.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    assert (operation.status, operation.attempts, operation.last_error) == ("failed", 1, shown)
+    assert retries == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="terminating a live connection needs a database server (CI's PostgreSQL pass runs it)")
+def test_a_database_connection_killed_mid_operation_is_retried_on_a_new_one(retries) -> None:
+    """The server drops the worker's connection while the work runs: the outcome is still recorded
+    (on a new connection) and the work is retried, not failed for good."""
+    operation = operation_create(kind="test_kind", actor=None, task_name=scripted.name)
+    OUTCOMES.clear()
+
+    def kill_own_connection(op: Operation) -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return {}
+
+    OUTCOMES.extend([kill_own_connection, {"ok": True}])
+    scripted.apply(args=[str(operation.id)])
+    [(retry, released)] = retries
+    assert released.last_error.startswith("The portal's database was unavailable"), released.last_error
+    operation.refresh_from_db()
+    assert (operation.status, operation.attempts) == ("succeeded", 2)
+
+
+def test_every_operation_kind_has_a_registered_task() -> None:
+    """Services send tasks by name: a kind without a task, or a misspelt name, would queue into nothing."""
+    app.loader.import_default_modules()
+    assert set(OPERATION_TASKS) == set(OperationKind.values)
+    missing = {kind: name for kind, name in OPERATION_TASKS.items() if name not in app.tasks}
+    assert not missing, missing

@@ -50,7 +50,7 @@ def test_embedded_defaults_need_no_server(tmp_path: Path) -> None:
     env.pop("DATABASE_URL", None)
     env.pop("CELERY_BROKER_URL", None)
     result = _settings_of(
-        "portal.settings.embedded",
+        "config.settings.embedded",
         ["DATABASES", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"],
         env,
     )
@@ -63,7 +63,7 @@ def test_embedded_defaults_need_no_server(tmp_path: Path) -> None:
     key_file = tmp_path / "secret_key"
     assert values["SECRET_KEY"] == key_file.read_text() and len(values["SECRET_KEY"]) >= 50
     assert key_file.stat().st_mode & 0o077 == 0
-    again = json.loads(_settings_of("portal.settings.embedded", ["SECRET_KEY"], env).stdout)
+    again = json.loads(_settings_of("config.settings.embedded", ["SECRET_KEY"], env).stdout)
     assert again["SECRET_KEY"] == values["SECRET_KEY"]
 
 
@@ -74,7 +74,7 @@ def test_embedded_switches_to_postgres_and_redis_from_the_environment(tmp_path: 
         CELERY_BROKER_URL="redis://127.0.0.1:6379/3",
     )
     result = _settings_of(
-        "portal.settings.embedded", ["DATABASES", "CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS"], env
+        "config.settings.embedded", ["DATABASES", "CELERY_BROKER_URL", "CELERY_BROKER_TRANSPORT_OPTIONS"], env
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
@@ -84,7 +84,7 @@ def test_embedded_switches_to_postgres_and_redis_from_the_environment(tmp_path: 
 
 
 def test_production_refuses_to_start_and_names_every_missing_setting() -> None:
-    result = _settings_of("portal.settings.production", ["DEBUG"], _clean_env())
+    result = _settings_of("config.settings.production", ["DEBUG"], _clean_env())
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     for name in PRODUCTION_ENV:
@@ -101,7 +101,7 @@ def test_production_refuses_to_start_and_names_every_missing_setting() -> None:
 )
 def test_production_refuses_unsafe_values(override: dict[str, str], message: str) -> None:
     env = _clean_env(**{**PRODUCTION_ENV, **override})
-    result = _settings_of("portal.settings.production", ["DEBUG"], env)
+    result = _settings_of("config.settings.production", ["DEBUG"], env)
     assert result.returncode != 0
     assert message in result.stderr
 
@@ -112,7 +112,7 @@ def test_production_reads_secrets_from_files(tmp_path: Path) -> None:
     env = _clean_env(**PRODUCTION_ENV)
     del env["AUTH0_MGMT_CLIENT_SECRET"]
     env["AUTH0_MGMT_CLIENT_SECRET_FILE"] = str(secret)
-    result = _settings_of("portal.settings.production", ["AUTH0_MGMT_CLIENT_SECRET", "DEBUG"], env)
+    result = _settings_of("config.settings.production", ["AUTH0_MGMT_CLIENT_SECRET", "DEBUG"], env)
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values == {"AUTH0_MGMT_CLIENT_SECRET": "secret-from-a-file", "DEBUG": "False"}
@@ -122,7 +122,7 @@ def test_production_passes_the_deploy_check() -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
-        env={**_clean_env(**PRODUCTION_ENV), "DJANGO_SETTINGS_MODULE": "portal.settings.production"},
+        env={**_clean_env(**PRODUCTION_ENV), "DJANGO_SETTINGS_MODULE": "config.settings.production"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.processes import REPO, free_port, wait_for_http
+from users.gateway import Auth0Gateway
 
 pytestmark = pytest.mark.processes
 
@@ -101,10 +102,35 @@ def test_run_command_starts_every_process(tmp_path: Path) -> None:
 
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/") as resp:  # noqa: S310
             assert resp.status == 200 and b"User administration, delegated safely" in resp.read()
+
+        # Pushed changes: `prepare --demo` registered the portal's receiver with the emulator's streams, so
+        # a user someone else creates in the tenant reaches the portal's directory within seconds.
+        outside = Auth0Gateway(base_url=f"http://127.0.0.1:{emulator_port}", client_id="tenant-admin-dev",
+                               client_secret="tenant-admin-dev-secret")
+        created = outside.user_create(connection="Username-Password-Authentication", email="pushed@initech.test",
+                                      password="Very-l0ng-passw0rd!", app_metadata={"organizations": ["initech"]})
+        outside.close()
+
+        def mirrored() -> bool:
+            try:
+                with sqlite3.connect(db, timeout=5) as conn:
+                    return bool(conn.execute("SELECT 1 FROM users_directoryuser WHERE user_id = ?",
+                                             (created["user_id"],)).fetchone())
+            except sqlite3.OperationalError:
+                return False
+
+        _wait_for(mirrored, 30, "a user created in the tenant to reach the directory through the event stream")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        # What Ctrl-C in the terminal does: SIGINT to dev.py and the process manager.
+        os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(30)
+            proc.wait(60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    # Every process stops gently: the worker finishes its warm shutdown, none of its pool processes is
+    # killed under it, and nothing has to be killed after the wait.
+    log = log_path.read_text()
+    assert proc.returncode == 130, f"dev.py up ended with {proc.returncode}\n{log[-4000:]}"  # as Ctrl-C does
+    assert "worker: Warm shutdown" in log and "worker.1 stopped (rc=0)" in log, log[-4000:]
+    assert "exited with 'signal" not in log and "SIGKILL" not in log, log[-4000:]

@@ -11,9 +11,9 @@ from django.test import Client
 
 from organizations import services
 from organizations.models import MembershipMode
+from organizations.selectors import principal_for_user_id
 from organizations.tasks import organization_provision
 from portal.models import Operation, User
-from portal.principal import principal_for_user_id
 from tests.factories import CompanyAdminFactory, DomainFactory, OrganizationFactory, RoleFactory
 from tests.support.authn_browser import DEMO_PASSWORD, Browser, page_parse
 from users.gateway import gateway

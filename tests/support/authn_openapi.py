@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +16,13 @@ import httpx
 import jsonschema
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC_CANDIDATES = [
-    Path(os.environ["AUTH0_AUTHN_OPENAPI"]) if os.environ.get("AUTH0_AUTHN_OPENAPI") else None,
-    REPO / "reference" / "auth0" / "authentication-api.openapi.yml",
-    REPO.parent / "shared" / "reference" / "auth0" / "authentication-api.openapi.yml",
-]
-
-
-def spec_path() -> Path | None:
-    return next((p for p in SPEC_CANDIDATES if p is not None and p.is_file()), None)
+# The copy kept in the repository (tests/contract/spec/README.md says where it comes from).
+SPEC_PATH = Path(__file__).resolve().parents[1] / "contract" / "spec" / "authentication-api.openapi.yml"
 
 
 @functools.cache
 def spec() -> dict:
-    path = spec_path()
-    if path is None:
-        raise FileNotFoundError("authentication-api.openapi.yml not found (set AUTH0_AUTHN_OPENAPI)")
-    with path.open() as fh:
+    with SPEC_PATH.open() as fh:
         return yaml.safe_load(fh)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from organizations.services import company_admin_grant
+from organizations.roles import company_admin_grant
 
 
 class Command(BaseCommand):

@@ -1,0 +1,274 @@
+"""The user directory at scale: a full sync through the real tasks, then the list pages an admin uses.
+
+Builds a synthetic tenant in the emulator (default 100,000 users over 100 organizations, one of them,
+org0000, holding 30,000), creates the matching organizations in a database of its own (PostgreSQL when
+DATABASE_URL names a server, else SQLite), and syncs it fully with ``manage.py directory_sync --full`` in
+a worker process of its own, whose memory growth it reports. The same sync at a quarter of the size
+shows that memory does not grow with the tenant.
+
+Then one gunicorn process (one worker, one thread) serves the portal, and each page below is requested
+in turn, round after round, so noise falls on all of them alike:
+
+- baseline: ``/bench/baseline/``, the cheapest authenticated page (base layout, session, principal);
+- list: the big organization's admin opening its user list;
+- search: a free-text search there; filtered: a search with filters and a sort; last: its last page;
+- company: a company admin's search across every organization.
+
+Each page's p50 and p95 are printed as ratios to the baseline's (target: every p95 at most 3x).
+
+    python bench/directory.py [--users 100000] [--orgs 100] [--big-org 30000] [--rounds 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import REPO, summary_print, table_print  # noqa: E402
+from tests.support.processes import free_port, wait_for_http  # noqa: E402
+
+PYTHON = sys.executable
+MB = 1024
+
+
+def _emulator_start(workdir: Path, users: int, orgs: int, big_org: int) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(workdir / f"emulator-{users}.log", "wb")  # noqa: SIM115 - lives as long as the process
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "auth0_emulator", "--port", str(port), "--data", str(workdir / f"tenant-{users}.sqlite3"),
+         "--seed", "synthetic", "--users", str(users), "--orgs", str(orgs), "--big-org-users", str(big_org),
+         "--no-rate-limits"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+    )
+    wait_for_http(f"{url}/.well-known/openid-configuration", timeout=1800, proc=proc)
+    return proc, url, time.perf_counter() - started
+
+
+@contextmanager
+def _database(workdir: Path):
+    """A database of the benchmark's own: a new one on DATABASE_URL's PostgreSQL server, or SQLite."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{workdir / 'portal.sqlite3'}", "sqlite"
+        return
+    import psycopg
+
+    name = f"bench_directory_{os.getpid()}"
+    parts = urlsplit(url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}")), "postgresql"
+    finally:
+        with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _env(database_url: str, workdir: Path, emulator_url: str, secret_key: str) -> dict[str, str]:
+    domain = urlsplit(emulator_url).netloc
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": "memory://", "PORTAL_VAR_DIR": str(workdir / "var"), "SECRET_KEY": secret_key,
+            "AUTH0_DOMAIN": domain, "AUTH0_BASE_URL": emulator_url, "AUTH0_MGMT_AUDIENCE": f"{emulator_url}/api/v2/",
+            "CACHE_URL": "locmemcache://", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([PYTHON, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
+                            check=False)
+    if result.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def _setup_portal(env: dict[str, str], orgs: int) -> dict[str, str]:
+    """Organizations matching the synthetic tenant (found through the gateway), an admin of the big one,
+    a company admin, and a signed-in session for each; returns the session keys."""
+    script = f"""
+import json
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from organizations.models import CompanyAdmin, MembershipMode, Organization, OrganizationRole
+from portal.models import User
+from users.gateway import gateway
+
+auth0 = gateway()
+isolated = {{c["name"]: c["id"] for c in auth0.connections_list()}}
+shared = isolated["Username-Password-Authentication"]
+for i in range({orgs}):
+    slug = f"org{{i:04d}}"
+    if f"{{slug}}-users" in isolated:
+        mode, connection, connection_id, org_id = (MembershipMode.ISOLATED_CONNECTION, f"{{slug}}-users",
+                                                   isolated[f"{{slug}}-users"], "")
+    else:
+        try:
+            org_id = auth0.organization_get_by_name(name=slug)["id"]
+            mode = MembershipMode.AUTH0_ORGANIZATION
+        except Exception:
+            org_id, mode = "", MembershipMode.SHARED_CONNECTION
+        connection, connection_id = "Username-Password-Authentication", shared
+    Organization.objects.update_or_create(slug=slug, defaults=dict(
+        display_name=f"Org {{i:04d}}", membership_mode=mode, connection_name=connection,
+        auth0_connection_id=connection_id, auth0_organization_id=org_id))
+
+def session_for(user_id):
+    user, _ = User.objects.get_or_create(auth0_user_id=user_id, defaults={{"email": user_id + "@bench.test"}})
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+
+OrganizationRole.objects.get_or_create(organization=Organization.objects.get(slug="org0000"),
+                                       user_id="bench|org-admin", defaults={{"role": "admin"}})
+CompanyAdmin.objects.get_or_create(user_id="bench|company-admin")
+print(json.dumps({{"org_admin": session_for("bench|org-admin"), "company_admin": session_for("bench|company-admin")}}))
+"""
+    return json.loads(_manage(env, "shell", "-c", script).strip().splitlines()[-1])
+
+
+def _sync(env: dict[str, str]) -> dict:
+    """A full sync in a worker process of its own; its time and memory growth."""
+    result = subprocess.run([PYTHON, "-m", "bench.directory_worker"], cwd=REPO, env=env, capture_output=True,
+                            text=True, check=False)
+    if result.returncode:
+        raise RuntimeError(f"the sync worker failed:\n{result.stdout}\n{result.stderr}")
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    if measured["status"] != "succeeded":
+        raise RuntimeError(f"the full sync failed: {measured['error']}")
+    measured["growth_mb"] = (measured["peak_kib"] - measured["rss_before_kib"]) / MB
+    return measured
+
+
+def _flush(env: dict[str, str]) -> None:
+    """Empty the portal's database between the two tenants."""
+    _manage(env, "shell", "-c", "from users.models import *; from organizations.models import *; "
+                                "DirectoryUser.objects.all().delete(); Tombstone.objects.all().delete(); "
+                                "SyncRun.objects.all().delete(); Organization.objects.all().delete()")
+
+
+def _serve(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 - lives as long as the process
+    proc = subprocess.Popen(
+        [str(Path(PYTHON).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "1",
+         "--timeout", "120", "config.wsgi"],
+        cwd=REPO, env={**env, "WEB_CONCURRENCY": "1"}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=120, proc=proc)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def _measure(base: str, sessions: dict[str, str], rounds: int) -> dict[str, list[float]]:
+    pages = {
+        "baseline": ("org_admin", "/bench/baseline/"),
+        "list": ("org_admin", "/o/org0000/users/"),
+        "search": ("org_admin", "/o/org0000/users/?q=smith"),
+        "filtered": ("org_admin", "/o/org0000/users/?q=smith&verified=yes&blocked=no&sort=-last_login&size=50"),
+        "last": ("org_admin", "/o/org0000/users/?sort=name&page=last"),
+        "company": ("company_admin", "/users/?q=garcia"),
+    }
+    clients = {who: httpx.Client(base_url=base, cookies={"sessionid": key}, timeout=60)
+               for who, key in sessions.items()}
+    times: dict[str, list[float]] = {name: [] for name in pages}
+    for round_number in range(rounds + 5):
+        for name, (who, url) in pages.items():
+            started = time.perf_counter()
+            response = clients[who].get(url)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200 or (name != "baseline" and 'id="user-total"' not in response.text):
+                raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:500]}")
+            if name != "baseline" and '<tr role="row">' not in response.text.split("<tbody>", 1)[-1]:
+                raise RuntimeError(f"{url} shows no user: a page of results is what is measured")
+            if round_number >= 5:  # the first rounds warm the caches of both processes
+                times[name].append(elapsed * 1000)
+    for client in clients.values():
+        client.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--orgs", type=int, default=100)
+    parser.add_argument("--big-org", type=int, default=None, help="users in org0000 (default 30%% of --users)")
+    parser.add_argument("--rounds", type=int, default=200, help="requests of each page")
+    args = parser.parse_args()
+    big_org = args.big_org if args.big_org is not None else int(args.users * 0.3)
+    small = max(args.users // 4, 1000)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-directory-"))
+    secret_key = secrets.token_urlsafe(50)
+    processes: list[subprocess.Popen] = []
+    try:
+        with _database(workdir) as (database_url, vendor):
+            results = {}
+            for users in (small, args.users):
+                share = int(big_org * users / args.users)
+                emulator, emulator_url, seed_s = _emulator_start(workdir, users, args.orgs, share)
+                processes.append(emulator)
+                env = _env(database_url, workdir, emulator_url, secret_key)
+                _manage(env, "migrate", "--verbosity", "0")
+                if users == args.users and users != small:
+                    _flush(env)
+                sessions = _setup_portal(env, args.orgs)
+                results[users] = {"seed_s": seed_s, **_sync(env)}
+                if users != args.users:
+                    emulator.terminate()
+            server, base = _serve(env, workdir)
+            processes.append(server)
+            times = _measure(base, sessions, args.rounds)
+    finally:
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            proc.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    full = results[args.users]
+    print(f"database: {vendor}; tenant: {args.users:,} users over {args.orgs} organizations, "
+          f"{big_org:,} in org0000; baseline page: /bench/baseline/ (base layout, session, principal)\n")
+    table_print(["tenant", "emulator start s", "full sync s", "users/s", "sync memory growth MB"], [
+        [f"{n:,}", r["seed_s"], r["seconds"], r["users"] / r["seconds"], r["growth_mb"]] for n, r in results.items()
+    ])
+    print()
+    base_p50, base_p95 = _percentile(times["baseline"], 50), _percentile(times["baseline"], 95)
+    rows, ratios = [], {}
+    for name, values in times.items():
+        p50, p95 = _percentile(values, 50), _percentile(values, 95)
+        ratios[name] = (p50 / base_p50, p95 / base_p95)
+        rows.append([name, p50, p95, ratios[name][0], ratios[name][1]])
+    table_print(["page", "p50 ms", "p95 ms", "p50 ratio", "p95 ratio"], rows)
+    print()
+    worst = max(r[1] for name, r in ratios.items() if name != "baseline")
+    summary_print(
+        users=args.users, database=vendor, sync_s=full["seconds"], users_per_s=full["users"] / full["seconds"],
+        mem_growth_mb=full["growth_mb"], mem_growth_mb_small=results[small]["growth_mb"], small_users=small,
+        baseline_p95_ms=base_p95, **{f"{name}_p95_ratio": r[1] for name, r in ratios.items() if name != "baseline"},
+        worst_p95_ratio=worst, target_met=worst <= 3 and full["growth_mb"] < 150,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,326 @@
+"""Settings shared by every profile. Each value comes from the environment with a safe default.
+
+Profiles: ``config.settings.embedded`` (the default: no servers needed), ``config.settings.test``,
+``config.settings.production`` (refuses to start without its required settings).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import xstatic.pkg.bootstrap
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+# Runtime state of the embedded mode: SQLite file, broker folders, beat schedule, collected static.
+VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+
+SECRET_KEY = env("SECRET_KEY", default="")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "django_ratelimit",
+    "rest_framework",
+    "drf_spectacular",
+    "portal",
+    "organizations",
+    "users",
+    "config",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    config = env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Web, worker and beat share the file: WAL lets readers work beside one writer, IMMEDIATE
+        # transactions take the write lock up front instead of failing half-way with "locked".
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    else:
+        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        config["CONN_HEALTH_CHECKS"] = True
+        # PostgreSQL's default random_page_cost (4) describes spinning disks; on SSDs it makes the planner
+        # scan whole tables instead of using the directory's trigram and keyset indexes. And the portal's
+        # queries are short: a parallel worker costs more to start than it saves. Empty: the server's.
+        session = {
+            "random_page_cost": env("DATABASE_RANDOM_PAGE_COST", default="1.1"),
+            "max_parallel_workers_per_gather": env("DATABASE_PARALLEL_WORKERS", default="0"),
+        }
+        options = " ".join(f"-c {name}={float(value):g}" for name, value in session.items() if value)
+        if options and config["ENGINE"] == "django.db.backends.postgresql":
+            config.setdefault("OPTIONS", {})["options"] = options
+    return config
+
+
+DATABASES = {"default": _database(env("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "portal.User"
+AUTH_PASSWORD_VALIDATORS: list[dict] = []  # no local passwords: everyone signs in through Auth0
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+LOGIN_URL = "signin"
+LOGIN_REDIRECT_URL = "landing"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Bootstrap comes from PyPI (XStatic-Bootstrap), pinned in uv.lock: no CDN, nothing hand-copied.
+    ("vendor/bootstrap", xstatic.pkg.bootstrap.BASE_DIR),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# The base layer's principal reads portal roles through this function of the organizations package.
+PORTAL_PRINCIPAL_LOADER = "organizations.selectors.principal_for_user_id"
+# Parts of /healthz's report that packages above the base add (each returns a dict).
+PORTAL_HEALTH_REPORTS = ["users.sync.sync_health"]
+# Role grants by email look the person up in the directory first (users above organizations).
+PORTAL_MEMBER_LOOKUP = "users.selectors.organization_member_lookup"
+
+# --- The directory (the local mirror of the tenant's users) --------------------------------------------
+DIRECTORY_DELTA_MINUTES = env.int("DIRECTORY_DELTA_MINUTES", default=5)
+DIRECTORY_FULL_SYNC_HOURS = env.int("DIRECTORY_FULL_SYNC_HOURS", default=24)
+# Each delta window starts this long before the last one ended: Auth0's search lags behind writes.
+DIRECTORY_DELTA_OVERLAP_SECONDS = env.int("DIRECTORY_DELTA_OVERLAP_SECONDS", default=120)
+# The secret Auth0's event or log stream presents ("Authorization: Bearer <token>") to /hooks/auth0;
+# empty: the receiver is off.
+DIRECTORY_STREAM_TOKEN = env("DIRECTORY_STREAM_TOKEN", default="")
+# The receiver's public URL, for registering it with the tenant (manage.py directory_streams_register).
+DIRECTORY_STREAM_URL = env("DIRECTORY_STREAM_URL", default="")
+
+# --- Auth0 ------------------------------------------------------------------------------------------
+# The same code reaches the local emulator or a real tenant; only these values differ.
+AUTH0_DOMAIN = env("AUTH0_DOMAIN", default="127.0.0.1:8900")
+# Scheme and host of the tenant; "https://<AUTH0_DOMAIN>" for a real tenant.
+AUTH0_BASE_URL = env("AUTH0_BASE_URL", default=f"http://{AUTH0_DOMAIN}").rstrip("/")
+AUTH0_CLIENT_ID = env("AUTH0_CLIENT_ID", default="portal-web-dev")
+AUTH0_CLIENT_SECRET = env("AUTH0_CLIENT_SECRET", default="")
+AUTH0_MGMT_CLIENT_ID = env("AUTH0_MGMT_CLIENT_ID", default="portal-m2m-dev")
+AUTH0_MGMT_CLIENT_SECRET = env("AUTH0_MGMT_CLIENT_SECRET", default="")
+AUTH0_MGMT_AUDIENCE = env("AUTH0_MGMT_AUDIENCE", default=f"{AUTH0_BASE_URL}/api/v2/")
+AUTH0_MGMT_TIMEOUT = env.float("AUTH0_MGMT_TIMEOUT", default=15.0)
+PORTAL_API_AUDIENCE = env("PORTAL_API_AUDIENCE", default="https://portal.local/api/")
+AUTH0_ORG_CLAIM = env("AUTH0_ORG_CLAIM", default="https://portal.local/org")
+# The database connection shared by organizations in "shared connection" mode (and Auth0 Organizations).
+AUTH0_SHARED_CONNECTION = env("AUTH0_SHARED_CONNECTION", default="Username-Password-Authentication")
+
+# --- Sign-in: django-allauth's openid_connect provider against the tenant ------------------------------
+# The OpenID provider browsers sign in with: the Auth0 tenant, or its custom domain.
+OIDC_SERVER_URL = env("OIDC_SERVER_URL", default=AUTH0_BASE_URL).rstrip("/")
+# How the portal authenticates to the token endpoint: "" follows the discovery document
+# (token_endpoint_auth_methods_supported), else client_secret_basic or client_secret_post.
+OIDC_TOKEN_AUTH_METHOD = env("OIDC_TOKEN_AUTH_METHOD", default="")
+if OIDC_TOKEN_AUTH_METHOD not in ("", "client_secret_basic", "client_secret_post"):
+    raise ImproperlyConfigured(
+        f"OIDC_TOKEN_AUTH_METHOD must be client_secret_basic or client_secret_post (or empty to follow the "
+        f"provider's discovery document), not {OIDC_TOKEN_AUTH_METHOD!r}."
+    )
+# Session-only accounts: no local passwords, no local signup, no linking of accounts by email (two
+# connections may hold the same email for different people).
+SOCIALACCOUNT_ONLY = True
+# allauth's "username" is the Auth0 user id (sub), which it never generates or edits here.
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "auth0_user_id"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False
+# "Signed in as …" names the person (name or email), never the raw Auth0 user id.
+ACCOUNT_USER_DISPLAY = "portal.models.user_display"
+ACCOUNT_ADAPTER = "signin.adapters.PortalAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "signin.adapters.PortalSocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_REQUIRED = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "auth0",
+                "name": "Auth0",
+                "client_id": AUTH0_CLIENT_ID,
+                "secret": AUTH0_CLIENT_SECRET,
+                "settings": {
+                    "server_url": OIDC_SERVER_URL,
+                    **({"token_auth_method": OIDC_TOKEN_AUTH_METHOD} if OIDC_TOKEN_AUTH_METHOD else {}),
+                    "oauth_pkce_enabled": True,
+                    # signin.oidc reads userinfo itself, and only when the ID token lacks the profile claims.
+                    "fetch_userinfo": False,
+                    "scope": ["openid", "profile", "email"],
+                },
+            }
+        ],
+    }
+}
+# Where Auth0 sends the browser after RP-initiated logout; must be an allowed logout URL of the client.
+PORTAL_LOGOUT_RETURN_PATH = "/"
+
+
+# --- Celery ------------------------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+BROKER_DIR = VAR_DIR / "broker"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport: a real broker with no server, for the embedded mode.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+    # kombu does not create these itself; every process (web, worker, beat) needs them to exist.
+    for _folder in ("queue", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+else:
+    # Redis redelivers an unacknowledged (acks_late) message after visibility_timeout. It must exceed
+    # the hard time limit and the longest countdown a task is ever given (MAX_COUNTDOWN_SECONDS),
+    # or a task still waiting in a worker would be delivered a second time.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+CELERY_MAX_COUNTDOWN_SECONDS = 3600
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every Management API call runs on its own queue, so a backlog of Auth0 work (rate limited) never
+# delays housekeeping, and workers for it can be scaled on their own.
+MANAGEMENT_QUEUE = "auth0-management"
+CELERY_TASK_ROUTES = {
+    "users.tasks.*": {"queue": MANAGEMENT_QUEUE},
+    "organizations.tasks.*": {"queue": MANAGEMENT_QUEUE},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+HEARTBEAT_SECONDS = env.float("PORTAL_HEARTBEAT_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "portal.tasks.heartbeat_record", "schedule": HEARTBEAT_SECONDS, "args": ("beat",)},
+    "operations-sweep": {"task": "portal.tasks.operations_sweep", "schedule": 60.0},
+    "directory-schedule": {"task": "users.tasks.directory_sync_schedule", "schedule": 60.0},
+}
+
+# --- Cache (the sign-in rate limit); shared by every process ---------------------------------------------
+# CACHE_URL if given; else the Redis broker; else (embedded mode, one machine) a table in the database.
+if env("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
+RATELIMIT_USE_CACHE = "default"
+SIGNIN_DISCOVERY_RATE = env("SIGNIN_DISCOVERY_RATE", default="20/m")
+# django-ratelimit 4.1 predates Django's own RedisCache (whose add/incr are atomic) and calls the
+# database cache non-atomic: near the limit two racing requests may both pass, which is fine for a
+# per-address throttle. Production insists on Redis (settings/production.py).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
+
+# --- Security headers -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+# Lax, not Strict: the OIDC callback is a cross-site top-level navigation that must carry the session.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+_oidc_origin = "{0.scheme}://{0.netloc}".format(urlsplit(OIDC_SERVER_URL))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # Chrome applies form-action to the redirect after a POST: logout goes on to the provider.
+        "form-action": [SELF, _oidc_origin],
+    },
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Delegated administration portal API", "VERSION": "1"}
+
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

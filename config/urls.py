@@ -1,0 +1,32 @@
+"""Every URL of the portal, composed from the packages' own views (the composition root)."""
+
+from django.urls import include, path
+
+from organizations import urls as organization_urls
+from portal import views as base
+from signin import oidc
+from signin import views as signin
+from users import hooks, sync_views
+from users import views as users
+
+urlpatterns = [
+    path("", signin.home, name="home"),
+    path("healthz", base.healthz, name="healthz"),
+    path("login/", signin.signin, name="signin"),
+    path("o/<slug:slug>/login", signin.organization_signin, name="organization_signin"),
+    path("logout/", signin.signout, name="signout"),
+    path("welcome/", signin.landing, name="landing"),
+    path("profile/", users.profile, name="profile"),
+    path("hooks/auth0", hooks.auth0_hook, name="auth0_hook"),
+    path("directory/sync/", sync_views.sync_status_page, name="directory_sync_status"),
+    path("directory/sync/start/", sync_views.sync_start, name="directory_sync_start"),
+    # Only the parts of django-allauth the OIDC flow needs: our strict ID-token callback, and its own
+    # login URLs leading to our sign-in page. Its account pages (connections, email, password) are not
+    # served: the portal has one way in.
+    path("accounts/oidc/<str:provider_id>/login/callback/", oidc.callback, name="openid_connect_callback"),
+    path("accounts/oidc/<str:provider_id>/login/", signin.legacy_login_redirect),
+    path("accounts/login/", signin.legacy_login_redirect, name="account_login"),
+    path("accounts/login/cancelled/", signin.signin_cancelled, name="socialaccount_login_cancelled"),
+    path("", include(organization_urls)),
+    path("", include("users.urls")),
+]

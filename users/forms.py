@@ -1,0 +1,134 @@
+"""Forms of the user pages. ``UserListForm`` reads a list's whole state from the query string."""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+
+from users.selectors import (
+    DEFAULT_SORT,
+    PAGE_SIZES,
+    SEARCH_MAX_LENGTH,
+    SORTS,
+    UserQuery,
+    search_terms_split,
+)
+
+_YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+SORT_LABELS = {
+    "email": "Email", "name": "Name", "connection": "Connection", "blocked": "Blocked",
+    "verified": "Email verified", "logins": "Sign-ins", "last_login": "Last sign-in", "created": "Created",
+    "updated": "Updated",
+}
+
+
+class QuickSelect(forms.Select):
+    """A select rendered in Python. The user list draws several on every request, one with every
+    organization for company admins, and Django's template per option costs more than the list's queries.
+    Attributes (id, aria-describedby, aria-invalid) come from the bound field as with any widget."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        selected = "" if value is None else str(value)
+        options = "".join(
+            f'<option value="{escape(choice)}"{" selected" if str(choice) == selected else ""}>{escape(label)}</option>'
+            for choice, label in self.choices
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), mark_safe(options))  # noqa: S308 - escaped
+
+
+class _QuickInputMixin:
+    """An <input> rendered in Python, with what Django's input template would give it (type, name, value,
+    and the bound field's id and aria attributes), for the same reason as QuickSelect."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        shown = format_html(' value="{}"', widget["value"]) if widget["value"] is not None else ""
+        return format_html('<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown,
+                           flatatt(widget["attrs"]))
+
+
+class QuickTextInput(_QuickInputMixin, forms.TextInput):
+    pass
+
+
+class QuickDateInput(_QuickInputMixin, forms.DateInput):
+    input_type = "date"
+
+
+class QuickCheckboxInput(_QuickInputMixin, forms.CheckboxInput):
+    pass
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class UserListForm(forms.Form):
+    """The list's search, filters, order and page size, all in the URL so a view can be shared.
+
+    An invalid value never breaks the page: :meth:`query` leaves it out and :attr:`errors` says why.
+    """
+
+    q = forms.CharField(required=False, max_length=SEARCH_MAX_LENGTH, label="Search", widget=QuickTextInput,
+                        help_text="Email, name, nickname, or a searchable field; every word must match.")
+    blocked = forms.ChoiceField(required=False, choices=_YES_NO, label="Blocked", widget=QuickSelect)
+    verified = forms.ChoiceField(required=False, choices=_YES_NO, label="Email verified", widget=QuickSelect)
+    never = forms.BooleanField(required=False, label="Never signed in", widget=QuickCheckboxInput)
+    connection = forms.CharField(required=False, max_length=128, label="Connection", widget=QuickTextInput)
+    login_from = forms.DateField(required=False, label="Last sign-in from", widget=QuickDateInput)
+    login_to = forms.DateField(required=False, label="Last sign-in to", widget=QuickDateInput)
+    created_from = forms.DateField(required=False, label="Created from", widget=QuickDateInput)
+    created_to = forms.DateField(required=False, label="Created to", widget=QuickDateInput)
+    org = forms.CharField(required=False, max_length=40, label="Organization", widget=QuickTextInput)
+    sort = forms.ChoiceField(required=False, label="Sort by", widget=QuickSelect, choices=[
+        (f"{prefix}{key}", f"{SORT_LABELS[key]} ({'descending' if prefix else 'ascending'})")
+        for key in SORTS for prefix in ("", "-")
+    ])
+    size = forms.TypedChoiceField(required=False, coerce=int, empty_value=PAGE_SIZES[0], label="Per page",
+                                  choices=[(n, str(n)) for n in PAGE_SIZES], widget=QuickSelect)
+
+    def __init__(self, data, *, connections: list[str] | None = None,
+                 organizations: list[tuple[str, str]] | None = None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        if connections is not None:
+            self.fields["connection"] = forms.ChoiceField(
+                required=False, label="Connection", choices=[("", "Any"), *((c, c) for c in connections)],
+                widget=QuickSelect)
+        if organizations is not None:
+            self.fields["org"] = forms.ChoiceField(required=False, label="Organization", choices=organizations,
+                                                   widget=QuickSelect)
+        else:
+            del self.fields["org"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        ranges = (("login_from", "login_to", "last sign-in"), ("created_from", "created_to", "creation"))
+        for start, end, what in ranges:
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, f"The {what} range ends before it starts.")
+        return data
+
+    def query(self) -> UserQuery:
+        """The valid parts of the input as a query (an invalid field counts as not given)."""
+        self.is_valid()
+        data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        sort = data.get("sort") or DEFAULT_SORT
+        return UserQuery(
+            search_terms=search_terms_split(data.get("q") or ""),
+            blocked=_yes_no(data.get("blocked") or ""),
+            email_verified=_yes_no(data.get("verified") or ""),
+            never_signed_in=bool(data.get("never")),
+            connection=data.get("connection") or "",
+            last_login_from=data.get("login_from"),
+            last_login_to=data.get("login_to"),
+            created_from=data.get("created_from"),
+            created_to=data.get("created_to"),
+            organization_slug=data.get("org") or "",
+            sort=sort.lstrip("-"),
+            descending=sort.startswith("-"),
+            page_size=data.get("size") or PAGE_SIZES[0],
+        )

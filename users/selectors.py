@@ -1,0 +1,271 @@
+"""Reads of the directory, always scoped by the acting principal in the query itself.
+
+``user_list`` is the one query behind the user list page, its CSV export and (later) the REST API: the
+organization is a filter of the query, never a check on the results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.core.cache import cache
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
+
+from organizations.models import Audience, MetadataField, Organization
+from organizations.selectors import organization_list
+from portal.keyset import SortKey
+from portal.models import AuditEvent
+from portal.principal import Principal
+from users.models import DirectoryUser, Membership, SyncRun, UserActivity
+
+# The columns a list can be sorted on: the query string's name -> the model field.
+SORTS: dict[str, str] = {
+    "email": "email",
+    "name": "name",
+    "connection": "connection",
+    "blocked": "blocked",
+    "verified": "email_verified",
+    "logins": "logins_count",
+    "last_login": "last_login",
+    "created": "created_at",
+    "updated": "updated_at",
+}
+DEFAULT_SORT = "email"
+PAGE_SIZES = (25, 50, 100, 250, 500)
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_TERMS = 8
+NO_ORGANIZATION = "-"  # the organization filter's value for users of no organization
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """What a user list shows: search, filters and order (every part optional)."""
+
+    search_terms: tuple[str, ...] = ()
+    blocked: bool | None = None
+    email_verified: bool | None = None
+    never_signed_in: bool = False
+    connection: str = ""
+    last_login_from: dt.date | None = None
+    last_login_to: dt.date | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    # Company admins across organizations: an organization's slug, or NO_ORGANIZATION.
+    organization_slug: str = ""
+    sort: str = DEFAULT_SORT
+    descending: bool = False
+    page_size: int = PAGE_SIZES[0]
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def sort_keys(self) -> list[SortKey]:
+        return [SortKey(SORTS[self.sort], descending=self.descending), SortKey("pk", descending=self.descending)]
+
+
+def search_terms_split(text: str) -> tuple[str, ...]:
+    """Lower-cased terms of a free-text search; each must appear (in any field) for a user to match."""
+    return tuple(dict.fromkeys(t for t in text.lower().split() if t))[:SEARCH_MAX_TERMS]
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _filters(query: UserQuery) -> Q:
+    """The filters on the user's own columns."""
+    condition = Q()
+    if query.blocked is not None:
+        condition &= Q(blocked=query.blocked)
+    if query.email_verified is not None:
+        condition &= Q(email_verified=query.email_verified)
+    if query.never_signed_in:
+        condition &= Q(last_login__isnull=True)
+    if query.connection:
+        condition &= Q(connection=query.connection)
+    if query.last_login_from:
+        condition &= Q(last_login__gte=_day_start(query.last_login_from))
+    if query.last_login_to:
+        condition &= Q(last_login__lt=_day_start(query.last_login_to + dt.timedelta(days=1)))
+    if query.created_from:
+        condition &= Q(created_at__gte=_day_start(query.created_from))
+    if query.created_to:
+        condition &= Q(created_at__lt=_day_start(query.created_to + dt.timedelta(days=1)))
+    return condition
+
+
+def user_list(*, principal: Principal, organization: Organization | None, query: UserQuery) -> QuerySet[DirectoryUser]:
+    """The users ``principal`` may see, matching ``query``.
+
+    With an organization: its members, if the principal may see that organization (else nothing), the
+    search looking also into that organization's searchable metadata fields. Without one: every user,
+    for company admins only (anyone else gets nothing), optionally narrowed to one organization.
+    """
+    users = DirectoryUser.objects.filter(_filters(query))
+    if organization is not None:
+        visible = organization_list(principal=principal).filter(pk=organization.pk)
+        # One filter() call, so the membership conditions all apply to the same membership row.
+        membership = Q(memberships__organization__in=visible)
+        for term in query.search_terms:
+            # Search text is stored lower-cased; LIKE is case-sensitive on PostgreSQL.
+            membership &= Q(memberships__search_text__contains=term.lower())
+        return users.filter(membership)
+    if not principal.is_company_admin:
+        return DirectoryUser.objects.none()
+    for term in query.search_terms:
+        # A user's own search text holds every organization's searchable values (users.directory).
+        users = users.filter(search_text__contains=term.lower())
+    if query.organization_slug == NO_ORGANIZATION:
+        users = users.filter(~Exists(Membership.objects.filter(user=OuterRef("pk"))))
+    elif query.organization_slug:
+        users = users.filter(Exists(Membership.objects.filter(
+            user=OuterRef("pk"), organization__slug=query.organization_slug)))
+    return users
+
+
+def user_get(*, principal: Principal, organization: Organization | None, user_id: str) -> DirectoryUser:
+    """One user of ``organization`` (or, for company admins with no organization, any user); else 404."""
+    return get_object_or_404(user_list(principal=principal, organization=organization, query=UserQuery()),
+                             user_id=user_id)
+
+
+def user_organizations(*, principal: Principal, user: DirectoryUser) -> QuerySet[Organization]:
+    """The user's organizations that the principal may see."""
+    return organization_list(principal=principal).filter(memberships__user=user)
+
+
+def member_list(*, principal: Principal, organization: Organization, query: UserQuery) -> QuerySet[Membership]:
+    """An organization's memberships whose user matches ``query``, read from the memberships' copies of
+    the user's listed columns: one table, an index per sort, however large the organization.
+
+    The same filters as ``user_list`` (one ``_filters``, on columns of the same names). Scoping: nothing
+    unless the principal may see the organization (their roles, read from the database); the organization
+    is then an equality the list indexes begin with, not a subquery they could not seek with."""
+    if not principal.can_view(organization.pk):
+        return Membership.objects.none()
+    # A bigint, not a bare number (which PostgreSQL reads as integer): the (organization, search text) index
+    # is btree_gin's, whose operators compare same types only (migration users 0006).
+    members = Membership.objects.filter(organization_id=Cast(Value(organization.pk), BigIntegerField()))
+    members = members.filter(_filters(query))
+    for term in query.search_terms:
+        members = members.filter(search_text__contains=term.lower())
+    return members
+
+
+def user_listing(
+    *, principal: Principal, organization: Organization | None, query: UserQuery
+) -> QuerySet[Membership] | QuerySet[DirectoryUser]:
+    """What a list page (and its export) pages through: an organization's memberships, each with its user;
+    or, for company admins across organizations, the users themselves. ``listed_user`` gives an item's user."""
+    if organization is None:
+        return user_list(principal=principal, organization=None, query=query)
+    return member_list(principal=principal, organization=organization, query=query).select_related("user")
+
+
+def listed_user(item: Membership | DirectoryUser) -> DirectoryUser:
+    return item.user if isinstance(item, Membership) else item
+
+
+def user_list_count(*, principal: Principal, organization: Organization | None, query: UserQuery) -> int:
+    """The exact number of users a list shows (an organization's counted on its memberships alone)."""
+    if organization is None:
+        return user_list(principal=principal, organization=None, query=query).count()
+    return member_list(principal=principal, organization=organization, query=query).count()
+
+
+def user_count(*, principal: Principal, organization: Organization) -> int:
+    return user_list_count(principal=principal, organization=organization, query=UserQuery())
+
+
+# The connection filter's choices change only when users move between connections: read them at most
+# this often (they take a scan of every user otherwise).
+CONNECTIONS_CACHE_SECONDS = 600
+
+
+def user_connections(*, principal: Principal, organization: Organization | None) -> list[str]:
+    """The connections the principal's users are in (the connection filter's choices)."""
+    allowed = principal.can_view(organization.pk) if organization is not None else principal.is_company_admin
+    if not allowed:
+        return []
+    key = f"directory:connections:{organization.pk if organization else 'all'}"
+    connections = cache.get(key)
+    if connections is None:
+        users = user_list(principal=principal, organization=organization, query=UserQuery())
+        connections = sorted(set(users.order_by().values_list("connection", flat=True).distinct()) - {""})
+        cache.set(key, connections, CONNECTIONS_CACHE_SECONDS)
+    return connections
+
+
+def user_activity_get(*, principal: Principal, organization: Organization | None, user_id: str) -> UserActivity | None:
+    """The cached Auth0 log events of a user the principal may see (None until first fetched)."""
+    user = user_get(principal=principal, organization=organization, user_id=user_id)
+    return UserActivity.objects.filter(user_id=user.user_id).first()
+
+
+@dataclass(frozen=True)
+class MemberLookup:
+    """What the directory knows about an email in an organization (settings: PORTAL_MEMBER_LOOKUP)."""
+
+    # The members with that email (Auth0 user id, email, name); several is an ambiguity.
+    members: tuple[tuple[str, str, str], ...]
+    # Whether "no member" can be believed: the mirror has been fully synced since the organization existed.
+    authoritative: bool
+
+
+def organization_member_lookup(organization: Organization, email: str) -> MemberLookup:
+    """The organization's users with ``email`` according to the mirror (unscoped: the caller, a service,
+    has checked the actor's rights to the organization)."""
+    members = tuple(DirectoryUser.objects.filter(memberships__organization=organization, email__iexact=email)
+                    .values_list("user_id", "email", "name")[:5])
+    synced = SyncRun.objects.filter(kind=SyncRun.Kind.FULL, status=SyncRun.Status.SUCCEEDED,
+                                    started_at__gt=organization.created_at).filter(
+        Q(organization=None) | Q(organization=organization)).exists()
+    return MemberLookup(members=members, authoritative=synced)
+
+
+class OrganizationShown(NamedTuple):
+    """An organization as a list row names it."""
+
+    slug: str
+    display_name: str
+
+
+def users_organizations(*, principal: Principal, users: Sequence[DirectoryUser]) -> dict[int, list[OrganizationShown]]:
+    """The organizations the principal may see of each of ``users`` (by the user's primary key), read in one
+    query: the organization column of a list page or of a chunk of its CSV export."""
+    found: dict[int, list[OrganizationShown]] = {}
+    memberships = (Membership.objects.filter(user__in=[u.pk for u in users],
+                                             organization__in=organization_list(principal=principal))
+                   .order_by("organization__display_name", "organization__pk")
+                   .values_list("user_id", "organization__slug", "organization__display_name"))
+    for user_pk, slug, display_name in memberships:
+        found.setdefault(user_pk, []).append(OrganizationShown(slug, display_name))
+    return found
+
+
+# Who sees a metadata field (MetadataField.visible_to) by the viewer's role in its organization.
+_AUDIENCES_SEEN: dict[str, tuple[str, ...]] = {
+    "viewer": (Audience.END_USER, Audience.ORG_VIEWER),
+    "admin": (Audience.END_USER, Audience.ORG_VIEWER, Audience.ORG_ADMIN),
+    "company_admin": tuple(Audience.values),
+}
+
+
+def user_metadata_fields(*, principal: Principal, organization: Organization) -> QuerySet[MetadataField]:
+    """The fields of the organization's metadata schema that the principal may see on a user's page:
+    viewers those visible to end users or viewers, admins also admins', company admins all."""
+    audiences = _AUDIENCES_SEEN.get(principal.role_in(organization.pk) or "", ())
+    return MetadataField.objects.filter(organization=organization, visible_to__in=audiences)
+
+
+def user_audit_event_list(*, principal: Principal, user: DirectoryUser) -> QuerySet[AuditEvent]:
+    """The portal's audit events about the user, in the organizations the principal may see (and, for
+    company admins, those recorded outside any organization)."""
+    where = Q(organization__in=organization_list(principal=principal))
+    if principal.is_company_admin:
+        where |= Q(organization__isnull=True)
+    return AuditEvent.objects.filter(where, target_id=user.user_id).order_by("-occurred_at", "-id")

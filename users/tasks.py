@@ -1,0 +1,66 @@
+"""Celery tasks of the directory: each calls one service (no rules here), on the Auth0 queue."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from organizations.models import Organization
+from portal.faults import TransientFault
+from portal.operations import task_retry_or_raise
+from users import directory, refresh, streams, sync
+from users.activity import ACTIVITY_TASK, user_activity_fetch
+
+
+@shared_task(bind=True, name=refresh.REFRESH_TASK, acks_late=True)
+def directory_user_refresh(self, user_id: str) -> str:
+    """Read one user from Auth0 into the mirror (or remove them if Auth0 no longer has them)."""
+    try:
+        return refresh.directory_user_refresh(user_id=user_id)
+    except Exception as exc:
+        task_retry_or_raise(self, exc)
+
+
+# A full import of a large tenant is one long step: it may run far beyond the default time limit
+# (the Redis visibility timeout, 7200 s, stays above it).
+SYNC_SOFT_TIME_LIMIT = 3000
+
+
+@shared_task(bind=True, name=sync.SYNC_TASK, acks_late=True, soft_time_limit=SYNC_SOFT_TIME_LIMIT,
+             time_limit=SYNC_SOFT_TIME_LIMIT + 120)
+def directory_sync(self, run_id: int) -> float | None:
+    """Advance a sync run by one step, and send the next step (run here in place: ``.apply()``)."""
+    step = sync.sync_run_advance(run_id=run_id)
+    if step.wait is not None and not self.request.is_eager:
+        self.apply_async(args=[run_id], countdown=step.wait)
+    return step.wait
+
+
+@shared_task(name="users.tasks.directory_sync_schedule")
+def directory_sync_schedule() -> list[str]:
+    """Beat runs this every minute: due syncs start, dead steps are sent again."""
+    return sync.sync_schedule()
+
+
+@shared_task(bind=True, name="users.tasks.organization_search_text_rebuild", acks_late=True)
+def organization_search_text_rebuild(self, organization_id: int) -> int:
+    """An organization's searchable fields changed: rebuild its members' search text."""
+    return directory.organization_search_text_rebuild(Organization.objects.get(pk=organization_id))
+
+
+@shared_task(bind=True, name=ACTIVITY_TASK, acks_late=True)
+def user_activity_refresh(self, user_id: str) -> int:
+    """Read a user's newest Auth0 log events and brute-force blocks into their UserActivity (the user's
+    page shows them); returns how many events are stored."""
+    try:
+        return len(user_activity_fetch(user_id=user_id).events)
+    except Exception as exc:
+        task_retry_or_raise(self, exc)
+
+
+@shared_task(
+    bind=True, name="users.tasks.directory_streams_register", acks_late=True,
+    autoretry_for=(TransientFault,), retry_backoff=2, retry_backoff_max=30, max_retries=30,
+)
+def directory_streams_register(self, url: str, kind: str = "auto") -> dict:
+    """Register the portal's receiver with the tenant's event or log streams (retried until Auth0 answers)."""
+    return streams.directory_streams_register(url=url, kind=kind)

@@ -1,0 +1,239 @@
+"""How the directory's pages show values: numbers, Auth0's dates, event codes, identity providers and
+metadata fields by their schema's type. Labels, never raw codes or enum values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from django import template
+from django.forms import BoundField
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeString, mark_safe
+
+from organizations.models import MetadataField, Organization
+from portal.principal import Principal
+from users import activity
+from users.directory import auth0_time
+from users.models import DirectoryUser
+from users.selectors import user_count
+
+register = template.Library()
+
+
+@register.filter
+def thousands(value: object) -> str:
+    """1234 -> "1,234"."""
+    try:
+        return f"{int(value):,}"  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def auth0_datetime(value: object) -> dt.datetime | None:
+    """Auth0's ISO 8601 timestamp as a datetime (for the date filter)."""
+    return auth0_time(value)
+
+
+@register.filter
+def event_label(event: dict) -> str:
+    return activity.event_label(event)
+
+
+@register.filter
+def event_failed(event: dict) -> bool:
+    return activity.event_failed(event)
+
+
+@register.filter
+def device(user_agent: str) -> str:
+    return activity.device_of(user_agent)
+
+
+_PROVIDERS = {
+    "auth0": "Username and password (Auth0 database)",
+    "google-oauth2": "Google",
+    "windowslive": "Microsoft account",
+    "waad": "Microsoft Entra ID",
+    "adfs": "Active Directory Federation Services",
+    "ad": "Active Directory / LDAP",
+    "samlp": "SAML",
+    "oidc": "OpenID Connect",
+    "okta": "Okta Workforce",
+    "github": "GitHub",
+    "linkedin": "LinkedIn",
+    "apple": "Apple",
+    "facebook": "Facebook",
+    "twitter": "X (Twitter)",
+    "email": "Passwordless (email)",
+    "sms": "Passwordless (SMS)",
+    "oauth2": "Custom social (OAuth 2.0)",
+}
+
+
+@register.filter
+def provider_label(provider: str) -> str:
+    return _PROVIDERS.get(provider or "", provider or "Unknown")
+
+
+@register.simple_tag
+def organization_user_count(principal: Principal, organization: Organization) -> int:
+    """How many users of the organization the directory holds (the organization page's summary)."""
+    return user_count(principal=principal, organization=organization)
+
+
+@dataclass(frozen=True)
+class MetadataShown:
+    label: str
+    text: str
+    href: str = ""
+    missing: bool = False
+
+
+_PHONE = re.compile(r"^\+?[0-9 ().-]{3,32}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+@register.simple_tag
+def metadata_shown(field: MetadataField, person: DirectoryUser) -> MetadataShown:
+    """The field's value on the user, formatted by the schema's type ("Not set" when absent)."""
+    source = person.app_metadata if field.target == MetadataField.Target.APP_METADATA else person.user_metadata
+    value = source.get(field.key) if isinstance(source, dict) else None
+    if value is None or value == "" or value == []:
+        return MetadataShown(field.label, "Not set", missing=True)
+    kind = field.type
+    if kind == MetadataField.Type.BOOLEAN and isinstance(value, bool):
+        return MetadataShown(field.label, "Yes" if value else "No")
+    if kind == MetadataField.Type.DATE and isinstance(value, str):
+        when = _datetime_or_none(value)
+        if when is not None:
+            return MetadataShown(field.label, date_format(when, "j F Y, H:i"))
+        day = _date_or_none(value)
+        if day is not None:
+            return MetadataShown(field.label, date_format(day, "j F Y"))
+    if kind == MetadataField.Type.INTEGER and isinstance(value, int) and not isinstance(value, bool):
+        return MetadataShown(field.label, f"{value:,}")
+    text = _plain(value)
+    if kind == MetadataField.Type.URL and isinstance(value, str) and urlsplit(value).scheme in ("http", "https"):
+        return MetadataShown(field.label, text, href=value)
+    if kind == MetadataField.Type.EMAIL and isinstance(value, str) and _EMAIL.match(value):
+        return MetadataShown(field.label, text, href=f"mailto:{value}")
+    if kind == MetadataField.Type.PHONE and isinstance(value, str) and _PHONE.match(value):
+        return MetadataShown(field.label, text, href="tel:" + re.sub(r"[^0-9+]", "", value))
+    return MetadataShown(field.label, text)
+
+
+def _datetime_or_none(value: str) -> dt.datetime | None:
+    if "T" not in value and " " not in value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _date_or_none(value: str) -> dt.date | None:
+    try:
+        return parse_date(value)
+    except ValueError:  # well formed but impossible, e.g. 2025-02-30
+        return None
+
+
+# -- the user list, built in Python ---------------------------------------------------------------------
+# The list shows up to 500 rows of nine cells, and its filter form a dozen fields: through the template
+# engine (a variable, a filter or an include at a time) they were most of the page's time, more than its
+# queries. These tags write the same markup directly.
+
+def _user_url_maker(route: str, organization: Organization | None):
+    """The user page's URL for a user id, reversed once: a marker stands for the id, quoted as reverse()
+    quotes path arguments."""
+    kwargs = {"user_id": "__user__"}
+    if organization is not None:
+        kwargs["slug"] = organization.slug
+    template_url = reverse(route, kwargs=kwargs)
+    return lambda user_id: template_url.replace("__user__", quote(user_id, safe=RFC3986_SUBDELIMS + "/~:@"))
+
+
+_BLOCKED = '<span class="status-failed">Yes</span>'
+
+
+def _time_cell(value: dt.datetime | None, fmt: str, missing: str) -> str:
+    """A <time> element (escaped text); ``fmt`` is strftime's, with a day's leading zero dropped."""
+    if value is None:
+        return missing
+    local = timezone.localtime(value)
+    return f'<time datetime="{local.isoformat()}">{local.strftime(fmt).lstrip("0")}</time>'
+
+
+def _user_in_organization_url_maker():
+    """The user page within an organization, for any slug and user id, reversed once."""
+    template_url = reverse("user_detail", kwargs={"slug": "__slug__", "user_id": "__user__"})
+    return lambda slug, user_id: template_url.replace("__slug__", slug).replace(
+        "__user__", quote(user_id, safe=RFC3986_SUBDELIMS + "/~:@"))
+
+
+@register.simple_tag
+def user_rows(users: list[DirectoryUser], organization: Organization | None) -> SafeString:
+    """The rows of the user list (the columns of ``users.views.COLUMNS``, then organizations for company
+    admins), each cell labelled for the phone layout.
+
+    Every value from the directory goes through ``html.escape`` (quotes included): the values are plain
+    strings, and Django's lazy-aware escape costs more per call than the rest of a row."""
+    user_url = _user_url_maker("user_detail" if organization else "directory_user_detail", organization)
+    in_organization = _user_in_organization_url_maker()
+    rows = []
+    for u in users:
+        organizations = ""
+        if organization is None:
+            links = ", ".join(
+                f'<a href="{html.escape(in_organization(o.slug, u.user_id))}">{html.escape(o.display_name)}</a>'
+                for o in getattr(u, "organizations_shown", [])
+            )
+            organizations = f'<td role="cell" data-label="Organizations" class="wrap-anywhere">{links or "None"}</td>'
+        rows.append(
+            '<tr role="row">'
+            f'<td role="cell" class="user-name wrap-anywhere"><a href="{html.escape(user_url(u.user_id))}">'
+            f'{html.escape(u.display_name or "Unnamed user")}</a></td>'
+            f'<td role="cell" data-label="Email" class="user-email">{html.escape(u.email or "—")}</td>'
+            f'<td role="cell" data-label="Verified">{"Yes" if u.email_verified else "No"}</td>'
+            f'<td role="cell" data-label="Connection" class="wrap-anywhere">{html.escape(u.connection or "—")}</td>'
+            f'<td role="cell" data-label="Blocked">{_BLOCKED if u.blocked else "No"}</td>'
+            f'<td role="cell" data-label="Sign-ins" class="user-number">{u.logins_count:,}</td>'
+            f'<td role="cell" data-label="Last sign-in" class="user-date">'
+            f'{_time_cell(u.last_login, "%d %b %Y, %H:%M", "Never")}</td>'
+            f'<td role="cell" data-label="Created" class="user-date">{_time_cell(u.created_at, "%d %b %Y", "—")}</td>'
+            f"{organizations}</tr>"
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value escaped above
+
+
+@register.simple_tag
+def field_quick(field: BoundField) -> SafeString:
+    """A form field as ``as_field_group`` lays it out (label, help text, errors, widget, with the ids
+    the widget's aria-describedby points at), without a template per part."""
+    auto_id = field.auto_id
+    parts = [format_html('<label for="{}">{}</label>', field.id_for_label, field.label) if field.label else ""]
+    if field.help_text:
+        parts.append(format_html('<div class="helptext" id="{}_helptext">{}</div>', auto_id, field.help_text))
+    if field.errors:
+        parts.append(format_html('<ul class="errorlist" id="{}_error">{}</ul>', auto_id,
+                                 format_html_join("", "<li>{}</li>", ((e,) for e in field.errors))))
+    parts.append(str(field.as_widget()))
+    return mark_safe("".join(parts))  # noqa: S308 - every part escaped by format_html or the widget

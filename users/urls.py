@@ -1,0 +1,16 @@
+from django.urls import path
+
+from users import views
+
+# Every route under o/<slug>/ is organization-scoped and is in the isolation matrix
+# (tests/isolation/test_matrix.py); the routes under users/ are for company admins only (COMPANY_ONLY there).
+urlpatterns = [
+    path("users/", views.directory_user_list, name="directory_user_list"),
+    path("users/export.csv", views.directory_user_export, name="directory_user_export"),
+    path("users/<str:user_id>/", views.directory_user_detail, name="directory_user_detail"),
+    path("users/<str:user_id>/activity/", views.directory_user_activity, name="directory_user_activity"),
+    path("o/<slug:slug>/users/", views.user_list, name="user_list"),
+    path("o/<slug:slug>/users/export.csv", views.user_export, name="user_export"),
+    path("o/<slug:slug>/users/<str:user_id>/", views.user_detail, name="user_detail"),
+    path("o/<slug:slug>/users/<str:user_id>/activity/", views.user_activity, name="user_activity"),
+]
