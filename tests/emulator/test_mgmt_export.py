@@ -7,6 +7,7 @@ import asyncio
 import gzip
 import json
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from auth0_emulator import directory
@@ -30,11 +31,18 @@ def synthetic(users: int, tmp_path: Path) -> Tenant:
     return tenant
 
 
+def job_run(tenant: Tenant, job: dict) -> None:
+    """Run one export job to its end on a thread of its own, as the emulator's event loop would: the
+    session's Playwright browser keeps an event loop running on the test's thread."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, jobs._export_run(tenant, job)).result()
+
+
 def export(tenant: Tenant, **job: object) -> list[dict]:
     """Run one export job to its end (as the emulator's event loop would) and read its file."""
     record = {"id": directory.random_id("job_"), "type": "users_export", "status": "pending", "format": "json",
               "connection": "", **job}
-    asyncio.run(jobs._export_run(tenant, record))
+    job_run(tenant, record)
     done = directory.job_get(tenant, record["id"])
     assert done["status"] == "completed", done
     path = jobs.exports_dir(tenant) / done["location"].rsplit("/", 1)[1]
@@ -69,7 +77,7 @@ def _export_peak(tenant: Tenant) -> int:
            "connection": ""}
     tracemalloc.start()
     try:
-        asyncio.run(jobs._export_run(tenant, job))
+        job_run(tenant, job)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -44,26 +44,57 @@ class EmulatorProcess:
     """``python -m auth0_emulator`` on a free port with its own data file."""
 
     def __init__(self, data_dir: Path, *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.domain = f"127.0.0.1:{self.port}"
-        self.data_file = data_dir / f"emulator-{self.port}.sqlite3"
-        self.log_file = data_dir / f"emulator-{self.port}.log"
-        self.args = ["--port", str(self.port), "--data", str(self.data_file), *args]
+        self.data_dir = data_dir
+        self.options = args
         self.proc: subprocess.Popen | None = None
+        self._port_take(free_port())
+
+    def _port_take(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.domain = f"127.0.0.1:{port}"
+        self.data_file = self.data_dir / f"emulator-{port}.sqlite3"
+        self.log_file = self.data_dir / f"emulator-{port}.log"
+        self.args = ["--port", str(port), "--data", str(self.data_file), *self.options]
 
     def start(self, timeout: float = 60.0) -> EmulatorProcess:
-        log = open(self.log_file, "ab")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "auth0_emulator", *self.args],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            wait_for_http(f"{self.url}/.well-known/openid-configuration", timeout, self.proc)
-        except Exception:
+        """Start (or restart, on the same port and data file) and wait until this process answers.
+
+        A free port can be taken by another process between ``free_port()`` and the emulator's bind;
+        that process would then answer in its place. Only uvicorn's "running on" line in our own log
+        proves the port is ours; a first start that lost the race moves to another free port."""
+        restart = self.proc is not None
+        for _ in range(3):
+            log = open(self.log_file, "ab")  # noqa: SIM115 - lives as long as the process
+            offset = log.tell()
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "auth0_emulator", *self.args],
+                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            if self._bound(offset, timeout):
+                try:
+                    wait_for_http(f"{self.url}/.well-known/openid-configuration", timeout, self.proc)
+                    return self
+                except Exception:
+                    self.stop()
+                    break
             self.stop()
-            raise RuntimeError(f"emulator did not start:\n{self.log_file.read_text()[-4000:]}") from None
-        return self
+            if restart or "address already in use" not in self.log()[offset:]:
+                break
+            self._port_take(free_port())
+        raise RuntimeError(f"emulator did not start:\n{self.log()[-4000:]}")
+
+    def _bound(self, offset: int, timeout: float) -> bool:
+        """Whether this process logged that it listens on its port (False once it has exited)."""
+        running = f"Uvicorn running on http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if running in self.log()[offset:]:
+                return True
+            if self.proc is None or self.proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return False
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
