@@ -50,9 +50,7 @@ def environment_sync() -> None:
 def product_env() -> dict[str, str]:
     """The environment every product process runs with: the project's venv first on PATH."""
     return {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PYTHONUNBUFFERED": "1",
-            # The local emulator may push changes to the portal on this machine, over plain http.
-            "EMULATOR_ALLOW_HTTP_DESTINATIONS": os.environ.get("EMULATOR_ALLOW_HTTP_DESTINATIONS", "1")}
+            "PYTHONUNBUFFERED": "1"}
 
 
 def chromium_ensure() -> None:
@@ -71,7 +69,10 @@ def chromium_ensure() -> None:
 
 def command_up() -> int:
     environment_sync()
-    env = product_env()
+    # The local emulator may push changes to the portal on this machine, over plain http. Only here:
+    # the tests' emulators are Auth0-strict unless a test asks otherwise.
+    env = {**product_env(),
+           "EMULATOR_ALLOW_HTTP_DESTINATIONS": os.environ.get("EMULATOR_ALLOW_HTTP_DESTINATIONS", "1")}
     _run([_bin(VENV, "python"), "manage.py", "prepare", "--demo"], env=env)
     print("\nStarting web, worker, beat and the Auth0 emulator (Ctrl-C stops them all).", flush=True)
     manager = subprocess.Popen([_bin(VENV, "python"), "-m", "config.processes", "Procfile"], cwd=ROOT, env=env)

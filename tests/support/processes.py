@@ -69,7 +69,7 @@ class EmulatorProcess:
             offset = log.tell()
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "auth0_emulator", *self.args],
-                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=self._environment(),
             )
             if self._bound(offset, timeout):
                 try:
@@ -83,6 +83,13 @@ class EmulatorProcess:
                 break
             self._port_take(free_port())
         raise RuntimeError(f"emulator did not start:\n{self.log()[-4000:]}")
+
+    @staticmethod
+    def _environment() -> dict[str, str]:
+        """This process's environment without the emulator's own variables (``EMULATOR_*``, which
+        ``dev.py up`` sets): a test's emulator is what its options say, nothing more."""
+        env = {name: value for name, value in os.environ.items() if not name.startswith("EMULATOR_")}
+        return {**env, "PYTHONUNBUFFERED": "1"}
 
     def _bound(self, offset: int, timeout: float) -> bool:
         """Whether this process logged that it listens on its port (False once it has exited)."""
