@@ -6,3 +6,5 @@ from config.settings.embedded import *  # noqa: F403
 DEBUG = False
 ROOT_URLCONF = "bench.urls"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+# The bench's emulator runs without rate limits (it measures the portal, not the budget).
+AUTH0_RATE_LIMITS = "other=1000000/60000000"

@@ -20,6 +20,8 @@ class TransientFault(Exception):
 
 
 class RateLimitedFault(TransientFault):
-    """Refused for now by a rate limit: ``retry_after`` says how many seconds to wait (None: unknown)."""
+    """Refused for now by a rate limit: ``retry_after`` says how many seconds to wait (None: unknown).
+    ``by_budget``: refused by the portal's own shared budget before the call left, not by Auth0."""
 
     retry_after: float | None = None
+    by_budget: bool = False

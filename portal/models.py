@@ -57,6 +57,18 @@ class ProcessHeartbeat(models.Model):
         return f"{self.name} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
 
 
+class RateBucket(models.Model):
+    """One Management API rate-limit bucket (:mod:`portal.ratelimit`'s database store): the tokens
+    left at ``stamp`` (epoch seconds), refilled at the group's rate since."""
+
+    group = models.CharField(max_length=40, primary_key=True)
+    tokens = models.FloatField()
+    stamp = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"{self.group}: {self.tokens:.1f}"
+
+
 class OperationKind(models.TextChoices):
     """Every kind of change the portal carries out in Auth0, with the label pages and the audit trail show."""
 

@@ -176,8 +176,14 @@ def failure_classify(exc: BaseException) -> Failure:
     """Only failures known to be permanent end an operation; passing faults and anything unforeseen
     are retried with backoff (and end after ``MAX_TRANSIENT_ATTEMPTS``)."""
     if isinstance(exc, RateLimitedFault):
-        delay = min(max(float(exc.retry_after or 1), 1.0), settings.CELERY_MAX_COUNTDOWN_SECONDS)
-        return Failure(retry=True, message="Rate limited by Auth0", delay=delay, unlimited=True)
+        delay = max(float(exc.retry_after or 1), 1.0)
+        if not exc.by_budget:
+            # Everyone Auth0 refused waits for the same reset: spread the returns (the budget's own
+            # waits carry their jitter already).
+            delay += random.uniform(0, 1 + delay / 4)  # noqa: S311 - jitter, not cryptography
+        message = "Waiting for the Management API rate limit" if exc.by_budget else "Rate limited by Auth0"
+        return Failure(retry=True, message=message, delay=min(delay, settings.CELERY_MAX_COUNTDOWN_SECONDS),
+                       unlimited=True)
     if isinstance(exc, PermanentFault):
         return Failure(retry=False, message=getattr(exc, "message", "") or str(exc))
     if isinstance(exc, ValidationError):

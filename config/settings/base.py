@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env
+from portal.ratelimit import limits_parse
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # Runtime state of the embedded mode: SQLite file, broker folders, beat schedule, collected static.
@@ -161,6 +162,20 @@ AUTH0_MGMT_AUDIENCE = env("AUTH0_MGMT_AUDIENCE", default=f"{AUTH0_BASE_URL}/api/
 AUTH0_MGMT_TIMEOUT = env.float("AUTH0_MGMT_TIMEOUT", default=15.0)
 PORTAL_API_AUDIENCE = env("PORTAL_API_AUDIENCE", default="https://portal.local/api/")
 AUTH0_ORG_CLAIM = env("AUTH0_ORG_CLAIM", default="https://portal.local/org")
+# The tenant's Management API rate limits per endpoint group, as group=burst/per-minute (Auth0 publishes
+# them per plan; these are Essentials and Professional). "other" covers every endpoint not named.
+AUTH0_RATE_LIMITS = env(
+    "AUTH0_RATE_LIMITS",
+    default="read_users=40/500, write_users=20/200, read_logs=10/100, org_members_read=40/500, "
+            "org_members_write=20/200, other=10/150",
+)
+try:
+    limits_parse(AUTH0_RATE_LIMITS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# Where every worker's shared budget lives: a redis:// URL, or "database". Default: the Redis broker or
+# cache if there is one, else the database (the embedded mode).
+AUTH0_RATE_LIMIT_STORE = env("AUTH0_RATE_LIMIT_STORE", default="")
 # The database connection shared by organizations in "shared connection" mode (and Auth0 Organizations).
 AUTH0_SHARED_CONNECTION = env("AUTH0_SHARED_CONNECTION", default="Username-Password-Authentication")
 
@@ -275,6 +290,12 @@ elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
+if not AUTH0_RATE_LIMIT_STORE:
+    _cache_location = CACHES["default"].get("LOCATION", "")
+    AUTH0_RATE_LIMIT_STORE = next(
+        (url for url in (CELERY_BROKER_URL, _cache_location) if isinstance(url, str) and url.startswith("redis")),
+        "database",
+    )
 RATELIMIT_USE_CACHE = "default"
 SIGNIN_DISCOVERY_RATE = env("SIGNIN_DISCOVERY_RATE", default="20/m")
 # django-ratelimit 4.1 predates Django's own RedisCache (whose add/incr are atomic) and calls the

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import redis
 
+from portal.ratelimit import rate_limiter
 from tests.contract.test_gateway import (
     M2M_ID,
     M2M_SECRET,
@@ -23,6 +25,7 @@ from tests.contract.test_gateway import (
     raw_token,
     unique_email,
 )
+from tests.support.budget import REDIS_URL as BUDGET_URL
 from tests.support.processes import EmulatorProcess, free_port
 from users.gateway import (
     Auth0Conflict,
@@ -272,6 +275,10 @@ def test_gateway_is_built_once_from_settings(emu, settings):
     settings.AUTH0_MGMT_AUDIENCE = f"{emu.url}/api/v2/"
     settings.AUTH0_MGMT_CLIENT_ID = M2M_ID
     settings.AUTH0_MGMT_CLIENT_SECRET = M2M_SECRET
+    # The budget every worker shares, as configured: here in Redis, Read Users 5 at a time.
+    settings.AUTH0_RATE_LIMIT_STORE = BUDGET_URL
+    settings.AUTH0_RATE_LIMITS = "read_users=5/6, other=1000/60000"
+    redis.Redis.from_url(BUDGET_URL).delete("portal:auth0-rate:read_users")
     gateway_reset()
     try:
         first = gateway()
@@ -279,6 +286,7 @@ def test_gateway_is_built_once_from_settings(emu, settings):
         assert first.user_get(user_id=USER)["email"] == "user01@acme.test"
         assert gateway().user_get(user_id=USER)["user_id"] == USER
         assert first.token_fetch_count == 1
+        assert {s.group: s.available for s in rate_limiter().state()}["read_users"] == 3
         gateway_reset()
         assert gateway() is not first
     finally:

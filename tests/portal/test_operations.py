@@ -89,14 +89,28 @@ def retries():
     task_retry.disconnect(record)
 
 
-def test_rate_limit_is_rescheduled_at_the_reset_time(operation, retries) -> None:
+def test_rate_limit_is_rescheduled_at_the_reset_time_with_jitter(operation, retries) -> None:
     OUTCOMES.extend([Auth0RateLimited("Too Many Requests", reset_at=0, retry_after=42), {"ok": True}])
     before = timezone.now()
     scripted.apply(args=[str(operation.id)])  # .apply() runs the scheduled retry at once
     [(retry, released)] = retries
-    assert retry.when == 42
-    assert (released.status, released.last_error) == ("pending", "Rate limited by Auth0; retrying in 42s")
+    # At the reset, and not all at the same instant: up to a quarter of the wait (and a second) later.
+    assert 42 <= retry.when <= 42 + 1 + 42 / 4
+    assert released.status == "pending"
+    assert released.last_error == f"Rate limited by Auth0; retrying in {retry.when:.0f}s"
     assert released.next_attempt_at >= before + timedelta(seconds=42)
+    operation.refresh_from_db()
+    assert (operation.status, operation.attempts) == ("succeeded", 2)
+
+
+def test_no_token_in_the_shared_budget_reschedules_without_calling_auth0(operation, retries) -> None:
+    waiting = Auth0RateLimited("Waiting for the portal's share", status=None, retry_after=7)
+    waiting.by_budget = True
+    OUTCOMES.extend([waiting, {"ok": True}])
+    scripted.apply(args=[str(operation.id)])
+    [(retry, released)] = retries
+    assert retry.when == 7  # the budget's wait carries its own jitter; none is added
+    assert released.last_error == "Waiting for the Management API rate limit; retrying in 7s"
     operation.refresh_from_db()
     assert (operation.status, operation.attempts) == ("succeeded", 2)
 

@@ -30,6 +30,9 @@ from auth0.management.types import (
     OrganizationInvitationInviter,
 )
 
+from portal.ratelimit import RateLimiter, rate_limiter
+
+from .budget import BudgetHooks
 from .errors import (
     Auth0GatewayError,
     Auth0NotFound,
@@ -176,10 +179,12 @@ class Auth0Gateway:
         audience: str | None = None,
         timeout: float = 15.0,
         httpx_client: httpx.Client | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         """``httpx_client``: a preconfigured client (proxy, CA bundle, instrumentation) used for every
         Management API call and export download; the token request goes through the
-        authentication SDK, which has its own."""
+        authentication SDK, which has its own. ``limiter``: the budget shared with every other worker
+        (:mod:`portal.ratelimit`), which each Management API call spends from; none, no budget."""
         base_url = base_url.rstrip("/")
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -196,6 +201,11 @@ class Auth0Gateway:
         )
         self._owns_http = httpx_client is None
         self._http = httpx_client or httpx.Client(timeout=timeout, follow_redirects=True)
+        if limiter is not None:
+            budget = BudgetHooks(limiter, f"{base_url}/api/v2")
+            hooks = self._http.event_hooks
+            self._http.event_hooks = {"request": [*hooks["request"], budget.request],
+                                      "response": [*hooks["response"], budget.response]}
         self._client = Auth0(
             base_url=f"{base_url}/api/v2",
             token=self._token,
@@ -215,6 +225,7 @@ class Auth0Gateway:
             client_secret=settings.AUTH0_MGMT_CLIENT_SECRET,
             audience=settings.AUTH0_MGMT_AUDIENCE,
             timeout=settings.AUTH0_MGMT_TIMEOUT,
+            limiter=rate_limiter(),
         )
 
     def __repr__(self) -> str:
@@ -844,3 +855,4 @@ def gateway_reset() -> None:
             _instance.close()
         _instance = None
         _instance_pid = None
+        rate_limiter.cache_clear()  # its settings may have changed too

@@ -1,0 +1,88 @@
+"""The gateway's side of the shared Management API budget (:mod:`portal.ratelimit`): which of Auth0's
+published limit groups each call counts against, and the httpx hooks that take a token before a call
+leaves and report Auth0's rate-limit headers when its answer comes back.
+
+The emulator names its groups the same way (``auth0_emulator.management.ratelimit``), since both follow
+Auth0's published groups; the two must not import each other.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import httpx
+
+from portal.ratelimit import RateLimiter
+
+from .errors import Auth0RateLimited
+
+_MEMBERS = re.compile(r"^/organizations/[^/]+/members(/|$)")
+_LOGS = re.compile(r"^/(logs(/|$)|users/[^/]+/logs$)")
+_USERS = re.compile(r"^/(users|users-by-email)(/|$)")
+
+GROUP_LABELS = {
+    "read_users": "Read Users",
+    "write_users": "Write Users",
+    "read_logs": "Read Logs",
+    "org_members_read": "Organization members (read)",
+    "org_members_write": "Organization members (write)",
+    "other": "All other endpoints",
+}
+
+
+def endpoint_group(method: str, path: str) -> str:
+    """The limit group of a Management API call; ``path`` is relative to ``/api/v2``."""
+    read = method.upper() in ("GET", "HEAD")
+    if _LOGS.match(path):
+        return "read_logs" if read else "other"
+    if _MEMBERS.match(path):
+        return "org_members_read" if read else "org_members_write"
+    if _USERS.match(path):
+        return "read_users" if read else "write_users"
+    return "other"
+
+
+class BudgetHooks:
+    """httpx event hooks for the Management API under ``api_root`` (other URLs, such as an export's
+    download, are not Management API calls and spend nothing)."""
+
+    def __init__(self, limiter: RateLimiter, api_root: str) -> None:
+        self.limiter = limiter
+        root = urlsplit(api_root.rstrip("/"))
+        self.api_host, self.api_path = root.netloc, root.path
+
+    def _group(self, request: httpx.Request) -> str | None:
+        path = request.url.path
+        if request.url.netloc.decode() != self.api_host or not path.startswith(self.api_path + "/"):
+            return None
+        return endpoint_group(request.method, path[len(self.api_path):])
+
+    def request(self, request: httpx.Request) -> None:
+        group = self._group(request)
+        if group is None:
+            return
+        taken = self.limiter.take(group)
+        if not taken.ok:
+            refused = Auth0RateLimited(
+                f"Waiting for the portal's share of Auth0's {GROUP_LABELS.get(group, group)} rate limit",
+                status=None, error_code="portal_rate_budget", retry_after=max(1, round(taken.wait)),
+            )
+            refused.by_budget = True
+            raise refused
+
+    def response(self, response: httpx.Response) -> None:
+        group = self._group(response.request)
+        if group is None:
+            return
+        remaining = _header_number(response, "X-RateLimit-Remaining")
+        reset_at = _header_number(response, "X-RateLimit-Reset")
+        self.limiter.observe(group, remaining=None if remaining is None else int(remaining), reset_at=reset_at,
+                             refused=response.status_code == 429)
+
+
+def _header_number(response: httpx.Response, name: str) -> float | None:
+    try:
+        return float(response.headers[name])
+    except (KeyError, ValueError):
+        return None
