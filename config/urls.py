@@ -6,7 +6,7 @@ from organizations import urls as organization_urls
 from portal import views as base
 from signin import oidc
 from signin import views as signin
-from users import hooks, sync_views
+from users import budget_views, hooks, sync_views
 from users import views as users
 
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
     path("hooks/auth0", hooks.auth0_hook, name="auth0_hook"),
     path("directory/sync/", sync_views.sync_status_page, name="directory_sync_status"),
     path("directory/sync/start/", sync_views.sync_start, name="directory_sync_start"),
+    path("auth0/rate-limits/", budget_views.rate_limits_page, name="rate_limits"),
     # Only the parts of django-allauth the OIDC flow needs: our strict ID-token callback, and its own
     # login URLs leading to our sign-in page. Its account pages (connections, email, password) are not
     # served: the portal has one way in.

@@ -25,7 +25,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from portal.audit import audit_record
@@ -158,6 +158,22 @@ _NETWORK_ERRORS = (
 )
 
 
+# What an operation waiting on a rate limit says (and how the budget page finds the waiting ones).
+RATE_WAIT_BUDGET = "Waiting for the Management API rate limit"
+RATE_WAIT_AUTH0 = "Rate limited by Auth0"
+
+
+def operations_waiting_on_rate_limits() -> dict[str, Any]:
+    """How many operations are waiting for the Management API budget or Auth0's reset, and by when
+    the last of them is due again (None if none waits)."""
+    waiting = Operation.objects.filter(
+        Q(last_error__startswith=RATE_WAIT_BUDGET) | Q(last_error__startswith=RATE_WAIT_AUTH0),
+        status=Operation.Status.PENDING,
+    )
+    summary = waiting.aggregate(count=Count("pk"), last_due=Max("next_attempt_at"))
+    return {"count": summary["count"], "last_due": summary["last_due"]}
+
+
 @dataclass(frozen=True)
 class Failure:
     """What to do about an exception from an operation's work."""
@@ -181,7 +197,7 @@ def failure_classify(exc: BaseException) -> Failure:
             # Everyone Auth0 refused waits for the same reset: spread the returns (the budget's own
             # waits carry their jitter already).
             delay += random.uniform(0, 1 + delay / 4)  # noqa: S311 - jitter, not cryptography
-        message = "Waiting for the Management API rate limit" if exc.by_budget else "Rate limited by Auth0"
+        message = RATE_WAIT_BUDGET if exc.by_budget else RATE_WAIT_AUTH0
         return Failure(retry=True, message=message, delay=min(delay, settings.CELERY_MAX_COUNTDOWN_SECONDS),
                        unlimited=True)
     if isinstance(exc, PermanentFault):

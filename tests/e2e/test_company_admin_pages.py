@@ -140,3 +140,16 @@ def test_settings_and_metadata_schema_of_an_organization(
     check_page(page)
     assert list(globex.metadata_fields.values_list("key", flat=True)) == ["department", "cost_centre"]
     assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_directory_sync_and_management_api_budget_pages(portal, page: Page, company_admin) -> None:
+    sign_in(page, portal, company_admin)
+    check_page(page)
+    page.goto(f"{portal}/directory/sync/")
+    expect(page.get_by_role("heading", name="Directory sync")).to_be_visible()
+    check_page(page)
+    page.get_by_role("link", name="Management API budget").click()
+    expect(page.get_by_role("heading", name="Management API budget")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="All other endpoints")).to_be_visible()  # the tests' limits
+    expect(page.get_by_text("No operation is waiting for the budget.")).to_be_visible()
+    check_page(page)

@@ -34,7 +34,7 @@ COMPANY_ONLY = [
     ("organization_list", "GET"), ("organization_create", "GET"), ("organization_create", "POST"),
     ("directory_user_list", "GET"), ("directory_user_export", "GET"), ("directory_user_detail", "GET"),
     ("directory_user_activity", "GET"), ("directory_user_activity", "POST"),
-    ("directory_sync_status", "GET"), ("directory_sync_start", "POST"),
+    ("directory_sync_status", "GET"), ("directory_sync_start", "POST"), ("rate_limits", "GET"),
 ]
 
 # Routes outside organizations that anyone (signed in or not, as each says) may reach, and why; with

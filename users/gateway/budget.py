@@ -9,11 +9,12 @@ Auth0's published groups; the two must not import each other.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
-from portal.ratelimit import RateLimiter
+from portal.ratelimit import RateLimiter, rate_limiter
 
 from .errors import Auth0RateLimited
 
@@ -29,6 +30,23 @@ GROUP_LABELS = {
     "org_members_write": "Organization members (write)",
     "other": "All other endpoints",
 }
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """One group of the shared budget as a person reads it."""
+
+    label: str
+    burst: int
+    per_minute: float
+    available: int
+
+
+def budget_state(limiter: RateLimiter | None = None) -> list[BudgetRow]:
+    """The shared budget now, a row per group the limits name (default: the process's limiter)."""
+    limiter = limiter or rate_limiter()
+    return [BudgetRow(GROUP_LABELS.get(s.group, s.group), s.limit.burst, s.limit.per_minute, s.available)
+            for s in limiter.state()]
 
 
 def endpoint_group(method: str, path: str) -> str:
