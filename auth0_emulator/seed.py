@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from . import directory
+from . import auth_methods, directory
 from .tenant import Tenant
 
 PORTAL_WEB_CLIENT_ID = "portal-web-dev"
@@ -34,6 +34,9 @@ MANAGEMENT_SCOPES = [
     "read:event_streams", "create:event_streams", "update:event_streams", "delete:event_streams",
     "read:event_deliveries", "update:event_deliveries",
     "read:log_streams", "create:log_streams", "update:log_streams", "delete:log_streams",
+    # Users' enrolled MFA factors (listing them, resetting MFA).
+    "read:authentication_methods", "create:authentication_methods", "update:authentication_methods",
+    "delete:authentication_methods",
 ]
 PORTAL_API_SCOPES = ["users:read", "users:write", "audit:read"]
 
@@ -222,6 +225,36 @@ def demo_seed(tenant: Tenant) -> None:
     _demo_user(tenant, email="enduser@portal.test", connection=SHARED_CONNECTION, index=n,
                password_hash=password_hash, given="Robin", family="Lee",
                metadata={"locale": "en", "newsletter": True})
+    demo_mfa_seed(tenant)
+
+
+# Demo users enrolled in MFA, so that listing and resetting a user's factors has something to show:
+# (email, [(type, fields)]). The TOTP secrets are made up; nobody can sign in with them.
+DEMO_MFA = [
+    ("user01@acme.test", [
+        ("totp", {"name": "Authenticator app", "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}),
+        ("phone", {"phone_number": "+15555550101", "preferred_authentication_method": "sms"}),
+        ("recovery-code", {}),
+    ]),
+    ("user02@globex.test", [
+        ("phone", {"name": "Desk phone", "phone_number": "+15555550102", "preferred_authentication_method": "voice"}),
+        ("totp", {"totp_secret": "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"}),
+    ]),
+]
+
+
+def demo_mfa_seed(tenant: Tenant) -> None:
+    for k, (email, methods) in enumerate(DEMO_MFA):
+        user_id = directory.user_id_for_email(email)
+        for i, (kind, fields) in enumerate(methods):
+            # Deterministic ids and dates: enrolled in February 2026, factors last used a day later (the
+            # recovery code never).
+            enrolled = 1769904000 + k * 86400 + i * 60
+            used = None if kind == "recovery-code" else directory.now_iso(enrolled + 86400)
+            auth_methods.method_insert(tenant, user_id, auth_methods.method_build(
+                kind, suffix=directory.stable_id("dev_", f"{email} {kind}"), created_at=directory.now_iso(enrolled),
+                last_auth_at=used, **fields,
+            ))
 
 
 # -- synthetic tenant (benchmarks) ---------------------------------------------------------------

@@ -8,7 +8,19 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ..errors import Auth0Error
 from ..tenant import Tenant
-from . import blocks, connections, controls, event_streams, jobs, log_streams, logs, organizations, tickets, users
+from . import (
+    authentication_methods,
+    blocks,
+    connections,
+    controls,
+    event_streams,
+    jobs,
+    log_streams,
+    logs,
+    organizations,
+    tickets,
+    users,
+)
 from .search import users_index
 
 
@@ -19,6 +31,7 @@ async def _unknown(request: Request) -> None:
 def routes(tenant: Tenant) -> list[BaseRoute]:
     return [
         *users.routes(tenant),
+        *authentication_methods.routes(tenant),
         *logs.routes(tenant),
         *blocks.routes(tenant),
         *tickets.routes(tenant),
@@ -30,11 +43,14 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
         # bodies are oneOf documents (a destination, a sink) that take JSON only, with no form
         # field-type table (management.forms), and the form-body contract test
         # (tests/contract/test_mgmt_form_bodies.py) reads such a table for every top-level route,
-        # which it cannot derive from a oneOf body. The mount ends with the JSON catch-all, so anything
-        # else under /api/v2 still answers as Auth0 does.
+        # which it cannot derive from a oneOf body. PUT /users/{id}/authentication-methods is here for
+        # the same reason (its body is an array); the other methods of that path are listed above, and
+        # a PUT on it, matching none of them, falls through to this mount. The mount ends with the
+        # JSON catch-all, so anything else under /api/v2 still answers as Auth0 does.
         Mount("/api/v2", routes=[
             *event_streams.routes(tenant),
             *log_streams.routes(tenant),
+            *authentication_methods.mounted_routes(tenant),
             Route("/{rest:path}", _unknown, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
         ]),
     ]

@@ -66,6 +66,21 @@ FORM_FIELD_TYPES: dict[str, dict[str, str]] = {
         "client_id": "string",
         "username": "string",
     },
+    "POST /users/{id}/authentication-methods": {
+        "type": "string",
+        "name": "string",
+        "totp_secret": "string",
+        "phone_number": "string",
+        "email": "string",
+        "preferred_authentication_method": "string",
+        "key_id": "string",
+        "public_key": "string",
+        "relying_party_identifier": "string",
+    },
+    "PATCH /users/{id}/authentication-methods/{authentication_method_id}": {
+        "name": "string",
+        "preferred_authentication_method": "string",
+    },
     "POST /tickets/password-change": {
         "result_url": "string",
         "user_id": "string",
