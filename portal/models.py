@@ -69,11 +69,29 @@ class RateBucket(models.Model):
         return f"{self.group}: {self.tokens:.1f}"
 
 
+class OutboxMessage(models.Model):
+    """An email the embedded mode kept instead of sending (:mod:`portal.outbox`)."""
+
+    sender = models.CharField(max_length=254)
+    recipients = models.TextField()
+    subject = models.CharField(max_length=998)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipients}"
+
+
 class OperationKind(models.TextChoices):
     """Every kind of change the portal carries out in Auth0, with the label pages and the audit trail show."""
 
     ORGANIZATION_PROVISION = "organization_provision", "Connect the organization to Auth0"
     ROLE_GRANT = "role_grant", "Appoint an admin or viewer"
+    USER_INVITE = "user_invite", "Invite a user"
 
 
 class Operation(models.Model):

@@ -45,6 +45,7 @@ STALE_CLAIM = timedelta(seconds=max(300, 2 * settings.CELERY_TASK_TIME_LIMIT))
 OPERATION_TASKS: dict[str, str] = {
     OperationKind.ORGANIZATION_PROVISION: "organizations.tasks.organization_provision",
     OperationKind.ROLE_GRANT: "organizations.tasks.role_grant",
+    OperationKind.USER_INVITE: "users.tasks.user_invite",
 }
 
 

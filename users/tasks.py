@@ -6,8 +6,8 @@ from celery import shared_task
 
 from organizations.models import Organization
 from portal.faults import TransientFault
-from portal.operations import task_retry_or_raise
-from users import directory, refresh, streams, sync
+from portal.operations import operation_execute, task_retry_or_raise
+from users import directory, invitations, refresh, streams, sync
 from users.activity import ACTIVITY_TASK, user_activity_fetch
 
 
@@ -64,3 +64,9 @@ def user_activity_refresh(self, user_id: str) -> int:
 def directory_streams_register(self, url: str, kind: str = "auto") -> dict:
     """Register the portal's receiver with the tenant's event or log streams (retried until Auth0 answers)."""
     return streams.directory_streams_register(url=url, kind=kind)
+
+
+@shared_task(bind=True, name="users.tasks.user_invite", acks_late=True)
+def user_invite(self, operation_id: str) -> None:
+    """Create (or find) the invited person in Auth0, make them a member and send the invitation."""
+    operation_execute(self, operation_id, invitations.user_invite_apply)

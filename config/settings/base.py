@@ -149,6 +149,17 @@ DIRECTORY_STREAM_TOKEN = env("DIRECTORY_STREAM_TOKEN", default="")
 # The receiver's public URL, for registering it with the tenant (manage.py directory_streams_register).
 DIRECTORY_STREAM_URL = env("DIRECTORY_STREAM_URL", default="")
 
+# --- Email ------------------------------------------------------------------------------------------------
+# Invitations and password emails are sent by the portal. EMAIL_URL (django-environ: smtp://user:pass@host:587,
+# smtp+tls://… for STARTTLS) in production; the embedded mode keeps them in the local outbox.
+if env("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "portal.outbox.OutboxBackend"
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Delegated Admin <no-reply@portal.localhost>")
+# The portal's public address, for the links its emails carry.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # --- Auth0 ------------------------------------------------------------------------------------------
 # The same code reaches the local emulator or a real tenant; only these values differ.
 AUTH0_DOMAIN = env("AUTH0_DOMAIN", default="127.0.0.1:8900")

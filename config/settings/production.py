@@ -20,6 +20,8 @@ REQUIRED = [
     "AUTH0_CLIENT_SECRET",
     "AUTH0_MGMT_CLIENT_ID",
     "AUTH0_MGMT_CLIENT_SECRET",
+    "EMAIL_URL",
+    "PORTAL_BASE_URL",
 ]
 _missing = [name for name in REQUIRED if not env(name, default="")]
 if _missing:

@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "AUTH0_CLIENT_SECRET": "web-client-secret",
     "AUTH0_MGMT_CLIENT_ID": "m2m-client-id",
     "AUTH0_MGMT_CLIENT_SECRET": "m2m-client-secret",
+    "EMAIL_URL": "smtp+tls://mailer:pw@smtp.example.com:587",
+    "PORTAL_BASE_URL": "https://portal.example.com",
 }
 # Variables that would leak the outer test run's configuration into the profile under test.
 _SCRUB = {*PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE", "DEBUG", "PORTAL_VAR_DIR", "AUTH0_BASE_URL",
@@ -142,3 +144,14 @@ def test_celery_is_configured_for_reliability() -> None:
     from django.conf import settings
 
     assert settings.CELERY_MAX_COUNTDOWN_SECONDS + conf.task_time_limit < 7200
+
+
+def test_email_goes_through_email_url_in_production_and_to_the_outbox_when_embedded(tmp_path: Path) -> None:
+    names = ["EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "PORTAL_BASE_URL"]
+    production = json.loads(_settings_of("config.settings.production", names, _clean_env(**PRODUCTION_ENV)).stdout)
+    assert production == {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                          "EMAIL_HOST": "smtp.example.com", "EMAIL_PORT": "587", "EMAIL_USE_TLS": "True",
+                          "PORTAL_BASE_URL": "https://portal.example.com"}
+    env = _clean_env(PORTAL_VAR_DIR=str(tmp_path), PORTAL_BIND="0.0.0.0:8123")
+    embedded = json.loads(_settings_of("config.settings.embedded", ["EMAIL_BACKEND", "PORTAL_BASE_URL"], env).stdout)
+    assert embedded == {"EMAIL_BACKEND": "portal.outbox.OutboxBackend", "PORTAL_BASE_URL": "http://127.0.0.1:8123"}

@@ -74,6 +74,7 @@ def test_the_production_environment_carries_only_the_portal(tmp_path: Path) -> N
         "DATABASE_URL": "postgres://portal@db.example.com:5432/portal", "CELERY_BROKER_URL": "redis://redis:6379/0",
         "AUTH0_DOMAIN": "example.eu.auth0.com", "AUTH0_CLIENT_ID": "web", "AUTH0_CLIENT_SECRET": "web-secret",
         "AUTH0_MGMT_CLIENT_ID": "m2m", "AUTH0_MGMT_CLIENT_SECRET": "m2m-secret",
+        "EMAIL_URL": "smtp://mail.example.com:587", "PORTAL_BASE_URL": "https://portal.example.com",
     }
     check = subprocess.run([python, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=app,
                            env=production, capture_output=True, text=True, timeout=120, check=False)

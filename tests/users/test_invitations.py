@@ -1,0 +1,225 @@
+"""Inviting a person, in each membership mode, run with .apply() against the emulator over HTTP: the
+user is created where the mode says (or found, when a run was cut off after Auth0 answered), becomes a
+member, lands in the directory and gets an email with a set-password link; the random password is
+used once and appears nowhere. Bad input is refused beside its field and records nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import httpx
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from organizations.models import MembershipMode, Organization
+from organizations.selectors import principal_for_user_id
+from portal.models import AuditEvent, Operation
+from tests.factories import OrganizationFactory, RoleFactory
+from tests.support.authn_browser import Browser
+from users import invitations
+from users.gateway import gateway
+from users.invitations import password_random, user_invite_request
+from users.models import DirectoryUser
+from users.tasks import user_invite
+
+pytestmark = pytest.mark.django_db
+SHARED = "Username-Password-Authentication"
+
+
+@pytest.fixture
+def organizations(auth0_on_emulator) -> dict[str, Organization]:
+    """The demo tenant's three organizations, one per mode, connected to their Auth0 side."""
+    globex = gateway().organization_get_by_name(name="globex")
+    return {
+        "acme": OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
+                                    membership_mode=MembershipMode.ISOLATED_CONNECTION, auth0_connection_id="con_a"),
+        "initech": OrganizationFactory(slug="initech", display_name="Initech", connection_name=SHARED,
+                                       membership_mode=MembershipMode.SHARED_CONNECTION, auth0_connection_id="con_s"),
+        "globex": OrganizationFactory(slug="globex", display_name="Globex", connection_name=SHARED,
+                                      membership_mode=MembershipMode.AUTH0_ORGANIZATION, auth0_connection_id="con_s",
+                                      auth0_organization_id=globex["id"]),
+    }
+
+
+def admin_of(organization: Organization):
+    role = RoleFactory(organization=organization, role="admin", email=f"boss@{organization.slug}.test")
+    return principal_for_user_id(role.user_id, "Boss")
+
+
+def new_email(slug: str) -> str:
+    return f"new-{uuid.uuid4().hex[:8]}@{slug}.test"
+
+
+def invite(organization: Organization, email: str, name: str = "") -> Operation:
+    operation = user_invite_request(actor=admin_of(organization), organization=organization, email=email, name=name)
+    user_invite.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    return operation
+
+
+@pytest.fixture
+def passwords(monkeypatch) -> list[str]:
+    """Every random password the invitations make (the real generator, watched)."""
+    made: list[str] = []
+
+    def watched(*args, **kwargs) -> str:
+        made.append(password_random(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(invitations, "password_random", watched)
+    return made
+
+
+@pytest.mark.parametrize("slug", ["acme", "initech", "globex"])
+def test_a_new_person_is_created_made_a_member_mirrored_and_emailed(organizations, slug, passwords, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    organization = organizations[slug]
+    email = new_email(slug)
+    operation = invite(organization, email.upper(), name="  Ada   Lovelace ")
+    assert operation.status == "succeeded", operation.last_error
+    [user] = [u for u in gateway().users_by_email(email=email)]
+    assert operation.result == {"user_id": user["user_id"], "new_user": True}
+    assert [i["connection"] for i in user["identities"]] == [organization.connection_name]
+    assert user["name"] == "Ada Lovelace" and user["email_verified"] is False
+    if slug == "initech":
+        assert user["app_metadata"]["organizations"] == ["initech"]
+    if slug == "globex":
+        assert [o["id"] for o in gateway().user_organizations(user_id=user["user_id"])] == [
+            organization.auth0_organization_id]
+    # Mirrored at once, as a member of the organization.
+    mirrored = DirectoryUser.objects.get(user_id=user["user_id"])
+    assert list(mirrored.memberships.values_list("organization__slug", flat=True)) == [slug]
+    # The email: branded, in text and HTML, with a set-password link that lasts the organization's lifetime.
+    [message] = mail.outbox
+    assert message.to == [email] and message.subject == f"You are invited to {organization.display_name}"
+    assert "Boss has invited you to" in message.body and "works for 7 days" in message.body
+    html = message.alternatives[0][0]
+    assert organization.accent_colour in html and "Choose your password" in html
+    link = next(w for w in message.body.split() if w.startswith("http") and "/login" not in w)
+    assert link in html
+    # The password was made once, used in the create call, and kept nowhere.
+    [password] = passwords
+    stored = json.dumps([list(Operation.objects.values()), list(AuditEvent.objects.values()),
+                         list(DirectoryUser.objects.values())], default=str)
+    for place in (stored, caplog.text, message.body, html):
+        assert password not in place
+
+
+def test_the_set_password_link_is_a_working_ticket_that_leads_back_to_the_organizations_sign_in(
+    organizations, settings
+) -> None:
+    email = new_email("acme")
+    assert invite(organizations["acme"], email).status == "succeeded"
+    body = mail.outbox[0].body
+    link = next(w for w in body.split() if w.startswith("http") and "/login" not in w)
+    page = httpx.get(link)
+    assert page.status_code == 200 and "password" in page.text.lower()
+
+
+def test_a_create_that_came_back_409_finds_the_user_and_carries_on(organizations, monkeypatch) -> None:
+    """A run killed after Auth0 created the user: the retry's lookup misses them (Auth0's answer was lost
+    with the run), its create is a 409, and the invitation carries on with the user Auth0 has."""
+    organization = organizations["acme"]
+    email = new_email("acme")
+    created = gateway().user_create(connection="acme-users", email=email, password=password_random())
+    real, lookups = invitations._connection_user, []
+
+    def first_misses(auth0, connection, address):
+        lookups.append(address)
+        return None if len(lookups) == 1 else real(auth0, connection, address)
+
+    monkeypatch.setattr(invitations, "_connection_user", first_misses)
+    operation = invite(organization, email)
+    assert operation.status == "succeeded", operation.last_error
+    assert operation.result["user_id"] == created["user_id"] and len(lookups) == 2
+    assert len(gateway().users_by_email(email=email)) == 1 and len(mail.outbox) == 1
+
+
+def test_someone_who_signed_in_elsewhere_is_added_and_told_to_sign_in(organizations, emulator) -> None:
+    """A user of the shared connection in another organization already has a password: the invitation
+    adds this organization to their list and gives them a sign-in link, not a set-password one."""
+    organization = organizations["initech"]
+    email, password = new_email("elsewhere"), password_random()
+    gateway().user_create(connection=SHARED, email=email, password=password,
+                          app_metadata={"organizations": ["other-org"]})
+    with Browser(emulator) as browser:
+        assert browser.login(email, password).status_code == 302
+    operation = invite(organization, email)
+    assert operation.status == "succeeded", operation.last_error
+    assert operation.result["new_user"] is False
+    [after] = gateway().users_by_email(email=email)
+    assert after["app_metadata"]["organizations"] == ["other-org", "initech"]
+    [message] = mail.outbox
+    assert message.subject == "You now have access to Initech"
+    assert "http://127.0.0.1:8000/o/initech/login" in message.body or "/o/initech/login" in message.body
+    # Invited again: the directory knows them at once (written through), so the form says so...
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=admin_of(organization), organization=organization, email=email)
+    assert caught.value.message_dict["email"] == [f"{email} is already a user of Initech."]
+    # ...and where the directory does not know yet, the work refuses when it runs, changing nothing.
+    DirectoryUser.objects.filter(email=email).delete()
+    again = invite(organization, email)
+    assert again.status == "failed" and again.last_error == f"{email} is already a user of Initech."
+    assert gateway().users_by_email(email=email)[0]["app_metadata"]["organizations"] == ["other-org", "initech"]
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(("email", "name", "field", "message"), [
+    ("not-an-email", "", "email", "Enter a valid email address, like name@example.com."),
+    ("a@" + "b" * 260 + ".test", "", "email", "Enter a valid email address, like name@example.com."),
+    ("ok@acme.test", "x" * 121, "name", "Keep the name to 120 characters."),
+])
+def test_bad_input_is_refused_beside_its_field_and_records_nothing(organizations, email, name, field, message):
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=admin_of(organizations["acme"]), organization=organizations["acme"], email=email,
+                            name=name)
+    assert caught.value.message_dict[field] == [message]
+    assert not Operation.objects.filter(kind="user_invite").exists()
+
+
+def test_an_email_already_in_the_organization_or_already_invited_is_refused(organizations) -> None:
+    organization = organizations["acme"]
+    actor = admin_of(organization)
+    email = new_email("acme")
+    assert invite(organization, email).status == "succeeded"
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=actor, organization=organization, email=email)
+    assert caught.value.message_dict["email"] == [f"{email} is already a user of Acme."]
+    waiting = new_email("acme")
+    user_invite_request(actor=actor, organization=organization, email=waiting)
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=actor, organization=organization, email=waiting.upper())
+    assert caught.value.message_dict["email"] == [f"An invitation to {waiting} is already on its way."]
+    assert Operation.objects.filter(kind="user_invite", target=waiting).count() == 1
+
+
+def test_only_the_organizations_admins_may_invite(organizations) -> None:
+    viewer = RoleFactory(organization=organizations["acme"], role="viewer")
+    other_admin = admin_of(organizations["initech"])
+    for actor in (principal_for_user_id(viewer.user_id, "Viewer"), other_admin):
+        with pytest.raises(PermissionDenied):
+            user_invite_request(actor=actor, organization=organizations["acme"], email=new_email("acme"))
+    assert not Operation.objects.filter(kind="user_invite").exists()
+
+
+def test_rights_are_checked_again_when_the_invitation_runs(organizations) -> None:
+    organization = organizations["acme"]
+    actor = admin_of(organization)
+    operation = user_invite_request(actor=actor, organization=organization, email=new_email("acme"))
+    organization.roles.filter(user_id=actor.user_id).update(role="viewer")
+    user_invite.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    assert operation.status == "failed" and "admins" in operation.last_error and not mail.outbox
+
+
+def test_random_passwords_have_every_class_and_no_runs() -> None:
+    for _ in range(200):
+        p = password_random()
+        assert len(p) == 32
+        assert any(c.islower() for c in p) and any(c.isupper() for c in p) and any(c.isdigit() for c in p)
+        assert any(not c.isalnum() for c in p)
+        assert not any(p[i] == p[i + 1] == p[i + 2] for i in range(30))
+    assert len({password_random() for _ in range(50)}) == 50

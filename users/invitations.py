@@ -1,0 +1,192 @@
+"""Inviting a person into an organization, by its membership mode (DESIGN.md section 2).
+
+One act in two halves: :func:`user_invite_request` (what a view calls: checks the input and the actor's
+rights, records the Operation, queues it) and :func:`user_invite_apply` (what the task calls, against
+Auth0, re-checking the actor's rights then).
+
+The new user's password is random, generated inside the apply, used once in the create call and then
+forgotten: it is never stored, logged, queued or shown. The person sets their own through a
+password-change ticket that the invitation email carries.
+
+Exactly once, in effect: a create that comes back 409 (a run killed after Auth0 answered, or two
+invitations at once) finds the user by email in the connection and carries on; adding a membership is
+idempotent. A retry after the email was sent sends a new ticket, which is what a retry must do.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import string
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.module_loading import import_string
+
+from organizations.authorization import require_org_admin
+from organizations.membership import user_belongs
+from organizations.models import MembershipMode, Organization
+from organizations.selectors import principal_for_user_id
+from portal.audit import audit_record
+from portal.faults import PermanentFault
+from portal.models import Operation, OperationKind
+from portal.operations import operation_create, operation_enqueue_on_commit
+from portal.principal import Principal
+from users.directory import directory_user_write_through
+from users.gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
+
+EMAIL_MAX = 254
+NAME_MAX = 120
+
+# Four classes of character, as Auth0's strictest policy ("excellent": at least 10 characters, 3 of the 4
+# classes, no character more than twice in a row) asks; 32 characters clear every policy's minimum length.
+_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits, "!#$%&*+-=?@^_")
+PASSWORD_LENGTH = 32
+
+
+def password_random(length: int = PASSWORD_LENGTH) -> str:
+    """A password no one will ever know: every character class, no character three times in a row."""
+    alphabet = "".join(_CLASSES)
+    while True:
+        chars = [secrets.choice(c) for c in _CLASSES]
+        chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
+        for i in range(len(chars) - 1, 0, -1):  # Fisher-Yates with the system's randomness
+            j = secrets.randbelow(i + 1)
+            chars[i], chars[j] = chars[j], chars[i]
+        password = "".join(chars)
+        if not any(password[i] == password[i + 1] == password[i + 2] for i in range(len(password) - 2)):
+            return password
+
+
+@functools.cache
+def _member_lookup(path: str) -> Callable:
+    return import_string(path)
+
+
+def user_invite_request(*, actor: Principal, organization: Organization, email: str, name: str = "") -> Operation:
+    """Invite ``email`` into ``organization``: every problem with the input is a ValidationError naming
+    its field, and nothing is recorded; otherwise an Operation is recorded and queued."""
+    require_org_admin(actor, organization)
+    email, name = email.strip().lower(), " ".join(name.split())
+    errors: dict[str, str] = {}
+    try:
+        if len(email) > EMAIL_MAX:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "Enter a valid email address, like name@example.com."
+    if len(name) > NAME_MAX:
+        errors["name"] = f"Keep the name to {NAME_MAX} characters."
+    if errors:
+        raise ValidationError(errors)
+    if not organization.is_provisioned:
+        raise ValidationError(f"{organization.display_name} is not connected to Auth0 yet: invite once its "
+                              "connection is ready (its page shows the progress).")
+    if _member_lookup(settings.PORTAL_MEMBER_LOOKUP)(organization, email).members:
+        raise ValidationError({"email": f"{email} is already a user of {organization.display_name}."})
+    with transaction.atomic():
+        on_its_way = Operation.objects.select_for_update().filter(
+            kind=OperationKind.USER_INVITE, organization=organization, target=email,
+            status__in=[Operation.Status.PENDING, Operation.Status.RUNNING],
+        )
+        if on_its_way.exists():
+            raise ValidationError({"email": f"An invitation to {email} is already on its way."})
+        operation = operation_create(kind=OperationKind.USER_INVITE, actor=actor, organization=organization,
+                                     target=email, payload={"email": email, "name": name})
+        audit_record(actor=actor, action="user.invite_requested", organization=organization, target_type="user",
+                     target_id=email, summary=f"Invited {email} to {organization.display_name}", operation=operation)
+        operation_enqueue_on_commit(operation)
+    return operation
+
+
+def _connection_user(auth0: Auth0Gateway, connection: str, email: str) -> Auth0User | None:
+    for user in auth0.users_by_email(email=email):
+        if any(i.get("connection") == connection for i in user.get("identities") or []):
+            return user
+    return None
+
+
+def _auth0_organization_ids(auth0: Auth0Gateway, organization: Organization, user: Auth0User) -> list[str]:
+    if organization.membership_mode != MembershipMode.AUTH0_ORGANIZATION:
+        return []
+    return [o["id"] for o in auth0.user_organizations(user_id=user["user_id"])]
+
+
+def _membership_add(auth0: Auth0Gateway, organization: Organization, user: Auth0User) -> Auth0User:
+    """Make ``user`` a member by the organization's mode; idempotent (adding twice changes nothing)."""
+    if organization.membership_mode == MembershipMode.SHARED_CONNECTION:
+        held = list((user.get("app_metadata") or {}).get("organizations") or [])
+        if organization.slug not in held:
+            # app_metadata merges at its first level: the list is written whole, with this slug added.
+            user = auth0.user_update(user_id=user["user_id"],
+                                     app_metadata={"organizations": [*held, organization.slug]})
+    elif organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION:
+        auth0.organization_members_add(organization_id=organization.auth0_organization_id,
+                                       user_ids=[user["user_id"]])
+    return user
+
+
+def user_invite_apply(operation: Operation) -> dict:
+    """Create the person (or find the one an earlier run or another organization created), make them a
+    member, and email them: a set-password link for a new user, a sign-in link for one who already
+    has a password."""
+    organization: Organization = operation.organization
+    # The actor's rights are checked again now, not only when the invitation was asked for.
+    require_org_admin(principal_for_user_id(operation.actor_user_id, operation.actor_display), organization)
+    email, name = operation.payload["email"], operation.payload.get("name", "")
+    auth0 = gateway()
+    connection = organization.connection_name
+    user = _connection_user(auth0, connection, email)
+    if user is None:
+        shared = organization.membership_mode == MembershipMode.SHARED_CONNECTION
+        try:
+            user = auth0.user_create(
+                connection=connection, email=email, password=password_random(), email_verified=False,
+                verify_email=False, name=name or None,
+                app_metadata={"organizations": [organization.slug]} if shared else None,
+            )
+        except Auth0Conflict:
+            user = _connection_user(auth0, connection, email)
+            if user is None:
+                raise PermanentFault(f"Auth0 says {email} exists in {connection} but does not list them.") from None
+    signed_in_before = bool(user.get("logins_count"))
+    if signed_in_before and user_belongs(organization, user, _auth0_organization_ids(auth0, organization, user)):
+        raise PermanentFault(f"{email} is already a user of {organization.display_name}.")
+    user = _membership_add(auth0, organization, user)
+    directory_user_write_through(user, auth0_organization_ids=_auth0_organization_ids(auth0, organization, user)
+                                 if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION else None)
+    signin_url = settings.PORTAL_BASE_URL + reverse("organization_signin", args=[organization.slug])
+    if signed_in_before:
+        invitation_email_send(organization, email=email, name=name, link=signin_url, inviter=operation.actor_display,
+                              new_user=False)
+    else:
+        ticket = auth0.password_change_ticket_create(
+            user_id=user["user_id"], result_url=signin_url, mark_email_as_verified=True,
+            ttl_sec=organization.invite_link_lifetime_days * 86400,
+        )
+        invitation_email_send(organization, email=email, name=name, link=ticket, inviter=operation.actor_display,
+                              new_user=True)
+    return {"user_id": user["user_id"], "new_user": not signed_in_before}
+
+
+def invitation_email_send(organization: Organization, *, email: str, name: str, link: str, inviter: str,
+                          new_user: bool) -> None:
+    """The invitation, in HTML and text, with the organization's branding."""
+    context = {
+        "organization": organization, "name": name, "link": link, "inviter": inviter, "new_user": new_user,
+        "lifetime_days": organization.invite_link_lifetime_days,
+        "logo_url": (settings.PORTAL_BASE_URL + reverse("organization_logo", args=[organization.slug])
+                     if organization.logo_content_type else ""),
+    }
+    subject = (f"You are invited to {organization.display_name}" if new_user
+               else f"You now have access to {organization.display_name}")
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string("users/email/invitation.txt", context),
+                                     to=[email])
+    message.attach_alternative(render_to_string("users/email/invitation.html", context), "text/html")
+    message.send()
