@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from organizations import urls as organization_urls
+from portal import outbox_views
 from portal import views as base
 from signin import oidc
 from signin import views as signin
@@ -21,6 +22,9 @@ urlpatterns = [
     path("directory/sync/", sync_views.sync_status_page, name="directory_sync_status"),
     path("directory/sync/start/", sync_views.sync_start, name="directory_sync_start"),
     path("auth0/rate-limits/", budget_views.rate_limits_page, name="rate_limits"),
+    path("outbox/", outbox_views.outbox_list, name="outbox"),
+    path("outbox/<int:message_id>/", outbox_views.outbox_message, name="outbox_message"),
+    path("outbox/<int:message_id>/html", outbox_views.outbox_message_html, name="outbox_message_html"),
     # Only the parts of django-allauth the OIDC flow needs: our strict ID-token callback, and its own
     # login URLs leading to our sign-in page. Its account pages (connections, email, password) are not
     # served: the portal has one way in.

@@ -22,19 +22,11 @@ from organizations.forms import (
 )
 from organizations.models import MetadataField, Organization, OrganizationRole
 from portal.followed import operation_follow, operations_followed
+from portal.forms import form_errors_add
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 
 ORGANIZATIONS_PER_PAGE = 25
-
-
-def _form_errors_from(exc: ValidationError, form) -> None:
-    """Put a service's ValidationError onto the form it came from, field by field where it can."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -73,7 +65,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
                 accent_colour=data["accent_colour"], logo=data["logo"],
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"{organization.display_name} was created. Connecting it to Auth0…")
             return redirect("organization_detail", slug=organization.slug)
@@ -131,7 +123,7 @@ def organization_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 accent_colour=data["accent_colour"], logo=data["logo"], logo_remove=data["logo_remove"],
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            form_errors_add(form, exc)
         else:
             messages.success(request, "Saved.")
             return redirect("organization_detail", slug=organization.slug)
@@ -197,7 +189,7 @@ def role_grant(request: HttpRequest, slug: str) -> HttpResponse:
         except PermissionDenied as exc:  # a role above the actor's own
             form.add_error("role", str(exc))
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            form_errors_add(form, exc)
         else:
             if isinstance(granted, OrganizationRole):
                 who = granted.name or granted.email

@@ -32,9 +32,25 @@ def emulator(emulator_factory: Callable[..., EmulatorProcess]) -> EmulatorProces
     return emulator_factory("--seed", "demo", "--test-controls", "--no-rate-limits")
 
 
+@pytest.fixture(scope="session")
+def changing_emulator(emulator_factory: Callable[..., EmulatorProcess]) -> EmulatorProcess:
+    """A second demo tenant for tests that change its demo organizations (members, app_metadata), so the
+    shared one keeps the demo the contract tests count."""
+    return emulator_factory("--seed", "demo", "--test-controls", "--no-rate-limits")
+
+
+@pytest.fixture
+def auth0_on_changing_emulator(settings, changing_emulator: EmulatorProcess):
+    yield from _portal_pointed_at(settings, changing_emulator)
+
+
 @pytest.fixture
 def auth0_on_emulator(settings, emulator: EmulatorProcess):
     """Point the portal (gateway and sign-in) at the session's emulator for one test."""
+    yield from _portal_pointed_at(settings, emulator)
+
+
+def _portal_pointed_at(settings, emulator: EmulatorProcess):
     from users.gateway import gateway_reset
 
     settings.AUTH0_DOMAIN = emulator.domain

@@ -132,3 +132,13 @@ class UserListForm(forms.Form):
             descending=sort.startswith("-"),
             page_size=data.get("size") or PAGE_SIZES[0],
         )
+
+
+class UserInviteForm(forms.Form):
+    """Parses the invitation's input; every rule (a valid email, not a member yet, not invited twice) is
+    the service's, whose errors the view puts beside these fields."""
+
+    email = forms.CharField(label="Email address", max_length=320, strip=True,
+                            widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    name = forms.CharField(label="Name (optional)", max_length=200, required=False, strip=True,
+                           help_text="How the email greets them; they can change it later.")

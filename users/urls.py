@@ -11,6 +11,7 @@ urlpatterns = [
     path("users/<str:user_id>/activity/", views.directory_user_activity, name="directory_user_activity"),
     path("o/<slug:slug>/users/", views.user_list, name="user_list"),
     path("o/<slug:slug>/users/export.csv", views.user_export, name="user_export"),
+    path("o/<slug:slug>/users/invite/", views.user_invite, name="user_invite"),
     path("o/<slug:slug>/users/<str:user_id>/", views.user_detail, name="user_detail"),
     path("o/<slug:slug>/users/<str:user_id>/activity/", views.user_activity, name="user_activity"),
 ]

@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -29,8 +30,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations.models import Organization
-from organizations.selectors import organization_get, organization_list
+from organizations.selectors import operation_list, organization_get, organization_list
+from portal.followed import operation_follow, operations_followed
+from portal.forms import form_errors_add
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
+from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from users import selectors
 from users.activity import (
@@ -38,7 +42,8 @@ from users.activity import (
     user_activity_refresh_pending,
     user_activity_refresh_request,
 )
-from users.forms import QuickTextInput, UserListForm
+from users.forms import QuickTextInput, UserInviteForm, UserListForm
+from users.invitations import user_invite_request
 from users.refresh import directory_user_refresh_request
 from users.selectors import NO_ORGANIZATION, SORTS, UserQuery
 
@@ -207,8 +212,35 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
         "reset_url": list_url,
         "searching": bool(state.query.search_terms) or _filters_open(state),
         "detail_route": "directory_user_detail" if organization is None else "user_detail",
+        "can_invite": organization is not None and principal.can_admin(organization.pk),
+        # Invitations this browser sent: shown until their outcome has been seen once.
+        "followed_invites": operations_followed(request, operation_list(
+            principal=principal, organization=organization).filter(kind=OperationKind.USER_INVITE))
+        if organization is not None else [],
     }
     return render(request, "users/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_invite(request: HttpRequest, slug: str) -> HttpResponse:
+    """Invite one person into the organization: its admins only (viewers see the list, not this)."""
+    principal = principal_from_request(request)
+    organization = organization_get(principal=principal, slug=slug)
+    if not principal.can_admin(organization.pk):
+        raise PermissionDenied
+    form = UserInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            operation = user_invite_request(actor=principal, organization=organization,
+                                            email=form.cleaned_data["email"], name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            operation_follow(request, operation)
+            return redirect("user_list", slug=organization.slug)
+    return render(request, "users/invite.html", {"organization": organization, "form": form},
+                  status=400 if form.errors else 200)
 
 
 @login_required

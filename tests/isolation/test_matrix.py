@@ -42,7 +42,11 @@ COMPANY_ONLY = [
 OPEN_TO_ALL = {
     "home": "the front page", "healthz": "health for load balancers (no data)",
     "signin": "sign-in", "signout": "sign-out", "landing": "where a signed-in person belongs",
-    "profile": "one's own profile", "organization_choose": "the organizations one holds a role in",
+    "profile": "one's own profile",
+    "outbox": "the embedded mode's local mail catcher (404 unless emails are kept locally, never in production)",
+    "outbox_message": "one email of the embedded mode's outbox (404 unless emails are kept locally)",
+    "outbox_message_html": "its HTML part (404 unless emails are kept locally)",
+    "organization_choose": "the organizations one holds a role in",
     "openid_connect_callback": "the OIDC callback", "account_login": "leads to sign-in",
     "socialaccount_login_cancelled": "leads to sign-in",
     "auth0_hook": "Auth0's pushes, authenticated by the stream's bearer token (tests/users/test_hooks.py)",
@@ -66,6 +70,7 @@ ROUTES = [
     Route("operation_detail", ("GET",)),
     Route("user_list", ("GET",)),
     Route("user_export", ("GET",)),
+    Route("user_invite", ("GET", "POST")),
     Route("user_detail", ("GET",)),
     Route("user_activity", ("GET", "POST")),
 ]
@@ -116,6 +121,7 @@ def world(db):
         "operation_detail": {"slug": org_a.slug, "operation_id": operation_in_a.pk},
         "user_list": {"slug": org_a.slug},
         "user_export": {"slug": org_a.slug},
+        "user_invite": {"slug": org_a.slug},
         "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
     }

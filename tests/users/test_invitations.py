@@ -30,8 +30,9 @@ SHARED = "Username-Password-Authentication"
 
 
 @pytest.fixture
-def organizations(auth0_on_emulator) -> dict[str, Organization]:
-    """The demo tenant's three organizations, one per mode, connected to their Auth0 side."""
+def organizations(auth0_on_changing_emulator) -> dict[str, Organization]:
+    """The demo tenant's three organizations, one per mode, connected to their Auth0 side (an emulator
+    of their own: these tests add members to the demo's organizations)."""
     globex = gateway().organization_get_by_name(name="globex")
     return {
         "acme": OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
@@ -138,14 +139,14 @@ def test_a_create_that_came_back_409_finds_the_user_and_carries_on(organizations
     assert len(gateway().users_by_email(email=email)) == 1 and len(mail.outbox) == 1
 
 
-def test_someone_who_signed_in_elsewhere_is_added_and_told_to_sign_in(organizations, emulator) -> None:
+def test_someone_who_signed_in_elsewhere_is_added_and_told_to_sign_in(organizations, changing_emulator) -> None:
     """A user of the shared connection in another organization already has a password: the invitation
     adds this organization to their list and gives them a sign-in link, not a set-password one."""
     organization = organizations["initech"]
     email, password = new_email("elsewhere"), password_random()
     gateway().user_create(connection=SHARED, email=email, password=password,
                           app_metadata={"organizations": ["other-org"]})
-    with Browser(emulator) as browser:
+    with Browser(changing_emulator) as browser:
         assert browser.login(email, password).status_code == 302
     operation = invite(organization, email)
     assert operation.status == "succeeded", operation.last_error

@@ -1,0 +1,73 @@
+"""The invitation page: its admins only, errors beside their fields with the input kept, and the list
+page following the invitation until its outcome has been shown once. (The work itself, against the
+emulator, is tests/users/test_invitations.py; the whole path in a browser is tests/e2e.)"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from portal.models import Operation
+from tests.factories import OrganizationFactory, RoleFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme():
+    return OrganizationFactory(slug="acme", display_name="Acme", auth0_connection_id="con_acme")
+
+
+def signed_in(client: Client, organization, role: str) -> Client:
+    granted = RoleFactory(organization=organization, role=role)
+    client.force_login(UserFactory(auth0_user_id=granted.user_id))
+    return client
+
+
+def test_an_admin_invites_and_the_list_follows_the_invitation(client, acme, django_capture_on_commit_callbacks,
+                                                               published_tasks) -> None:
+    admin = signed_in(client, acme, "admin")
+    assert "Invite a user" in admin.get("/o/acme/users/").content.decode()
+    page = admin.get("/o/acme/users/invite/")
+    assert page.status_code == 200 and "valid for 7 days" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post("/o/acme/users/invite/", {"email": "Ada@Acme.test", "name": "Ada"})
+    assert response.status_code == 302 and response["Location"] == "/o/acme/users/"
+    operation = Operation.objects.get(kind="user_invite")
+    assert operation.payload == {"email": "ada@acme.test", "name": "Ada"}
+    assert published_tasks == ["users.tasks.user_invite"]
+    assert "Inviting ada@acme.test" in admin.get("/o/acme/users/").content.decode()
+    Operation.objects.filter(pk=operation.pk).update(status="succeeded",
+                                                     result={"user_id": "auth0|x", "new_user": True})
+    shown = admin.get("/o/acme/users/").content.decode()
+    assert "ada@acme.test is invited: an email with a link to choose their password is on its way." in shown
+    assert "ada@acme.test is invited" not in admin.get("/o/acme/users/").content.decode()  # shown once
+
+
+def test_bad_input_stays_in_the_form_with_the_error_beside_its_field(client, acme) -> None:
+    admin = signed_in(client, acme, "admin")
+    response = admin.post("/o/acme/users/invite/", {"email": "not-an-email", "name": "Ada"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'value="not-an-email"' in page and 'value="Ada"' in page
+    # Beside the field: in the email field's own error list, which the input names for screen readers.
+    errors = page.split('id="id_email_error"')[1].split("</ul>")[0]
+    assert "Enter a valid email address, like name@example.com." in errors
+    assert 'aria-describedby="id_email_error' in page.split('id="id_email"')[0].rsplit("<input", 1)[1] + \
+        page.split('id="id_email"')[1].split(">")[0]
+    assert not Operation.objects.exists()
+
+
+def test_an_organization_not_connected_yet_says_so(client) -> None:
+    pending = OrganizationFactory(slug="newco", display_name="Newco")
+    admin = signed_in(client, pending, "admin")
+    page = admin.post("/o/newco/users/invite/", {"email": "ada@newco.test"}).content.decode()
+    assert "Newco is not connected to Auth0 yet" in page and not Operation.objects.exists()
+
+
+def test_viewers_see_the_list_but_cannot_invite(client, acme) -> None:
+    viewer = signed_in(client, acme, "viewer")
+    assert "Invite a user" not in viewer.get("/o/acme/users/").content.decode()
+    assert viewer.get("/o/acme/users/invite/").status_code == 403
+    assert viewer.post("/o/acme/users/invite/", {"email": "ada@acme.test"}).status_code == 403
+    assert not Operation.objects.exists()
