@@ -92,6 +92,11 @@ class OperationKind(models.TextChoices):
     ORGANIZATION_PROVISION = "organization_provision", "Connect the organization to Auth0"
     ROLE_GRANT = "role_grant", "Appoint an admin or viewer"
     USER_INVITE = "user_invite", "Invite a user"
+    USER_BLOCK = "user_block", "Block a user"
+    USER_UNBLOCK = "user_unblock", "Unblock a user"
+    USER_BLOCKS_CLEAR = "user_blocks_clear", "Clear failed sign-in blocks"
+    USER_PASSWORD_EMAIL = "user_password_email", "Send a change-password email"
+    USER_VERIFICATION_EMAIL = "user_verification_email", "Resend the verification email"
 
 
 class Operation(models.Model):

@@ -46,6 +46,9 @@ OPERATION_TASKS: dict[str, str] = {
     OperationKind.ORGANIZATION_PROVISION: "organizations.tasks.organization_provision",
     OperationKind.ROLE_GRANT: "organizations.tasks.role_grant",
     OperationKind.USER_INVITE: "users.tasks.user_invite",
+    **{kind: "users.tasks.user_action" for kind in (
+        OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK, OperationKind.USER_BLOCKS_CLEAR,
+        OperationKind.USER_PASSWORD_EMAIL, OperationKind.USER_VERIFICATION_EMAIL)},
 }
 
 

@@ -22,10 +22,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
@@ -39,6 +37,7 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.directory import directory_user_write_through
+from users.emails import organization_email_send
 from users.gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
 
 EMAIL_MAX = 254
@@ -177,16 +176,7 @@ def user_invite_apply(operation: Operation) -> dict:
 
 def invitation_email_send(organization: Organization, *, email: str, name: str, link: str, inviter: str,
                           new_user: bool) -> None:
-    """The invitation, in HTML and text, with the organization's branding."""
-    context = {
-        "organization": organization, "name": name, "link": link, "inviter": inviter, "new_user": new_user,
-        "lifetime_days": organization.invite_link_lifetime_days,
-        "logo_url": (settings.PORTAL_BASE_URL + reverse("organization_logo", args=[organization.slug])
-                     if organization.logo_content_type else ""),
-    }
     subject = (f"You are invited to {organization.display_name}" if new_user
                else f"You now have access to {organization.display_name}")
-    message = EmailMultiAlternatives(subject=subject, body=render_to_string("users/email/invitation.txt", context),
-                                     to=[email])
-    message.attach_alternative(render_to_string("users/email/invitation.html", context), "text/html")
-    message.send()
+    organization_email_send(organization, to=email, subject=subject, template="users/email/invitation",
+                            context={"name": name, "link": link, "inviter": inviter, "new_user": new_user})

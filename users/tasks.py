@@ -7,7 +7,7 @@ from celery import shared_task
 from organizations.models import Organization
 from portal.faults import TransientFault
 from portal.operations import operation_execute, task_retry_or_raise
-from users import directory, invitations, refresh, streams, sync
+from users import actions, directory, invitations, refresh, streams, sync
 from users.activity import ACTIVITY_TASK, user_activity_fetch
 
 
@@ -70,3 +70,9 @@ def directory_streams_register(self, url: str, kind: str = "auto") -> dict:
 def user_invite(self, operation_id: str) -> None:
     """Create (or find) the invited person in Auth0, make them a member and send the invitation."""
     operation_execute(self, operation_id, invitations.user_invite_apply)
+
+
+@shared_task(bind=True, name="users.tasks.user_action", acks_late=True)
+def user_action(self, operation_id: str) -> None:
+    """Block, unblock, clear failed sign-in blocks, or send a password or verification email."""
+    operation_execute(self, operation_id, actions.user_action_apply)

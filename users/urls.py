@@ -14,4 +14,5 @@ urlpatterns = [
     path("o/<slug:slug>/users/invite/", views.user_invite, name="user_invite"),
     path("o/<slug:slug>/users/<str:user_id>/", views.user_detail, name="user_detail"),
     path("o/<slug:slug>/users/<str:user_id>/activity/", views.user_activity, name="user_activity"),
+    path("o/<slug:slug>/users/<str:user_id>/actions/<slug:action>/", views.user_action, name="user_action"),
 ]

@@ -23,7 +23,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from users import selectors
+from users.actions import USER_ACTIONS, user_action_request
 from users.activity import (
     user_activity_refresh_if_due,
     user_activity_refresh_pending,
@@ -398,12 +399,59 @@ def _detail(
         "activity_pending": user_activity_refresh_pending(person.user_id),
         "audit_events": selectors.user_audit_event_list(principal=principal, user=person)[:AUDIT_EVENTS_SHOWN],
         "person_organizations": organizations,
+        "actions": _actions_offered(principal, organization, person, activity),
+        # Acts on this user this browser asked for: shown until their outcome has been seen once.
+        "followed_actions": operations_followed(request, operation_list(
+            principal=principal, organization=organization).filter(target=person.user_id, kind__in=[
+                a.kind for a in USER_ACTIONS.values()])) if organization is not None else [],
         **_detail_urls(organization, person.user_id),
     }
     response = render(request, "users/detail.html", context)
     if picture_origin:
         response._csp_update = {"img-src": [picture_origin]}  # type: ignore[attr-defined]
     return response
+
+
+def _actions_offered(principal: Principal, organization: Organization | None, person, activity) -> list:
+    """The acts the page offers: on an organization's page, to its admins, those that make sense now."""
+    if organization is None or not principal.can_admin(organization.pk):
+        return []
+    offered = ["unblock" if person.blocked else "block"]
+    if activity is not None and activity.blocks:
+        offered.append("clear-blocks")
+    if person.email:
+        offered.append("password-email")
+        if not person.email_verified:
+            offered.append("verification-email")
+    return [USER_ACTIONS[slug] for slug in offered]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_action(request: HttpRequest, slug: str, user_id: str, action: str) -> HttpResponse:
+    """GET asks for confirmation, saying what the act does; POST queues it and returns to the user's page."""
+    principal = principal_from_request(request)
+    organization = organization_get(principal=principal, slug=slug)
+    person = selectors.user_get(principal=principal, organization=organization, user_id=user_id)
+    chosen = USER_ACTIONS.get(action)
+    if chosen is None:
+        raise Http404("No such action.")
+    if not principal.can_admin(organization.pk):
+        raise PermissionDenied
+    error = ""
+    if request.method == "POST":
+        try:
+            operation = user_action_request(actor=principal, organization=organization, user_id=person.user_id,
+                                            action=chosen)
+        except (ValidationError, PermissionDenied) as exc:
+            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        else:
+            operation_follow(request, operation)
+            return redirect("user_detail", slug=organization.slug, user_id=person.user_id)
+    return render(request, "users/action_confirm.html", {
+        "organization": organization, "person": person, "action": chosen, "error": error,
+        "detail_url": reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id}),
+    }, status=400 if error else 200)
 
 
 @login_required

@@ -9,8 +9,10 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from organizations.demo import ORGANIZATIONS as DEMO_ORGANIZATIONS
-from organizations.models import Organization
+from organizations.models import Organization, OrganizationRole
 from tests.e2e.pages import DESKTOP, PageAudit
+from tests.factories import RoleFactory
+from users.gateway import gateway
 
 
 @pytest.hookimpl(wrapper=True)
@@ -95,3 +97,25 @@ def demo_organizations(db) -> dict[str, Organization]:
             DomainFactory(organization=organization, domain=domain)
         organizations[spec["slug"]] = organization
     return organizations
+
+
+@pytest.fixture
+def created_users() -> Iterator[list[str]]:
+    """Emails of users a test creates in the shared emulator's demo tenant, removed again afterwards (the
+    contract tests count the demo's users)."""
+    emails: list[str] = []
+    yield emails
+    for email in emails:
+        for user in gateway().users_by_email(email=email):
+            gateway().user_delete(user_id=user["user_id"])
+
+
+@pytest.fixture
+def acme(portal, demo_organizations, settings):
+    """Acme (its own connection) with its demo admin; emails kept in the outbox, links to this portal."""
+    settings.EMAIL_BACKEND = "portal.outbox.OutboxBackend"
+    settings.PORTAL_BASE_URL = portal
+    acme = demo_organizations["acme"]
+    admin = gateway().users_by_email(email="admin@acme.test")[0]
+    RoleFactory(organization=acme, user_id=admin["user_id"], email="admin@acme.test", role=OrganizationRole.Role.ADMIN)
+    return acme

@@ -10,15 +10,12 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from organizations.models import OrganizationRole
 from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in, sign_out
-from tests.factories import RoleFactory
 from users import invitations
 from users.gateway import gateway
 from users.tasks import user_invite
@@ -27,36 +24,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHOSEN = "Lovelace-1843-engines!"
 
 
-@pytest.fixture
-def invited() -> Iterator[list[str]]:
-    """Emails invited into the shared emulator's demo tenant, removed again afterwards (the contract
-    tests count the demo's users)."""
-    emails: list[str] = []
-    yield emails
-    for email in emails:
-        for user in gateway().users_by_email(email=email):
-            gateway().user_delete(user_id=user["user_id"])
-
-
-@pytest.fixture
-def acme(portal, demo_organizations, settings):
-    """Acme (its own connection) with its demo admin; emails kept in the outbox, links to this portal."""
-    settings.EMAIL_BACKEND = "portal.outbox.OutboxBackend"
-    settings.PORTAL_BASE_URL = portal
-    acme = demo_organizations["acme"]
-    admin = gateway().users_by_email(email="admin@acme.test")[0]
-    RoleFactory(organization=acme, user_id=admin["user_id"], email="admin@acme.test", role=OrganizationRole.Role.ADMIN)
-    return acme
-
-
-def test_an_invited_person_sets_a_password_and_signs_in(portal, page: Page, acme, invited, monkeypatch,
+def test_an_invited_person_sets_a_password_and_signs_in(portal, page: Page, acme, created_users, monkeypatch,
                                                          caplog) -> None:
     caplog.set_level(logging.DEBUG)
     made: list[str] = []
     real = invitations.password_random
     monkeypatch.setattr(invitations, "password_random", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
     email = f"ada-{uuid.uuid4().hex[:8]}@acme.test"
-    invited.append(email)
+    created_users.append(email)
     seen: list[str] = []
     page.on("load", lambda p: seen.append(p.content()))
 

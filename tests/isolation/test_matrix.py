@@ -71,6 +71,7 @@ ROUTES = [
     Route("user_list", ("GET",)),
     Route("user_export", ("GET",)),
     Route("user_invite", ("GET", "POST")),
+    Route("user_action", ("GET", "POST")),
     Route("user_detail", ("GET",)),
     Route("user_activity", ("GET", "POST")),
 ]
@@ -122,6 +123,7 @@ def world(db):
         "user_list": {"slug": org_a.slug},
         "user_export": {"slug": org_a.slug},
         "user_invite": {"slug": org_a.slug},
+        "user_action": {"slug": org_a.slug, "user_id": user_in_a["user_id"], "action": "block"},
         "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
     }

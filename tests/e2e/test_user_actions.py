@@ -1,0 +1,45 @@
+"""An organization admin blocks a user from the user's page in a browser: the action says what it does
+on a page of its own, the page follows the operation, and the user's status shows the change."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.pages import check_page, run_pending, sign_in
+from users.directory import directory_user_write_through
+from users.gateway import gateway
+from users.invitations import password_random
+from users.tasks import user_action
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_admin_blocks_a_user_after_confirming(portal, page: Page, acme, created_users) -> None:
+    email = f"grace-{uuid.uuid4().hex[:8]}@acme.test"
+    created_users.append(email)
+    user = gateway().user_create(connection="acme-users", email=email, password=password_random(),
+                                 name="Grace Hopper")
+    directory_user_write_through(user)
+    sign_in(page, portal, "admin@acme.test")
+    check_page(page)
+    page.goto(f"{portal}/o/acme/users/?q=grace")
+    check_page(page)
+    page.get_by_role("link", name="Grace Hopper").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Grace Hopper")
+    check_page(page)
+    page.get_by_role("navigation", name="Actions on this user").get_by_role("link", name="Block").click()
+    expect(page.get_by_text("They will not be able to sign in until an admin unblocks them.")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="Block").click()
+    expect(page.get_by_text("Block a user:")).to_be_visible()
+    check_page(page)
+    assert run_pending("user_block", user_action).status == "succeeded"
+    page.reload()
+    expect(page.get_by_text("Block a user: done.")).to_be_visible()
+    expect(page.get_by_text("Yes: this user cannot sign in")).to_be_visible()
+    expect(page.get_by_role("link", name="Unblock")).to_be_visible()
+    check_page(page)
+    assert gateway().user_get(user_id=user["user_id"])["blocked"] is True

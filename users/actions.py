@@ -1,0 +1,137 @@
+"""An admin's acts on one user of their organization: block, unblock, clear failed sign-in blocks, send a
+change-password email, resend the verification email.
+
+Each is one act in two halves, as every operation is: :func:`user_action_request` (what a view calls:
+the user must be one the actor may see in that organization, the actor one of its admins, and the
+guardrails hold; it records the Operation and its audit event and queues the task) and
+:func:`user_action_apply` (what the task calls: the same checks again, against the user as the directory
+has them now, then the Management API call and the write-through to the directory).
+
+Guardrails: nobody blocks themselves (they would be locked out), and only company admins act on company
+admins. Each act is idempotent in effect (blocking a blocked user changes nothing), so a retry after a
+lost answer is harmless; a retried email sends a second email, which a retry must.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+
+from organizations.authorization import require_org_admin
+from organizations.models import CompanyAdmin, Organization
+from organizations.selectors import principal_for_user_id
+from portal.audit import audit_record
+from portal.faults import PermanentFault
+from portal.models import Operation, OperationKind
+from portal.operations import operation_create, operation_enqueue_on_commit
+from portal.principal import Principal
+from users.directory import directory_user_write_through
+from users.emails import organization_email_send
+from users.gateway import gateway
+from users.models import DirectoryUser
+from users.selectors import user_get
+
+
+@dataclass(frozen=True)
+class UserAction:
+    kind: str
+    # The URL's name for it, the button people press and what the confirmation page says it does.
+    slug: str
+    button: str
+    consequence: str
+    audit_verb: str
+
+
+USER_ACTIONS: dict[str, UserAction] = {a.slug: a for a in (
+    UserAction(OperationKind.USER_BLOCK, "block", "Block",
+               "They will not be able to sign in until an admin unblocks them.", "Blocked"),
+    UserAction(OperationKind.USER_UNBLOCK, "unblock", "Unblock",
+               "They will be able to sign in again.", "Unblocked"),
+    UserAction(OperationKind.USER_BLOCKS_CLEAR, "clear-blocks", "Clear failed sign-in blocks",
+               "Auth0 lifts the blocks it placed after repeated failed sign-ins, from every IP address.",
+               "Cleared failed sign-in blocks of"),
+    UserAction(OperationKind.USER_PASSWORD_EMAIL, "password-email", "Send a change-password email",
+               "They get an email with a link to choose a new password; their current one keeps working until "
+               "they do.", "Sent a change-password email to"),
+    UserAction(OperationKind.USER_VERIFICATION_EMAIL, "verification-email", "Resend the verification email",
+               "Auth0 sends them an email with a link that confirms their address.",
+               "Resent the verification email to"),
+)}
+_BY_KIND = {a.kind: a for a in USER_ACTIONS.values()}
+
+
+def _rights_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
+    """Who may do ``action`` to whom: the organization's admins, never to a company admin unless they are one,
+    and nobody blocks themselves."""
+    require_org_admin(actor, organization)
+    if not actor.is_company_admin and CompanyAdmin.objects.filter(user_id=person.user_id).exists():
+        raise PermissionDenied("Company admins are managed by company admins only.")
+    if action.kind == OperationKind.USER_BLOCK and person.user_id == actor.user_id:
+        raise ValidationError("You cannot block yourself: you would be locked out.")
+
+
+def _state_check(person: DirectoryUser, action: UserAction) -> None:
+    """Whether ``action`` makes sense for the user as the directory has them."""
+    if action.kind == OperationKind.USER_BLOCK and person.blocked:
+        raise ValidationError(f"{person.display_name} is already blocked.")
+    if action.kind == OperationKind.USER_UNBLOCK and not person.blocked:
+        raise ValidationError(f"{person.display_name} is not blocked.")
+    if action.kind in (OperationKind.USER_PASSWORD_EMAIL, OperationKind.USER_VERIFICATION_EMAIL) and not person.email:
+        raise ValidationError(f"{person.display_name} has no email address.")
+    if action.kind == OperationKind.USER_VERIFICATION_EMAIL and person.email_verified:
+        raise ValidationError(f"{person.email} is verified already.")
+
+
+def user_action_request(*, actor: Principal, organization: Organization, user_id: str, action: UserAction
+                        ) -> Operation:
+    person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
+    _rights_check(actor, organization, person, action)
+    _state_check(person, action)
+    with transaction.atomic():
+        operation = operation_create(kind=action.kind, actor=actor, organization=organization, target=person.user_id,
+                                     payload={"user_id": person.user_id, "email": person.email})
+        audit_record(actor=actor, action=f"{action.kind}.requested", organization=organization, target_type="user",
+                     target_id=person.user_id, summary=f"{action.audit_verb} {person.display_name}",
+                     operation=operation)
+        operation_enqueue_on_commit(operation)
+    return operation
+
+
+def user_action_apply(operation: Operation) -> dict:
+    """Carry out a user action's operation (the task's half)."""
+    action = _BY_KIND[operation.kind]
+    organization: Organization = operation.organization
+    actor = principal_for_user_id(operation.actor_user_id, operation.actor_display)
+    require_org_admin(actor, organization)
+    try:
+        person = user_get(principal=actor, organization=organization, user_id=operation.target)
+    except Http404:
+        raise PermanentFault(f"{operation.payload.get('email') or operation.target} is no longer a user of "
+                             f"{organization.display_name}.") from None
+    _rights_check(actor, organization, person, action)
+    if action.kind not in (OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK):
+        # Blocking twice changes nothing: a retry after the change went through just finishes.
+        _state_check(person, action)
+    auth0 = gateway()
+    if action.kind in (OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK):
+        user = auth0.user_update(user_id=person.user_id, blocked=action.kind == OperationKind.USER_BLOCK)
+        directory_user_write_through(user)
+        return {"blocked": bool(user.get("blocked"))}
+    if action.kind == OperationKind.USER_BLOCKS_CLEAR:
+        auth0.user_blocks_clear(user_id=person.user_id)
+        return {}
+    if action.kind == OperationKind.USER_VERIFICATION_EMAIL:
+        job = auth0.verification_email_job_create(user_id=person.user_id)
+        return {"job_id": job.id}
+    signin_url = settings.PORTAL_BASE_URL + reverse("organization_signin", args=[organization.slug])
+    ticket = auth0.password_change_ticket_create(user_id=person.user_id, result_url=signin_url,
+                                                 ttl_sec=organization.invite_link_lifetime_days * 86400)
+    organization_email_send(organization, to=person.email, template="users/email/password_change",
+                            subject=f"Choose a new password for {organization.display_name}",
+                            context={"name": person.name, "link": ticket, "inviter": operation.actor_display})
+    return {}
