@@ -97,6 +97,7 @@ class OperationKind(models.TextChoices):
     USER_BLOCKS_CLEAR = "user_blocks_clear", "Clear failed sign-in blocks"
     USER_PASSWORD_EMAIL = "user_password_email", "Send a change-password email"
     USER_VERIFICATION_EMAIL = "user_verification_email", "Resend the verification email"
+    USER_MFA_RESET = "user_mfa_reset", "Reset multi-factor authentication"
 
 
 class Operation(models.Model):

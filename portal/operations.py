@@ -48,7 +48,7 @@ OPERATION_TASKS: dict[str, str] = {
     OperationKind.USER_INVITE: "users.tasks.user_invite",
     **{kind: "users.tasks.user_action" for kind in (
         OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK, OperationKind.USER_BLOCKS_CLEAR,
-        OperationKind.USER_PASSWORD_EMAIL, OperationKind.USER_VERIFICATION_EMAIL)},
+        OperationKind.USER_PASSWORD_EMAIL, OperationKind.USER_VERIFICATION_EMAIL, OperationKind.USER_MFA_RESET)},
 }
 
 

@@ -1,5 +1,5 @@
 """An admin's acts on one user of their organization: block, unblock, clear failed sign-in blocks, send a
-change-password email, resend the verification email.
+change-password email, resend the verification email, reset multi-factor authentication.
 
 Each is one act in two halves, as every operation is: :func:`user_action_request` (what a view calls:
 the user must be one the actor may see in that organization, the actor one of its admins, and the
@@ -32,7 +32,7 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.directory import directory_user_write_through
 from users.emails import organization_email_send
-from users.gateway import gateway
+from users.gateway import Auth0NotFound, gateway
 from users.models import DirectoryUser
 from users.selectors import user_get
 
@@ -61,7 +61,14 @@ USER_ACTIONS: dict[str, UserAction] = {a.slug: a for a in (
     UserAction(OperationKind.USER_VERIFICATION_EMAIL, "verification-email", "Resend the verification email",
                "Auth0 sends them an email with a link that confirms their address.",
                "Resent the verification email to"),
+    UserAction(OperationKind.USER_MFA_RESET, "reset-mfa", "Reset multi-factor authentication",
+               "Their enrolled second factors (authenticator apps, phone and email codes, security keys) are "
+               "removed; they enrol again at their next sign-in. Passkeys, which are a way to sign in, stay.",
+               "Reset multi-factor authentication of"),
 )}
+# Passkeys sign a person in; resetting MFA removes second factors only (Auth0 also refuses to delete
+# every method at once while a passkey is enrolled).
+_KEPT_ON_MFA_RESET = {"passkey"}
 _BY_KIND = {a.kind: a for a in USER_ACTIONS.values()}
 
 
@@ -128,6 +135,17 @@ def user_action_apply(operation: Operation) -> dict:
     if action.kind == OperationKind.USER_VERIFICATION_EMAIL:
         job = auth0.verification_email_job_create(user_id=person.user_id)
         return {"job_id": job.id}
+    if action.kind == OperationKind.USER_MFA_RESET:
+        removed = 0
+        for method in auth0.user_authentication_methods(user_id=person.user_id):
+            if method.get("type") in _KEPT_ON_MFA_RESET:
+                continue
+            try:
+                auth0.user_authentication_method_delete(user_id=person.user_id, method_id=method["id"])
+            except Auth0NotFound:
+                continue  # removed already (by a run cut off after Auth0 answered, or by the user)
+            removed += 1
+        return {"removed": removed}
     signin_url = settings.PORTAL_BASE_URL + reverse("organization_signin", args=[organization.slug])
     ticket = auth0.password_change_ticket_create(user_id=person.user_id, result_url=signin_url,
                                                  ttl_sec=organization.invite_link_lifetime_days * 86400)

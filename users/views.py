@@ -419,6 +419,7 @@ def _actions_offered(principal: Principal, organization: Organization | None, pe
     offered = ["unblock" if person.blocked else "block"]
     if activity is not None and activity.blocks:
         offered.append("clear-blocks")
+    offered.append("reset-mfa")
     if person.email:
         offered.append("password-email")
         if not person.email_verified:

@@ -17,6 +17,7 @@ from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
 from tests.support.authn_browser import Browser
+from tests.support.openapi import management_token
 from users.actions import USER_ACTIONS, user_action_apply, user_action_request
 from users.directory import directory_user_write_through
 from users.gateway import gateway
@@ -109,6 +110,26 @@ def test_the_verification_email_is_sent_by_auth0(acme, admin, changing_emulator)
     assert operation.result["job_id"].startswith("job_")
     sent = httpx.get(f"{changing_emulator.url}/emulator/outbox", params={"to": user["email"]}).json()
     assert len(sent) == 1
+
+
+def test_resetting_mfa_removes_second_factors_and_keeps_passkeys(acme, admin, changing_emulator) -> None:
+    user = new_user()
+    api = httpx.Client(base_url=f"{changing_emulator.url}/api/v2", headers={
+        "Authorization": f"Bearer {management_token(changing_emulator.url)}"})
+    path = f"/users/{user['user_id']}/authentication-methods"
+    for body in ({"type": "totp", "totp_secret": "JBSWY3DPEHPK3PXP", "name": "Phone app"},
+                 {"type": "phone", "phone_number": "+15555550123", "name": "Mobile"},
+                 {"type": "passkey", "key_id": "k1", "public_key": "cHVibGlj", "name": "Laptop"}):
+        assert api.post(path, json=body).status_code == 201, body
+    before = gateway().user_authentication_methods(user_id=user["user_id"])
+    assert sorted(m["type"] for m in before) == ["passkey", "phone", "totp"]
+    operation = run(admin, acme, user["user_id"], "reset-mfa")
+    assert operation.status == "succeeded", operation.last_error
+    assert operation.result == {"removed": 2}
+    assert [m["type"] for m in gateway().user_authentication_methods(user_id=user["user_id"])] == ["passkey"]
+    # Run again (a retry after a lost answer): nothing left to remove, nothing fails.
+    assert user_action_apply(operation) == {"removed": 0}
+    api.close()
 
 
 def test_guardrails_and_nonsense_are_refused_and_record_nothing(acme, admin) -> None:

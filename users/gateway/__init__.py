@@ -32,6 +32,7 @@ from .errors import (
 from .types import (
     Auth0Organization,
     Auth0User,
+    AuthenticationMethod,
     Connection,
     ExportField,
     Identity,
@@ -57,6 +58,7 @@ __all__ = [
     "Auth0RateLimited",
     "Auth0Transient",
     "Auth0Unauthorized",
+    "AuthenticationMethod",
     "Auth0User",
     "Connection",
     "ExportField",

@@ -47,6 +47,7 @@ from .token import ManagementToken
 from .types import (
     Auth0Organization,
     Auth0User,
+    AuthenticationMethod,
     Connection,
     ExportField,
     Invitation,
@@ -447,6 +448,27 @@ class Auth0Gateway:
     def user_blocks_clear(self, *, user_id: str) -> None:
         """``DELETE /api/v2/user-blocks/{id}`` (``blocked: false`` on the user does not do this)."""
         self._call(self._client.user_blocks.delete, user_id)
+
+    # -- enrolled authentication methods (MFA) -------------------------------------------------------
+    def user_authentication_methods(self, *, user_id: str) -> list[AuthenticationMethod]:
+        """Every method the user enrolled (``GET /api/v2/users/{id}/authentication-methods``, all pages)."""
+
+        def fetch(page: int) -> tuple[list[AuthenticationMethod], int | None]:
+            envelope = self._call(
+                self._client.users.authentication_methods.list, user_id, page=page, per_page=MAX_PER_PAGE,
+                include_totals=True,
+            ).response
+            chunk = [_plain(m) for m in (envelope.authenticators or [])]
+            # Auth0 leaves ``total`` out when the user has no method.
+            return chunk, offset_next(page, count=len(chunk), per_page=MAX_PER_PAGE,
+                                      start=_int(envelope.start, page * MAX_PER_PAGE),
+                                      total=_int(envelope.total, page * MAX_PER_PAGE + len(chunk)))
+
+        return list(pages(fetch, 0))
+
+    def user_authentication_method_delete(self, *, user_id: str, method_id: str) -> None:
+        """``DELETE /api/v2/users/{id}/authentication-methods/{method id}``."""
+        self._call(self._client.users.authentication_methods.delete, user_id, method_id)
 
     def user_blocks_get_by_identifier(self, *, identifier: str) -> list[UserBlock]:
         """``GET /api/v2/user-blocks?identifier=`` (email, username or phone number)."""

@@ -92,6 +92,18 @@ class Invitation(TypedDict, total=False):
     ticket_id: str
 
 
+class AuthenticationMethod(TypedDict, total=False):
+    """One of a user's enrolled authentication methods (``GET /users/{id}/authentication-methods``):
+    ``type`` is e.g. ``totp``, ``phone``, ``email``, ``webauthn-roaming``, ``passkey``."""
+
+    id: str
+    type: str
+    name: str
+    confirmed: bool
+    created_at: str
+    last_auth_at: str
+
+
 class LogEvent(TypedDict, total=False):
     """A tenant log event (``Log``): ``type`` is Auth0's event code, e.g. ``s`` or ``fp``."""
 
