@@ -151,5 +151,6 @@ def user_action_apply(operation: Operation) -> dict:
                                                  ttl_sec=organization.invite_link_lifetime_days * 86400)
     organization_email_send(organization, to=person.email, template="users/email/password_change",
                             subject=f"Choose a new password for {organization.display_name}",
-                            context={"name": person.name, "link": ticket, "inviter": operation.actor_display})
+                            context={"name": person.name, "link": ticket, "inviter": operation.actor_display,
+                                     "link_label": "Choose a new password"})
     return {}

@@ -179,4 +179,5 @@ def invitation_email_send(organization: Organization, *, email: str, name: str, 
     subject = (f"You are invited to {organization.display_name}" if new_user
                else f"You now have access to {organization.display_name}")
     organization_email_send(organization, to=email, subject=subject, template="users/email/invitation",
-                            context={"name": name, "link": link, "inviter": inviter, "new_user": new_user})
+                            context={"name": name, "link": link, "inviter": inviter, "new_user": new_user,
+                                     "link_label": "Choose your password" if new_user else "Sign in"})

@@ -19,7 +19,7 @@ from auth0.management.core.api_error import ApiError
 from auth0.management.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 
 from auth0_emulator.directory import user_id_for_email
-from tests.support.openapi import management_token, response_check, validating_client
+from tests.support.openapi import management_token, response_check
 from tests.support.processes import EmulatorProcess
 
 CONNECTION = "Username-Password-Authentication"
@@ -34,16 +34,6 @@ PUBLIC_KEY = "pQECAyYgASFYIBeS3Rw3N0Xbyd2bQpCnLnWNsnOfB6ZcTmYlEoGz1ak8"
 ID_DESCRIPTIONS = {"GET": "The ID of the authentication methods in question.",
                    "PATCH": "The ID of the authentication method to update.",
                    "DELETE": "The ID of the authentication method to delete."}
-
-
-@pytest.fixture(scope="module")
-def sdk(emulator: EmulatorProcess):
-    return validating_client(f"{emulator.url}/api/v2", management_token(emulator.url))
-
-
-@pytest.fixture
-def mgmt(sdk):
-    return sdk[0]
 
 
 @pytest.fixture

@@ -12,18 +12,8 @@ import pytest
 from auth0.management.errors import BadRequestError, NotFoundError
 
 from tests.support.authn_browser import Browser
-from tests.support.openapi import management_token, validating_client
+from tests.support.openapi import management_token
 from tests.support.processes import EmulatorProcess
-
-
-@pytest.fixture(scope="module")
-def sdk(emulator: EmulatorProcess):
-    return validating_client(f"{emulator.url}/api/v2", management_token(emulator.url))
-
-
-@pytest.fixture
-def mgmt(sdk):
-    return sdk[0]
 
 
 def new_user(mgmt, prefix: str) -> object:

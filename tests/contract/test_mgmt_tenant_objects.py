@@ -9,20 +9,10 @@ import httpx
 import pytest
 from auth0.management.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 
-from tests.support.openapi import management_token, validating_client
+from tests.support.openapi import management_token
 from tests.support.processes import EmulatorProcess
 
 GLOBEX_ORG_ID = "org_" + hashlib.sha1(b"globex").hexdigest()[:16]  # noqa: S324 - the demo seed's id
-
-
-@pytest.fixture(scope="module")
-def sdk(emulator: EmulatorProcess):
-    return validating_client(f"{emulator.url}/api/v2", management_token(emulator.url))
-
-
-@pytest.fixture
-def mgmt(sdk):
-    return sdk[0]
 
 
 def test_connections_list_get_filters(mgmt) -> None:

@@ -16,17 +16,6 @@ from tests.support.processes import EmulatorProcess
 GLOBEX_ORG_ID = "org_" + hashlib.sha1(b"globex").hexdigest()[:16]  # noqa: S324 - the demo seed's id
 
 
-@pytest.fixture(scope="module")
-def sdk(emulator: EmulatorProcess):
-    client, recorder = validating_client(f"{emulator.url}/api/v2", management_token(emulator.url))
-    return client, recorder
-
-
-@pytest.fixture
-def mgmt(sdk):
-    return sdk[0]
-
-
 def headers(emulator: EmulatorProcess) -> dict[str, str]:
     return {"Authorization": f"Bearer {management_token(emulator.url)}"}
 
