@@ -278,6 +278,18 @@ class Auth0Gateway:
                 raise
             raise mapped from exc
 
+    def _offset_listing(self, method: Callable[..., Any], *args: Any, items: str) -> list[Any]:
+        """Every item of a page-numbered listing whose envelope holds them under ``items``, all pages."""
+
+        def fetch(page: int) -> tuple[list[Any], int | None]:
+            envelope = self._call(method, *args, page=page, per_page=MAX_PER_PAGE, include_totals=True).response
+            chunk = [_plain(item) for item in (getattr(envelope, items) or [])]
+            return chunk, offset_next(page, count=len(chunk), per_page=MAX_PER_PAGE,
+                                      start=_int(envelope.start, page * MAX_PER_PAGE),
+                                      total=_int(envelope.total, page * MAX_PER_PAGE + len(chunk)))
+
+        return list(pages(fetch, 0))
+
     # -- users ----------------------------------------------------------------------------------
     def user_create(
         self,
@@ -452,19 +464,8 @@ class Auth0Gateway:
     # -- enrolled authentication methods (MFA) -------------------------------------------------------
     def user_authentication_methods(self, *, user_id: str) -> list[AuthenticationMethod]:
         """Every method the user enrolled (``GET /api/v2/users/{id}/authentication-methods``, all pages)."""
-
-        def fetch(page: int) -> tuple[list[AuthenticationMethod], int | None]:
-            envelope = self._call(
-                self._client.users.authentication_methods.list, user_id, page=page, per_page=MAX_PER_PAGE,
-                include_totals=True,
-            ).response
-            chunk = [_plain(m) for m in (envelope.authenticators or [])]
-            # Auth0 leaves ``total`` out when the user has no method.
-            return chunk, offset_next(page, count=len(chunk), per_page=MAX_PER_PAGE,
-                                      start=_int(envelope.start, page * MAX_PER_PAGE),
-                                      total=_int(envelope.total, page * MAX_PER_PAGE + len(chunk)))
-
-        return list(pages(fetch, 0))
+        # Auth0 leaves ``total`` out when the user has no method.
+        return self._offset_listing(self._client.users.authentication_methods.list, user_id, items="authenticators")
 
     def user_authentication_method_delete(self, *, user_id: str, method_id: str) -> None:
         """``DELETE /api/v2/users/{id}/authentication-methods/{method id}``."""
@@ -499,18 +500,7 @@ class Auth0Gateway:
     def user_organizations(self, *, user_id: str) -> list[Auth0Organization]:
         """Every Auth0 Organization the user is a member of (``GET /api/v2/users/{id}/organizations``,
         all pages)."""
-
-        def fetch(page: int) -> tuple[list[Auth0Organization], int | None]:
-            envelope = self._call(
-                self._client.users.organizations.list, user_id, page=page, per_page=MAX_PER_PAGE,
-                include_totals=True,
-            ).response
-            chunk = [_plain(o) for o in (envelope.organizations or [])]
-            return chunk, offset_next(page, count=len(chunk), per_page=MAX_PER_PAGE,
-                                      start=_int(envelope.start, page * MAX_PER_PAGE),
-                                      total=_int(envelope.total, page * MAX_PER_PAGE + len(chunk)))
-
-        return list(pages(fetch, 0))
+        return self._offset_listing(self._client.users.organizations.list, user_id, items="organizations")
 
     # -- connections ----------------------------------------------------------------------------
     def connections_list(self, *, strategy: str | None = None, name: str | None = None) -> list[Connection]:
