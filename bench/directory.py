@@ -62,8 +62,9 @@ def _emulator_start(workdir: Path, users: int, orgs: int, big_org: int) -> tuple
 
 
 @contextmanager
-def _database(workdir: Path):
-    """A database of the benchmark's own: a new one on DATABASE_URL's PostgreSQL server, or SQLite."""
+def _database(workdir: Path, *, keep: bool = False):
+    """A database of the benchmark's own: a new one on DATABASE_URL's PostgreSQL server, or SQLite; dropped
+    at the end unless ``keep`` (to look at its query plans afterwards)."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         yield f"sqlite:///{workdir / 'portal.sqlite3'}", "sqlite"
@@ -78,8 +79,11 @@ def _database(workdir: Path):
     try:
         yield urlunsplit(parts._replace(path=f"/{name}")), "postgresql"
     finally:
-        with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"kept database: {name}", file=sys.stderr)
+        else:
+            with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _env(database_url: str, workdir: Path, emulator_url: str, secret_key: str) -> dict[str, str]:
@@ -215,6 +219,8 @@ def main() -> None:
     parser.add_argument("--orgs", type=int, default=100)
     parser.add_argument("--big-org", type=int, default=None, help="users in org0000 (default 30%% of --users)")
     parser.add_argument("--rounds", type=int, default=200, help="requests of each page")
+    parser.add_argument("--keep-database", action="store_true",
+                        help="keep the PostgreSQL database afterwards (its name is printed), to study query plans")
     args = parser.parse_args()
     big_org = args.big_org if args.big_org is not None else int(args.users * 0.3)
     small = max(args.users // 4, 1000)
@@ -222,7 +228,7 @@ def main() -> None:
     secret_key = secrets.token_urlsafe(50)
     processes: list[subprocess.Popen] = []
     try:
-        with _database(workdir) as (database_url, vendor):
+        with _database(workdir, keep=args.keep_database) as (database_url, vendor):
             results = {}
             for users in (small, args.users):
                 share = int(big_org * users / args.users)
