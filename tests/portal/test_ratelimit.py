@@ -17,10 +17,9 @@ from tests.support.budget import IsolatedRedisStore
 SLOW = Limit(burst=5, per_minute=6)  # one token every 10 s: nothing refills while a test runs
 
 
-@pytest.fixture(params=["database", "redis"])
+@pytest.fixture(params=[pytest.param("database", marks=pytest.mark.django_db), "redis"])
 def store(request) -> Iterator[Store]:
     if request.param == "database":
-        request.getfixturevalue("db")
         yield DatabaseStore()
     else:
         redis_store = IsolatedRedisStore()
