@@ -16,11 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.urls import reverse
 
 from organizations.authorization import require_org_admin
 from organizations.models import CompanyAdmin, Organization
@@ -31,7 +29,7 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.directory import directory_user_write_through
-from users.emails import organization_email_send
+from users.emails import organization_email_send, organization_signin_url
 from users.gateway import Auth0NotFound, gateway
 from users.models import DirectoryUser
 from users.selectors import user_get
@@ -146,7 +144,7 @@ def user_action_apply(operation: Operation) -> dict:
                 continue  # removed already (by a run cut off after Auth0 answered, or by the user)
             removed += 1
         return {"removed": removed}
-    signin_url = settings.PORTAL_BASE_URL + reverse("organization_signin", args=[organization.slug])
+    signin_url = organization_signin_url(organization)
     ticket = auth0.password_change_ticket_create(user_id=person.user_id, result_url=signin_url,
                                                  ttl_sec=organization.invite_link_lifetime_days * 86400)
     organization_email_send(organization, to=person.email, template="users/email/password_change",

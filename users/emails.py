@@ -12,6 +12,11 @@ from django.urls import reverse
 from organizations.models import Organization
 
 
+def organization_signin_url(organization: Organization) -> str:
+    """The organization's own sign-in page, absolute: where an email's link leads back to."""
+    return settings.PORTAL_BASE_URL + reverse("organization_signin", args=[organization.slug])
+
+
 def organization_email_send(organization: Organization, *, to: str, subject: str, template: str,
                             context: dict[str, Any]) -> None:
     """Render ``<template>.txt`` and ``<template>.html`` with the organization's branding and send them."""

@@ -15,20 +15,15 @@ idempotent. A retry after the email was sent sends a new ticket, which is what a
 
 from __future__ import annotations
 
-import functools
 import secrets
 import string
-from collections.abc import Callable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.urls import reverse
-from django.utils.module_loading import import_string
 
 from organizations.authorization import require_org_admin
-from organizations.membership import user_belongs
+from organizations.membership import user_belongs, user_connections
 from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
@@ -37,8 +32,9 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.directory import directory_user_write_through
-from users.emails import organization_email_send
+from users.emails import organization_email_send, organization_signin_url
 from users.gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
+from users.selectors import organization_member_lookup
 
 EMAIL_MAX = 254
 NAME_MAX = 120
@@ -63,11 +59,6 @@ def password_random(length: int = PASSWORD_LENGTH) -> str:
             return password
 
 
-@functools.cache
-def _member_lookup(path: str) -> Callable:
-    return import_string(path)
-
-
 def user_invite_request(*, actor: Principal, organization: Organization, email: str, name: str = "") -> Operation:
     """Invite ``email`` into ``organization``: every problem with the input is a ValidationError naming
     its field, and nothing is recorded; otherwise an Operation is recorded and queued."""
@@ -87,7 +78,7 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
     if not organization.is_provisioned:
         raise ValidationError(f"{organization.display_name} is not connected to Auth0 yet: invite once its "
                               "connection is ready (its page shows the progress).")
-    if _member_lookup(settings.PORTAL_MEMBER_LOOKUP)(organization, email).members:
+    if organization_member_lookup(organization, email).members:
         raise ValidationError({"email": f"{email} is already a user of {organization.display_name}."})
     with transaction.atomic():
         on_its_way = Operation.objects.select_for_update().filter(
@@ -105,10 +96,7 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
 
 
 def _connection_user(auth0: Auth0Gateway, connection: str, email: str) -> Auth0User | None:
-    for user in auth0.users_by_email(email=email):
-        if any(i.get("connection") == connection for i in user.get("identities") or []):
-            return user
-    return None
+    return next((u for u in auth0.users_by_email(email=email) if connection in user_connections(u)), None)
 
 
 def _auth0_organization_ids(auth0: Auth0Gateway, organization: Organization, user: Auth0User) -> list[str]:
@@ -160,7 +148,7 @@ def user_invite_apply(operation: Operation) -> dict:
     user = _membership_add(auth0, organization, user)
     directory_user_write_through(user, auth0_organization_ids=_auth0_organization_ids(auth0, organization, user)
                                  if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION else None)
-    signin_url = settings.PORTAL_BASE_URL + reverse("organization_signin", args=[organization.slug])
+    signin_url = organization_signin_url(organization)
     if signed_in_before:
         invitation_email_send(organization, email=email, name=name, link=signin_url, inviter=operation.actor_display,
                               new_user=False)
