@@ -10,7 +10,6 @@ URL so a view of it can be bookmarked and shared.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import itertools
 import re
@@ -23,7 +22,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations.models import Organization
 from organizations.selectors import operation_list, organization_get, organization_list
+from portal.csv_export import csv_response
 from portal.followed import operation_follow, operations_followed
 from portal.forms import form_errors_add
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
@@ -275,23 +275,6 @@ def directory_user_list(request: HttpRequest) -> HttpResponse:
 
 
 # -- the CSV export ---------------------------------------------------------------------------------------
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A value as a CSV cell that no spreadsheet will run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 def _when(value) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -315,7 +298,7 @@ def _export_rows(listing: QuerySet, principal: Principal, with_organizations: bo
             ]
             if with_organizations:
                 row.append("; ".join(o.display_name for o in organizations.get(user.pk, [])))
-            yield [csv_cell(v) for v in row]
+            yield row
 
 
 def _export_filename(organization: Organization | None, query: UserQuery) -> str:
@@ -341,15 +324,8 @@ def _export(request: HttpRequest, principal: Principal, organization: Organizati
         state.query)
     ordering = [F(k.field).desc(nulls_last=True) if k.descending else F(k.field).asc(nulls_last=True)
                 for k in state.query.sort_keys]
-    writer = csv.writer(_Echo())
-    lines = itertools.chain(
-        ["\ufeff"],  # a byte-order mark, so that spreadsheets read the file as UTF-8
-        (writer.writerow(row) for row in _export_rows(listing.order_by(*ordering), principal, organization is None)),
-    )
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_export_filename(organization, state.query)}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return csv_response(_export_rows(listing.order_by(*ordering), principal, organization is None),
+                        filename=_export_filename(organization, state.query))
 
 
 @login_required
