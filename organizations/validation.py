@@ -17,6 +17,12 @@ RESERVED_KEYS = {
     "user_metadata": frozenset({"portal"}),
 }
 
+# What a phone number in a metadata field looks like: digits with an optional leading +, and the spaces,
+# brackets, dots and hyphens people write them with.
+METADATA_PHONE_RE = re.compile(r"^\+?[0-9 ().-]{3,32}$")
+# Integers JSON readers (and Auth0's dashboard, in JavaScript) keep exactly.
+METADATA_INTEGER_MAX = 2**53 - 1
+
 # Auth0's rule for connection names (CreateConnectionRequestContent.name in the Management API spec);
 # the Management API answers 400 to anything else.
 CONNECTION_NAME_RE = re.compile(r"^[a-zA-Z0-9](-[a-zA-Z0-9]|[a-zA-Z0-9])*$")

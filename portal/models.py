@@ -98,6 +98,8 @@ class OperationKind(models.TextChoices):
     USER_PASSWORD_EMAIL = "user_password_email", "Send a change-password email"
     USER_VERIFICATION_EMAIL = "user_verification_email", "Resend the verification email"
     USER_MFA_RESET = "user_mfa_reset", "Reset multi-factor authentication"
+    USER_METADATA_EDIT = "user_metadata_edit", "Edit metadata"
+    USER_EMAIL_CHANGE = "user_email_change", "Change the email address"
 
 
 class Operation(models.Model):

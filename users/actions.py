@@ -70,12 +70,17 @@ _KEPT_ON_MFA_RESET = {"passkey"}
 _BY_KIND = {a.kind: a for a in USER_ACTIONS.values()}
 
 
-def _rights_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
-    """Who may do ``action`` to whom: the organization's admins, never to a company admin unless they are one,
-    and nobody blocks themselves."""
+def user_rights_check(actor: Principal, organization: Organization, person: DirectoryUser) -> None:
+    """Who may act on ``person`` at all: the organization's admins, never on a company admin unless they are
+    one. Every act on a user (here, ``users.metadata``, ``users.email_change``) checks it in both halves."""
     require_org_admin(actor, organization)
     if not actor.is_company_admin and CompanyAdmin.objects.filter(user_id=person.user_id).exists():
         raise PermissionDenied("Company admins are managed by company admins only.")
+
+
+def _rights_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
+    """Who may do ``action`` to whom: :func:`user_rights_check`, and nobody blocks themselves."""
+    user_rights_check(actor, organization, person)
     if action.kind == OperationKind.USER_BLOCK and person.user_id == actor.user_id:
         raise ValidationError("You cannot block yourself: you would be locked out.")
 
@@ -107,9 +112,9 @@ def user_action_request(*, actor: Principal, organization: Organization, user_id
     return operation
 
 
-def user_action_apply(operation: Operation) -> dict:
-    """Carry out a user action's operation (the task's half)."""
-    action = _BY_KIND[operation.kind]
+def operation_subject_load(operation: Operation) -> tuple[Principal, DirectoryUser]:
+    """The task's half of any act on a user: the actor with their roles as they are now, and the user as
+    the directory has them now, if the actor may still act on them (:func:`user_rights_check`)."""
     organization: Organization = operation.organization
     actor = principal_for_user_id(operation.actor_user_id, operation.actor_display)
     require_org_admin(actor, organization)
@@ -118,6 +123,15 @@ def user_action_apply(operation: Operation) -> dict:
     except Http404:
         raise PermanentFault(f"{operation.payload.get('email') or operation.target} is no longer a user of "
                              f"{organization.display_name}.") from None
+    user_rights_check(actor, organization, person)
+    return actor, person
+
+
+def user_action_apply(operation: Operation) -> dict:
+    """Carry out a user action's operation (the task's half)."""
+    action = _BY_KIND[operation.kind]
+    organization: Organization = operation.organization
+    actor, person = operation_subject_load(operation)
     _rights_check(actor, organization, person, action)
     if action.kind not in (OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK):
         # Blocking twice changes nothing: a retry after the change went through just finishes.

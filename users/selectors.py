@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 
 from organizations.models import Audience, MetadataField, Organization
 from organizations.selectors import organization_list
+from organizations.validation import RESERVED_KEYS
 from portal.keyset import SortKey
 from portal.models import AuditEvent
 from portal.principal import Principal
@@ -260,6 +261,25 @@ def user_metadata_fields(*, principal: Principal, organization: Organization) ->
     viewers those visible to end users or viewers, admins also admins', company admins all."""
     audiences = _AUDIENCES_SEEN.get(principal.role_in(organization.pk) or "", ())
     return MetadataField.objects.filter(organization=organization, visible_to__in=audiences)
+
+
+# Who may edit a metadata field (MetadataField.editable_by) by the editor's role in its organization: admins
+# the fields their users and viewers may edit as well as their own, company admins every field. Viewers
+# edit nothing (they only read); the user's own edits are the self-service profile's.
+_AUDIENCES_EDITED: dict[str, tuple[str, ...]] = {
+    "admin": (Audience.END_USER, Audience.ORG_VIEWER, Audience.ORG_ADMIN),
+    "company_admin": tuple(Audience.values),
+}
+
+
+def user_metadata_fields_editable(*, principal: Principal, organization: Organization) -> QuerySet[MetadataField]:
+    """The fields of the organization's metadata schema that the principal may change on its users, never a
+    key the portal reserves (the schema refuses those; this holds even if one got in)."""
+    audiences = _AUDIENCES_EDITED.get(principal.role_in(organization.pk) or "", ())
+    fields = MetadataField.objects.filter(organization=organization, editable_by__in=audiences)
+    for target, keys in RESERVED_KEYS.items():
+        fields = fields.exclude(target=target, key__in=keys)
+    return fields
 
 
 def user_audit_event_list(*, principal: Principal, user: DirectoryUser) -> QuerySet[AuditEvent]:

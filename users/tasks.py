@@ -7,7 +7,7 @@ from celery import shared_task
 from organizations.models import Organization
 from portal.faults import TransientFault
 from portal.operations import operation_execute, task_retry_or_raise
-from users import actions, directory, invitations, refresh, streams, sync
+from users import actions, directory, email_change, invitations, metadata, refresh, streams, sync
 from users.activity import ACTIVITY_TASK, user_activity_fetch
 
 
@@ -76,3 +76,15 @@ def user_invite(self, operation_id: str) -> None:
 def user_action(self, operation_id: str) -> None:
     """Block, unblock, clear failed sign-in blocks, or send a password or verification email."""
     operation_execute(self, operation_id, actions.user_action_apply)
+
+
+@shared_task(bind=True, name="users.tasks.user_metadata_edit", acks_late=True)
+def user_metadata_edit(self, operation_id: str) -> None:
+    """Send an edit of a user's metadata to Auth0 as one first-level merge."""
+    operation_execute(self, operation_id, metadata.user_metadata_edit_apply)
+
+
+@shared_task(bind=True, name="users.tasks.user_email_change", acks_late=True)
+def user_email_change(self, operation_id: str) -> None:
+    """Set a user's new email address in Auth0, unverified, with Auth0's verification email."""
+    operation_execute(self, operation_id, email_change.user_email_change_apply)

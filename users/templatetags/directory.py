@@ -20,6 +20,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 
 from organizations.models import MetadataField, Organization
+from organizations.validation import METADATA_PHONE_RE
 from portal.principal import Principal
 from users import activity
 from users.directory import auth0_time
@@ -99,7 +100,7 @@ class MetadataShown:
     missing: bool = False
 
 
-_PHONE = re.compile(r"^\+?[0-9 ().-]{3,32}$")
+_PHONE = METADATA_PHONE_RE
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
