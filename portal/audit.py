@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.models import AuditEvent, Operation
+from portal.models import AuditEvent, Operation, OperationKind
 from portal.principal import Principal
 
 
@@ -24,3 +24,42 @@ def audit_record(
         details=details or {},
         operation=operation,
     )
+
+
+# What each recorded action is called on pages and in exports. The outcomes of operations
+# (``<kind>.succeeded`` / ``.failed``, and ``<kind>.requested`` where a service records its request under
+# the kind) are named after their OperationKind, so a new kind is labelled without an entry here.
+AUDIT_ACTION_LABELS: dict[str, str] = {
+    "organization.created": "Organization created",
+    "organization.updated": "Organization settings changed",
+    "organization.schema_updated": "Metadata schema changed",
+    "organization.provision_requested": "Connection to Auth0 requested",
+    "role.grant_requested": "Admin or viewer appointment requested",
+    "role.granted": "Admin or viewer appointed",
+    "role.revoked": "Admin or viewer removed",
+    "company_admin.granted": "Company admin appointed",
+    "user.invite_requested": "Invitation requested",
+    "operation.retried": "Failed operation retried",
+}
+_OUTCOME_LABELS = {"requested": "requested", "succeeded": "done", "failed": "failed"}
+# Kinds whose request is recorded under an action of its own (above), not as ``<kind>.requested``.
+_REQUESTED_ELSEWHERE = {OperationKind.ORGANIZATION_PROVISION, OperationKind.ROLE_GRANT, OperationKind.USER_INVITE}
+
+
+def audit_action_label(action: str) -> str:
+    """The label of a recorded action; one nobody named yet reads as its words, never as a code."""
+    if action in AUDIT_ACTION_LABELS:
+        return AUDIT_ACTION_LABELS[action]
+    kind, _, outcome = action.rpartition(".")
+    if kind in OperationKind.values and outcome in _OUTCOME_LABELS:
+        return f"{OperationKind(kind).label}: {_OUTCOME_LABELS[outcome]}"
+    return action.replace("_", " ").replace(".", ": ").capitalize()
+
+
+def audit_action_choices() -> list[tuple[str, str]]:
+    """Every action the audit trail can hold, by label (the trail's action filter)."""
+    actions = list(AUDIT_ACTION_LABELS)
+    for kind in OperationKind.values:
+        outcomes = ("succeeded", "failed") if kind in _REQUESTED_ELSEWHERE else ("requested", "succeeded", "failed")
+        actions += [f"{kind}.{outcome}" for outcome in outcomes]
+    return sorted(((a, audit_action_label(a)) for a in actions), key=lambda choice: choice[1].lower())

@@ -153,10 +153,26 @@ class Operation(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
 
+AUDIT_APPEND_ONLY = "Audit events are append-only: they are never changed or deleted."
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Refuses the bulk paths that would change or remove recorded events (``update``, ``delete`` and
+    ``bulk_update``, which updates through ``update``)."""
+
+    def update(self, **kwargs):
+        raise ValueError(AUDIT_APPEND_ONLY)
+
+    def delete(self):
+        raise ValueError(AUDIT_APPEND_ONLY)
+
+
 class AuditEvent(models.Model):
     """An administrative act, as the portal saw it: who, in which organization, did what to whom.
 
-    Append-only: rows are written by services and never updated or deleted by the application.
+    Append-only, enforced here: ``save`` writes a new row only, and neither the model nor its querysets
+    update or delete one. (Deleting an organization or an operation still unlinks its events through
+    Django's base manager, ``on_delete=SET_NULL``: the event stays, its summary naming what it was about.)
     """
 
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -173,6 +189,8 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True)
     operation = models.ForeignKey(Operation, null=True, blank=True, on_delete=models.SET_NULL)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
@@ -186,5 +204,8 @@ class AuditEvent(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
-            raise ValueError("Audit events are append-only.")
+            raise ValueError(AUDIT_APPEND_ONLY)
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(AUDIT_APPEND_ONLY)
