@@ -17,6 +17,7 @@ from .config import (
     TOKEN_AUTH_METHODS,
     EmulatorConfig,
     RateLimit,
+    fault_statuses_parse,
     oidc_value_problem,
 )
 
@@ -33,6 +34,13 @@ def _rate_limit(text: str) -> tuple[str, RateLimit]:
         raise argparse.ArgumentTypeError(
             f"{text!r}: expected GROUP=BURST/PER_MINUTE with GROUP one of {', '.join(DEFAULT_RATE_LIMITS)}"
         ) from exc
+
+
+def _fault_statuses(text: str) -> tuple[int, ...]:
+    try:
+        return fault_statuses_parse(text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
@@ -57,7 +65,8 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--rate-limit", type=_rate_limit, action="append", default=[],
                    metavar="GROUP=BURST/PER_MINUTE", help="override one endpoint group's bucket")
     p.add_argument("--fault-rate", type=float, default=0.0, help="fraction of Management API calls that fail")
-    p.add_argument("--fault-status", type=int, default=503, help="status of injected faults")
+    p.add_argument("--fault-status", type=_fault_statuses, default=(503,), metavar="STATUS[,STATUS...]",
+                   help="status of injected faults; several (e.g. 500,503): each fault answers one at random")
     p.add_argument("--latency-ms", type=int, default=0, help="added to every Management API call")
     p.add_argument("--search-lag", type=float, default=0.0, help="seconds before writes show in search")
     p.add_argument("--test-controls", action="store_true", help="enable the /emulator/* test controls")
@@ -106,7 +115,7 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
         rate_limits_enabled=not a.no_rate_limits,
         rate_limits=limits,
         fault_rate=a.fault_rate,
-        fault_status=a.fault_status,
+        fault_statuses=a.fault_status,
         latency_ms=a.latency_ms,
         search_lag_seconds=a.search_lag,
         test_controls=a.test_controls,

@@ -43,6 +43,19 @@ OIDC_SWITCHES = tuple(OIDC_PROFILES["auth0"])
 _PATH = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
 
 
+def fault_statuses_parse(values: object) -> tuple[int, ...]:
+    """The statuses injected faults answer, from one status or a list of them (the command line's
+    ``500,503`` split, or the test control's JSON): a ValueError unless each is an HTTP error status."""
+    items = values if isinstance(values, list | tuple) else [values]
+    try:
+        statuses = tuple(int(v) for v in items)
+    except (TypeError, ValueError):
+        raise ValueError("fault statuses must be HTTP error statuses, e.g. 503 or 500,503") from None
+    if not statuses or not all(400 <= s <= 599 for s in statuses):
+        raise ValueError("fault statuses must be HTTP error statuses (400 to 599), e.g. 503 or 500,503")
+    return statuses
+
+
 def oidc_value_problem(name: str, value: object) -> str | None:
     """Why ``value`` cannot be the OIDC switch ``name``, or None: one check for the command line,
     the environment and the test control, so all three refuse the same values the same way."""
@@ -75,7 +88,8 @@ class EmulatorConfig:
     rate_limits: dict[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     # Fault injection and test controls, all off by default.
     fault_rate: float = 0.0
-    fault_status: int = 503
+    # Each injected fault answers one of these statuses, chosen at random (e.g. 500 and 503).
+    fault_statuses: tuple[int, ...] = (503,)
     latency_ms: int = 0
     search_lag_seconds: float = 0.0
     # Enables POST /emulator/reset and the other /emulator/* controls.

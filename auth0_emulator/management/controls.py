@@ -2,7 +2,9 @@
 
 ``POST /emulator/controls`` changes fault rate/status, latency, search lag and rate limits of the
 running process (so one emulator can be driven by a whole test session); ``POST /emulator/reset``
-puts the tenant back to its seed. Both exist only with ``--test-controls`` (otherwise 404).
+puts the tenant back to its seed; ``GET /emulator/stats`` counts what the Management API answered
+since the start (or the last reset), per endpoint group: calls served, refused with 429, and failed by
+an injected fault. All exist only with ``--test-controls`` (otherwise 404).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..config import DEFAULT_RATE_LIMITS, RateLimit
+from ..config import DEFAULT_RATE_LIMITS, RateLimit, fault_statuses_parse
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .common import ok, payload_invalid, request_body, tenant_of
@@ -37,7 +39,8 @@ def _controls_view(tenant: Tenant) -> dict[str, Any]:
     c = tenant.config
     return {
         "fault_rate": c.fault_rate,
-        "fault_status": c.fault_status,
+        # As it was given: one status, or the list each fault picks from.
+        "fault_status": c.fault_statuses[0] if len(c.fault_statuses) == 1 else list(c.fault_statuses),
         "latency_ms": c.latency_ms,
         "search_lag_seconds": c.search_lag_seconds,
         "rate_limits_enabled": c.rate_limits_enabled,
@@ -66,9 +69,7 @@ async def controls_set(request: Request) -> Response:
             if not 0.0 <= changes["fault_rate"] <= 1.0:
                 raise ValueError("fault_rate must be between 0 and 1")
         if "fault_status" in body:
-            changes["fault_status"] = int(body["fault_status"])
-            if not 400 <= changes["fault_status"] <= 599:
-                raise ValueError("fault_status must be an HTTP error status")
+            changes["fault_statuses"] = fault_statuses_parse(body["fault_status"])
         if "latency_ms" in body:
             changes["latency_ms"] = max(0, int(body["latency_ms"]))
         if "search_lag_seconds" in body:
@@ -107,7 +108,7 @@ def tenant_reset(tenant: Tenant) -> None:
     initial = tenant.extensions.get("initial_config")
     if initial is not None:
         tenant.config = initial
-    for key in ("users_index", "rate_limiter", "token_cache", "event_streams_cache", "log_streams_active"):
+    for key in ("users_index", "rate_limiter", "token_cache", "event_streams_cache", "log_streams_active", "stats"):
         tenant.extensions.pop(key, None)
     tenant_seed(tenant)
     dispatcher = tenant.extensions.get("dispatcher")
@@ -115,9 +116,29 @@ def tenant_reset(tenant: Tenant) -> None:
         dispatcher.reset()
 
 
+STAT_OUTCOMES = ("served", "rate_limited", "faults")
+
+
+def _stats(tenant: Tenant) -> dict[str, dict[str, int]]:
+    return tenant.extensions.setdefault("stats", {})
+
+
+def _stat_count(tenant: Tenant, group: str, outcome: str) -> None:
+    counts = _stats(tenant).setdefault(group, dict.fromkeys(STAT_OUTCOMES, 0))
+    counts[outcome] += 1
+
+
+async def stats_get(request: Request) -> Response:
+    """Management API calls per endpoint group since the start or the last reset: ``served`` (by the
+    API, whatever it answered), ``rate_limited`` (429) and ``faults`` (injected)."""
+    tenant = _require_controls(request)
+    return ok({"groups": {group: dict(counts) for group, counts in sorted(_stats(tenant).items())}})
+
+
 def routes(tenant: Tenant) -> list[BaseRoute]:
     return [
         Route("/emulator/controls", controls_get, methods=["GET"]),
+        Route("/emulator/stats", stats_get, methods=["GET"]),
         Route("/emulator/controls", controls_set, methods=["POST"]),
         Route("/emulator/reset", reset, methods=["POST"]),
     ]
@@ -138,19 +159,22 @@ class ManagementMiddleware:
         config = self.tenant.config
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
-        allowed, headers = rate_limiter(self.tenant).check(
-            self.tenant, endpoint_group(scope["method"], scope["path"])
-        )
+        group = endpoint_group(scope["method"], scope["path"])
+        allowed, headers = rate_limiter(self.tenant).check(self.tenant, group)
         if not allowed:
+            _stat_count(self.tenant, group, "rate_limited")
             await Auth0Error(429, "Global limit has been reached", "too_many_requests", headers).response()(
                 scope, receive, send
             )
             return
         if config.fault_rate and random.random() < config.fault_rate:  # noqa: S311 - not crypto
+            _stat_count(self.tenant, group, "faults")
             await Auth0Error(
-                config.fault_status, "Injected fault (emulator fault injection)", "emulator_fault", headers
+                random.choice(config.fault_statuses),  # noqa: S311 - not crypto
+                "Injected fault (emulator fault injection)", "emulator_fault", headers,
             ).response()(scope, receive, send)
             return
+        _stat_count(self.tenant, group, "served")
         raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
         async def send_with_headers(message: Message) -> None:

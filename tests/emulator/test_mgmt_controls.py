@@ -30,6 +30,42 @@ def test_faults_can_be_switched_on_and_off_at_run_time(emu: EmulatorProcess) -> 
     assert httpx.get(f"{emu.url}/api/v2/users", headers=auth(emu)).status_code == 200
 
 
+def test_faults_can_answer_several_statuses(emu: EmulatorProcess) -> None:
+    r = httpx.post(f"{emu.url}/emulator/controls", json={"fault_rate": 1.0, "fault_status": [500, 503]})
+    assert r.status_code == 200 and r.json()["fault_status"] == [500, 503]
+    try:
+        statuses = {httpx.get(f"{emu.url}/api/v2/users", headers=auth(emu)).status_code for _ in range(40)}
+    finally:
+        httpx.post(f"{emu.url}/emulator/controls", json={"fault_rate": 0.0, "fault_status": 503})
+    assert statuses == {500, 503}  # 40 draws of two: both come up (all one way: 2 in 10**12)
+    assert httpx.get(f"{emu.url}/emulator/controls").json()["fault_status"] == 503
+
+
+def test_the_command_line_takes_several_fault_statuses(emulator_factory) -> None:
+    faulty: EmulatorProcess = emulator_factory("--seed", "empty", "--test-controls", "--fault-rate", "1",
+                                               "--fault-status", "500,502")
+    assert httpx.get(f"{faulty.url}/emulator/controls").json()["fault_status"] == [500, 502]
+
+
+def test_stats_count_what_the_management_api_answered_by_group(emu: EmulatorProcess) -> None:
+    def counts(group: str) -> dict[str, int]:
+        groups = httpx.get(f"{emu.url}/emulator/stats").json()["groups"]
+        return groups.get(group, {"served": 0, "rate_limited": 0, "faults": 0})
+
+    before = counts("read_logs")
+    httpx.post(f"{emu.url}/emulator/controls", json={
+        "rate_limits_enabled": True, "rate_limits": {"read_logs": {"burst": 1, "per_minute": 1}}})
+    try:
+        codes = [httpx.get(f"{emu.url}/api/v2/logs", headers=auth(emu)).status_code for _ in range(2)]
+        httpx.post(f"{emu.url}/emulator/controls", json={"rate_limits_enabled": False, "fault_rate": 1.0})
+        codes.append(httpx.get(f"{emu.url}/api/v2/logs", headers=auth(emu)).status_code)
+    finally:
+        httpx.post(f"{emu.url}/emulator/controls", json={"rate_limits_enabled": False, "fault_rate": 0.0})
+    assert codes == [200, 429, 503]
+    after = counts("read_logs")
+    assert {k: after[k] - before[k] for k in after} == {"served": 1, "rate_limited": 1, "faults": 1}
+
+
 def test_rate_limits_can_be_turned_on_at_run_time(emu: EmulatorProcess) -> None:
     r = httpx.post(f"{emu.url}/emulator/controls", json={
         "rate_limits_enabled": True, "rate_limits": {"read_logs": {"burst": 1, "per_minute": 1}}})
@@ -41,7 +77,8 @@ def test_rate_limits_can_be_turned_on_at_run_time(emu: EmulatorProcess) -> None:
 
 
 def test_bad_controls_are_400(emu: EmulatorProcess) -> None:
-    for body in ({"fault_rate": 2}, {"fault_status": 200}, {"rate_limits": {"nope": {"burst": 1, "per_minute": 1}}},
+    for body in ({"fault_rate": 2}, {"fault_status": 200}, {"fault_status": [503, "x"]}, {"fault_status": []},
+                 {"rate_limits": {"nope": {"burst": 1, "per_minute": 1}}},
                  {"unknown": 1}):
         r = httpx.post(f"{emu.url}/emulator/controls", json=body)
         assert r.status_code == 400, body
@@ -68,3 +105,4 @@ def test_controls_are_404_without_the_flag(emulator_factory) -> None:
     assert httpx.post(f"{plain.url}/emulator/reset").status_code == 404
     assert httpx.post(f"{plain.url}/emulator/controls", json={"fault_rate": 1}).status_code == 404
     assert httpx.get(f"{plain.url}/emulator/controls").status_code == 404
+    assert httpx.get(f"{plain.url}/emulator/stats").status_code == 404
