@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from organizations.authorization import require_company_admin, require_org_admin
+from organizations.guardrails import organizations_only_admin
 from organizations.membership import organization_member_by_email
 from organizations.models import CompanyAdmin, Organization, OrganizationRole
 from organizations.selectors import principal_for_user_id
@@ -123,10 +124,9 @@ def role_assign(
 def _guard_admin_removal(
     *, actor: Principal, organization: Organization, role: OrganizationRole, confirm: bool
 ) -> None:
-    """An org keeps an admin unless a company admin explicitly says otherwise; self-removal is confirmed."""
-    others = OrganizationRole.objects.filter(organization=organization, role=OrganizationRole.Role.ADMIN)
-    others = others.exclude(pk=role.pk)
-    if not others.exists():
+    """An org keeps an admin unless a company admin explicitly says otherwise (the last-admin rule is
+    ``organizations.guardrails``); self-removal is confirmed."""
+    if organizations_only_admin(role.user_id, [organization]):
         if not actor.is_company_admin:
             raise ValidationError("An organization keeps at least one admin: appoint another admin first.")
         if not confirm:
@@ -166,3 +166,34 @@ def company_admin_grant(*, actor: Principal | None, user_id: str, email: str = "
             audit_record(actor=actor, action="company_admin.granted", target_type="user", target_id=user_id,
                          summary=f"Made {email or name or user_id} a company admin")
     return admin
+
+
+def user_roles_end(*, actor: Principal, user_id: str, organization: Organization | None,
+                   operation: Operation | None = None) -> int:
+    """End the portal roles of a person who has just left ``organization`` (their roles there), or whose
+    account was deleted (``organization`` None: every role, a company admin's too), so no role outlives
+    the membership it was granted for. The act that ended the membership was authorized and passed the
+    guardrails (``organizations.guardrails``); returns how many roles ended."""
+    with transaction.atomic():
+        roles = OrganizationRole.objects.select_for_update().filter(user_id=user_id).select_related("organization")
+        if organization is not None:
+            roles = roles.filter(organization=organization)
+        ended = list(roles)
+        for role in ended:
+            role.delete()
+            audit_record(
+                actor=actor, action="role.revoked", organization=role.organization, target_type="user",
+                target_id=user_id, operation=operation,
+                summary=f"{role.email or role.name or 'A user'} is no longer {_role_label(role.role)}: "
+                        + ("they left the organization" if organization is not None else "their account was deleted"),
+            )
+        count = len(ended)
+        if organization is None:
+            for admin in CompanyAdmin.objects.select_for_update().filter(user_id=user_id):
+                admin.delete()
+                audit_record(actor=actor, action="company_admin.revoked", target_type="user", target_id=user_id,
+                             operation=operation,
+                             summary=f"{admin.email or admin.name or 'A user'} is no longer a company admin: "
+                                     "their account was deleted")
+                count += 1
+    return count

@@ -20,6 +20,7 @@ from organizations.forms import (
     RoleGrantForm,
     RoleRevokeForm,
 )
+from organizations.guardrails import organizations_only_admin
 from organizations.models import MetadataField, Organization, OrganizationRole
 from portal.followed import operation_follow, operations_followed
 from portal.forms import form_errors_add
@@ -212,8 +213,8 @@ def role_revoke(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
         raise PermissionDenied
     context = {
         "organization": organization, "role": role, "is_self": role.user_id == principal.user_id,
-        "is_last_admin": role.role == OrganizationRole.Role.ADMIN and not organization.roles.filter(
-            role=OrganizationRole.Role.ADMIN).exclude(pk=role.pk).exists(),
+        "is_last_admin": role.role == OrganizationRole.Role.ADMIN and bool(
+            organizations_only_admin(role.user_id, [organization])),
     }
     if request.method == "GET":
         return render(request, "organizations/role_revoke.html", context)

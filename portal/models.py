@@ -98,6 +98,10 @@ class OperationKind(models.TextChoices):
     USER_PASSWORD_EMAIL = "user_password_email", "Send a change-password email"
     USER_VERIFICATION_EMAIL = "user_verification_email", "Resend the verification email"
     USER_MFA_RESET = "user_mfa_reset", "Reset multi-factor authentication"
+    USER_REMOVE = "user_remove", "Remove a user from the organization"
+    USER_DELETE = "user_delete", "Delete a user"
+    USER_INVITE_RESEND = "user_invite_resend", "Resend an invitation"
+    USER_INVITE_REVOKE = "user_invite_revoke", "Revoke an invitation"
     USER_METADATA_EDIT = "user_metadata_edit", "Edit metadata"
     USER_EMAIL_CHANGE = "user_email_change", "Change the email address"
 

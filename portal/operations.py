@@ -49,6 +49,10 @@ OPERATION_TASKS: dict[str, str] = {
     **{kind: "users.tasks.user_action" for kind in (
         OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK, OperationKind.USER_BLOCKS_CLEAR,
         OperationKind.USER_PASSWORD_EMAIL, OperationKind.USER_VERIFICATION_EMAIL, OperationKind.USER_MFA_RESET)},
+    OperationKind.USER_REMOVE: "users.tasks.user_remove",
+    OperationKind.USER_DELETE: "users.tasks.user_delete",
+    OperationKind.USER_INVITE_RESEND: "users.tasks.invitation_resend",
+    OperationKind.USER_INVITE_REVOKE: "users.tasks.invitation_revoke",
     OperationKind.USER_METADATA_EDIT: "users.tasks.user_metadata_edit",
     OperationKind.USER_EMAIL_CHANGE: "users.tasks.user_email_change",
 }

@@ -7,8 +7,9 @@ guardrails hold; it records the Operation and its audit event and queues the tas
 :func:`user_action_apply` (what the task calls: the same checks again, against the user as the directory
 has them now, then the Management API call and the write-through to the directory).
 
-Guardrails: nobody blocks themselves (they would be locked out), and only company admins act on company
-admins. Each act is idempotent in effect (blocking a blocked user changes nothing), so a retry after a
+Guardrails (``organizations.guardrails``, shared by every act on a user): nobody blocks themselves (they
+would be locked out), only company admins act on company admins, and an organization's only admin is not
+blocked. Each act is idempotent in effect (blocking a blocked user changes nothing), so a retry after a
 lost answer is harmless; a retried email sends a second email, which a retry must.
 """
 
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
 from organizations.authorization import require_org_admin
-from organizations.models import CompanyAdmin, Organization
+from organizations.guardrails import PersonAct, person_act_check
+from organizations.models import Organization
 from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
 from portal.faults import PermanentFault
@@ -29,8 +31,9 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.directory import directory_user_write_through
-from users.emails import organization_email_send, organization_signin_url
+from users.emails import organization_email_send
 from users.gateway import Auth0NotFound, gateway
+from users.invitations import password_ticket_create
 from users.models import DirectoryUser
 from users.selectors import user_get
 
@@ -70,19 +73,19 @@ _KEPT_ON_MFA_RESET = {"passkey"}
 _BY_KIND = {a.kind: a for a in USER_ACTIONS.values()}
 
 
-def user_rights_check(actor: Principal, organization: Organization, person: DirectoryUser) -> None:
-    """Who may act on ``person`` at all: the organization's admins, never on a company admin unless they are
-    one. Every act on a user (here, ``users.metadata``, ``users.email_change``) checks it in both halves."""
-    require_org_admin(actor, organization)
-    if not actor.is_company_admin and CompanyAdmin.objects.filter(user_id=person.user_id).exists():
-        raise PermissionDenied("Company admins are managed by company admins only.")
+def user_rights_check(actor: Principal, organization: Organization, person: DirectoryUser,
+                      act: PersonAct = PersonAct.KEEPS_ACCESS) -> None:
+    """Who may act on ``person``, and how: the organization's admins, never on a company admin unless they
+    are one, within the guardrails (``organizations.guardrails``: nobody locks themselves out, the last admin
+    stays). Every act on a user (here, ``users.metadata``, ``users.email_change``, ``users.removal``) checks
+    it in both halves."""
+    person_act_check(actor, organization, user_id=person.user_id, name=person.display_name, act=act)
 
 
 def _rights_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
-    """Who may do ``action`` to whom: :func:`user_rights_check`, and nobody blocks themselves."""
-    user_rights_check(actor, organization, person)
-    if action.kind == OperationKind.USER_BLOCK and person.user_id == actor.user_id:
-        raise ValidationError("You cannot block yourself: you would be locked out.")
+    """Who may do ``action`` to whom: blocking takes away sign-in; the other acts leave it."""
+    user_rights_check(actor, organization, person,
+                      PersonAct.BLOCK if action.kind == OperationKind.USER_BLOCK else PersonAct.KEEPS_ACCESS)
 
 
 def _state_check(person: DirectoryUser, action: UserAction) -> None:
@@ -158,9 +161,7 @@ def user_action_apply(operation: Operation) -> dict:
                 continue  # removed already (by a run cut off after Auth0 answered, or by the user)
             removed += 1
         return {"removed": removed}
-    signin_url = organization_signin_url(organization)
-    ticket = auth0.password_change_ticket_create(user_id=person.user_id, result_url=signin_url,
-                                                 ttl_sec=organization.invite_link_lifetime_days * 86400)
+    ticket = password_ticket_create(auth0, organization, user_id=person.user_id)
     organization_email_send(organization, to=person.email, template="users/email/password_change",
                             subject=f"Choose a new password for {organization.display_name}",
                             context={"name": person.name, "link": ticket, "inviter": operation.actor_display,

@@ -148,18 +148,33 @@ def user_invite_apply(operation: Operation) -> dict:
     user = _membership_add(auth0, organization, user)
     directory_user_write_through(user, auth0_organization_ids=_auth0_organization_ids(auth0, organization, user)
                                  if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION else None)
-    signin_url = organization_signin_url(organization)
     if signed_in_before:
-        invitation_email_send(organization, email=email, name=name, link=signin_url, inviter=operation.actor_display,
-                              new_user=False)
+        invitation_email_send(organization, email=email, name=name, link=organization_signin_url(organization),
+                              inviter=operation.actor_display, new_user=False)
     else:
-        ticket = auth0.password_change_ticket_create(
-            user_id=user["user_id"], result_url=signin_url, mark_email_as_verified=True,
-            ttl_sec=organization.invite_link_lifetime_days * 86400,
-        )
-        invitation_email_send(organization, email=email, name=name, link=ticket, inviter=operation.actor_display,
-                              new_user=True)
+        invitation_set_password_send(auth0, organization, user_id=user["user_id"], email=email, name=name,
+                                     inviter=operation.actor_display)
     return {"user_id": user["user_id"], "new_user": not signed_in_before}
+
+
+def password_ticket_create(auth0: Auth0Gateway, organization: Organization, *, user_id: str,
+                           mark_email_as_verified: bool = False) -> str:
+    """A password-change ticket that leads back to the organization's sign-in page and lasts as long as the
+    organization's links do (an invitation's, a change-password email's)."""
+    return auth0.password_change_ticket_create(
+        user_id=user_id, result_url=organization_signin_url(organization),
+        ttl_sec=organization.invite_link_lifetime_days * 86400,
+        mark_email_as_verified=True if mark_email_as_verified else None,
+    )
+
+
+def invitation_set_password_send(auth0: Auth0Gateway, organization: Organization, *, user_id: str, email: str,
+                                 name: str, inviter: str) -> None:
+    """The invitation of someone who never signed in: a new set-password ticket (choosing a password through
+    the emailed link proves the address) in the invitation email. Sending it again is what resending an
+    invitation does."""
+    ticket = password_ticket_create(auth0, organization, user_id=user_id, mark_email_as_verified=True)
+    invitation_email_send(organization, email=email, name=name, link=ticket, inviter=inviter, new_user=True)
 
 
 def invitation_email_send(organization: Organization, *, email: str, name: str, link: str, inviter: str,

@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from organizations.models import Audience, MetadataField, Organization
-from organizations.selectors import organization_list
+from organizations.selectors import operation_list, organization_list
 from organizations.validation import RESERVED_KEYS
 from portal.keyset import SortKey
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Operation, OperationKind
 from portal.principal import Principal
 from users.models import DirectoryUser, Membership, SyncRun, UserActivity
 
@@ -289,3 +290,35 @@ def user_audit_event_list(*, principal: Principal, user: DirectoryUser) -> Query
     if principal.is_company_admin:
         where |= Q(organization__isnull=True)
     return AuditEvent.objects.filter(where, target_id=user.user_id).order_by("-occurred_at", "-id")
+
+
+# -- pending invitations ------------------------------------------------------------------------------------
+# What sends an invitation's set-password link: the invitation itself, and each resend.
+INVITATION_SENDING_KINDS = (OperationKind.USER_INVITE, OperationKind.USER_INVITE_RESEND)
+
+
+def invitations_sent(*, principal: Principal, organization: Organization) -> QuerySet[Operation]:
+    """The organization's invitations that went out (first sendings and resends that succeeded), each with
+    the Auth0 user id it reached as ``invited_user_id`` (their result names it)."""
+    return (operation_list(principal=principal, organization=organization)
+            .filter(kind__in=INVITATION_SENDING_KINDS, status=Operation.Status.SUCCEEDED)
+            .annotate(invited_user_id=KeyTextTransform("user_id", "result")))
+
+
+def invitation_pending_list(*, principal: Principal, organization: Organization) -> QuerySet[Membership]:
+    """The organization's pending invitations: members the portal invited who never signed in, newest
+    sending first, each with when the newest invitation went out (``sent_at``) and who sent it
+    (``sent_by``); their user comes with them. Nothing unless the principal may see the organization."""
+    newest = invitations_sent(principal=principal, organization=organization).filter(
+        invited_user_id=OuterRef("user__user_id")).order_by("-created_at")
+    never_signed_in = member_list(principal=principal, organization=organization,
+                                  query=UserQuery(never_signed_in=True)).filter(logins_count=0)
+    return (never_signed_in
+            .annotate(sent_at=Subquery(newest.values("created_at")[:1]),
+                      sent_by=Subquery(newest.values("actor_display")[:1]))
+            .filter(sent_at__isnull=False).select_related("user").order_by("-sent_at", "-pk"))
+
+
+def invitation_expires_at(organization: Organization, sent_at: dt.datetime) -> dt.datetime:
+    """When the set-password link of an invitation sent at ``sent_at`` stops working."""
+    return sent_at + dt.timedelta(days=organization.invite_link_lifetime_days)

@@ -7,7 +7,7 @@ from celery import shared_task
 from organizations.models import Organization
 from portal.faults import TransientFault
 from portal.operations import operation_execute, task_retry_or_raise
-from users import actions, directory, email_change, invitations, metadata, refresh, streams, sync
+from users import actions, directory, email_change, invitations, metadata, pending, refresh, removal, streams, sync
 from users.activity import ACTIVITY_TASK, user_activity_fetch
 
 
@@ -88,3 +88,27 @@ def user_metadata_edit(self, operation_id: str) -> None:
 def user_email_change(self, operation_id: str) -> None:
     """Set a user's new email address in Auth0, unverified, with Auth0's verification email."""
     operation_execute(self, operation_id, email_change.user_email_change_apply)
+
+
+@shared_task(bind=True, name="users.tasks.user_remove", acks_late=True)
+def user_remove(self, operation_id: str) -> None:
+    """Take a user out of an organization (its slug out of their list, or their Auth0 membership)."""
+    operation_execute(self, operation_id, removal.user_remove_apply)
+
+
+@shared_task(bind=True, name="users.tasks.user_delete", acks_late=True)
+def user_delete(self, operation_id: str) -> None:
+    """Delete a user's account in Auth0, then from the directory (with a tombstone)."""
+    operation_execute(self, operation_id, removal.user_delete_apply)
+
+
+@shared_task(bind=True, name="users.tasks.invitation_resend", acks_late=True)
+def invitation_resend(self, operation_id: str) -> None:
+    """Send a pending invitation again, with a new set-password link."""
+    operation_execute(self, operation_id, pending.invitation_resend_apply)
+
+
+@shared_task(bind=True, name="users.tasks.invitation_revoke", acks_late=True)
+def invitation_revoke(self, operation_id: str) -> None:
+    """Revoke a pending invitation: delete the unused account it created, or take the person out."""
+    operation_execute(self, operation_id, pending.invitation_revoke_apply)
