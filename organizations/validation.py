@@ -20,6 +20,8 @@ RESERVED_KEYS = {
 # What a phone number in a metadata field looks like: digits with an optional leading +, and the spaces,
 # brackets, dots and hyphens people write them with.
 METADATA_PHONE_RE = re.compile(r"^\+?[0-9 ().-]{3,32}$")
+# A date in a metadata field: the day alone, as ISO 8601 writes it.
+METADATA_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Integers JSON readers (and Auth0's dashboard, in JavaScript) keep exactly.
 METADATA_INTEGER_MAX = 2**53 - 1
 

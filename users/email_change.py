@@ -38,8 +38,9 @@ EMAIL_MAX = 254
 DATABASE_PROVIDER = "auth0"
 
 
-def _database_connection_check(person: DirectoryUser) -> None:
-    """The user's account (their primary identity) must be in a database connection."""
+def user_database_connection_check(person: DirectoryUser) -> None:
+    """Whether the portal may change the user's address: their account (primary identity) must be in a database
+    connection; a ValidationError saying why not otherwise."""
     primary = (person.identities or [{}])[0] or {}
     if primary.get("provider") != DATABASE_PROVIDER:
         where = person.connection or "another provider"
@@ -54,7 +55,7 @@ def user_email_change_check(*, actor: Principal, organization: Organization, use
     The edit page's confirmation step calls this; :func:`user_email_change_request` calls it again."""
     person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
     user_rights_check(actor, organization, person)
-    _database_connection_check(person)
+    user_database_connection_check(person)
     new = (email or "").strip().lower()
     try:
         if not new or len(new) > EMAIL_MAX:
@@ -94,7 +95,7 @@ def user_email_change_request(*, actor: Principal, organization: Organization, u
 def user_email_change_apply(operation: Operation) -> dict:
     """Set the new address in Auth0, unverified, with Auth0's verification email; write the user through."""
     _actor, person = operation_subject_load(operation)
-    _database_connection_check(person)
+    user_database_connection_check(person)
     new = operation.payload["new_email"]
     try:
         user = gateway().user_update(user_id=person.user_id, email=new, email_verified=False, verify_email=True)

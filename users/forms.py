@@ -7,6 +7,9 @@ from django.forms.utils import flatatt
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from organizations.models import MetadataField
+from organizations.validation import METADATA_DATE_RE
+from users.metadata import metadata_field_name, metadata_value_text
 from users.selectors import (
     DEFAULT_SORT,
     PAGE_SIZES,
@@ -142,3 +145,80 @@ class UserInviteForm(forms.Form):
                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     name = forms.CharField(label="Name (optional)", max_length=200, required=False, strip=True,
                            help_text="How the email greets them; they can change it later.")
+
+
+class TelInput(forms.TextInput):
+    input_type = "tel"
+
+
+def _metadata_help(field: MetadataField) -> str:
+    """What a person needs to know to fill the field in: whether it is required, its limits and format."""
+    parts = ["Required." if field.required else "Optional: leave empty to remove it."]
+    if field.max_length and field.type in (MetadataField.Type.TEXT, MetadataField.Type.EMAIL,
+                                           MetadataField.Type.PHONE, MetadataField.Type.URL):
+        parts.append(f"At most {field.max_length:,} characters.")
+    parts.append({
+        MetadataField.Type.DATE: "A date (YYYY-MM-DD).",
+        MetadataField.Type.INTEGER: "A whole number.",
+        MetadataField.Type.URL: "A web address starting with https://.",
+        MetadataField.Type.PHONE: "A phone number, e.g. +44 20 7946 0958.",
+        MetadataField.Type.EMAIL: "An email address.",
+    }.get(field.type, ""))
+    return " ".join(p for p in parts if p)
+
+
+def _metadata_input(field: MetadataField, shown: str) -> forms.Field:
+    """The input for one field. Every input is plain text to the form: the schema's rules are the service's.
+    A stored value the input could not show (a date with a time, a choice no longer offered) is shown as it
+    is, so saving the form leaves it as it was."""
+    choices: list[tuple[str, str]] | None = None
+    if field.type == MetadataField.Type.BOOLEAN:
+        choices = [("", "Not set"), ("yes", "Yes"), ("no", "No")]
+    elif field.type == MetadataField.Type.ENUM:
+        choices = [("", "Not set"), *((str(c), str(c)) for c in field.choices or [])]
+    if choices is not None:
+        if shown and shown not in {value for value, _ in choices}:
+            choices.append((shown, f"{shown} (the current value)"))
+        widget: forms.Widget = forms.Select(choices=choices)
+    elif field.type == MetadataField.Type.DATE and (not shown or METADATA_DATE_RE.match(shown)):
+        widget = forms.DateInput(attrs={"type": "date"})
+    elif field.type == MetadataField.Type.DATE:
+        widget = forms.TextInput(attrs={"placeholder": "YYYY-MM-DD"})
+    elif field.type == MetadataField.Type.INTEGER:
+        widget = forms.TextInput(attrs={"inputmode": "numeric"})
+    else:
+        widget = {MetadataField.Type.EMAIL: forms.EmailInput, MetadataField.Type.URL: forms.URLInput,
+                  MetadataField.Type.PHONE: TelInput}.get(field.type, forms.TextInput)()
+    return forms.CharField(label=field.label, required=False, strip=True, widget=widget,
+                           help_text=_metadata_help(field))
+
+
+class UserMetadataForm(forms.Form):
+    """One input per schema field the admin may edit, named ``<target>.<key>`` and showing the stored value.
+    It only reads text: every rule is ``users.metadata``'s, whose errors the view puts beside these fields."""
+
+    def __init__(self, data=None, *, fields: list[MetadataField], person, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        for field in fields:
+            current = (getattr(person, field.target) or {}).get(field.key)
+            name = metadata_field_name(field)
+            shown = metadata_value_text(field, current)
+            self.fields[name] = _metadata_input(field, shown)
+            self.initial[name] = shown
+
+    def values(self) -> dict[str, dict[str, str]]:
+        """The posted values as ``users.metadata`` takes them: ``{"user_metadata": {…}, "app_metadata": {…}}``.
+        Only this form's fields: whatever else a request posts is never read."""
+        values: dict[str, dict[str, str]] = {}
+        for name, field in self.fields.items():
+            target, key = name.split(".", 1)
+            values.setdefault(target, {})[key] = field.clean(self.data.get(name, ""))
+        return values
+
+
+class UserEmailChangeForm(forms.Form):
+    """Reads the new address; the rules (valid, different, free in the connection) are the service's."""
+
+    email = forms.CharField(label="New email address", max_length=320, strip=True,
+                            error_messages={"required": "Enter the new email address."},
+                            widget=forms.EmailInput(attrs={"autocomplete": "off"}))

@@ -41,7 +41,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
 from organizations.models import Audience, MetadataField, Organization
-from organizations.validation import METADATA_INTEGER_MAX, METADATA_PHONE_RE, RESERVED_KEYS
+from organizations.validation import METADATA_DATE_RE, METADATA_INTEGER_MAX, METADATA_PHONE_RE, RESERVED_KEYS
 from portal.audit import audit_record
 from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
@@ -57,7 +57,6 @@ TARGETS = (MetadataField.Target.USER_METADATA.value, MetadataField.Target.APP_ME
 # The longest text any field takes (the schema's own cap on max_length), whatever its schema says.
 VALUE_MAX = 2000
 _TEXT_LIKE = (MetadataField.Type.TEXT, MetadataField.Type.EMAIL, MetadataField.Type.PHONE, MetadataField.Type.URL)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^[+-]?\d{1,16}$")
 _YES, _NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0")
 _url_validate = URLValidator(schemes=["http", "https"])
@@ -140,7 +139,7 @@ def metadata_value_clean(field: MetadataField, raw: Any) -> Any:
         raise ValidationError(f"Choose one of: {', '.join(str(c) for c in field.choices or [])}.")
     if kind == MetadataField.Type.DATE:
         text = raw.isoformat() if isinstance(raw, dt.date) else str(raw).strip()
-        if not _DATE.match(text):
+        if not METADATA_DATE_RE.match(text):
             raise ValidationError("Enter a date as YYYY-MM-DD, like 2026-03-31.")
         try:
             dt.date.fromisoformat(text)
@@ -281,8 +280,8 @@ def user_metadata_edit_apply(operation: Operation) -> dict:
             try:
                 merge.setdefault(target, {})[key] = metadata_value_clean(field, value)
             except ValidationError as exc:
-                raise ValidationError(f"{field.label}: {' '.join(exc.messages)} (the schema changed since the edit "
-                                      "was asked for; nothing was changed)") from None
+                raise ValidationError(f"{field.label}: {' '.join(exc.messages)} The schema changed since the edit "
+                                      "was asked for: nothing was changed.") from None
     if not merge:
         raise PermanentFault("The edit holds no change.")
     user = gateway().user_update(user_id=person.user_id, user_metadata=merge.get(TARGETS[0]),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from users import views
+from users import edit_views, views
 
 # Every route under o/<slug>/ is organization-scoped and is in the isolation matrix
 # (tests/isolation/test_matrix.py); the routes under users/ are for company admins only (COMPANY_ONLY there).
@@ -15,4 +15,6 @@ urlpatterns = [
     path("o/<slug:slug>/users/<str:user_id>/", views.user_detail, name="user_detail"),
     path("o/<slug:slug>/users/<str:user_id>/activity/", views.user_activity, name="user_activity"),
     path("o/<slug:slug>/users/<str:user_id>/actions/<slug:action>/", views.user_action, name="user_action"),
+    path("o/<slug:slug>/users/<str:user_id>/metadata/", edit_views.user_metadata_edit, name="user_metadata_edit"),
+    path("o/<slug:slug>/users/<str:user_id>/email/", edit_views.user_email_change, name="user_email_change"),
 ]

@@ -43,6 +43,7 @@ from users.activity import (
     user_activity_refresh_pending,
     user_activity_refresh_request,
 )
+from users.email_change import user_database_connection_check
 from users.forms import QuickTextInput, UserInviteForm, UserListForm
 from users.invitations import user_invite_request
 from users.models import DirectoryUser
@@ -389,10 +390,12 @@ def _detail(
         "audit_events": selectors.user_audit_event_list(principal=principal, user=person)[:AUDIT_EVENTS_SHOWN],
         "person_organizations": organizations,
         "actions": _actions_offered(principal, organization, person, activity),
+        **_edits_offered(principal, organization, person),
         # Acts on this user this browser asked for: shown until their outcome has been seen once.
         "followed_actions": operations_followed(request, operation_list(
             principal=principal, organization=organization).filter(target=person.user_id, kind__in=[
-                a.kind for a in USER_ACTIONS.values()])) if organization is not None else [],
+                *(a.kind for a in USER_ACTIONS.values()), OperationKind.USER_METADATA_EDIT,
+                OperationKind.USER_EMAIL_CHANGE])) if organization is not None else [],
         **_detail_urls(organization, person.user_id),
     }
     response = render(request, "users/detail.html", context)
@@ -414,6 +417,24 @@ def _actions_offered(principal: Principal, organization: Organization | None, pe
         if not person.email_verified:
             offered.append("verification-email")
     return [USER_ACTIONS[slug] for slug in offered]
+
+
+def _edits_offered(principal: Principal, organization: Organization | None, person) -> dict[str, bool]:
+    """Whether the page links to the metadata and email pages (users.edit_views): for the organization's
+    admins, when the schema has a field they may edit, and when the user's address is one the portal can
+    change."""
+    if organization is None or not principal.can_admin(organization.pk):
+        return {"can_edit_metadata": False, "can_change_email": False}
+    try:
+        user_database_connection_check(person)
+        email_changeable = True
+    except ValidationError:
+        email_changeable = False
+    return {
+        "can_edit_metadata": selectors.user_metadata_fields_editable(principal=principal,
+                                                                     organization=organization).exists(),
+        "can_change_email": email_changeable,
+    }
 
 
 @login_required

@@ -72,6 +72,8 @@ ROUTES = [
     Route("user_export", ("GET",)),
     Route("user_invite", ("GET", "POST")),
     Route("user_action", ("GET", "POST")),
+    Route("user_metadata_edit", ("GET", "POST")),
+    Route("user_email_change", ("GET", "POST")),
     Route("user_detail", ("GET",)),
     Route("user_activity", ("GET", "POST")),
 ]
@@ -124,6 +126,8 @@ def world(db):
         "user_export": {"slug": org_a.slug},
         "user_invite": {"slug": org_a.slug},
         "user_action": {"slug": org_a.slug, "user_id": user_in_a["user_id"], "action": "block"},
+        "user_metadata_edit": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "user_email_change": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
     }

@@ -1,0 +1,154 @@
+"""Changing a user's email address (users.email_change), run with .apply() against an emulator over HTTP:
+the new address is set unverified and Auth0 emails it a verification link, the directory follows, the audit
+trail holds the address before and after. Bad input (an invalid address, the same one, one the connection
+already has), a social user and the guardrails are refused with a specific message and record nothing; an
+address taken in Auth0 behind the directory's back ends the operation with a plain message and changes
+nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from organizations.models import MembershipMode, Organization
+from organizations.selectors import principal_for_user_id
+from portal.models import AuditEvent, Operation
+from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
+from tests.users.auth0_users import auth0_user
+from users.directory import directory_user_write_through, directory_users_upsert
+from users.email_change import user_email_change_apply, user_email_change_request
+from users.gateway import gateway
+from users.invitations import password_random
+from users.models import DirectoryUser
+from users.tasks import user_email_change
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme(auth0_on_changing_emulator) -> Organization:
+    return OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
+                               membership_mode=MembershipMode.ISOLATED_CONNECTION, auth0_connection_id="con_a")
+
+
+@pytest.fixture
+def admin(acme):
+    return principal_for_user_id(RoleFactory(organization=acme, role="admin").user_id, "Boss")
+
+
+def address() -> str:
+    return f"e-{uuid.uuid4().hex[:8]}@acme.test"
+
+
+def new_user(**fields) -> dict:
+    user = gateway().user_create(connection="acme-users", email=address(), password=password_random(),
+                                 name="Edith Clarke", email_verified=True, **fields)
+    directory_user_write_through(user)
+    return user
+
+
+def run(operation: Operation) -> Operation:
+    user_email_change.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    return operation
+
+
+def outbox(emulator, to: str) -> list[dict]:
+    return httpx.get(f"{emulator.url}/emulator/outbox", params={"to": to}).json()
+
+
+def test_the_new_address_is_set_unverified_and_auth0_sends_the_verification(acme, admin,
+                                                                             changing_emulator) -> None:
+    user = new_user()
+    new = address()
+    operation = run(user_email_change_request(actor=admin, organization=acme, user_id=user["user_id"],
+                                              email=f"  {new.upper()} "))
+    assert operation.status == "succeeded", operation.last_error
+    assert operation.result == {"email": new, "email_verified": False}
+    now = gateway().user_get(user_id=user["user_id"])
+    assert (now["email"], now["email_verified"]) == (new, False)
+    [sent] = outbox(changing_emulator, new)
+    assert sent["subject"] == "Verify your email"
+    assert outbox(changing_emulator, user["email"]) == []
+    mirrored = DirectoryUser.objects.get(user_id=user["user_id"])
+    assert (mirrored.email, mirrored.email_verified) == (new, False)
+    requested = AuditEvent.objects.get(operation=operation, action="user_email_change.requested")
+    assert requested.details == {"before": user["email"], "after": new}
+    assert requested.summary == f"Changed the email address of Edith Clarke from {user['email']} to {new}"
+    assert AuditEvent.objects.filter(operation=operation, action="user_email_change.succeeded").exists()
+    # A retry after Auth0 answered sets the same address again (and, as a retry must, sends a new link).
+    assert user_email_change_apply(operation) == operation.result
+    assert len(outbox(changing_emulator, new)) == 2
+
+
+@pytest.mark.parametrize(("email", "message"), [
+    ("not an address", "Enter a valid email address, like name@example.com."),
+    ("", "Enter a valid email address, like name@example.com."),
+    (f"{'x' * 250}@acme.test", "Enter a valid email address, like name@example.com."),
+    ("SAME", "is already Edith Clarke's email address."),
+    ("TAKEN", "Another user of the acme-users connection already has "),
+])
+def test_bad_addresses_are_refused_beside_the_field(acme, admin, email, message) -> None:
+    user = new_user()
+    other = new_user()
+    email = {"SAME": user["email"].upper(), "TAKEN": other["email"]}.get(email, email)
+    with pytest.raises(ValidationError) as caught:
+        user_email_change_request(actor=admin, organization=acme, user_id=user["user_id"], email=email)
+    [said] = caught.value.message_dict["email"]
+    assert message in said
+    assert not Operation.objects.exists() and not AuditEvent.objects.exists()
+    assert gateway().user_get(user_id=user["user_id"])["email"] == user["email"]
+
+
+def test_an_address_taken_in_auth0_since_the_directory_read_ends_plainly(acme, admin) -> None:
+    user = new_user()
+    taken = gateway().user_create(connection="acme-users", email=address(), password=password_random())
+    operation = run(user_email_change_request(actor=admin, organization=acme, user_id=user["user_id"],
+                                              email=taken["email"]))
+    assert operation.status == "failed"
+    assert operation.last_error == (f"Another user of the acme-users connection already has {taken['email']}: the "
+                                    "address was not changed.")
+    assert gateway().user_get(user_id=user["user_id"])["email"] == user["email"]
+
+
+def test_a_social_users_address_is_not_the_portals_to_change(acme, admin) -> None:
+    social = auth0_user(connection="google-oauth2", email="gia@gmail.test", name="Gia",
+                        user_id="google-oauth2|1234567890",
+                        identities=[
+                            {"connection": "google-oauth2", "provider": "google-oauth2", "user_id": "1234567890",
+                             "isSocial": True},
+                            {"connection": "acme-users", "provider": "auth0", "user_id": "abc", "isSocial": False}])
+    directory_users_upsert([social])
+    with pytest.raises(ValidationError) as caught:
+        user_email_change_request(actor=admin, organization=acme, user_id=social["user_id"], email=address())
+    assert caught.value.messages == ["Gia signs in through google-oauth2, a social or enterprise connection: their "
+                                     "email address comes from that provider and can only be changed there."]
+    assert not Operation.objects.exists()
+
+
+def test_guardrails_and_a_change_already_on_its_way(acme, admin) -> None:
+    user = new_user()
+    viewer = principal_for_user_id(RoleFactory(organization=acme, role="viewer").user_id, "V")
+    with pytest.raises(PermissionDenied, match="admins"):
+        user_email_change_request(actor=viewer, organization=acme, user_id=user["user_id"], email=address())
+    boss = new_user()
+    CompanyAdminFactory(user_id=boss["user_id"])
+    with pytest.raises(PermissionDenied, match="Company admins are managed by company admins only."):
+        user_email_change_request(actor=admin, organization=acme, user_id=boss["user_id"], email=address())
+    assert not Operation.objects.exists()
+    user_email_change_request(actor=admin, organization=acme, user_id=user["user_id"], email=address())
+    with pytest.raises(ValidationError, match="already on its way"):
+        user_email_change_request(actor=admin, organization=acme, user_id=user["user_id"], email=address())
+    assert Operation.objects.count() == 1
+
+
+def test_rights_are_checked_again_when_it_runs(acme, admin) -> None:
+    user = new_user()
+    operation = user_email_change_request(actor=admin, organization=acme, user_id=user["user_id"], email=address())
+    CompanyAdminFactory(user_id=user["user_id"])
+    operation = run(operation)
+    assert (operation.status, operation.last_error) == ("failed", "Company admins are managed by company admins only.")
+    assert gateway().user_get(user_id=user["user_id"])["email"] == user["email"]

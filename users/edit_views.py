@@ -1,0 +1,130 @@
+"""Pages that change a user's data, from the user's page: their metadata (through the organization's schema)
+and their email address. Each is a form, then a page that shows exactly what will change and asks for
+confirmation, then the queued operation, which the user's page follows.
+
+Thin views: every rule is the services' (``users.metadata``, ``users.email_change``); a refusal is shown
+beside the field it concerns, with what was typed kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from organizations.models import Organization
+from organizations.selectors import organization_get
+from portal.followed import operation_follow
+from portal.forms import form_errors_add
+from portal.principal import Principal, principal_from_request
+from users import selectors
+from users.actions import user_rights_check
+from users.email_change import user_database_connection_check, user_email_change_check, user_email_change_request
+from users.forms import UserEmailChangeForm, UserMetadataForm
+from users.metadata import metadata_field_name, user_metadata_edit_preview, user_metadata_edit_request
+from users.models import DirectoryUser
+
+
+def _admin_target(request: HttpRequest, slug: str, user_id: str) -> tuple[Principal, Organization, DirectoryUser]:
+    """The organization and user (404 outside the principal's scope), for its admins only (403 for viewers)."""
+    principal = principal_from_request(request)
+    organization = organization_get(principal=principal, slug=slug)
+    person = selectors.user_get(principal=principal, organization=organization, user_id=user_id)
+    if not principal.can_admin(organization.pk):
+        raise PermissionDenied
+    return principal, organization, person
+
+
+def _refusal(exc: ValidationError | PermissionDenied) -> str:
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def _shown(value: Any) -> str:
+    """A metadata value as the review page names it."""
+    if value is None or value == "":
+        return "Not set"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_metadata_edit(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
+    """GET: the form. POST: the review of what would change (or the form again, with its errors); POST with
+    ``confirm``: queue the edit and return to the user's page; POST with ``back``: the form, as it was typed."""
+    principal, organization, person = _admin_target(request, slug, user_id)
+    detail_url = reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id})
+    context: dict[str, Any] = {"organization": organization, "person": person, "detail_url": detail_url}
+    try:
+        user_rights_check(principal, organization, person)
+    except PermissionDenied as exc:
+        return render(request, "users/metadata_edit.html", {**context, "refusal": str(exc)}, status=403)
+    fields = list(selectors.user_metadata_fields_editable(principal=principal, organization=organization))
+    editable = {metadata_field_name(f) for f in fields}
+    context["read_only"] = [f for f in selectors.user_metadata_fields(principal=principal, organization=organization)
+                            if metadata_field_name(f) not in editable]
+    form = UserMetadataForm(request.POST if request.method == "POST" else None, fields=fields, person=person)
+    context["form"] = form
+    if request.method == "GET" or "back" in request.POST:
+        return render(request, "users/metadata_edit.html", context)
+    values = form.values()
+    try:
+        if "confirm" in request.POST:
+            operation = user_metadata_edit_request(actor=principal, organization=organization,
+                                                   user_id=person.user_id, values=values)
+            operation_follow(request, operation)
+            return redirect(detail_url)
+        changes = user_metadata_edit_preview(actor=principal, organization=organization, user_id=person.user_id,
+                                             values=values)
+    except ValidationError as exc:
+        form_errors_add(form, exc)
+        return render(request, "users/metadata_edit.html", context, status=400)
+    except PermissionDenied as exc:
+        return render(request, "users/metadata_edit.html", {**context, "refusal": str(exc)}, status=403)
+    return render(request, "users/metadata_review.html", {
+        **context,
+        "changes": [{"label": c.label, "before": _shown(c.before), "after": _shown(c.after),
+                     "removed": c.after is None} for c in changes],
+        "posted": [(name, form.data.get(name, "")) for name in form.fields],
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_email_change(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
+    """GET: the form. POST: the confirmation (or the form again, with its error); POST with ``confirm``: queue
+    the change and return to the user's page; POST with ``back``: the form, as it was typed."""
+    principal, organization, person = _admin_target(request, slug, user_id)
+    detail_url = reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id})
+    context: dict[str, Any] = {"organization": organization, "person": person, "detail_url": detail_url}
+    try:
+        user_rights_check(principal, organization, person)
+        user_database_connection_check(person)
+    except (ValidationError, PermissionDenied) as exc:
+        return render(request, "users/email_change.html", {**context, "refusal": _refusal(exc)},
+                      status=403 if isinstance(exc, PermissionDenied) else 200)
+    form = UserEmailChangeForm(request.POST if request.method == "POST" else None)
+    context["form"] = form
+    if request.method == "GET" or "back" in request.POST or not form.is_valid():
+        return render(request, "users/email_change.html", context, status=400 if form.errors else 200)
+    email = form.cleaned_data["email"]
+    try:
+        if "confirm" in request.POST:
+            operation = user_email_change_request(actor=principal, organization=organization,
+                                                  user_id=person.user_id, email=email)
+            operation_follow(request, operation)
+            return redirect(detail_url)
+        _person, new = user_email_change_check(actor=principal, organization=organization, user_id=person.user_id,
+                                               email=email)
+    except ValidationError as exc:
+        form_errors_add(form, exc)
+        return render(request, "users/email_change.html", context, status=400)
+    except PermissionDenied as exc:
+        return render(request, "users/email_change.html", {**context, "refusal": str(exc)}, status=403)
+    return render(request, "users/email_change.html", {**context, "new_email": new})
