@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BigIntegerField, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
@@ -302,7 +302,8 @@ def invitations_sent(*, principal: Principal, organization: Organization) -> Que
     the Auth0 user id it reached as ``invited_user_id`` (their result names it)."""
     return (operation_list(principal=principal, organization=organization)
             .filter(kind__in=INVITATION_SENDING_KINDS, status=Operation.Status.SUCCEEDED)
-            .annotate(invited_user_id=KeyTextTransform("user_id", "result")))
+            # Cast to plain text: a JSON key's own lookups would compare a given id as JSON (SQLite).
+            .annotate(invited_user_id=Cast(KeyTextTransform("user_id", "result"), CharField())))
 
 
 def invitation_pending_list(*, principal: Principal, organization: Organization) -> QuerySet[Membership]:
