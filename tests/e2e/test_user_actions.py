@@ -37,8 +37,8 @@ def test_an_admin_blocks_a_user_after_confirming(portal, page: Page, acme, creat
     expect(page.get_by_text("Block a user:")).to_be_visible()
     check_page(page)
     assert run_pending("user_block", user_action).status == "succeeded"
-    page.reload()
-    expect(page.get_by_text("Block a user: done.")).to_be_visible()
+    # operations.js sees the operation finish and reloads the page onto its outcome.
+    expect(page.get_by_text("Block a user: done.")).to_be_visible(timeout=15000)
     expect(page.get_by_text("Yes: this user cannot sign in")).to_be_visible()
     expect(page.get_by_role("link", name="Unblock")).to_be_visible()
     check_page(page)

@@ -1,0 +1,66 @@
+"""An organization admin edits a user's metadata in a browser: a value the schema refuses is shown beside
+its field with what was typed kept; a good one is reviewed, saved to Auth0 by the task, and the user's page,
+following the operation, shows it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from organizations.models import MetadataField
+from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in
+from users.directory import directory_user_write_through
+from users.gateway import gateway
+from users.invitations import password_random
+from users.tasks import user_metadata_edit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_admin_edits_a_field_and_sees_it_saved(portal, page: Page, acme, created_users) -> None:
+    MetadataField.objects.create(organization=acme, key="department", label="Department", max_length=12, position=0)
+    MetadataField.objects.create(organization=acme, key="badge", label="Badge number", type="integer", position=1)
+    email = f"lin-{uuid.uuid4().hex[:8]}@acme.test"
+    created_users.append(email)
+    user = gateway().user_create(connection="acme-users", email=email, password=password_random(),
+                                 name="Lin Chen", user_metadata={"department": "Research"})
+    directory_user_write_through(user)
+    sign_in(page, portal, "admin@acme.test")
+    check_page(page)
+    page.goto(f"{portal}/o/acme/users/?q=lin-")
+    check_page(page)
+    page.get_by_role("link", name="Lin Chen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lin Chen")
+    check_page(page)
+    page.get_by_role("navigation", name="Actions on this user").get_by_role("link", name="Edit metadata").click()
+    expect(page.get_by_label("Department")).to_have_value("Research")
+    check_page(page)
+
+    page.get_by_label("Department").fill("Quality Assurance")
+    page.get_by_label("Badge number").fill("twelve")
+    page.get_by_role("button", name="Review changes").click()
+    expect_field_error(page.get_by_label("Department"), "Keep it to 12 characters (this is 17).")
+    expect_field_error(page.get_by_label("Badge number"), "Enter a whole number, like 42.")
+    expect(page.get_by_label("Department")).to_have_value("Quality Assurance")
+    check_page(page)
+
+    page.get_by_label("Department").fill("Sales")
+    page.get_by_label("Badge number").fill("1207")
+    page.get_by_role("button", name="Review changes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Save these changes to Lin Chen's metadata?")
+    expect(page.get_by_role("row", name="Department Research Sales")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Edit metadata:")).to_be_visible()
+    check_page(page)
+
+    assert run_pending("user_metadata_edit", user_metadata_edit).status == "succeeded"
+    # operations.js sees the operation finish and reloads the page onto its outcome.
+    expect(page.get_by_text("Edit metadata: done.")).to_be_visible(timeout=15000)
+    metadata = page.get_by_role("region", name="Metadata")
+    expect(metadata).to_contain_text("Sales")
+    expect(metadata).to_contain_text("1,207")
+    check_page(page)
+    assert gateway().user_get(user_id=user["user_id"])["user_metadata"] == {"department": "Sales", "badge": 1207}
