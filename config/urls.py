@@ -34,4 +34,5 @@ urlpatterns = [
     path("accounts/login/cancelled/", signin.signin_cancelled, name="socialaccount_login_cancelled"),
     path("", include(organization_urls)),
     path("", include("users.urls")),
+    path("", include("users.history_urls")),
 ]

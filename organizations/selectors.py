@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from organizations.models import CompanyAdmin, Organization, OrganizationDomain, OrganizationRole
@@ -76,17 +79,94 @@ def role_get(*, principal: Principal, organization: Organization, role_id: int) 
     return get_object_or_404(role_list(principal=principal, organization=organization), pk=role_id)
 
 
-def operation_list(*, principal: Principal, organization: Organization) -> QuerySet[Operation]:
-    return Operation.objects.filter(
-        organization__in=organization_list(principal=principal), organization=organization
-    ).order_by("-created_at")
+def _scope(principal: Principal, organization: Organization | None) -> Q:
+    """Operations' and audit events' scope: one organization the principal may see; or, with none, every
+    organization they may see and, for company admins, what happened outside any organization."""
+    if organization is not None:
+        return Q(organization__in=organization_list(principal=principal), organization=organization)
+    if principal.is_company_admin:
+        return Q()  # every organization and none: nothing to narrow
+    return Q(organization__in=organization_list(principal=principal))
+
+
+def operation_list(*, principal: Principal, organization: Organization | None) -> QuerySet[Operation]:
+    """The organization's operations, newest first (with no organization: every one the principal may see)."""
+    if not principal.is_authenticated:
+        return Operation.objects.none()
+    return Operation.objects.filter(_scope(principal, organization)).order_by("-created_at")
 
 
 def operation_get(*, principal: Principal, organization: Organization, operation_id) -> Operation:
     return get_object_or_404(operation_list(principal=principal, organization=organization), pk=operation_id)
 
 
-def audit_event_list(*, principal: Principal, organization: Organization) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(
-        organization__in=organization_list(principal=principal), organization=organization
-    ).order_by("-occurred_at", "-id")
+# The operations page's groups, in the order it shows them: what needs someone first, then what is under
+# way, then the rest.
+OPERATION_GROUPS: dict[str, tuple[str, ...]] = {
+    "failed": (Operation.Status.FAILED,),
+    "unfinished": (Operation.Status.RUNNING, Operation.Status.PENDING),
+    "succeeded": (Operation.Status.SUCCEEDED,),
+}
+
+
+def operation_list_attention_first(
+    *, principal: Principal, organization: Organization | None, group: str = ""
+) -> QuerySet[Operation]:
+    """Failures first, then running and pending operations, then the rest; newest first within each.
+    ``group`` (a key of OPERATION_GROUPS) keeps one of them."""
+    operations = operation_list(principal=principal, organization=organization)
+    if group:
+        operations = operations.filter(status__in=OPERATION_GROUPS[group])
+    urgency = Case(
+        *(When(status__in=statuses, then=Value(rank)) for rank, statuses in enumerate(OPERATION_GROUPS.values())),
+        default=Value(len(OPERATION_GROUPS)), output_field=IntegerField(),
+    )
+    return operations.alias(urgency=urgency).order_by("urgency", "-created_at", "-pk")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """What the audit trail shows (every part optional)."""
+
+    # Part of the actor's name or email, or their exact Auth0 user id.
+    actor: str = ""
+    action: str = ""
+    # The target ids to match (a user id, an email, or the ids of the users with an email).
+    targets: tuple[str, ...] = ()
+    # Days, inclusive, in UTC.
+    occurred_from: dt.date | None = None
+    occurred_to: dt.date | None = None
+    # Across organizations (company admins): one organization's slug, or NO_ORGANIZATION.
+    organization_slug: str = ""
+
+
+NO_ORGANIZATION = "-"
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def audit_event_list(
+    *, principal: Principal, organization: Organization | None, query: AuditQuery = AuditQuery()  # noqa: B008 - frozen
+) -> QuerySet[AuditEvent]:
+    """The audit events the principal may see (one organization's, or with none every one they may see and,
+    for company admins, those outside any organization), matching ``query``, newest first."""
+    if not principal.is_authenticated:
+        return AuditEvent.objects.none()
+    events = AuditEvent.objects.filter(_scope(principal, organization))
+    if query.actor:
+        events = events.filter(Q(actor_display__icontains=query.actor) | Q(actor_user_id=query.actor))
+    if query.action:
+        events = events.filter(action=query.action)
+    if query.targets:
+        events = events.filter(target_id__in=query.targets)
+    if query.occurred_from:
+        events = events.filter(occurred_at__gte=_day_start(query.occurred_from))
+    if query.occurred_to:
+        events = events.filter(occurred_at__lt=_day_start(query.occurred_to + dt.timedelta(days=1)))
+    if organization is None and query.organization_slug == NO_ORGANIZATION:
+        events = events.filter(organization__isnull=True)
+    elif organization is None and query.organization_slug:
+        events = events.filter(organization__slug=query.organization_slug)
+    return events.order_by("-occurred_at", "-id")

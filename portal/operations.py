@@ -36,9 +36,12 @@ from portal.principal import Principal
 
 log = logging.getLogger(__name__)
 
-MAX_TRANSIENT_ATTEMPTS = 8
+# Passing failures are retried this many times: with backoff growing to OPERATIONS_BACKOFF_MAX_SECONDS
+# (5 minutes), about an hour of Auth0 failing before the operation fails and a person is asked. Waits for
+# the rate limit are not attempts (they are not failures of the work) and do not count.
+MAX_TRANSIENT_ATTEMPTS = 30
 # A run that has held its claim longer than this died (worker killed): its operation may be claimed again.
-STALE_CLAIM = timedelta(seconds=max(300, 2 * settings.CELERY_TASK_TIME_LIMIT))
+STALE_CLAIM = timedelta(seconds=settings.OPERATIONS_STALE_CLAIM_SECONDS)
 
 
 # The Celery task that carries out each kind of operation, by name (a test checks each is registered).
@@ -84,7 +87,7 @@ def operation_enqueue_on_commit(operation: Operation) -> None:
 # An operation still pending this long after its last change (or after its scheduled retry) lost its
 # message (broker restarted, enqueue failed after commit): the sweeper sends it again. Sending twice is
 # harmless, since only one run can claim it, but the grace keeps a long queue from being flooded.
-SWEEP_GRACE = timedelta(minutes=10)
+SWEEP_GRACE = timedelta(seconds=settings.OPERATIONS_SWEEP_GRACE_SECONDS)
 SWEEP_BATCH = 500
 
 
@@ -148,17 +151,28 @@ def operation_fail(operation: Operation, message: str) -> None:
         )
 
 
-def operation_release(operation: Operation, message: str, delay_seconds: float) -> None:
-    """Give the claim back so the retry (sent with a countdown) can take it."""
+def operation_release(operation: Operation, message: str, delay_seconds: float, *, attempted: bool = True) -> None:
+    """Give the claim back so the retry (sent with a countdown) can take it. ``attempted=False``: the run
+    only waited (for the rate limit), so the claim's attempt is taken back."""
     operation.status = Operation.Status.PENDING
     operation.last_error = message
     operation.next_attempt_at = timezone.now() + timedelta(seconds=delay_seconds)
-    operation.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
+    if not attempted:
+        operation.attempts = max(0, operation.attempts - 1)
+    operation.save(update_fields=["status", "last_error", "next_attempt_at", "attempts", "updated_at"])
 
 
 def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with full jitter: 2, 4, 8 … seconds, capped at 5 minutes."""
-    return random.uniform(1, min(300, 2 ** attempt))  # noqa: S311 - jitter, not cryptography
+    """Exponential backoff with full jitter: 2, 4, 8 … seconds, capped at OPERATIONS_BACKOFF_MAX_SECONDS."""
+    ceiling = max(1, min(settings.OPERATIONS_BACKOFF_MAX_SECONDS, 2 ** min(attempt, 32)))
+    return random.uniform(1, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+def _retry(task: Task, delay: float, exc: Exception | None = None) -> Exception:
+    """The retry of ``task`` in ``delay`` seconds. Whether to retry is decided here (by the operation's
+    attempts, or the caller's count), never by Celery's own count of retries, which would refuse a fourth
+    (its default max_retries, 3) however long a rate limit has kept the work waiting."""
+    return task.retry(countdown=delay, max_retries=task.request.retries + 1, exc=exc)
 
 
 # Network failures that happen outside the gateway's own mapping (a download, a mail server, the cache).
@@ -271,8 +285,9 @@ def operation_execute(task: Task, operation_id: str, apply: Callable[[Operation]
             operation_fail(operation, f"{failure.message}; gave up after {operation.attempts} attempts")
             return
         delay = failure.delay if failure.delay is not None else backoff_seconds(operation.attempts)
-        operation_release(operation, f"{failure.message}; retrying in {delay:.0f}s", delay)
-        raise task.retry(countdown=delay, max_retries=None) from exc
+        operation_release(operation, f"{failure.message}; retrying in {delay:.0f}s", delay,
+                          attempted=not failure.unlimited)
+        raise _retry(task, delay) from exc
     operation_succeed(operation, result)
 
 
@@ -287,4 +302,4 @@ def task_retry_or_raise(task: Task, exc: Exception) -> NoReturn:
     if isinstance(exc, OperationalError | InterfaceError):
         _database_connection_recover()
     delay = failure.delay if failure.delay is not None else backoff_seconds(task.request.retries + 1)
-    raise task.retry(countdown=delay, max_retries=None, exc=exc)
+    raise _retry(task, delay, exc)

@@ -286,6 +286,20 @@ CELERY_TASK_ROUTES = {
     "organizations.tasks.*": {"queue": MANAGEMENT_QUEUE},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How the operation runner (portal.operations) notices lost work. A run that has held its operation longer
+# than OPERATIONS_STALE_CLAIM_SECONDS died (the hard time limit would have ended a live one), so another run
+# may claim it; an operation still pending OPERATIONS_SWEEP_GRACE_SECONDS after it was due lost its message,
+# and the sweeper sends it again. Passing failures are retried with jittered backoff of at most
+# OPERATIONS_BACKOFF_MAX_SECONDS. Production keeps the defaults; the reliability tests shorten them.
+OPERATIONS_STALE_CLAIM_SECONDS = env.int("OPERATIONS_STALE_CLAIM_SECONDS",
+                                         default=max(300, 2 * CELERY_TASK_TIME_LIMIT))
+if OPERATIONS_STALE_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"OPERATIONS_STALE_CLAIM_SECONDS ({OPERATIONS_STALE_CLAIM_SECONDS}) must exceed CELERY_TASK_TIME_LIMIT "
+        f"({CELERY_TASK_TIME_LIMIT}): a run still within its time limit would lose its operation to another."
+    )
+OPERATIONS_SWEEP_GRACE_SECONDS = env.int("OPERATIONS_SWEEP_GRACE_SECONDS", default=600)
+OPERATIONS_BACKOFF_MAX_SECONDS = env.int("OPERATIONS_BACKOFF_MAX_SECONDS", default=300)
 HEARTBEAT_SECONDS = env.float("PORTAL_HEARTBEAT_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat_record", "schedule": HEARTBEAT_SECONDS, "args": ("beat",)},

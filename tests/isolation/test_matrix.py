@@ -35,6 +35,7 @@ COMPANY_ONLY = [
     ("directory_user_list", "GET"), ("directory_user_export", "GET"), ("directory_user_detail", "GET"),
     ("directory_user_activity", "GET"), ("directory_user_activity", "POST"),
     ("directory_sync_status", "GET"), ("directory_sync_start", "POST"), ("rate_limits", "GET"),
+    ("company_operation_list", "GET"), ("company_audit_event_list", "GET"), ("company_audit_event_export", "GET"),
 ]
 
 # Routes outside organizations that anyone (signed in or not, as each says) may reach, and why; with
@@ -68,6 +69,10 @@ ROUTES = [
     Route("role_grant", ("POST",)),
     Route("role_revoke", ("GET", "POST")),
     Route("operation_detail", ("GET",)),
+    Route("operation_list", ("GET",)),
+    Route("operation_retry", ("GET", "POST")),
+    Route("audit_event_list", ("GET",)),
+    Route("audit_event_export", ("GET",)),
     Route("user_list", ("GET",)),
     Route("user_export", ("GET",)),
     Route("user_invite", ("GET", "POST")),
@@ -110,6 +115,9 @@ def world(db):
     directory_users_upsert([user_in_a, auth0_user(connection=org_b.connection_name, email="member@org-b.test")])
     role_in_a = RoleFactory(organization=org_a, role="admin", email="a-admin@example.test")
     operation_in_a = operation_create(kind="organization_provision", actor=None, organization=org_a, target="org-a")
+    # A failed one, which its admins could send again: the retry route must not reach it from B.
+    failed_in_a = operation_create(kind="user_block", actor=None, organization=org_a, target=user_in_a["user_id"])
+    Operation.objects.filter(pk=failed_in_a.pk).update(status=Operation.Status.FAILED, last_error="Auth0 said no")
     b_admin = UserFactory()
     RoleFactory(organization=org_b, user_id=b_admin.auth0_user_id, role="admin")
     client = Client()
@@ -122,6 +130,10 @@ def world(db):
         "role_grant": {"slug": org_a.slug},
         "role_revoke": {"slug": org_a.slug, "role_id": role_in_a.pk},
         "operation_detail": {"slug": org_a.slug, "operation_id": operation_in_a.pk},
+        "operation_list": {"slug": org_a.slug},
+        "operation_retry": {"slug": org_a.slug, "operation_id": failed_in_a.pk},
+        "audit_event_list": {"slug": org_a.slug},
+        "audit_event_export": {"slug": org_a.slug},
         "user_list": {"slug": org_a.slug},
         "user_export": {"slug": org_a.slug},
         "user_invite": {"slug": org_a.slug},

@@ -20,11 +20,13 @@ from portal.models import AuditEvent, Operation, OperationKind
 from portal.operations import (
     MAX_TRANSIENT_ATTEMPTS,
     OPERATION_TASKS,
+    backoff_seconds,
     operation_claim,
     operation_create,
     operation_enqueue_on_commit,
     operation_execute,
     operations_sweep,
+    task_retry_or_raise,
 )
 from users.gateway import Auth0Permanent, Auth0RateLimited, Auth0Transient, Auth0Unauthorized
 
@@ -43,6 +45,15 @@ def _handler(operation: Operation) -> dict:
 @shared_task(bind=True, name="tests.portal.test_operations.scripted")
 def scripted(self, operation_id: str) -> None:
     operation_execute(self, operation_id, _handler)
+
+
+@shared_task(bind=True, name="tests.portal.test_operations.scripted_plain")
+def scripted_plain(self) -> dict:
+    """A task that is not an operation (a sync step, a refresh): retried by task_retry_or_raise."""
+    try:
+        return _handler(None)
+    except Exception as exc:
+        task_retry_or_raise(self, exc)
 
 
 @pytest.fixture
@@ -100,7 +111,8 @@ def test_rate_limit_is_rescheduled_at_the_reset_time_with_jitter(operation, retr
     assert released.last_error == f"Rate limited by Auth0; retrying in {retry.when:.0f}s"
     assert released.next_attempt_at >= before + timedelta(seconds=42)
     operation.refresh_from_db()
-    assert (operation.status, operation.attempts) == ("succeeded", 2)
+    # Waiting for the rate limit is not an attempt of the work.
+    assert (operation.status, operation.attempts) == ("succeeded", 1)
 
 
 def test_no_token_in_the_shared_budget_reschedules_without_calling_auth0(operation, retries) -> None:
@@ -112,7 +124,44 @@ def test_no_token_in_the_shared_budget_reschedules_without_calling_auth0(operati
     assert retry.when == 7  # the budget's wait carries its own jitter; none is added
     assert released.last_error == "Waiting for the Management API rate limit; retrying in 7s"
     operation.refresh_from_db()
-    assert (operation.status, operation.attempts) == ("succeeded", 2)
+    assert (operation.status, operation.attempts) == ("succeeded", 1)
+
+
+def _budget_wait(seconds: int = 7) -> Auth0RateLimited:
+    waiting = Auth0RateLimited("Waiting for the portal's share", status=None, retry_after=seconds)
+    waiting.by_budget = True
+    return waiting
+
+
+def test_rate_limit_waits_go_on_past_celerys_own_retry_count(operation, retries) -> None:
+    """Celery refuses a task's fourth retry unless told otherwise (its default max_retries, 3): a queue
+    that waits for the budget five times in a row must still get its turn, not stall until the sweeper."""
+    OUTCOMES.extend([_budget_wait(), Auth0RateLimited("Too Many Requests", retry_after=1), _budget_wait(),
+                     _budget_wait(), _budget_wait(), {"ok": True}])
+    scripted.apply(args=[str(operation.id)])
+    assert len(retries) == 5 and OUTCOMES == []
+    operation.refresh_from_db()
+    assert (operation.status, operation.attempts) == ("succeeded", 1)
+
+
+def test_waits_for_the_rate_limit_leave_the_retries_of_passing_faults_intact(operation, retries) -> None:
+    """An operation that waited long for the budget still has its retries for Auth0's passing faults."""
+    Operation.objects.filter(pk=operation.pk).update(attempts=MAX_TRANSIENT_ATTEMPTS - 2)
+    OUTCOMES.extend([_budget_wait(), _budget_wait(), Auth0Transient("Service Unavailable", status=503),
+                     {"ok": True}])
+    scripted.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    assert (operation.status, operation.attempts) == ("succeeded", MAX_TRANSIENT_ATTEMPTS)
+
+
+def test_backoff_is_capped_by_the_setting(settings) -> None:
+    settings.OPERATIONS_BACKOFF_MAX_SECONDS = 3
+    assert all(1 <= backoff_seconds(attempt) <= 3 for attempt in (1, 5, 29, 500))
+
+
+def test_a_task_that_is_no_operation_waits_for_the_rate_limit_past_celerys_retry_count() -> None:
+    OUTCOMES[:] = [_budget_wait(1) for _ in range(5)] + [{"ok": True}]
+    assert scripted_plain.apply().get() == {"ok": True}
 
 
 def test_transient_failure_is_retried_with_backoff(operation, retries) -> None:
@@ -125,11 +174,11 @@ def test_transient_failure_is_retried_with_backoff(operation, retries) -> None:
 
 
 def test_transient_failure_gives_up_after_the_last_attempt(operation, retries) -> None:
-    Operation.objects.filter(pk=operation.pk).update(attempts=7)
+    Operation.objects.filter(pk=operation.pk).update(attempts=MAX_TRANSIENT_ATTEMPTS - 1)
     OUTCOMES.append(Auth0Transient("Service Unavailable", status=503))
     scripted.apply(args=[str(operation.id)])
     operation.refresh_from_db()
-    assert operation.status == "failed" and "gave up after 8 attempts" in operation.last_error
+    assert operation.status == "failed" and f"gave up after {MAX_TRANSIENT_ATTEMPTS} attempts" in operation.last_error
     assert retries == []
 
 

@@ -130,6 +130,16 @@ def test_production_passes_the_deploy_check() -> None:
     assert "no issues" in result.stdout
 
 
+def test_a_claim_never_goes_stale_within_the_time_limit(tmp_path: Path) -> None:
+    """A run within its hard time limit is alive: the operation must not be given to another run then."""
+    env = _clean_env(PORTAL_VAR_DIR=str(tmp_path), CELERY_TASK_TIME_LIMIT="30", OPERATIONS_STALE_CLAIM_SECONDS="30")
+    result = _settings_of("config.settings.embedded", ["DEBUG"], env)
+    assert result.returncode != 0
+    assert "OPERATIONS_STALE_CLAIM_SECONDS (30) must exceed CELERY_TASK_TIME_LIMIT (30)" in result.stderr
+    env["OPERATIONS_STALE_CLAIM_SECONDS"] = "31"
+    assert _settings_of("config.settings.embedded", ["DEBUG"], env).returncode == 0
+
+
 def test_celery_is_configured_for_reliability() -> None:
     from portal.celery import app
 

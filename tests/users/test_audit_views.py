@@ -1,0 +1,185 @@
+"""The audit trail page and its CSV: for an organization's admins and viewers (company admins: every
+organization's), newest first, filtered by actor, action, target (an email finds the events about the
+users who have it) and days, the filters in the URL; bad filter input is explained beside its field and
+never breaks the page; the CSV is the filtered trail, every page of it, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from organizations.selectors import principal_for_user_id
+from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
+from tests.support.history import event_at
+from tests.users.auth0_users import auth0_user
+from users.directory import directory_users_upsert
+
+pytestmark = pytest.mark.django_db
+T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+def signed_in(organization, role: str) -> Client:
+    client = Client()
+    granted = RoleFactory(organization=organization, role=role)
+    client.force_login(UserFactory(auth0_user_id=granted.user_id))
+    return client
+
+
+def company_admin() -> Client:
+    client = Client()
+    client.force_login(UserFactory(auth0_user_id=CompanyAdminFactory().user_id))
+    return client
+
+
+@pytest.fixture
+def world():
+    acme = OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users")
+    beta = OrganizationFactory(slug="beta", display_name="Beta", connection_name="beta-users")
+    ada = auth0_user(connection="acme-users", email="ada@acme.test", name="Ada Lovelace")
+    bob = auth0_user(connection="acme-users", email="bob@acme.test", name="Bob")
+    directory_users_upsert([ada, bob])
+    boss = principal_for_user_id("auth0|boss", "Grace Boss")
+    event_at(T0 - dt.timedelta(days=2), actor=boss, action="user.invite_requested", organization=acme,
+             target_type="user", target_id="ada@acme.test", summary="Invited ada@acme.test to Acme")
+    event_at(T0, actor=boss, action="user_block.requested", organization=acme, target_type="user",
+             target_id=ada["user_id"], summary="Blocked Ada Lovelace")
+    event_at(T0 + dt.timedelta(minutes=1), action="user_block.succeeded", organization=acme, target_type="operation",
+             target_id=ada["user_id"], summary="Block a user: done")
+    event_at(T0 + dt.timedelta(hours=1), actor=boss, action="user_block.requested", organization=acme,
+             target_type="user", target_id=bob["user_id"], summary="Blocked Bob")
+    event_at(T0, actor=boss, action="organization.updated", organization=beta, target_type="organization",
+             target_id="beta", summary="Updated Beta's settings")
+    event_at(T0, actor=boss, action="company_admin.granted", target_type="user", target_id="auth0|new",
+             summary="Made someone a company admin")
+    return {"acme": acme, "beta": beta, "ada": ada, "bob": bob}
+
+
+def summaries(response) -> list[str]:
+    return [row.event.summary for row in response.context["rows"]]
+
+
+def trail(client: Client, **params):
+    return client.get(reverse("audit_event_list", kwargs={"slug": "acme"}), params)
+
+
+def test_admins_and_viewers_see_their_organizations_trail_newest_first(world) -> None:
+    for role in ("admin", "viewer"):
+        response = trail(signed_in(world["acme"], role))
+        assert response.status_code == 200
+        assert summaries(response) == ["Blocked Bob", "Block a user: done", "Blocked Ada Lovelace",
+                                       "Invited ada@acme.test to Acme"]
+        html = response.content.decode()
+        # Labels and names, never codes or raw ids.
+        for text in ("Block a user: requested", "Block a user: done", "Invitation requested", "Grace Boss",
+                     "Ada Lovelace (ada@acme.test)", "2026-03-10 12:00:00"):
+            assert text in html, text
+        assert world["ada"]["user_id"] not in html and "user_block.requested" not in html.split("<select")[0]
+    assert trail(signed_in(world["beta"], "admin")).status_code == 404
+
+
+def test_each_filter_narrows_the_trail_and_stays_in_the_links(world) -> None:
+    viewer = signed_in(world["acme"], "viewer")
+    assert summaries(trail(viewer, actor="grace")) == ["Blocked Bob", "Blocked Ada Lovelace",
+                                                       "Invited ada@acme.test to Acme"]
+    assert summaries(trail(viewer, actor="system")) == ["Block a user: done"]
+    assert summaries(trail(viewer, action="user_block.requested")) == ["Blocked Bob", "Blocked Ada Lovelace"]
+    # An email finds the events recorded with it and those about the users who have it.
+    assert summaries(trail(viewer, target="ADA@acme.test")) == ["Block a user: done", "Blocked Ada Lovelace",
+                                                                 "Invited ada@acme.test to Acme"]
+    assert summaries(trail(viewer, target=world["bob"]["user_id"])) == ["Blocked Bob"]
+    day = T0.date().isoformat()
+    assert summaries(trail(viewer, occurred_from=day, occurred_to=day)) == [
+        "Blocked Bob", "Block a user: done", "Blocked Ada Lovelace"]
+    response = trail(viewer, action="user_block.requested", occurred_from=day)
+    assert response.context["export_url"] == (
+        "/o/acme/audit/export.csv?action=user_block.requested&occurred_from=2026-03-10")
+    assert 'value="2026-03-10"' in response.content.decode()
+    assert '<option value="user_block.requested" selected>Block a user: requested</option>' in (
+        response.content.decode())
+
+
+def test_paging_keeps_the_filters(world) -> None:
+    for minute in range(60):
+        event_at(T0 + dt.timedelta(days=1, minutes=minute), action="role.granted", organization=world["acme"],
+                 summary=f"grant {minute}")
+    viewer = signed_in(world["acme"], "viewer")
+    first = trail(viewer, action="role.granted")
+    assert len(first.context["rows"]) == 50 and summaries(first)[0] == "grant 59"
+    assert first.context["next_url"] == "/o/acme/audit/?action=role.granted&page=2"
+    second = viewer.get(first.context["next_url"])
+    assert summaries(second) == [f"grant {m}" for m in range(9, -1, -1)]
+
+
+@pytest.mark.parametrize(("params", "field", "message"), [
+    ({"occurred_from": "2026-02-30"}, "occurred_from", "Enter a valid date."),
+    ({"occurred_to": "yesterday"}, "occurred_to", "Enter a valid date."),
+    ({"occurred_from": "2026-03-08", "occurred_to": "2026-03-07"}, "occurred_to", "The range ends before it starts."),
+    ({"actor": "x" * 500}, "actor", "Ensure this value has at most 200 characters (it has 500)."),
+    ({"target": "y" * 400}, "target", "Ensure this value has at most 320 characters (it has 400)."),
+    ({"action": "drop table"}, "action", "Select a valid choice. drop table is not one of the available choices."),
+])
+def test_bad_filter_input_is_explained_beside_its_field(world, params, field, message) -> None:
+    response = trail(signed_in(world["acme"], "admin"), **params)
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [message]
+    html = response.content.decode()
+    assert f'id="id_{field}_error"' in html
+    assert "Some filters could not be used (marked below): the trail is shown without them." in html
+    assert len(response.context["rows"]) == 4  # the bad filter left out, the good ones kept
+    if field == "occurred_from":
+        assert f'value="{params[field]}"' in html  # shown as typed, to correct it
+
+
+def csv_rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:])))
+
+
+def test_the_csv_is_the_filtered_trail_and_safe_in_a_spreadsheet(world) -> None:
+    event_at(T0 + dt.timedelta(hours=2), actor=principal_for_user_id("auth0|evil", '=HYPERLINK("http://evil.test")'),
+             action="user_block.requested", organization=world["acme"], target_type="user", target_id="+1-evil",
+             summary="@SUM(A1:A9)")
+    admin = signed_in(world["acme"], "viewer")
+    response = admin.get(reverse("audit_event_export", kwargs={"slug": "acme"}), {"action": "user_block.requested"})
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="acme-audit-trail-')
+    header, *rows = csv_rows(response)
+    assert header == ["Time (UTC)", "Actor", "Actor user id", "Action", "Target", "Target id", "What happened"]
+    assert rows[0] == ["2026-03-10 14:00:00", "'=HYPERLINK(\"http://evil.test\")", "auth0|evil",
+                       "Block a user: requested", "'+1-evil", "'+1-evil", "'@SUM(A1:A9)"]
+    assert [r[6] for r in rows[1:]] == ["Blocked Bob", "Blocked Ada Lovelace"]
+    assert rows[2][4] == "Ada Lovelace (ada@acme.test)"
+
+
+def test_a_csv_with_bad_filters_goes_back_to_the_page_showing_them(world) -> None:
+    admin = signed_in(world["acme"], "admin")
+    response = admin.get(reverse("audit_event_export", kwargs={"slug": "acme"}), {"occurred_to": "soon"},
+                         follow=True)
+    assert response.redirect_chain[0][0] == "/o/acme/audit/?occurred_to=soon"
+    assert response.context["form"].errors["occurred_to"] == ["Enter a valid date."]
+    assert "Correct the filters marked below, then download again." in response.content.decode()
+
+
+def test_company_admins_see_every_organization_and_what_happened_outside_any(world) -> None:
+    company = company_admin()
+    response = company.get(reverse("company_audit_event_list"))
+    assert len(response.context["rows"]) == 6
+    html = response.content.decode()
+    assert "Beta" in html and "Made someone a company admin" in html
+    assert summaries(company.get(reverse("company_audit_event_list"), {"org": "beta"})) == ["Updated Beta's settings"]
+    assert summaries(company.get(reverse("company_audit_event_list"), {"org": "-"})) == [
+        "Made someone a company admin"]
+    export = company.get(reverse("company_audit_event_export"), {"org": "beta"})
+    assert export["Content-Disposition"].startswith('attachment; filename="beta-audit-trail-')
+    header, *rows = csv_rows(export)
+    assert header[1] == "Organization" and rows == [
+        ["2026-03-10 12:00:00", "Beta", "Grace Boss", "auth0|boss", "Organization settings changed", "Beta", "beta",
+         "Updated Beta's settings"]]
+    for name in ("company_audit_event_list", "company_audit_event_export"):
+        assert signed_in(world["acme"], "admin").get(reverse(name)).status_code == 404
