@@ -292,39 +292,6 @@ def user_audit_event_list(*, principal: Principal, user: DirectoryUser) -> Query
     return AuditEvent.objects.filter(where, target_id=user.user_id).order_by("-occurred_at", "-id")
 
 
-# -- pending invitations ------------------------------------------------------------------------------------
-# What sends an invitation's set-password link: the invitation itself, and each resend.
-INVITATION_SENDING_KINDS = (OperationKind.USER_INVITE, OperationKind.USER_INVITE_RESEND)
-
-
-def invitations_sent(*, principal: Principal, organization: Organization) -> QuerySet[Operation]:
-    """The organization's invitations that went out (first sendings and resends that succeeded), each with
-    the Auth0 user id it reached as ``invited_user_id`` (their result names it)."""
-    return (operation_list(principal=principal, organization=organization)
-            .filter(kind__in=INVITATION_SENDING_KINDS, status=Operation.Status.SUCCEEDED)
-            # Cast to plain text: a JSON key's own lookups would compare a given id as JSON (SQLite).
-            .annotate(invited_user_id=Cast(KeyTextTransform("user_id", "result"), CharField())))
-
-
-def invitation_pending_list(*, principal: Principal, organization: Organization) -> QuerySet[Membership]:
-    """The organization's pending invitations: members the portal invited who never signed in, newest
-    sending first, each with when the newest invitation went out (``sent_at``) and who sent it
-    (``sent_by``); their user comes with them. Nothing unless the principal may see the organization."""
-    newest = invitations_sent(principal=principal, organization=organization).filter(
-        invited_user_id=OuterRef("user__user_id")).order_by("-created_at")
-    never_signed_in = member_list(principal=principal, organization=organization,
-                                  query=UserQuery(never_signed_in=True)).filter(logins_count=0)
-    return (never_signed_in
-            .annotate(sent_at=Subquery(newest.values("created_at")[:1]),
-                      sent_by=Subquery(newest.values("actor_display")[:1]))
-            .filter(sent_at__isnull=False).select_related("user").order_by("-sent_at", "-pk"))
-
-
-def invitation_expires_at(organization: Organization, sent_at: dt.datetime) -> dt.datetime:
-    """When the set-password link of an invitation sent at ``sent_at`` stops working."""
-    return sent_at + dt.timedelta(days=organization.invite_link_lifetime_days)
-
-
 def user_ids_with_email(*, principal: Principal, organization: Organization | None, email: str) -> list[str]:
     """The Auth0 user ids of the users the principal may see (in ``organization``, or any for company
     admins) with ``email``: how the audit trail finds the events about a person by their email."""
