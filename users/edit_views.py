@@ -73,6 +73,8 @@ def user_metadata_edit(request: HttpRequest, slug: str, user_id: str) -> HttpRes
     context["form"] = form
     if request.method == "GET" or "back" in request.POST:
         return render(request, "users/metadata_edit.html", context)
+    if not form.is_valid():  # only what no value may hold (a NUL character): the rules are the service's
+        return render(request, "users/metadata_edit.html", context, status=400)
     values = form.values()
     try:
         if "confirm" in request.POST:

@@ -207,12 +207,12 @@ class UserMetadataForm(forms.Form):
             self.initial[name] = shown
 
     def values(self) -> dict[str, dict[str, str]]:
-        """The posted values as ``users.metadata`` takes them: ``{"user_metadata": {…}, "app_metadata": {…}}``.
-        Only this form's fields: whatever else a request posts is never read."""
+        """The valid form's values as ``users.metadata`` takes them: ``{"user_metadata": {…}, "app_metadata":
+        {…}}``. Only this form's fields: whatever else a request posts is never read."""
         values: dict[str, dict[str, str]] = {}
-        for name, field in self.fields.items():
+        for name in self.fields:
             target, key = name.split(".", 1)
-            values.setdefault(target, {})[key] = field.clean(self.data.get(name, ""))
+            values.setdefault(target, {})[key] = self.cleaned_data[name]
         return values
 
 

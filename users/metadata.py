@@ -155,6 +155,8 @@ def _text_clean(field: MetadataField, text: str) -> str:
     """Text, email, phone and URL fields: their form, then length, then the schema's pattern (checked last,
     on text whose length is bounded)."""
     kind = field.type
+    if "\x00" in text:  # PostgreSQL's JSON cannot hold it: the directory could not mirror the value
+        raise ValidationError("Null characters are not allowed.")
     if kind == MetadataField.Type.EMAIL:
         try:
             validate_email(text)

@@ -122,6 +122,13 @@ def test_review_then_confirm_queues_the_edit_and_the_user_page_follows_it(
     assert "Edit metadata:" in page and "data-operation-poll" in page and "portal/operations" in page
 
 
+def test_a_nul_character_is_refused_beside_its_field(client, acme, ada) -> None:
+    response = signed_in(client, acme, "admin").post(urls(ada)[1], {"user_metadata.department": "Sa\x00les"})
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
+    assert not Operation.objects.exists()
+
+
 def test_saving_the_form_unchanged_says_so(client, acme, ada) -> None:
     response = signed_in(client, acme, "admin").post(urls(ada)[1], {
         "user_metadata.department": "Research", "user_metadata.newsletter": "yes",

@@ -93,6 +93,7 @@ def refused(actor, organization, user_id, values) -> dict[str, list[str]]:
     ("department", "", "Enter a value: this field is required."),
     ("department", None, "Enter a value: this field is required."),
     ("department", 42, "Enter text."),
+    ("department", "Sa\x00les", "Null characters are not allowed."),
     ("employee_code", "abc-1234", r"Enter a value of the form this field expects (the pattern [A-Z]{3}-\d{4})."),
     ("employee_code", "ABC-12345", r"Enter a value of the form this field expects (the pattern [A-Z]{3}-\d{4})."),
     ("start_date", "31/03/2026", "Enter a date as YYYY-MM-DD, like 2026-03-31."),
