@@ -18,14 +18,14 @@ TARGET_MAX_LENGTH = 320  # an email address's longest
 
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=ACTOR_MAX_LENGTH, label="Actor", widget=QuickTextInput,
-                            help_text="Part of a name or email, or an Auth0 user id.")
+                            help_text="Name, email or user id.")
     action = forms.ChoiceField(required=False, label="Action", widget=QuickSelect)
     target = forms.CharField(required=False, max_length=TARGET_MAX_LENGTH, label="Target", widget=QuickTextInput,
-                             help_text="A user's email or Auth0 user id.")
+                             help_text="A user's email or user id.")
     occurred_from = forms.DateField(required=False, label="From", widget=QuickDateInput,
-                                    help_text="A day, in UTC.")
+                                    help_text="A day (UTC).")
     occurred_to = forms.DateField(required=False, label="To", widget=QuickDateInput,
-                                  help_text="A day, in UTC (included).")
+                                  help_text="A day (UTC), included.")
     org = forms.ChoiceField(required=False, label="Organization", widget=QuickSelect)
 
     def __init__(self, data, *, organizations: list[tuple[str, str]] | None = None, **kwargs) -> None:
