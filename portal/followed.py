@@ -18,6 +18,11 @@ def operation_follow(request: HttpRequest, operation: Operation) -> None:
     request.session[SESSION_KEY] = [*followed, str(operation.pk)][-FOLLOWED_MAX:]
 
 
+def operations_following(request: HttpRequest) -> bool:
+    """Whether this browser waits for any operation (a busy page skips building its query when not)."""
+    return bool(request.session.get(SESSION_KEY))
+
+
 def operations_followed(request: HttpRequest, operations: QuerySet[Operation]) -> list[Operation]:
     """The followed operations among ``operations`` (the caller's scoped queryset), oldest first.
     A finished one is returned this once and then forgotten."""

@@ -22,7 +22,7 @@ from organizations.membership import user_belongs
 from organizations.models import MembershipMode, MetadataField, Organization
 from portal.celery import app
 from users.gateway import Auth0User
-from users.models import LISTED_COLUMNS, DirectoryUser, Membership, Tombstone
+from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
 
 # Columns the upsert writes (everything but the id and user_id it matches on).
 _COLUMNS = [
@@ -242,10 +242,10 @@ def _memberships_final(
 
 def _listed(user: DirectoryUser) -> dict:
     """The user's columns a membership carries a copy of (the organization's list reads them)."""
-    return {column: getattr(user, column) for column in LISTED_COLUMNS}
+    return {"auth0_user_id": user.user_id, **{column: getattr(user, column) for column in COPIED_COLUMNS}}
 
 
-_MEMBERSHIP_UPDATE_FIELDS = ["search_text", *LISTED_COLUMNS]
+_MEMBERSHIP_UPDATE_FIELDS = ["search_text", "auth0_user_id", *COPIED_COLUMNS]
 
 
 def _memberships_set(
@@ -313,7 +313,7 @@ def directory_users_delete(user_ids: Iterable[str], *, when: dt.datetime | None 
     return by_model.get(DirectoryUser._meta.label, 0)
 
 
-_PROFILE_FIELDS = (*LISTED_COLUMNS, "pk", "user_id", "given_name", "family_name", "nickname", "user_metadata",
+_PROFILE_FIELDS = (*COPIED_COLUMNS, "pk", "user_id", "nickname", "user_metadata",
                    "app_metadata")
 
 

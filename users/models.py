@@ -10,6 +10,11 @@ from __future__ import annotations
 from django.db import models
 
 
+def person_display_name(person: DirectoryUser | Membership) -> str:
+    """How a person is named on a page: their name, else their given and family names, else their email."""
+    return person.name or " ".join(p for p in (person.given_name, person.family_name) if p) or person.email
+
+
 class DirectoryUser(models.Model):
     """One Auth0 user as the portal last saw them."""
 
@@ -58,7 +63,7 @@ class DirectoryUser(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.name or " ".join(p for p in (self.given_name, self.family_name) if p) or self.email
+        return person_display_name(self)
 
 
 # The user columns an organization's list filters and sorts on, copied onto each of the user's
@@ -66,6 +71,10 @@ class DirectoryUser(models.Model):
 # instead of joining every user of a large organization.
 LISTED_COLUMNS = ("email", "name", "connection", "blocked", "email_verified", "logins_count", "last_login",
                   "created_at", "updated_at")
+# Copied too, with no index: the rest of what a row of that list shows (the name's parts), so a page of it
+# reads the memberships alone. The user's Auth0 id is copied as Membership.auth0_user_id.
+SHOWN_COLUMNS = ("given_name", "family_name")
+COPIED_COLUMNS = (*LISTED_COLUMNS, *SHOWN_COLUMNS)
 
 
 class Membership(models.Model):
@@ -79,7 +88,10 @@ class Membership(models.Model):
     # organization's own search looks in, so a field searchable in one organization is never searched
     # in another's list.
     search_text = models.TextField(blank=True)
-    # Copies of the user's LISTED_COLUMNS.
+    # Copies of the user's COPIED_COLUMNS and Auth0 id (users.directory keeps them equal).
+    auth0_user_id = models.CharField("Auth0 user id", max_length=255, blank=True)
+    given_name = models.CharField(max_length=150, blank=True)
+    family_name = models.CharField(max_length=150, blank=True)
     email = models.CharField(max_length=320, blank=True)
     name = models.CharField(max_length=300, blank=True)
     connection = models.CharField(max_length=128, blank=True)
@@ -103,6 +115,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.organization_id}"
+
+    @property
+    def display_name(self) -> str:
+        return person_display_name(self)
 
 
 class Tombstone(models.Model):

@@ -161,15 +161,13 @@ def member_list(*, principal: Principal, organization: Organization, query: User
 def user_listing(
     *, principal: Principal, organization: Organization | None, query: UserQuery
 ) -> QuerySet[Membership] | QuerySet[DirectoryUser]:
-    """What a list page (and its export) pages through: an organization's memberships, each with its user;
-    or, for company admins across organizations, the users themselves. ``listed_user`` gives an item's user."""
+    """What a list page (and its export) pages through: an organization's memberships, whose copies of the
+    user's columns are what its rows show; or, for company admins across organizations, the users themselves.
+    Either way an item has the row's columns under the user's names (a membership's Auth0 id is
+    ``auth0_user_id``)."""
     if organization is None:
         return user_list(principal=principal, organization=None, query=query)
-    return member_list(principal=principal, organization=organization, query=query).select_related("user")
-
-
-def listed_user(item: Membership | DirectoryUser) -> DirectoryUser:
-    return item.user if isinstance(item, Membership) else item
+    return member_list(principal=principal, organization=organization, query=query)
 
 
 def user_list_count(*, principal: Principal, organization: Organization | None, query: UserQuery) -> int:

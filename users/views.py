@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from organizations.models import Organization
 from organizations.selectors import operation_list, organization_get, organization_list
 from portal.csv_export import csv_response
-from portal.followed import operation_follow, operations_followed
+from portal.followed import operation_follow, operations_followed, operations_following
 from portal.forms import form_errors_add
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
 from portal.models import OperationKind
@@ -46,7 +46,6 @@ from users.activity import (
 from users.email_change import user_database_connection_check
 from users.forms import QuickTextInput, UserInviteForm, UserListForm
 from users.invitations import user_invite_request
-from users.models import DirectoryUser
 from users.refresh import directory_user_refresh_request
 from users.selectors import NO_ORGANIZATION, SORTS, UserQuery
 
@@ -55,9 +54,13 @@ COLUMNS = [
     ("name", "Name"), ("email", "Email"), ("verified", "Verified"), ("connection", "Connection"),
     ("blocked", "Blocked"), ("logins", "Sign-ins"), ("last_login", "Last sign-in"), ("created", "Created"),
 ]
-# The columns a list page reads: what its rows show, and every sort key.
-LIST_FIELDS = ("user_id", "email", "email_verified", "name", "given_name", "family_name", "connection", "blocked",
-               "logins_count", "last_login", "created_at")
+# The columns a list page reads: what its rows show (users.templatetags.directory.user_rows), and every
+# sort key. An organization's page reads them from its memberships' copies, with the Auth0 id as
+# auth0_user_id (a membership's user_id is its key to the user's row).
+ROW_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "connection", "blocked",
+              "logins_count", "last_login", "created_at")
+LIST_FIELDS = ("user_id", *ROW_FIELDS)
+MEMBER_LIST_FIELDS = ("auth0_user_id", *ROW_FIELDS)
 # Query parameters that say which page to show (the rest is the list's state).
 PAGING = ("after", "before", "page")
 # A cursor is a few hundred characters; anything much longer was not made by this page.
@@ -170,39 +173,27 @@ def _filters_open(state: ListState) -> bool:
 
 
 def _listing_columns(listing: QuerySet, organization: Organization | None, query: UserQuery) -> QuerySet:
-    """Only what the rows show and the sort key (cursors read it): not the metadata, identities, search
-    text or the memberships' other copies."""
+    """Only what the rows show and the sort key (cursors read it): not the metadata, identities or search
+    text. An organization's page is read from its memberships alone (their copies of the user's columns),
+    so however broad the search, no user row is joined or read."""
     sort_field = SORTS[query.sort]
     if organization is None:
         return listing.only(*LIST_FIELDS, sort_field)
-    return listing.only("organization", "user", sort_field, *(f"user__{f}" for f in LIST_FIELDS))
-
-
-def _page_users(items: list, organization: Organization | None) -> list[DirectoryUser]:
-    """The users of a page. An organization's page is chosen on its memberships alone, sorted and cut to one
-    page before any join (joining first would read the user of every match, thousands for a broad search),
-    and only then are that page's users read, by key, in one query."""
-    if organization is None:
-        return list(items)
-    by_pk = DirectoryUser.objects.only(*LIST_FIELDS).in_bulk([m.user_id for m in items])
-    return [by_pk[m.user_id] for m in items if m.user_id in by_pk]
+    return listing.only(*MEMBER_LIST_FIELDS, sort_field)
 
 
 def _list_render(request: HttpRequest, principal: Principal, organization: Organization | None) -> HttpResponse:
     state = _list_state(request, principal, organization)
     listing = selectors.user_listing(principal=principal, organization=organization, query=state.query)
-    if organization is None:
-        listing = _listing_columns(listing, organization, state.query)
-    else:
-        listing = listing.select_related(None).only("organization", "user", SORTS[state.query.sort])
-    paginator = KeysetPaginator(listing, state.query.sort_keys, state.query.page_size)
+    paginator = KeysetPaginator(_listing_columns(listing, organization, state.query), state.query.sort_keys,
+                                state.query.page_size)
     page, page_message = _page_read(request, paginator)
-    users = _page_users(page.items, organization)
+    users = page.items
     total = selectors.user_list_count(principal=principal, organization=organization, query=state.query)
-    organizations_of = (selectors.users_organizations(principal=principal, users=users)
-                        if organization is None else {})
-    for user in users:  # the organization column, read in one query for the whole page
-        user.organizations_shown = organizations_of.get(user.pk, [])
+    if organization is None:  # the organization column, read in one query for the whole page
+        organizations_of = selectors.users_organizations(principal=principal, users=users)
+        for user in users:
+            user.organizations_shown = organizations_of.get(user.pk, [])
     if organization is None:
         list_url, export_url = reverse("directory_user_list"), reverse("directory_user_export")
     else:
@@ -231,7 +222,7 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
         # Invitations this browser sent: shown until their outcome has been seen once.
         "followed_invites": operations_followed(request, operation_list(
             principal=principal, organization=organization).filter(kind=OperationKind.USER_INVITE))
-        if organization is not None else [],
+        if organization is not None and operations_following(request) else [],
     }
     return render(request, "users/list.html", context)
 
@@ -287,7 +278,7 @@ def _yes_no(value: bool) -> str:
 def _export_rows(listing: QuerySet, principal: Principal, with_organizations: bool) -> Iterator[list]:
     yield [label for _, label in COLUMNS[:6]] + ["Last sign-in (UTC)", "Created (UTC)"] + (
         ["Organizations"] if with_organizations else [])
-    rows = (selectors.listed_user(item) for item in listing.iterator(chunk_size=EXPORT_CHUNK))
+    rows = listing.iterator(chunk_size=EXPORT_CHUNK)
     while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):
         organizations = (selectors.users_organizations(principal=principal, users=chunk)
                          if with_organizations else {})

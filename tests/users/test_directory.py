@@ -17,7 +17,7 @@ from users.directory import (
     organization_members_replace,
     organization_search_text_rebuild,
 )
-from users.models import LISTED_COLUMNS, DirectoryUser, Membership, Tombstone
+from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
 
 pytestmark = pytest.mark.django_db
 SHARED = "Username-Password-Authentication"
@@ -189,8 +189,9 @@ def test_saving_a_schema_queues_the_rebuild_of_the_organizations_search_text(
 
 def _copies_match() -> None:
     for membership in Membership.objects.select_related("user"):
-        for column in LISTED_COLUMNS:
+        for column in COPIED_COLUMNS:
             assert getattr(membership, column) == getattr(membership.user, column), (membership, column)
+        assert membership.auth0_user_id == membership.user.user_id, membership
 
 
 def test_memberships_carry_the_users_listed_columns_through_every_write(orgs) -> None:
@@ -199,7 +200,7 @@ def test_memberships_carry_the_users_listed_columns_through_every_write(orgs) ->
     directory_users_upsert([user], auth0_organization_ids={user["user_id"]: ["org_abc"]})
     assert Membership.objects.count() == 2
     _copies_match()
-    directory_users_upsert([{**user, "name": "Second", "blocked": True, "email_verified": False,
+    directory_users_upsert([{**user, "name": "Second", "given_name": "Ada", "blocked": True, "email_verified": False,
                              "updated_at": "2025-06-01T00:00:00.000Z"}])
     _copies_match()
     assert set(Membership.objects.values_list("name", flat=True)) == {"Second"}

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
 
@@ -24,7 +23,7 @@ from organizations.validation import METADATA_PHONE_RE
 from portal.principal import Principal
 from users import activity
 from users.directory import auth0_time
-from users.models import DirectoryUser
+from users.models import DirectoryUser, Membership
 from users.selectors import user_count
 
 register = template.Library()
@@ -191,7 +190,7 @@ def _user_in_organization_url_maker():
 
 
 @register.simple_tag
-def user_rows(users: list[DirectoryUser], organization: Organization | None) -> SafeString:
+def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organization | None) -> SafeString:
     """The rows of the user list (the columns of ``users.views.COLUMNS``, then organizations for company
     admins), each cell labelled for the phone layout.
 
@@ -201,16 +200,18 @@ def user_rows(users: list[DirectoryUser], organization: Organization | None) -> 
     in_organization = _user_in_organization_url_maker()
     rows = []
     for u in users:
+        # An organization's rows are its memberships, which name the user's Auth0 id auth0_user_id.
+        auth0_id = u.user_id if organization is None else u.auth0_user_id
         organizations = ""
         if organization is None:
             links = ", ".join(
-                f'<a href="{html.escape(in_organization(o.slug, u.user_id))}">{html.escape(o.display_name)}</a>'
+                f'<a href="{html.escape(in_organization(o.slug, auth0_id))}">{html.escape(o.display_name)}</a>'
                 for o in getattr(u, "organizations_shown", [])
             )
             organizations = f'<td role="cell" data-label="Organizations" class="wrap-anywhere">{links or "None"}</td>'
         rows.append(
             '<tr role="row">'
-            f'<td role="cell" class="user-name wrap-anywhere"><a href="{html.escape(user_url(u.user_id))}">'
+            f'<td role="cell" class="user-name wrap-anywhere"><a href="{html.escape(user_url(auth0_id))}">'
             f'{html.escape(u.display_name or "Unnamed user")}</a></td>'
             f'<td role="cell" data-label="Email" class="user-email">{html.escape(u.email or "—")}</td>'
             f'<td role="cell" data-label="Verified">{"Yes" if u.email_verified else "No"}</td>'
@@ -229,12 +230,13 @@ def user_rows(users: list[DirectoryUser], organization: Organization | None) -> 
 def field_quick(field: BoundField) -> SafeString:
     """A form field as ``as_field_group`` lays it out (label, help text, errors, widget, with the ids
     the widget's aria-describedby points at), without a template per part."""
-    auto_id = field.auto_id
-    parts = [format_html('<label for="{}">{}</label>', field.id_for_label, field.label) if field.label else ""]
+    auto_id = html.escape(field.auto_id)
+    parts = [f'<label for="{html.escape(field.id_for_label)}">{html.escape(str(field.label))}</label>'
+             if field.label else ""]
     if field.help_text:
-        parts.append(format_html('<div class="helptext" id="{}_helptext">{}</div>', auto_id, field.help_text))
+        parts.append(f'<div class="helptext" id="{auto_id}_helptext">{html.escape(str(field.help_text))}</div>')
     if field.errors:
-        parts.append(format_html('<ul class="errorlist" id="{}_error">{}</ul>', auto_id,
-                                 format_html_join("", "<li>{}</li>", ((e,) for e in field.errors))))
+        items = "".join(f"<li>{html.escape(str(e))}</li>" for e in field.errors)
+        parts.append(f'<ul class="errorlist" id="{auto_id}_error">{items}</ul>')
     parts.append(str(field.as_widget()))
-    return mark_safe("".join(parts))  # noqa: S308 - every part escaped by format_html or the widget
+    return mark_safe("".join(parts))  # noqa: S308 - every part escaped above or by the widget
