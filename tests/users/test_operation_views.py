@@ -207,3 +207,9 @@ def test_the_organization_page_links_to_its_operations_and_audit_trail(acme) -> 
     html = signed_in(acme, "viewer").get(reverse("organization_detail", kwargs={"slug": "acme"})).content.decode()
     assert f'href="{reverse("operation_list", kwargs={"slug": "acme"})}"' in html
     assert f'href="{reverse("audit_event_list", kwargs={"slug": "acme"})}"' in html
+
+
+def test_an_operations_own_page_links_to_the_list(acme, operations) -> None:
+    url = reverse("operation_detail", kwargs={"slug": "acme", "operation_id": operations["block_failed"].pk})
+    html = signed_in(acme, "viewer").get(url).content.decode()
+    assert f'href="{reverse("operation_list", kwargs={"slug": "acme"})}"' in html
