@@ -38,7 +38,7 @@ from users.directory import auth0_time
 from users.gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from users.invitations import invitation_set_password_send
 from users.models import DirectoryUser
-from users.removal import account_delete, membership_end
+from users.removal import account_delete, membership_end, refusal_of
 from users.selectors import invitation_pending_list, invitations_sent, user_get
 
 # Auth0 stamps the account's creation with its own clock, the portal the invitation with its: an account
@@ -75,20 +75,40 @@ def _record(actor: Principal, organization: Organization, person: DirectoryUser,
     return operation
 
 
-def invitation_resend_request(*, actor: Principal, organization: Organization, user_id: str) -> Operation:
+def _resend_check(actor: Principal, organization: Organization, user_id: str) -> DirectoryUser:
     person = invitation_pending_get(actor=actor, organization=organization, user_id=user_id)
     person_act_check(actor, organization, user_id=person.user_id, name=person.display_name,
                      act=PersonAct.KEEPS_ACCESS)
     if not person.email:
         raise ValidationError(f"{person.display_name} has no email address to send the invitation to.")
+    return person
+
+
+def _revoke_check(actor: Principal, organization: Organization, user_id: str) -> DirectoryUser:
+    person = invitation_pending_get(actor=actor, organization=organization, user_id=user_id)
+    # At least they leave the organization; the apply checks deletion when that is what revoking means.
+    person_act_check(actor, organization, user_id=person.user_id, name=person.display_name, act=PersonAct.REMOVE)
+    return person
+
+
+def invitation_resend_refusal(actor: Principal, organization: Organization, person: DirectoryUser) -> str:
+    """Why ``actor`` may not resend ``person``'s invitation ("" if they may)."""
+    return refusal_of(lambda: _resend_check(actor, organization, person.user_id))
+
+
+def invitation_revoke_refusal(actor: Principal, organization: Organization, person: DirectoryUser) -> str:
+    """Why ``actor`` may not revoke ``person``'s invitation ("" if they may)."""
+    return refusal_of(lambda: _revoke_check(actor, organization, person.user_id))
+
+
+def invitation_resend_request(*, actor: Principal, organization: Organization, user_id: str) -> Operation:
+    person = _resend_check(actor, organization, user_id)
     return _record(actor, organization, person, OperationKind.USER_INVITE_RESEND,
                    f"Resent the invitation to {person.email}")
 
 
 def invitation_revoke_request(*, actor: Principal, organization: Organization, user_id: str) -> Operation:
-    person = invitation_pending_get(actor=actor, organization=organization, user_id=user_id)
-    # At least they leave the organization; the apply checks deletion when that is what revoking means.
-    person_act_check(actor, organization, user_id=person.user_id, name=person.display_name, act=PersonAct.REMOVE)
+    person = _revoke_check(actor, organization, user_id)
     return _record(actor, organization, person, OperationKind.USER_INVITE_REVOKE,
                    f"Revoked the invitation of {person.email or person.display_name}")
 

@@ -24,6 +24,7 @@ gone, and a deleted user's 404 means the deletion is done.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -75,25 +76,26 @@ def _delete_check(actor: Principal, organization: Organization, user_id: str, na
     person_act_check(actor, organization, user_id=user_id, name=name, act=PersonAct.DELETE)
 
 
-def user_remove_refusal(actor: Principal, organization: Organization, person: DirectoryUser) -> str:
-    """Why ``actor`` may not remove ``person`` from the organization ("" if they may): what the
-    confirmation page says before anyone presses anything."""
-    return _refusal(_remove_check, actor, organization, person)
-
-
-def user_delete_refusal(actor: Principal, organization: Organization, person: DirectoryUser) -> str:
-    """Why ``actor`` may not delete ``person`` ("" if they may)."""
-    return _refusal(_delete_check, actor, organization, person)
-
-
-def _refusal(check, actor: Principal, organization: Organization, person: DirectoryUser) -> str:
+def refusal_of(check: Callable[[], object]) -> str:
+    """What a refused check says to a person ("" when it passes): how a confirmation page tells, before
+    anyone presses anything, why the act cannot be done."""
     try:
-        check(actor, organization, person.user_id, person.display_name)
+        check()
     except ValidationError as exc:
         return " ".join(exc.messages)
     except PermissionDenied as exc:
         return str(exc)
     return ""
+
+
+def user_remove_refusal(actor: Principal, organization: Organization, person: DirectoryUser) -> str:
+    """Why ``actor`` may not remove ``person`` from the organization ("" if they may)."""
+    return refusal_of(lambda: _remove_check(actor, organization, person.user_id, person.display_name))
+
+
+def user_delete_refusal(actor: Principal, organization: Organization, person: DirectoryUser) -> str:
+    """Why ``actor`` may not delete ``person`` ("" if they may)."""
+    return refusal_of(lambda: _delete_check(actor, organization, person.user_id, person.display_name))
 
 
 def delete_confirmation_text(person: DirectoryUser) -> str:

@@ -47,6 +47,7 @@ from users.email_change import user_database_connection_check
 from users.forms import QuickTextInput, UserInviteForm, UserListForm
 from users.invitations import user_invite_request
 from users.refresh import directory_user_refresh_request
+from users.removal_views import removals_offered
 from users.selectors import NO_ORGANIZATION, SORTS, UserQuery
 
 # The list's columns, in order: the sort key the query string uses and the header people read.
@@ -382,6 +383,7 @@ def _detail(
         "person_organizations": organizations,
         "actions": _actions_offered(principal, organization, person, activity),
         **_edits_offered(principal, organization, person),
+        **removals_offered(principal, organization, person),
         # Acts on this user this browser asked for: shown until their outcome has been seen once.
         "followed_actions": operations_followed(request, operation_list(
             principal=principal, organization=organization).filter(target=person.user_id, kind__in=[

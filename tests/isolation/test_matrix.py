@@ -79,6 +79,11 @@ ROUTES = [
     Route("user_action", ("GET", "POST")),
     Route("user_metadata_edit", ("GET", "POST")),
     Route("user_email_change", ("GET", "POST")),
+    Route("user_remove", ("GET", "POST")),
+    Route("user_delete", ("GET", "POST")),
+    Route("invitation_list", ("GET",)),
+    Route("invitation_resend", ("GET", "POST")),
+    Route("invitation_revoke", ("GET", "POST")),
     Route("user_detail", ("GET",)),
     Route("user_activity", ("GET", "POST")),
 ]
@@ -115,6 +120,10 @@ def world(db):
     directory_users_upsert([user_in_a, auth0_user(connection=org_b.connection_name, email="member@org-b.test")])
     role_in_a = RoleFactory(organization=org_a, role="admin", email="a-admin@example.test")
     operation_in_a = operation_create(kind="organization_provision", actor=None, organization=org_a, target="org-a")
+    # A's user was invited and never signed in: a pending invitation, which B must not reach either.
+    invited_in_a = operation_create(kind="user_invite", actor=None, organization=org_a, target="member@org-a.test")
+    Operation.objects.filter(pk=invited_in_a.pk).update(status=Operation.Status.SUCCEEDED,
+                                                        result={"user_id": user_in_a["user_id"]})
     # A failed one, which its admins could send again: the retry route must not reach it from B.
     failed_in_a = operation_create(kind="user_block", actor=None, organization=org_a, target=user_in_a["user_id"])
     Operation.objects.filter(pk=failed_in_a.pk).update(status=Operation.Status.FAILED, last_error="Auth0 said no")
@@ -140,6 +149,11 @@ def world(db):
         "user_action": {"slug": org_a.slug, "user_id": user_in_a["user_id"], "action": "block"},
         "user_metadata_edit": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_email_change": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "user_remove": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "user_delete": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "invitation_list": {"slug": org_a.slug},
+        "invitation_resend": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "invitation_revoke": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
     }
@@ -154,7 +168,7 @@ def world(db):
 
 _POST_DATA = {"email": "a-admin@example.test", "role": "admin", "confirm": "on", "display_name": "Hijacked",
               "domains": "evil.test", "invite_link_lifetime_days": "7", "accent_colour": "#000000",
-              "fields-TOTAL_FORMS": "0", "fields-INITIAL_FORMS": "0"}
+              "fields-TOTAL_FORMS": "0", "fields-INITIAL_FORMS": "0", "confirmation": "member@org-a.test"}
 
 
 @pytest.mark.parametrize(
