@@ -147,6 +147,9 @@ class Operation(models.Model):
         indexes = [
             models.Index(fields=["organization", "-created_at"]),
             models.Index(fields=["status", "updated_at"]),
+            # The claim's check that no earlier operation on the same target is unfinished.
+            models.Index(fields=["target", "created_at"], name="operation_unfinished_target",
+                         condition=models.Q(status__in=["pending", "running"])),
         ]
 
     def __str__(self) -> str:

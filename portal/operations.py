@@ -3,6 +3,12 @@
 A task never trusts that it is the only delivery of its message (acks_late, sweeper re-enqueues): it
 claims the operation with a conditional UPDATE, and only the run that wins the claim calls Auth0.
 
+Operations on the same target (a user, an email) are carried out one at a time, in the order they were
+asked for, whatever order retries and redeliveries bring their messages in: an edit asked for last is the
+one that stays, and an unblock asked for after a block leaves the user unblocked. An operation whose
+target has an earlier one unfinished waits; when an operation finishes, the next one waiting on its
+target is sent.
+
 Services never import tasks: each kind of operation names its Celery task here, and the task is sent
 by name once the transaction that recorded the operation commits.
 """
@@ -25,7 +31,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from portal.audit import audit_record
@@ -110,16 +116,48 @@ def operations_sweep(*, now=None) -> int:
     return len(candidates)
 
 
+_UNFINISHED = (Operation.Status.PENDING, Operation.Status.RUNNING)
+WAITING_FOR_EARLIER = "Waiting for an earlier operation on the same user to finish"
+
+
+def _earlier_unfinished() -> Exists:
+    """An unfinished operation asked for before the outer one, on the same target (in the order of
+    creation; the id breaks a tie)."""
+    return Exists(Operation.objects.filter(
+        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
+        target=OuterRef("target"), status__in=_UNFINISHED,
+    ))
+
+
 def operation_claim(operation_id: str) -> Operation | None:
-    """Move the operation to running if nobody else holds it; None if finished or claimed elsewhere."""
+    """Move the operation to running if nobody else holds it and no earlier operation on its target is
+    unfinished; None if it is finished, claimed elsewhere, or waiting its turn."""
     now = timezone.now()
     claimable = Q(status=Operation.Status.PENDING) | Q(
         status=Operation.Status.RUNNING, started_at__lt=now - STALE_CLAIM
     )
-    won = Operation.objects.filter(claimable, pk=operation_id).update(
+    its_turn = Q(target="") | ~_earlier_unfinished()
+    won = Operation.objects.filter(claimable, its_turn, pk=operation_id).update(
         status=Operation.Status.RUNNING, started_at=now, attempts=F("attempts") + 1, next_attempt_at=None,
     )
     return Operation.objects.get(pk=operation_id) if won else None
+
+
+def operation_wait_turn(operation_id: str) -> bool:
+    """If the operation is pending behind an earlier one on its target, say so on it and return True (the
+    earlier one sends it when it finishes; the sweeper, should that message be lost)."""
+    return bool(Operation.objects.filter(_earlier_unfinished(), pk=operation_id, status=Operation.Status.PENDING)
+                .exclude(target="").update(last_error=WAITING_FOR_EARLIER, next_attempt_at=timezone.now()))
+
+
+def _next_in_line_send(operation: Operation) -> None:
+    """Once ``operation`` has finished, send the operation that waits next on its target, if any."""
+    if not operation.target:
+        return
+    following = (Operation.objects.filter(target=operation.target, status=Operation.Status.PENDING)
+                 .exclude(task_name="").order_by("created_at", "pk").values_list("pk", "task_name").first())
+    if following is not None:
+        app.send_task(following[1], args=[str(following[0])])
 
 
 def operation_succeed(operation: Operation, result: dict[str, Any] | None = None, summary: str = "") -> None:
@@ -135,6 +173,8 @@ def operation_succeed(operation: Operation, result: dict[str, Any] | None = None
             summary=summary or f"{operation.get_kind_display()}: done",
             operation=operation, details={"result": operation.result},
         )
+        # Robust: the outcome is recorded; should the broker be down, the sweeper sends the next one.
+        transaction.on_commit(lambda: _next_in_line_send(operation), robust=True)
 
 
 def operation_fail(operation: Operation, message: str) -> None:
@@ -149,6 +189,7 @@ def operation_fail(operation: Operation, message: str) -> None:
             summary=f"{operation.get_kind_display()}: failed: {message}"[:500],
             operation=operation,
         )
+        transaction.on_commit(lambda: _next_in_line_send(operation), robust=True)
 
 
 def operation_release(operation: Operation, message: str, delay_seconds: float, *, attempted: bool = True) -> None:
@@ -266,7 +307,10 @@ def operation_execute(task: Task, operation_id: str, apply: Callable[[Operation]
     """
     operation = operation_claim(operation_id)
     if operation is None:
-        log.info("operation %s is finished or held by another run; nothing to do", operation_id)
+        if operation_wait_turn(operation_id):
+            log.info("operation %s waits for an earlier operation on its target", operation_id)
+        else:
+            log.info("operation %s is finished or held by another run; nothing to do", operation_id)
         return
     try:
         result = apply(operation)

@@ -20,6 +20,7 @@ from portal.models import AuditEvent, Operation, OperationKind
 from portal.operations import (
     MAX_TRANSIENT_ATTEMPTS,
     OPERATION_TASKS,
+    WAITING_FOR_EARLIER,
     backoff_seconds,
     operation_claim,
     operation_create,
@@ -294,6 +295,54 @@ def test_a_database_connection_killed_mid_operation_is_retried_on_a_new_one(retr
     assert released.last_error.startswith("The portal's database was unavailable"), released.last_error
     operation.refresh_from_db()
     assert (operation.status, operation.attempts) == ("succeeded", 2)
+
+
+# -- one target, one operation at a time, in the order asked -----------------------------------------------
+def _on_target(target: str) -> Operation:
+    return operation_create(kind="test_kind", actor=None, target=target, task_name=scripted.name)
+
+
+def test_a_later_operation_on_the_same_target_waits_for_the_earlier_one(
+    django_capture_on_commit_callbacks, published_tasks
+) -> None:
+    """Retries and redeliveries bring messages in any order: the edit asked for last must be the one that
+    stays, so a later operation on the same user runs only once the earlier one has finished."""
+    OUTCOMES.clear()
+    first, second = _on_target("auth0|same"), _on_target("auth0|same")
+    scripted.apply(args=[str(second.id)])  # its message came first
+    second.refresh_from_db()
+    assert (second.status, second.attempts, second.last_error) == ("pending", 0, WAITING_FOR_EARLIER)
+    OUTCOMES.append({"first": True})
+    with django_capture_on_commit_callbacks(execute=True):
+        scripted.apply(args=[str(first.id)])
+    # The earlier one, finished, sends the one waiting behind it.
+    assert published_tasks == [scripted.name]
+    OUTCOMES.append({"second": True})
+    scripted.apply(args=[str(second.id)])
+    second.refresh_from_db()
+    assert (second.status, second.result) == ("succeeded", {"second": True}) and OUTCOMES == []
+
+
+def test_a_failed_earlier_operation_lets_the_next_one_run(django_capture_on_commit_callbacks, published_tasks) -> None:
+    OUTCOMES[:] = [PermanentFault("No such user.")]
+    first, second = _on_target("auth0|gone"), _on_target("auth0|gone")
+    with django_capture_on_commit_callbacks(execute=True):
+        scripted.apply(args=[str(first.id)])
+    assert published_tasks == [scripted.name]
+    OUTCOMES.append({"ok": True})
+    scripted.apply(args=[str(second.id)])
+    second.refresh_from_db()
+    assert second.status == "succeeded"
+
+
+def test_operations_on_other_targets_do_not_wait() -> None:
+    OUTCOMES[:] = [{"ok": True}, {"ok": True}]
+    _on_target("auth0|one")
+    others = [_on_target("auth0|two"), operation_create(kind="test_kind", actor=None, task_name=scripted.name)]
+    for other in others:  # another target, and an operation with none
+        scripted.apply(args=[str(other.id)])
+        other.refresh_from_db()
+        assert other.status == "succeeded"
 
 
 def test_every_operation_kind_has_a_registered_task() -> None:
