@@ -100,14 +100,24 @@ def _state_check(person: DirectoryUser, action: UserAction) -> None:
         raise ValidationError(f"{person.email} is verified already.")
 
 
-def user_action_request(*, actor: Principal, organization: Organization, user_id: str, action: UserAction
-                        ) -> Operation:
-    person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
+def user_action_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
+    """Whether ``actor`` may do ``action`` to ``person`` now (ValidationError or PermissionDenied if not)."""
     _rights_check(actor, organization, person, action)
     _state_check(person, action)
+
+
+def user_action_request(*, actor: Principal, organization: Organization, user_id: str, action: UserAction,
+                        idempotency_key: str | None = None) -> Operation:
+    """Record and queue ``action`` on the user. With ``idempotency_key``, asking again with the same key (a
+    form sent twice) returns the operation the first request recorded and does nothing more."""
+    if idempotency_key and (done := Operation.objects.filter(idempotency_key=idempotency_key).first()):
+        return done
+    person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
+    user_action_check(actor, organization, person, action)
     with transaction.atomic():
         operation = operation_create(kind=action.kind, actor=actor, organization=organization, target=person.user_id,
-                                     payload={"user_id": person.user_id, "email": person.email})
+                                     payload={"user_id": person.user_id, "email": person.email},
+                                     idempotency_key=idempotency_key)
         audit_record(actor=actor, action=f"{action.kind}.requested", organization=organization, target_type="user",
                      target_id=person.user_id, summary=f"{action.audit_verb} {person.display_name}",
                      operation=operation)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from users import edit_views, invitation_views, removal_views, views
+from users import edit_views, invitation_views, removal_views, selection_views, views
 
 # Every route under o/<slug>/ is organization-scoped and is in the isolation matrix
 # (tests/isolation/test_matrix.py); the routes under users/ are for company admins only (COMPANY_ONLY there).
@@ -12,6 +12,7 @@ urlpatterns = [
     path("o/<slug:slug>/users/", views.user_list, name="user_list"),
     path("o/<slug:slug>/users/export.csv", views.user_export, name="user_export"),
     path("o/<slug:slug>/users/invite/", views.user_invite, name="user_invite"),
+    path("o/<slug:slug>/users/selection/", selection_views.user_selection, name="user_selection"),
     path("o/<slug:slug>/users/invitations/", invitation_views.invitation_list, name="invitation_list"),
     path("o/<slug:slug>/users/invitations/<str:user_id>/resend/", invitation_views.invitation_resend,
          name="invitation_resend"),

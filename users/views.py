@@ -48,6 +48,7 @@ from users.forms import QuickTextInput, UserInviteForm, UserListForm
 from users.invitations import user_invite_request
 from users.refresh import directory_user_refresh_request
 from users.removal_views import removals_offered
+from users.selection import SELECTION_ACTS
 from users.selectors import NO_ORGANIZATION, SORTS, UserQuery
 
 # The list's columns, in order: the sort key the query string uses and the header people read.
@@ -201,6 +202,7 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
         list_url = reverse("user_list", kwargs={"slug": organization.slug})
         export_url = reverse("user_export", kwargs={"slug": organization.slug})
     params = state.params
+    can_act = organization is not None and principal.can_admin(organization.pk)
     context = {
         "organization": organization,
         "form": state.form,
@@ -219,7 +221,9 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
         "reset_url": list_url,
         "searching": bool(state.query.search_terms) or _filters_open(state),
         "detail_route": "directory_user_detail" if organization is None else "user_detail",
-        "can_invite": organization is not None and principal.can_admin(organization.pk),
+        "can_invite": can_act,
+        "can_act": can_act,
+        "selection_acts": SELECTION_ACTS.values(),
         # Invitations this browser sent: shown until their outcome has been seen once.
         "followed_invites": operations_followed(request, operation_list(
             principal=principal, organization=organization).filter(kind=OperationKind.USER_INVITE))

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.models import Operation
 from tests.e2e.pages import check_page, run_pending, sign_in
 from users.directory import directory_user_write_through
 from users.gateway import gateway
@@ -43,3 +44,38 @@ def test_an_admin_blocks_a_user_after_confirming(portal, page: Page, acme, creat
     expect(page.get_by_role("link", name="Unblock")).to_be_visible()
     check_page(page)
     assert gateway().user_get(user_id=user["user_id"])["blocked"] is True
+
+
+def test_an_admin_sends_change_password_emails_to_a_selection(portal, page: Page, acme, created_users) -> None:
+    """On the list, the admin selects every user a search found, reviews who gets the email, and confirms;
+    the operations page follows them and each person's email arrives."""
+    tag = uuid.uuid4().hex[:6]
+    for first in ("Ada", "Alan"):
+        email = f"{first.lower()}-{tag}@acme.test"
+        created_users.append(email)
+        directory_user_write_through(gateway().user_create(
+            connection="acme-users", email=email, password=password_random(), name=f"{first} {tag}"))
+    sign_in(page, portal, "admin@acme.test")
+    check_page(page)
+    page.goto(f"{portal}/o/acme/users/?q={tag}")
+    check_page(page)
+    page.get_by_role("checkbox", name="Select every user on this page").check()
+    expect(page.get_by_role("checkbox", name=f"Select Ada {tag}")).to_be_checked()
+    page.get_by_label("With the selected users").select_option(label="Send a change-password email")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Send a change-password email?")
+    expect(page.get_by_text(f"Alan {tag}")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="Send a change-password email (2 users)").click()
+    expect(page.get_by_text("Send a change-password email: queued for 2 users.")).to_be_visible()
+    check_page(page)
+    queued = list(Operation.objects.filter(kind="user_password_email"))
+    assert len(queued) == 2
+    for operation in queued:
+        user_action.apply(args=[str(operation.id)])
+        operation.refresh_from_db()
+        assert operation.status == "succeeded", operation.last_error
+    page.goto(f"{portal}/outbox/")
+    check_page(page)
+    for first in ("ada", "alan"):
+        expect(page.get_by_text(f"{first}-{tag}@acme.test").first).to_be_visible()

@@ -190,13 +190,18 @@ def _user_in_organization_url_maker():
 
 
 @register.simple_tag
-def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organization | None) -> SafeString:
+def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organization | None,
+              selection_form: str = "") -> SafeString:
     """The rows of the user list (the columns of ``users.views.COLUMNS``, then organizations for company
     admins), each cell labelled for the phone layout.
 
     Every value from the directory goes through ``html.escape`` (quotes included): the values are plain
-    strings, and Django's lazy-aware escape costs more per call than the rest of a row."""
+    strings, and Django's lazy-aware escape costs more per call than the rest of a row.
+
+    With ``selection_form`` (the id of the list's selection form), each row begins with a box that selects
+    its user for that form."""
     user_url = _user_url_maker("user_detail" if organization else "directory_user_detail", organization)
+    selection_form = html.escape(selection_form)
     in_organization = _user_in_organization_url_maker()
     rows = []
     for u in users:
@@ -209,10 +214,14 @@ def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organ
                 for o in getattr(u, "organizations_shown", [])
             )
             organizations = f'<td role="cell" data-label="Organizations" class="wrap-anywhere">{links or "None"}</td>'
+        name = html.escape(u.display_name or "Unnamed user")
+        select = (f'<td role="cell" class="user-select"><input type="checkbox" class="form-check-input" name="user" '
+                  f'value="{html.escape(auth0_id)}" form="{selection_form}" aria-label="Select {name}"></td>'
+                  if selection_form else "")
         rows.append(
-            '<tr role="row">'
+            f'<tr role="row">{select}'
             f'<td role="cell" class="user-name wrap-anywhere"><a href="{html.escape(user_url(auth0_id))}">'
-            f'{html.escape(u.display_name or "Unnamed user")}</a></td>'
+            f'{name}</a></td>'
             f'<td role="cell" data-label="Email" class="user-email">{html.escape(u.email or "—")}</td>'
             f'<td role="cell" data-label="Verified">{"Yes" if u.email_verified else "No"}</td>'
             f'<td role="cell" data-label="Connection" class="wrap-anywhere">{html.escape(u.connection or "—")}</td>'
