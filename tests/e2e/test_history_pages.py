@@ -87,3 +87,38 @@ def test_an_admin_filters_the_audit_trail_downloads_it_and_retries_a_failed_oper
     expect(page.locator("tr.operation-succeeded", has_text="Block a user")).to_be_visible(timeout=15000)
     check_page(page)
     assert gateway().user_get(user_id=grace["user_id"])["blocked"] is True
+
+
+def test_a_company_admin_follows_every_organization_and_confirms_a_second_email(
+    portal, page: Page, company_admin, demo_organizations, settings
+) -> None:
+    settings.EMAIL_BACKEND = "portal.outbox.OutboxBackend"
+    acme, globex = demo_organizations["acme"], demo_organizations["globex"]
+    failed = operation_in("failed", kind="user_password_email", organization=acme, target="auth0|gone",
+                          payload={"email": "someone@acme.test"}, last_error="someone@acme.test is no longer a user "
+                                                                             "of Acme.")
+    operation_in("succeeded", kind="user_block", organization=globex, target="auth0|other",
+                 payload={"email": "other@globex.test"})
+    event_at(timezone.now(), action="company_admin.granted", target_type="user", target_id="auth0|new",
+             summary="Made someone a company admin")
+
+    sign_in(page, portal, company_admin)
+    check_page(page)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Operations").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Operations in every organization")
+    expect(page.locator("tbody tr").first).to_contain_text("Acme")
+    expect(page.locator("tbody tr").nth(1)).to_contain_text("Globex")
+    check_page(page)
+    page.locator("tbody tr").first.get_by_role("link", name=re.compile("^Try again")).click()
+    expect(page.get_by_text("The change-password email is sent again: they may receive it twice.")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Operations in every organization")
+    expect(page.get_by_text("Send a change-password email: trying again.")).to_be_visible()
+    check_page(page)
+    assert Operation.objects.get(pk=failed.pk).status == "pending"
+
+    page.goto(f"{portal}/audit/?org=-")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audit trail of every organization")
+    expect(page.get_by_role("cell", name="Made someone a company admin")).to_be_visible()
+    check_page(page)
