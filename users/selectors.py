@@ -328,10 +328,13 @@ def invitation_pending_list(*, principal: Principal, organization: Organization)
     """The organization's pending invitations: members the portal invited who never signed in, newest
     sending first, each with when the newest invitation went out (``sent_at``) and who sent it
     (``sent_by``); their user comes with them. Nothing unless the principal may see the organization."""
-    newest = invitations_sent(principal=principal, organization=organization).filter(
-        invited_user_id=OuterRef("user__user_id")).order_by("-created_at")
+    sent = invitations_sent(principal=principal, organization=organization)
+    newest = sent.filter(invited_user_id=OuterRef("user__user_id")).order_by("-created_at")
+    # Driven by the invitations (a few), not by the members who never signed in (a synced tenant may
+    # have a great many): only those the portal invited are looked at further.
     never_signed_in = member_list(principal=principal, organization=organization,
-                                  query=UserQuery(never_signed_in=True)).filter(logins_count=0)
+                                  query=UserQuery(never_signed_in=True)).filter(
+        logins_count=0, user__user_id__in=sent.values("invited_user_id"))
     return (never_signed_in
             .annotate(sent_at=Subquery(newest.values("created_at")[:1]),
                       sent_by=Subquery(newest.values("actor_display")[:1]))
