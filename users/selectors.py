@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 
 from organizations.models import Audience, MetadataField, Organization
-from organizations.selectors import operation_list, organization_list
+from organizations.selectors import AuditQuery, audit_event_list, operation_list, organization_list
 from organizations.validation import RESERVED_KEYS
 from portal.keyset import SortKey
 from portal.models import AuditEvent, Operation, OperationKind
@@ -283,11 +283,8 @@ def user_metadata_fields_editable(*, principal: Principal, organization: Organiz
 
 def user_audit_event_list(*, principal: Principal, user: DirectoryUser) -> QuerySet[AuditEvent]:
     """The portal's audit events about the user, in the organizations the principal may see (and, for
-    company admins, those recorded outside any organization)."""
-    where = Q(organization__in=organization_list(principal=principal))
-    if principal.is_company_admin:
-        where |= Q(organization__isnull=True)
-    return AuditEvent.objects.filter(where, target_id=user.user_id).order_by("-occurred_at", "-id")
+    company admins, those recorded outside any organization): the audit trail's own selector and scoping."""
+    return audit_event_list(principal=principal, organization=None, query=AuditQuery(targets=(user.user_id,)))
 
 
 def user_ids_with_email(*, principal: Principal, organization: Organization | None, email: str) -> list[str]:
