@@ -37,6 +37,8 @@ MANAGEMENT_SCOPES = [
     # Users' enrolled MFA factors (listing them, resetting MFA).
     "read:authentication_methods", "create:authentication_methods", "update:authentication_methods",
     "delete:authentication_methods",
+    # Signing a user out everywhere: their sessions and refresh tokens.
+    "read:sessions", "delete:sessions", "read:refresh_tokens", "delete:refresh_tokens",
 ]
 PORTAL_API_SCOPES = ["users:read", "users:write", "audit:read"]
 

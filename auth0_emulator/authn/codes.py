@@ -94,6 +94,33 @@ def refresh_token_revoke(tenant: Tenant, token: str, client_id: str) -> None:
         )
 
 
+def refresh_tokens_of_user(tenant: Tenant, user_id: str) -> list[dict]:
+    """The user's refresh tokens that still work, oldest first: each its grant (client, scope, audience,
+    session) with ``id`` (public: the start of the stored hash, never the token) and ``created_at``."""
+    rows = tenant.store.all(
+        "SELECT token_hash, data, created_at FROM authn_refresh_tokens "
+        "WHERE revoked_at IS NULL AND json_extract(data, '$.user_id') = ? ORDER BY created_at, token_hash",
+        (user_id,),
+    )
+    return [{**json.loads(r["data"]), "id": refresh_token_public_id(r["token_hash"]), "created_at": r["created_at"]}
+            for r in rows]
+
+
+def refresh_token_public_id(token_hash: str) -> str:
+    return "rt_" + token_hash[:24]
+
+
+def refresh_tokens_revoke_for_user(tenant: Tenant, user_id: str) -> int:
+    """Revoke every refresh token of the user (the Management API's ``DELETE /users/{id}/refresh-tokens``);
+    returns how many were revoked."""
+    cur = tenant.store.execute(
+        "UPDATE authn_refresh_tokens SET revoked_at = ? "
+        "WHERE revoked_at IS NULL AND json_extract(data, '$.user_id') = ?",
+        (time.time(), user_id),
+    )
+    return cur.rowcount
+
+
 AUTHORIZATION_CODE_LIFETIME = 60  # seconds; Auth0's codes live about a minute.
 
 

@@ -212,7 +212,10 @@ def login_complete(request: Request, tenant: Tenant, txn: dict, user: dict) -> R
 
     directory.user_login_record(tenant, user["user_id"], client_ip(request))
     _log(tenant, request, params, "s", "Successful login", user=user)
-    cookie, session = session_create(tenant, user_id=user["user_id"], connection=directory.user_connection(user))
+    cookie, session = session_create(
+        tenant, user_id=user["user_id"], connection=directory.user_connection(user), client_id=params["client_id"],
+        ip=client_ip(request), user_agent=request.headers.get("user-agent"),
+    )
     transaction_delete(tenant, txn["id"])
     response = code_redirect(tenant, params, user=user, session=session)
     response.set_cookie(

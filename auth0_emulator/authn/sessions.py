@@ -43,6 +43,14 @@ register_schema(
         ended_at REAL
     );
     CREATE INDEX IF NOT EXISTS authn_sessions_user ON authn_sessions(user_id);
+    -- What the Management API shows of a session (its application and device), in a table of its own so
+    -- that data files made before it keep working.
+    CREATE TABLE IF NOT EXISTS authn_session_details (
+        sid TEXT PRIMARY KEY,
+        client_id TEXT,
+        ip TEXT,
+        user_agent TEXT
+    );
     """
 )
 
@@ -88,8 +96,13 @@ def transaction_delete(tenant: Tenant, txn_id: str) -> None:
     tenant.store.execute("DELETE FROM authn_transactions WHERE id = ?", (txn_id,))
 
 
-def session_create(tenant: Tenant, *, user_id: str, connection: str | None) -> tuple[str, dict]:
-    """A new SSO session; returns the cookie value (shown once) and the session."""
+def session_create(
+    tenant: Tenant, *, user_id: str, connection: str | None, client_id: str | None = None, ip: str | None = None,
+    user_agent: str | None = None,
+) -> tuple[str, dict]:
+    """A new SSO session; returns the cookie value (shown once) and the session. ``client_id``, ``ip`` and
+    ``user_agent`` (the application signed in to and the browser) are what the Management API's view of the
+    user's sessions shows."""
     cookie = secrets.token_urlsafe(32)
     now = time.time()
     session = {
@@ -111,6 +124,10 @@ def session_create(tenant: Tenant, *, user_id: str, connection: str | None) -> t
             now,
             now + SESSION_LIFETIME,
         ),
+    )
+    tenant.store.execute(
+        "INSERT INTO authn_session_details(sid, client_id, ip, user_agent) VALUES (?, ?, ?, ?)",
+        (session["sid"], client_id, ip, user_agent),
     )
     return cookie, session
 
@@ -135,6 +152,26 @@ def session_end(tenant: Tenant, *, cookie: str | None = None, sid: str | None = 
         )
     if sid:
         tenant.store.execute("UPDATE authn_sessions SET ended_at = ? WHERE sid = ? AND ended_at IS NULL", (now, sid))
+
+
+def sessions_of_user(tenant: Tenant, user_id: str) -> list[dict]:
+    """The user's live sessions (not ended, not expired), oldest first, with their details."""
+    rows = tenant.store.all(
+        "SELECT s.sid, s.user_id, s.auth_time, s.created_at, s.expires_at, d.client_id, d.ip, d.user_agent "
+        "FROM authn_sessions s LEFT JOIN authn_session_details d ON d.sid = s.sid "
+        "WHERE s.user_id = ? AND s.ended_at IS NULL AND s.expires_at >= ? ORDER BY s.created_at, s.sid",
+        (user_id, time.time()),
+    )
+    return [dict(r) for r in rows]
+
+
+def sessions_end_for_user(tenant: Tenant, user_id: str) -> int:
+    """End every live session of the user (the Management API's ``DELETE /users/{id}/sessions``): their
+    browsers must sign in again. Returns how many were ended."""
+    cur = tenant.store.execute(
+        "UPDATE authn_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL", (time.time(), user_id)
+    )
+    return cur.rowcount
 
 
 def page_token(tenant: Tenant, purpose: str) -> str:

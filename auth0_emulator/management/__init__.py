@@ -19,6 +19,7 @@ from . import (
     logs,
     organizations,
     tickets,
+    user_sessions,
     users,
 )
 from .search import users_index
@@ -32,6 +33,7 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
     return [
         *users.routes(tenant),
         *authentication_methods.routes(tenant),
+        *user_sessions.routes(tenant),
         *logs.routes(tenant),
         *blocks.routes(tenant),
         *tickets.routes(tenant),

@@ -233,9 +233,13 @@ def no_content() -> Response:
     return Response(status_code=204)
 
 
-def checkpointed(request: Request, items: list[dict], key: str, id_field: str) -> dict[str, Any]:
+def checkpointed(
+    request: Request, items: list[dict], key: str, id_field: str,
+    from_description: str = "Optional Id from which to start selection.",
+) -> dict[str, Any]:
     """Checkpoint paging (``from``/``take``): the items after the one whose id is ``from``, and
-    ``next`` (the last id returned) while more remain."""
+    ``next`` (the last id returned) while more remain. ``from_description`` is how the operation's spec
+    describes ``from`` (Auth0's validation messages quote it)."""
     take = (
         query_int(
             request,
@@ -252,9 +256,7 @@ def checkpointed(request: Request, items: list[dict], key: str, id_field: str) -
     if checkpoint:
         ids = [item.get(id_field) for item in items]
         if checkpoint not in ids:
-            raise query_invalid(
-                "from", f"Invalid checkpoint: {checkpoint}", "Optional Id from which to start selection."
-            )
+            raise query_invalid("from", f"Invalid checkpoint: {checkpoint}", from_description)
         start = ids.index(checkpoint) + 1
     chunk = items[start : start + take]
     body: dict[str, Any] = {key: chunk}

@@ -471,6 +471,16 @@ class Auth0Gateway:
         """``DELETE /api/v2/users/{id}/authentication-methods/{method id}``."""
         self._call(self._client.users.authentication_methods.delete, user_id, method_id)
 
+    # -- sessions and refresh tokens (signing a user out everywhere) ---------------------------------
+    def user_sessions_delete(self, *, user_id: str) -> None:
+        """``DELETE /api/v2/users/{id}/sessions``: every Auth0 session of the user ends (each browser must
+        sign in again); their refresh tokens are another resource (:meth:`user_refresh_tokens_delete`)."""
+        self._call(self._client.users.sessions.delete, user_id)
+
+    def user_refresh_tokens_delete(self, *, user_id: str) -> None:
+        """``DELETE /api/v2/users/{id}/refresh-tokens``: every refresh token issued to the user stops working."""
+        self._call(self._client.users.refresh_token.delete, user_id)
+
     def user_blocks_get_by_identifier(self, *, identifier: str) -> list[UserBlock]:
         """``GET /api/v2/user-blocks?identifier=`` (email, username or phone number)."""
         return _blocks(self._call(self._client.user_blocks.list_by_identifier, identifier=identifier))
