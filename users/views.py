@@ -37,7 +37,7 @@ from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from users import selectors
-from users.actions import USER_ACTIONS, user_action_request
+from users.actions import USER_ACTIONS, user_action_check, user_action_request
 from users.activity import (
     user_activity_refresh_if_due,
     user_activity_refresh_pending,
@@ -47,6 +47,7 @@ from users.email_change import user_database_connection_check
 from users.forms import QuickTextInput, UserInviteForm, UserListForm
 from users.invitations import user_invite_request
 from users.refresh import directory_user_refresh_request
+from users.removal import refusal_of
 from users.removal_views import removals_offered
 from users.selection import SELECTION_ACTS
 from users.selectors import NO_ORGANIZATION, SORTS, UserQuery
@@ -446,8 +447,9 @@ def user_action(request: HttpRequest, slug: str, user_id: str, action: str) -> H
         raise Http404("No such action.")
     if not principal.can_admin(organization.pk):
         raise PermissionDenied
-    error = ""
-    if request.method == "POST":
+    # Why it cannot be done, said before anything is pressed (and again if it became so since).
+    error = refusal_of(lambda: user_action_check(principal, organization, person, chosen))
+    if request.method == "POST" and not error:
         try:
             operation = user_action_request(actor=principal, organization=organization, user_id=person.user_id,
                                             action=chosen)
@@ -459,7 +461,7 @@ def user_action(request: HttpRequest, slug: str, user_id: str, action: str) -> H
     return render(request, "users/action_confirm.html", {
         "organization": organization, "person": person, "action": chosen, "error": error,
         "detail_url": reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id}),
-    }, status=400 if error else 200)
+    }, status=400 if error and request.method == "POST" else 200)
 
 
 @login_required

@@ -58,6 +58,9 @@ def test_a_refusal_shows_its_reason_on_the_confirmation_page(client, acme, ada) 
     me = auth0_user(connection="acme-users", email="me@acme.test")
     directory_users_upsert([me])
     admin = signed_in(client, acme, "admin", user_id=me["user_id"])
+    asked = admin.get(f"/o/acme/users/{me['user_id']}/actions/block/").content.decode()
+    assert "You cannot block yourself: you would be locked out." in asked  # before anything is pressed
+    assert '>Block</button>' not in asked
     response = admin.post(f"/o/acme/users/{me['user_id']}/actions/block/")
     assert response.status_code == 400
     assert "You cannot block yourself: you would be locked out." in response.content.decode()
