@@ -94,6 +94,9 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
     p.add_argument("--token-auth-method", default=env("EMULATOR_TOKEN_AUTH_METHOD"),
                    metavar="|".join(TOKEN_AUTH_METHODS),
                    help="client authentication the token endpoint accepts (EMULATOR_TOKEN_AUTH_METHOD)")
+    p.add_argument("--portal-api-audience", default=env("EMULATOR_PORTAL_API_AUDIENCE", "https://portal.local/api/"),
+                   metavar="URL", help="the portal REST API's audience, which the tool clients are granted "
+                   "(the portal's PORTAL_API_AUDIENCE; EMULATOR_PORTAL_API_AUDIENCE)")
     a = p.parse_args(argv)
     if a.delivery_attempts < 1 or a.delivery_backoff < 0 or a.log_batch_seconds < 0:
         p.error("--delivery-attempts must be 1 or more, --delivery-backoff and --log-batch-seconds 0 or more")
@@ -123,6 +126,7 @@ def parse_args(argv: list[str] | None = None) -> EmulatorConfig:
         delivery_attempts=a.delivery_attempts,
         delivery_backoff_seconds=a.delivery_backoff,
         log_batch_seconds=a.log_batch_seconds,
+        portal_api_audience=a.portal_api_audience,
         **oidc,
     )
 

@@ -106,6 +106,8 @@ class EmulatorConfig:
     claims_in: str = "id_token"
     end_session_path: str = "/oidc/logout"
     token_auth_method: str = "any"  # noqa: S105 - a method name, not a secret
+    # The portal REST API's identifier (the portal's PORTAL_API_AUDIENCE): the tool clients' grants are for it.
+    portal_api_audience: str = "https://portal.local/api/"
 
     @property
     def issuer(self) -> str:

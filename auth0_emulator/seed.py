@@ -17,7 +17,9 @@ PORTAL_M2M_CLIENT_ID = "portal-m2m-dev"
 PORTAL_M2M_CLIENT_SECRET = "portal-m2m-dev-secret"  # noqa: S105 - emulator development credential
 TOOL_CLIENT_ID = "portal-tool-dev"
 TOOL_CLIENT_SECRET = "portal-tool-dev-secret"  # noqa: S105 - emulator development credential
-PORTAL_API_AUDIENCE = "https://portal.local/api/"
+# A second tool, which the demo registers in the portal for one organization only.
+TOOL_ACME_CLIENT_ID = "portal-tool-acme-dev"
+TOOL_ACME_CLIENT_SECRET = "portal-tool-acme-dev-secret"  # noqa: S105 - emulator development credential
 # The namespaced claim an Auth0 Action would add to ID tokens with the user's organizations.
 ORG_CLAIM = "https://portal.local/org"
 
@@ -40,7 +42,8 @@ MANAGEMENT_SCOPES = [
     # Signing a user out everywhere: their sessions and refresh tokens.
     "read:sessions", "delete:sessions", "read:refresh_tokens", "delete:refresh_tokens",
 ]
-PORTAL_API_SCOPES = ["users:read", "users:write", "audit:read"]
+# The portal REST API's permissions, as scopes a client-credentials grant can carry.
+PORTAL_API_SCOPES = ["users:read", "users:write", "audit:read", "organizations:read", "organizations:write"]
 
 PORTAL_ORIGINS = ["http://localhost:8000", "http://127.0.0.1:8000"]
 
@@ -90,17 +93,21 @@ def clients_seed(tenant: Tenant) -> None:
         "allowed_logout_urls": [],
         "grants": {tenant.config.management_audience: MANAGEMENT_SCOPES},
     })
-    store.client_put({
-        "client_id": TOOL_CLIENT_ID,
-        "client_secret": TOOL_CLIENT_SECRET,
-        "name": "Internal tool (portal REST API)",
-        "app_type": "non_interactive",
-        "token_endpoint_auth_method": "client_secret_post",
-        "grant_types": ["client_credentials"],
-        "callbacks": [],
-        "allowed_logout_urls": [],
-        "grants": {PORTAL_API_AUDIENCE: PORTAL_API_SCOPES},
-    })
+    for client_id, secret, name in (
+        (TOOL_CLIENT_ID, TOOL_CLIENT_SECRET, "Internal tool (portal REST API)"),
+        (TOOL_ACME_CLIENT_ID, TOOL_ACME_CLIENT_SECRET, "Acme help desk (portal REST API)"),
+    ):
+        store.client_put({
+            "client_id": client_id,
+            "client_secret": secret,
+            "name": name,
+            "app_type": "non_interactive",
+            "token_endpoint_auth_method": "client_secret_post",
+            "grant_types": ["client_credentials"],
+            "callbacks": [],
+            "allowed_logout_urls": [],
+            "grants": {tenant.config.portal_api_audience: PORTAL_API_SCOPES},
+        })
 
 
 def tenant_seed(tenant: Tenant) -> None:

@@ -8,7 +8,6 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 
-from ..seed import PORTAL_API_AUDIENCE
 from ..tenant import Tenant
 from .errors import OAuthError, invalid_request
 
@@ -94,7 +93,7 @@ def client_grant_type_check(client: dict, grant_type: str) -> None:
 
 def resource_servers(tenant: Tenant) -> set[str]:
     """The tenant's APIs (audiences): Management API, portal API, any API a client has a grant for."""
-    audiences = {tenant.config.management_audience, PORTAL_API_AUDIENCE}
+    audiences = {tenant.config.management_audience, tenant.config.portal_api_audience}
     for client in tenant.store.client_list():
         audiences.update((client.get("grants") or {}).keys())
     return audiences

@@ -160,3 +160,34 @@ def test_unparseable_bodies_are_400_not_500(emulator):
     assert bad_json.json()["error"] == "invalid_request"
     wrong_type = httpx.post(f"{emulator.url}/oauth/token", content=b"<xml/>", headers={"Content-Type": "text/xml"})
     assert wrong_type.status_code == 400
+
+
+PORTAL_API_SCOPES = "users:read users:write audit:read organizations:read organizations:write"
+
+
+@pytest.mark.parametrize("client_id", [TOOL_ID, "portal-tool-acme-dev"])
+def test_tool_clients_get_every_portal_api_scope(emulator, client_id):
+    body = sdk(emulator, client_id, f"{client_id}-secret").client_credentials(PORTAL_API)
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert body["scope"] == claims["scope"] == PORTAL_API_SCOPES
+    assert claims["sub"] == f"{client_id}@clients" and claims["gty"] == "client-credentials"
+
+
+def test_tool_client_asks_for_fewer_portal_api_scopes(emulator):
+    data = {"grant_type": "client_credentials", "client_id": TOOL_ID, "client_secret": TOOL_SECRET,
+            "audience": PORTAL_API}
+    narrowed = httpx.post(f"{emulator.url}/oauth/token", data={**data, "scope": "users:read"})
+    assert narrowed.status_code == 200 and narrowed.json()["scope"] == "users:read"
+    refused = httpx.post(f"{emulator.url}/oauth/token", data={**data, "scope": "users:read users:admin"})
+    assert refused.status_code == 403
+    assert refused.json()["error_description"] == "Client has not been granted scopes: users:admin"
+
+
+def test_portal_api_audience_is_configurable(emulator_factory):
+    custom = emulator_factory("--seed", "empty", "--portal-api-audience", "https://api.example.test/portal")
+    body = sdk(custom, TOOL_ID, TOOL_SECRET).client_credentials("https://api.example.test/portal")
+    assert jwt.decode(body["access_token"], options={"verify_signature": False})["aud"] == (
+        "https://api.example.test/portal")
+    with pytest.raises(Auth0Error) as caught:  # the default audience is no API of this tenant
+        sdk(custom, TOOL_ID, TOOL_SECRET).client_credentials(PORTAL_API)
+    assert caught.value.message == f"Service not found: {PORTAL_API}"
