@@ -26,6 +26,7 @@ from portal.followed import operation_follow, operations_followed
 from portal.forms import form_errors_add
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
+from portal.refusals import refusal_message
 
 ORGANIZATIONS_PER_PAGE = 25
 
@@ -223,7 +224,7 @@ def role_revoke(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
     try:
         roles.role_revoke(actor=principal, role=role, confirm=confirm)
     except (ValidationError, PermissionDenied) as exc:
-        error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        error = refusal_message(exc)
         return render(request, "organizations/role_revoke.html", {**context, "error": error}, status=400)
     who = role.name or role.email or "The person"
     messages.success(request, f"{who} is no longer {role.get_role_display().lower()} of {organization.display_name}.")

@@ -17,31 +17,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from organizations.models import Organization
-from organizations.selectors import organization_get
 from portal.followed import operation_follow
 from portal.forms import form_errors_add
-from portal.principal import Principal, principal_from_request
+from portal.refusals import refusal_message
 from users import selectors
 from users.actions import user_rights_check
 from users.email_change import user_database_connection_check, user_email_change_check, user_email_change_request
 from users.forms import UserEmailChangeForm, UserMetadataForm
 from users.metadata import metadata_field_name, user_metadata_edit_preview, user_metadata_edit_request
-from users.models import DirectoryUser
-
-
-def _admin_target(request: HttpRequest, slug: str, user_id: str) -> tuple[Principal, Organization, DirectoryUser]:
-    """The organization and user (404 outside the principal's scope), for its admins only (403 for viewers)."""
-    principal = principal_from_request(request)
-    organization = organization_get(principal=principal, slug=slug)
-    person = selectors.user_get(principal=principal, organization=organization, user_id=user_id)
-    if not principal.can_admin(organization.pk):
-        raise PermissionDenied
-    return principal, organization, person
-
-
-def _refusal(exc: ValidationError | PermissionDenied) -> str:
-    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+from users.view_support import admin_target_get
 
 
 def _shown(value: Any) -> str:
@@ -58,7 +42,7 @@ def _shown(value: Any) -> str:
 def user_metadata_edit(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     """GET: the form. POST: the review of what would change (or the form again, with its errors); POST with
     ``confirm``: queue the edit and return to the user's page; POST with ``back``: the form, as it was typed."""
-    principal, organization, person = _admin_target(request, slug, user_id)
+    principal, organization, person = admin_target_get(request, slug, user_id)
     detail_url = reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id})
     context: dict[str, Any] = {"organization": organization, "person": person, "detail_url": detail_url}
     try:
@@ -102,14 +86,14 @@ def user_metadata_edit(request: HttpRequest, slug: str, user_id: str) -> HttpRes
 def user_email_change(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     """GET: the form. POST: the confirmation (or the form again, with its error); POST with ``confirm``: queue
     the change and return to the user's page; POST with ``back``: the form, as it was typed."""
-    principal, organization, person = _admin_target(request, slug, user_id)
+    principal, organization, person = admin_target_get(request, slug, user_id)
     detail_url = reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id})
     context: dict[str, Any] = {"organization": organization, "person": person, "detail_url": detail_url}
     try:
         user_rights_check(principal, organization, person)
         user_database_connection_check(person)
     except (ValidationError, PermissionDenied) as exc:
-        return render(request, "users/email_change.html", {**context, "refusal": _refusal(exc)},
+        return render(request, "users/email_change.html", {**context, "refusal": refusal_message(exc)},
                       status=403 if isinstance(exc, PermissionDenied) else 200)
     form = UserEmailChangeForm(request.POST if request.method == "POST" else None)
     context["form"] = form

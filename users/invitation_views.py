@@ -21,6 +21,7 @@ from organizations.selectors import operation_list, organization_get
 from portal.followed import operation_follow, operations_followed
 from portal.models import Operation, OperationKind
 from portal.principal import principal_from_request
+from portal.refusals import refusal_message
 from users import selectors
 from users.models import DirectoryUser
 from users.pending import (
@@ -91,7 +92,7 @@ def _confirm(request: HttpRequest, slug: str, user_id: str, act: InvitationAct) 
         try:
             operation = act.request(actor=principal, organization=organization, user_id=person.user_id)
         except (ValidationError, PermissionDenied) as exc:
-            refusal = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            refusal = refusal_message(exc)
         else:
             operation_follow(request, operation)
             return redirect("invitation_list", slug=organization.slug)

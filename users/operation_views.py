@@ -25,6 +25,7 @@ from organizations.models import Organization
 from organizations.selectors import operation_get, operation_list_attention_first, organization_get
 from portal.models import Operation, OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
+from portal.refusals import refusal_message
 from users.history_forms import OperationFilterForm, url_with
 from users.selectors import users_named
 
@@ -162,7 +163,7 @@ def operation_retry(request: HttpRequest, slug: str, operation_id) -> HttpRespon
         try:
             services.operation_retry(actor=principal, organization=organization, operation_id=operation.pk)
         except (ValidationError, PermissionDenied) as exc:
-            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            error = refusal_message(exc)
         else:
             messages.success(request, f"{operation.get_kind_display()}: trying again.")
             return redirect(back)

@@ -34,11 +34,12 @@ from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
+from portal.refusals import refusal_of
 from users.directory import auth0_time
 from users.gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from users.invitations import invitation_set_password_send
 from users.models import DirectoryUser
-from users.removal import account_delete, membership_end, refusal_of
+from users.removal import account_delete, membership_end
 from users.selectors import invitation_pending_list, invitations_sent, user_get
 
 # Auth0 stamps the account's creation with its own clock, the portal the invitation with its: an account

@@ -24,7 +24,6 @@ gone, and a deleted user's 404 means the deletion is done.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -40,6 +39,7 @@ from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
+from portal.refusals import refusal_of
 from users.directory import directory_user_write_through, directory_users_delete
 from users.gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from users.models import DirectoryUser, Tombstone
@@ -74,18 +74,6 @@ def _delete_check(actor: Principal, organization: Organization, user_id: str, na
         raise PermissionDenied(f"Only company admins delete users of {organization.display_name}: its users may "
                                "belong to other organizations too. Remove them from this organization instead.")
     person_act_check(actor, organization, user_id=user_id, name=name, act=PersonAct.DELETE)
-
-
-def refusal_of(check: Callable[[], object]) -> str:
-    """What a refused check says to a person ("" when it passes): how a confirmation page tells, before
-    anyone presses anything, why the act cannot be done."""
-    try:
-        check()
-    except ValidationError as exc:
-        return " ".join(exc.messages)
-    except PermissionDenied as exc:
-        return str(exc)
-    return ""
 
 
 def user_remove_refusal(actor: Principal, organization: Organization, person: DirectoryUser) -> str:

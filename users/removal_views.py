@@ -13,11 +13,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from organizations.models import Organization
-from organizations.selectors import organization_get
 from portal.followed import operation_follow
 from portal.forms import form_errors_add
-from portal.principal import Principal, principal_from_request
-from users import selectors
+from portal.principal import Principal
+from portal.refusals import refusal_message
 from users.forms import UserDeleteForm
 from users.models import DirectoryUser
 from users.removal import (
@@ -29,6 +28,7 @@ from users.removal import (
     user_remove_refusal,
     user_remove_request,
 )
+from users.view_support import admin_target_get
 
 
 def removals_offered(principal: Principal, organization: Organization | None, person: DirectoryUser) -> dict:
@@ -40,30 +40,17 @@ def removals_offered(principal: Principal, organization: Organization | None, pe
             "can_delete": user_delete_permitted(principal, organization)}
 
 
-def _subject(request: HttpRequest, slug: str, user_id: str) -> tuple[Principal, Organization, DirectoryUser]:
-    principal = principal_from_request(request)
-    organization = organization_get(principal=principal, slug=slug)
-    person = selectors.user_get(principal=principal, organization=organization, user_id=user_id)
-    if not principal.can_admin(organization.pk):
-        raise PermissionDenied
-    return principal, organization, person
-
-
-def _message(exc: ValidationError | PermissionDenied) -> str:
-    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_remove(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     """GET says what removing does (or why it cannot be done); POST queues it and follows the operation."""
-    principal, organization, person = _subject(request, slug, user_id)
+    principal, organization, person = admin_target_get(request, slug, user_id)
     refusal = user_remove_refusal(principal, organization, person)
     if request.method == "POST" and not refusal:
         try:
             operation = user_remove_request(actor=principal, organization=organization, user_id=person.user_id)
         except (ValidationError, PermissionDenied) as exc:
-            refusal = _message(exc)
+            refusal = refusal_message(exc)
         else:
             operation_follow(request, operation)
             return redirect("operation_detail", slug=organization.slug, operation_id=operation.pk)
@@ -78,7 +65,7 @@ def user_remove(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
 def user_delete(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     """GET asks for the user's email, typed; POST checks it (a wrong one is refused beside the field, the
     text kept) and queues the deletion."""
-    principal, organization, person = _subject(request, slug, user_id)
+    principal, organization, person = admin_target_get(request, slug, user_id)
     refusal = user_delete_refusal(principal, organization, person)
     expected = delete_confirmation_text(person)
     form = UserDeleteForm(request.POST if request.method == "POST" else None,
@@ -90,7 +77,7 @@ def user_delete(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
         except ValidationError as exc:
             form_errors_add(form, exc)
         except PermissionDenied as exc:
-            refusal = _message(exc)
+            refusal = refusal_message(exc)
         else:
             operation_follow(request, operation)
             return redirect("operation_detail", slug=organization.slug, operation_id=operation.pk)

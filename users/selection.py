@@ -22,10 +22,10 @@ from organizations.authorization import require_org_admin
 from organizations.models import Organization
 from portal.models import Operation
 from portal.principal import Principal
+from portal.refusals import refusal_message, refusal_of
 from users.actions import USER_ACTIONS, user_action_check, user_action_request
 from users.models import DirectoryUser
 from users.pending import invitation_resend_refusal, invitation_resend_request
-from users.removal import refusal_of
 from users.selectors import PAGE_SIZES, UserQuery, user_list
 
 # As many as the list shows on its largest page.
@@ -125,7 +125,6 @@ def selection_request(*, actor: Principal, organization: Organization, user_ids:
             outcome.queued.append(act.request(actor, organization, item.person.user_id,
                                               f"selection:{token}:{digest}"))
         except (ValidationError, PermissionDenied, Http404) as exc:  # changed since the review
-            message = " ".join(exc.messages) if isinstance(exc, ValidationError) else (
-                str(exc) or "Not a user of this organization any more.")
+            message = refusal_message(exc) or "Not a user of this organization any more."
             outcome.refused.append(SelectionItem(item.person, message))
     return outcome

@@ -36,6 +36,7 @@ from portal.forms import form_errors_add
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
+from portal.refusals import refusal_message, refusal_of
 from users import selectors
 from users.actions import USER_ACTIONS, user_action_check, user_action_request
 from users.activity import (
@@ -47,7 +48,6 @@ from users.email_change import user_database_connection_check
 from users.forms import QuickTextInput, UserInviteForm, UserListForm
 from users.invitations import user_invite_request
 from users.refresh import directory_user_refresh_request
-from users.removal import refusal_of
 from users.removal_views import removals_offered
 from users.selection import SELECTION_ACTS
 from users.selectors import NO_ORGANIZATION, SORTS, UserQuery
@@ -454,7 +454,7 @@ def user_action(request: HttpRequest, slug: str, user_id: str, action: str) -> H
             operation = user_action_request(actor=principal, organization=organization, user_id=person.user_id,
                                             action=chosen)
         except (ValidationError, PermissionDenied) as exc:
-            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            error = refusal_message(exc)
         else:
             operation_follow(request, operation)
             return redirect("user_detail", slug=organization.slug, user_id=person.user_id)
