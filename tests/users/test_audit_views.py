@@ -183,3 +183,19 @@ def test_company_admins_see_every_organization_and_what_happened_outside_any(wor
          "Updated Beta's settings"]]
     for name in ("company_audit_event_list", "company_audit_event_export"):
         assert signed_in(world["acme"], "admin").get(reverse(name)).status_code == 404
+
+
+def test_the_trail_is_paged_newest_first_with_links_between_pages(world) -> None:
+    from users.audit_views import AUDIT_EVENTS_PER_PAGE
+
+    acme = world["acme"]
+    boss = principal_for_user_id("auth0|boss", "Grace Boss")
+    for n in range(AUDIT_EVENTS_PER_PAGE + 5):
+        event_at(T0 + dt.timedelta(minutes=n + 1), actor=boss, action="user_unblock.requested", organization=acme,
+                 target_type="user", target_id=f"auth0|paged{n}", summary=f"Paged event {n}")
+    viewer = signed_in(acme, "viewer")
+    first = viewer.get(reverse("audit_event_list", kwargs={"slug": "acme"})).content.decode()
+    assert f"Paged event {AUDIT_EVENTS_PER_PAGE + 4}" in first and "Paged event 0<" not in first
+    assert 'rel="next">Older</a>' in first and "Page 1 of 2" in first
+    second = viewer.get(reverse("audit_event_list", kwargs={"slug": "acme"}) + "?page=2").content.decode()
+    assert "Page 2 of 2" in second and 'rel="prev">Newer</a>' in second
