@@ -23,7 +23,7 @@ from organizations.models import MembershipMode, Organization, OrganizationDomai
 from organizations.selectors import operation_get
 from portal.audit import audit_record
 from portal.faults import PermanentFault
-from portal.models import Operation, OperationKind
+from portal.models import SELF_SERVICE_KINDS, Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.gateway import Auth0Conflict, Auth0NotFound, gateway
@@ -238,6 +238,8 @@ _COMPANY_ADMIN_KINDS = frozenset({OperationKind.ORGANIZATION_PROVISION})
 def _retry_rights_check(actor: Principal, operation: Operation) -> None:
     if operation.organization_id is None or not actor.can_admin(operation.organization_id):
         raise PermissionDenied("Only this organization's admins may try an operation again.")
+    if operation.kind in SELF_SERVICE_KINDS:
+        raise PermissionDenied("Only the person who asked for this on their profile page may ask for it again.")
     if operation.kind in _COMPANY_ADMIN_KINDS:
         require_company_admin(actor)
 

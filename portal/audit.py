@@ -38,8 +38,11 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     "role.granted": "Admin or viewer appointed",
     "role.revoked": "Admin or viewer removed",
     "company_admin.granted": "Company admin appointed",
+    "api_client.registered": "API client registered",
+    "api_client.changed": "API client changed",
     "user.invite_requested": "Invitation requested",
     "operation.retried": "Failed operation retried",
+    "profile.data_export_downloaded": "Own data export downloaded (self-service)",
 }
 _OUTCOME_LABELS = {"requested": "requested", "succeeded": "done", "failed": "failed"}
 # Kinds whose request is recorded under an action of its own (above), not as ``<kind>.requested``.

@@ -4,6 +4,8 @@ from django.http import HttpRequest
 
 from portal.principal import principal_from_request
 
+PRODUCT_NAME = "Delegated Admin"
+
 
 def portal(request: HttpRequest) -> dict:
-    return {"product_name": "Delegated Admin", "principal": principal_from_request(request)}
+    return {"product_name": PRODUCT_NAME, "principal": principal_from_request(request)}

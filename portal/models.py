@@ -104,6 +104,20 @@ class OperationKind(models.TextChoices):
     USER_INVITE_REVOKE = "user_invite_revoke", "Revoke an invitation"
     USER_METADATA_EDIT = "user_metadata_edit", "Edit metadata"
     USER_EMAIL_CHANGE = "user_email_change", "Change the email address"
+    # Asked for by the person themselves, on their profile page (users.profile).
+    PROFILE_METADATA_EDIT = "profile_metadata_edit", "Edit own details (self-service)"
+    PROFILE_PASSWORD_EMAIL = "profile_password_email", "Send a change-password email (self-service)"
+    PROFILE_VERIFICATION_EMAIL = "profile_verification_email", "Resend the verification email (self-service)"
+    PROFILE_SESSIONS_REVOKE = "profile_sessions_revoke", "Sign out everywhere (self-service)"
+    PROFILE_DATA_EXPORT = "profile_data_export", "Export own data (self-service)"
+
+
+# The kinds only the person they concern may ask for, and so ask for again: an admin's retry would run them
+# under the admin's name, which their tasks refuse.
+SELF_SERVICE_KINDS = frozenset({
+    OperationKind.PROFILE_METADATA_EDIT, OperationKind.PROFILE_PASSWORD_EMAIL, OperationKind.PROFILE_VERIFICATION_EMAIL,
+    OperationKind.PROFILE_SESSIONS_REVOKE, OperationKind.PROFILE_DATA_EXPORT,
+})
 
 
 class Operation(models.Model):

@@ -64,6 +64,11 @@ OPERATION_TASKS: dict[str, str] = {
     OperationKind.USER_INVITE_REVOKE: "users.tasks.invitation_revoke",
     OperationKind.USER_METADATA_EDIT: "users.tasks.user_metadata_edit",
     OperationKind.USER_EMAIL_CHANGE: "users.tasks.user_email_change",
+    OperationKind.PROFILE_METADATA_EDIT: "users.tasks.profile_metadata_edit",
+    **{kind: "users.tasks.profile_action" for kind in (
+        OperationKind.PROFILE_PASSWORD_EMAIL, OperationKind.PROFILE_VERIFICATION_EMAIL,
+        OperationKind.PROFILE_SESSIONS_REVOKE)},
+    OperationKind.PROFILE_DATA_EXPORT: "users.tasks.profile_data_export",
 }
 
 

@@ -111,6 +111,18 @@ def event_failed(event: dict) -> bool:
     return code.startswith(("f", "limit_")) or code in ("pwd_leak", "gd_auth_failed")
 
 
+# The events that are a sign-in or an attempt at one: what a person's own profile lists, so that one they do
+# not recognise stands out.
+SIGN_IN_EVENTS = frozenset({
+    "s", "ssa", "scoa", "f", "fp", "fu", "fsa", "fc", "fcoa", "limit_wc", "limit_sul", "limit_mu", "pwd_leak",
+    "mfar", "gd_auth_succeed", "gd_auth_failed", "ublkdu",
+})
+
+
+def event_is_sign_in(event: dict) -> bool:
+    return str(event.get("type") or "") in SIGN_IN_EVENTS
+
+
 _BROWSERS = (  # the first match wins: Edge and Opera say "Chrome" too, Chrome says "Safari"
     ("Edge", r"Edg(?:e|A|iOS)?/(\d+)"),
     ("Opera", r"(?:OPR|Opera)/(\d+)"),

@@ -38,11 +38,21 @@ EMAIL_MAX = 254
 DATABASE_PROVIDER = "auth0"
 
 
+def user_primary_identity(person: DirectoryUser) -> dict:
+    """The identity the user's account is (Auth0 lists it first): its connection, provider and isSocial."""
+    return (person.identities or [{}])[0] or {}
+
+
+def user_has_database_identity(person: DirectoryUser) -> bool:
+    """Whether the user's account is in a database connection: the portal can then change their address, and
+    they have a password Auth0 keeps (a social or enterprise provider owns the others')."""
+    return user_primary_identity(person).get("provider") == DATABASE_PROVIDER
+
+
 def user_database_connection_check(person: DirectoryUser) -> None:
     """Whether the portal may change the user's address: their account (primary identity) must be in a database
     connection; a ValidationError saying why not otherwise."""
-    primary = (person.identities or [{}])[0] or {}
-    if primary.get("provider") != DATABASE_PROVIDER:
+    if not user_has_database_identity(person):
         where = person.connection or "another provider"
         raise ValidationError(f"{person.display_name} signs in through {where}, a social or enterprise connection: "
                               "their email address comes from that provider and can only be changed there.")

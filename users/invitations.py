@@ -32,7 +32,7 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.directory import directory_user_write_through
-from users.emails import organization_email_send, organization_signin_url
+from users.emails import email_brand, organization_email_send, organization_signin_url
 from users.gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
 from users.selectors import organization_member_lookup
 
@@ -157,13 +157,14 @@ def user_invite_apply(operation: Operation) -> dict:
     return {"user_id": user["user_id"], "new_user": not signed_in_before}
 
 
-def password_ticket_create(auth0: Auth0Gateway, organization: Organization, *, user_id: str,
+def password_ticket_create(auth0: Auth0Gateway, organization: Organization | None, *, user_id: str,
                            mark_email_as_verified: bool = False) -> str:
     """A password-change ticket that leads back to the organization's sign-in page and lasts as long as the
-    organization's links do (an invitation's, a change-password email's)."""
+    organization's links do (an invitation's, a change-password email's); for a person in no organization,
+    the portal's sign-in page and its own link lifetime."""
     return auth0.password_change_ticket_create(
         user_id=user_id, result_url=organization_signin_url(organization),
-        ttl_sec=organization.invite_link_lifetime_days * 86400,
+        ttl_sec=email_brand(organization).invite_link_lifetime_days * 86400,
         mark_email_as_verified=True if mark_email_as_verified else None,
     )
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,8 @@ from users.actions import operation_subject_load, user_rights_check
 from users.directory import directory_user_write_through
 from users.gateway import gateway
 from users.models import DirectoryUser
-from users.selectors import user_get, user_metadata_fields_editable
+from users.profile import profile_organization_check, profile_person_require, profile_subject_load
+from users.selectors import profile_metadata_fields_editable, user_get, user_metadata_fields_editable
 
 TARGETS = (MetadataField.Target.USER_METADATA.value, MetadataField.Target.APP_METADATA.value)
 # The longest text any field takes (the schema's own cap on max_length), whatever its schema says.
@@ -189,14 +191,22 @@ def _not_editable_message(field: MetadataField) -> str:
     return f"You may not change {field.label}."
 
 
-def _changes(actor: Principal, organization: Organization, person: DirectoryUser, values: Any) -> list[MetadataChange]:
+# Which fields an editor may change, and what to say of one they may not: an admin's (by their role) or the
+# person's own (end users' fields); every other rule is the same for both.
+NotEditable = Callable[[MetadataField], str]
+
+
+def _admin_editable(actor: Principal, organization: Organization) -> set[tuple[str, str]]:
+    return set(user_metadata_fields_editable(principal=actor, organization=organization).values_list("target", "key"))
+
+
+def _changes(organization: Organization, person: DirectoryUser, values: Any, editable: set[tuple[str, str]],
+             not_editable: NotEditable) -> list[MetadataChange]:
     """The changes ``values`` asks for, every rule checked; a ValidationError naming each field that breaks one."""
     if not isinstance(values, dict) or set(values) - set(TARGETS):
         raise ValidationError("An edit's values are {\"user_metadata\": {…}, \"app_metadata\": {…}}; "
                               f"got {sorted(values) if isinstance(values, dict) else type(values).__name__}.")
     schema = {(f.target, f.key): f for f in MetadataField.objects.filter(organization=organization)}
-    editable = set(user_metadata_fields_editable(principal=actor, organization=organization)
-                   .values_list("target", "key"))
     errors: dict[str, str] = {}
     changes: list[MetadataChange] = []
     for target in TARGETS:
@@ -213,7 +223,7 @@ def _changes(actor: Principal, organization: Organization, person: DirectoryUser
             elif field is None:
                 errors[name] = f"“{key}” is not a field of {organization.display_name}'s metadata schema."
             elif (target, key) not in editable:
-                errors[name] = _not_editable_message(field)
+                errors[name] = not_editable(field)
             elif not _unchanged(field, raw, held.get(key)):
                 try:
                     after = metadata_value_clean(field, raw)
@@ -235,7 +245,7 @@ def user_metadata_edit_preview(*, actor: Principal, organization: Organization, 
     edit page's review step)."""
     person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
     user_rights_check(actor, organization, person)
-    return _changes(actor, organization, person, values)
+    return _changes(organization, person, values, _admin_editable(actor, organization), _not_editable_message)
 
 
 def user_metadata_edit_request(*, actor: Principal, organization: Organization, user_id: str, values: dict
@@ -243,17 +253,25 @@ def user_metadata_edit_request(*, actor: Principal, organization: Organization, 
     """Record and queue an edit of the user's metadata (see the module's docstring for ``values``)."""
     person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
     user_rights_check(actor, organization, person)
-    changes = _changes(actor, organization, person, values)
+    changes = _changes(organization, person, values, _admin_editable(actor, organization), _not_editable_message)
+    return _edit_record(actor, organization, person, changes, OperationKind.USER_METADATA_EDIT,
+                        f"Edited the metadata of {person.display_name}")
+
+
+def _edit_record(actor: Principal, organization: Organization, person: DirectoryUser, changes: list[MetadataChange],
+                 kind: str, summary: str) -> Operation:
+    """Record and queue an edit: only the changed fields in the payload, each one's before and after in the
+    audit event."""
     payload: dict[str, Any] = {"user_id": person.user_id, "email": person.email}
     for change in changes:
         payload.setdefault(change.target, {})[change.key] = change.after
     labels = ", ".join(c.label for c in changes)
     with transaction.atomic():
-        operation = operation_create(kind=OperationKind.USER_METADATA_EDIT, actor=actor, organization=organization,
-                                     target=person.user_id, payload=payload)
+        operation = operation_create(kind=kind, actor=actor, organization=organization, target=person.user_id,
+                                     payload=payload)
         audit_record(
-            actor=actor, action="user_metadata_edit.requested", organization=organization, target_type="user",
-            target_id=person.user_id, summary=f"Edited the metadata of {person.display_name}: {labels}",
+            actor=actor, action=f"{kind}.requested", organization=organization, target_type="user",
+            target_id=person.user_id, summary=f"{summary}: {labels}",
             operation=operation, details={"changes": [
                 {"field": c.name, "label": c.label, "before": c.before, "after": c.after} for c in changes]},
         )
@@ -267,9 +285,18 @@ def user_metadata_edit_apply(operation: Operation) -> dict:
     as they are now."""
     actor, person = operation_subject_load(operation)
     organization: Organization = operation.organization
+    merge = _merge_checked(operation, organization, _admin_editable(actor, organization), _not_editable_message)
+    user = gateway().user_update(user_id=person.user_id, user_metadata=merge.get(TARGETS[0]),
+                                 app_metadata=merge.get(TARGETS[1]))
+    directory_user_write_through(user)
+    return {"changed": sorted(f"{target}.{key}" for target, part in merge.items() for key in part)}
+
+
+def _merge_checked(operation: Operation, organization: Organization, editable: set[tuple[str, str]],
+                   not_editable: NotEditable) -> dict[str, dict[str, Any]]:
+    """The operation's changes as the merge to send, each checked against the schema and the editor's rights
+    as they are now (either may have changed since the edit was asked for)."""
     schema = {(f.target, f.key): f for f in MetadataField.objects.filter(organization=organization)}
-    editable = set(user_metadata_fields_editable(principal=actor, organization=organization)
-                   .values_list("target", "key"))
     merge: dict[str, dict[str, Any]] = {}
     for target in TARGETS:
         for key, value in (operation.payload.get(target) or {}).items():
@@ -278,7 +305,7 @@ def user_metadata_edit_apply(operation: Operation) -> dict:
                 raise PermanentFault(f"“{key}” is no longer a field of {organization.display_name}'s metadata "
                                      "schema: nothing was changed.")
             if (target, key) not in editable:
-                raise PermissionDenied(f"{_not_editable_message(field)} Nothing was changed.")
+                raise PermissionDenied(f"{not_editable(field)} Nothing was changed.")
             try:
                 merge.setdefault(target, {})[key] = metadata_value_clean(field, value)
             except ValidationError as exc:
@@ -286,7 +313,53 @@ def user_metadata_edit_apply(operation: Operation) -> dict:
                                       "was asked for: nothing was changed.") from None
     if not merge:
         raise PermanentFault("The edit holds no change.")
-    user = gateway().user_update(user_id=person.user_id, user_metadata=merge.get(TARGETS[0]),
-                                 app_metadata=merge.get(TARGETS[1]))
+    return merge
+
+
+# -- the person's own edit, from their profile page ------------------------------------------------------------
+def _self_editable(organization: Organization) -> set[tuple[str, str]]:
+    return set(profile_metadata_fields_editable(organization=organization).values_list("target", "key"))
+
+
+def _self_not_editable(organization: Organization) -> NotEditable:
+    def message(field: MetadataField) -> str:
+        return f"{field.label} is kept by {organization.display_name}'s admins: you cannot change it yourself."
+    return message
+
+
+def _self_subject(actor: Principal, organization: Organization) -> DirectoryUser:
+    person = profile_person_require(actor)
+    profile_organization_check(actor, organization)
+    return person
+
+
+def profile_metadata_edit_preview(*, actor: Principal, organization: Organization, values: dict
+                                  ) -> list[MetadataChange]:
+    """What :func:`profile_metadata_edit_request` would record (the profile's review step), recording nothing."""
+    person = _self_subject(actor, organization)
+    return _changes(organization, person, values, _self_editable(organization), _self_not_editable(organization))
+
+
+def profile_metadata_edit_request(*, actor: Principal, organization: Organization, values: dict) -> Operation:
+    """The person edits their own details in ``organization`` (one of theirs; else PermissionDenied): only the
+    schema's user_metadata fields end users may edit. Anything else in ``values`` (an app_metadata key, an
+    admin's field, a reserved or unknown key), whatever a form posted, is refused by name and nothing is
+    recorded; the rules of each value are the admins' edit's."""
+    person = _self_subject(actor, organization)
+    changes = _changes(organization, person, values, _self_editable(organization), _self_not_editable(organization))
+    return _edit_record(actor, organization, person, changes, OperationKind.PROFILE_METADATA_EDIT,
+                        f"{person.display_name} edited their own details")
+
+
+def profile_metadata_edit_apply(operation: Operation) -> dict:
+    """Send the person's own edit to Auth0 (user_metadata only, one first-level merge) and write the user
+    through, after checking that they asked for it about themselves, still belong to the organization, and
+    that every field is still theirs to edit."""
+    _actor, person = profile_subject_load(operation, member_required=True)
+    organization: Organization = operation.organization
+    merge = _merge_checked(operation, organization, _self_editable(organization), _self_not_editable(organization))
+    if set(merge) != {TARGETS[0]}:  # the editable fields are user_metadata's only; never send anything else
+        raise PermissionDenied("Only your own user_metadata fields can be changed here. Nothing was changed.")
+    user = gateway().user_update(user_id=person.user_id, user_metadata=merge[TARGETS[0]])
     directory_user_write_through(user)
-    return {"changed": sorted(f"{target}.{key}" for target, part in merge.items() for key in part)}
+    return {"changed": sorted(f"{TARGETS[0]}.{key}" for key in merge[TARGETS[0]])}

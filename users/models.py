@@ -7,6 +7,8 @@ the query and not capped at Auth0 search's 1,000 results (DESIGN.md section 4). 
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 
 
@@ -201,3 +203,25 @@ class UserActivity(models.Model):
 
     def __str__(self) -> str:
         return f"activity of {self.user_id}"
+
+
+class DataExport(models.Model):
+    """A person's "export my data": the JSON a task builds of what the portal and Auth0 hold about them
+    (``users.data_export``), kept here until it expires so that any web process can hand it to its owner,
+    whichever machine the worker that built it ran on."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The Auth0 user id of the person it is about: the only one who may download it.
+    user_id = models.CharField(max_length=255, db_index=True)
+    operation = models.OneToOneField("portal.Operation", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="data_export")
+    content = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"data export of {self.user_id}"

@@ -21,9 +21,9 @@ from organizations.models import Audience, MetadataField, Organization
 from organizations.selectors import AuditQuery, audit_event_list, operation_list, organization_list
 from organizations.validation import RESERVED_KEYS
 from portal.keyset import SortKey
-from portal.models import AuditEvent, Operation, OperationKind
+from portal.models import SELF_SERVICE_KINDS, AuditEvent, Operation, OperationKind
 from portal.principal import Principal
-from users.models import DirectoryUser, Membership, SyncRun, UserActivity
+from users.models import DataExport, DirectoryUser, Membership, SyncRun, UserActivity
 
 # The columns a list can be sorted on: the query string's name -> the model field.
 SORTS: dict[str, str] = {
@@ -275,7 +275,10 @@ def user_metadata_fields_editable(*, principal: Principal, organization: Organiz
     """The fields of the organization's metadata schema that the principal may change on its users, never a
     key the portal reserves (the schema refuses those; this holds even if one got in)."""
     audiences = _AUDIENCES_EDITED.get(principal.role_in(organization.pk) or "", ())
-    fields = MetadataField.objects.filter(organization=organization, editable_by__in=audiences)
+    return _reserved_excluded(MetadataField.objects.filter(organization=organization, editable_by__in=audiences))
+
+
+def _reserved_excluded(fields: QuerySet[MetadataField]) -> QuerySet[MetadataField]:
     for target, keys in RESERVED_KEYS.items():
         fields = fields.exclude(target=target, key__in=keys)
     return fields
@@ -341,3 +344,70 @@ def invitation_pending_list(*, principal: Principal, organization: Organization)
 def invitation_expires_at(organization: Organization, sent_at: dt.datetime) -> dt.datetime:
     """When the set-password link of an invitation sent at ``sent_at`` stops working."""
     return sent_at + dt.timedelta(days=organization.invite_link_lifetime_days)
+
+
+# -- the self-service profile: one's own, found by one's own Auth0 user id, never by an id in a URL --------
+def profile_person(*, principal: Principal) -> DirectoryUser | None:
+    """The signed-in person as the directory has them; None until it has read them from Auth0."""
+    if not principal.is_authenticated:
+        return None
+    return DirectoryUser.objects.filter(user_id=principal.user_id).first()
+
+
+def profile_organizations(*, principal: Principal) -> QuerySet[Organization]:
+    """The organizations the signed-in person belongs to (the directory's memberships, whatever portal role they
+    hold or not), by name."""
+    if not principal.is_authenticated:
+        return Organization.objects.none()
+    return (Organization.objects.defer("logo").filter(memberships__user__user_id=principal.user_id)
+            .order_by("display_name", "pk"))
+
+
+def profile_organization_get(*, principal: Principal, slug: str) -> Organization:
+    """One of the signed-in person's own organizations, else 404."""
+    return get_object_or_404(profile_organizations(principal=principal), slug=slug)
+
+
+def profile_metadata_fields(*, organization: Organization) -> QuerySet[MetadataField]:
+    """The fields of the organization's schema its users see on their own profile (visible to end users)."""
+    return _reserved_excluded(MetadataField.objects.filter(organization=organization, visible_to=Audience.END_USER))
+
+
+def profile_metadata_fields_editable(*, organization: Organization) -> QuerySet[MetadataField]:
+    """The fields its users may change themselves: user_metadata marked editable by end users. Never
+    app_metadata (the schema refuses it for end users; this holds even if one got in) nor a reserved key."""
+    return _reserved_excluded(MetadataField.objects.filter(
+        organization=organization, target=MetadataField.Target.USER_METADATA, editable_by=Audience.END_USER))
+
+
+def profile_activity_get(*, principal: Principal) -> UserActivity | None:
+    """The signed-in person's cached Auth0 activity (None until first fetched)."""
+    if not principal.is_authenticated:
+        return None
+    return UserActivity.objects.filter(user_id=principal.user_id).first()
+
+
+def profile_operation_list(*, principal: Principal) -> QuerySet[Operation]:
+    """What the signed-in person asked for on their profile: the self-service operations they asked for about
+    themselves."""
+    if not principal.is_authenticated:
+        return Operation.objects.none()
+    return Operation.objects.filter(kind__in=SELF_SERVICE_KINDS, actor_user_id=principal.user_id,
+                                    target=principal.user_id)
+
+
+def profile_operation_get(*, principal: Principal, operation_id) -> Operation:
+    return get_object_or_404(profile_operation_list(principal=principal), pk=operation_id)
+
+
+def profile_data_export_list(*, principal: Principal) -> QuerySet[DataExport]:
+    """The signed-in person's data exports, newest first (with their operation)."""
+    if not principal.is_authenticated:
+        return DataExport.objects.none()
+    return DataExport.objects.filter(user_id=principal.user_id).select_related("operation").order_by("-created_at")
+
+
+def profile_data_export_get(*, principal: Principal, export_id, now: dt.datetime) -> DataExport:
+    """One of the signed-in person's exports that is ready and not expired, else 404."""
+    return get_object_or_404(profile_data_export_list(principal=principal), pk=export_id, ready_at__isnull=False,
+                             expires_at__gt=now)

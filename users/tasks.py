@@ -7,7 +7,20 @@ from celery import shared_task
 from organizations.models import Organization
 from portal.faults import TransientFault
 from portal.operations import operation_execute, task_retry_or_raise
-from users import actions, directory, email_change, invitations, metadata, pending, refresh, removal, streams, sync
+from users import (
+    actions,
+    data_export,
+    directory,
+    email_change,
+    invitations,
+    metadata,
+    pending,
+    profile,
+    refresh,
+    removal,
+    streams,
+    sync,
+)
 from users.activity import ACTIVITY_TASK, user_activity_fetch
 
 
@@ -112,3 +125,21 @@ def invitation_resend(self, operation_id: str) -> None:
 def invitation_revoke(self, operation_id: str) -> None:
     """Revoke a pending invitation: delete the unused account it created, or take the person out."""
     operation_execute(self, operation_id, pending.invitation_revoke_apply)
+
+
+@shared_task(bind=True, name="users.tasks.profile_metadata_edit", acks_late=True)
+def profile_metadata_edit(self, operation_id: str) -> None:
+    """Send a person's edit of their own details to Auth0 (user_metadata only)."""
+    operation_execute(self, operation_id, metadata.profile_metadata_edit_apply)
+
+
+@shared_task(bind=True, name="users.tasks.profile_action", acks_late=True)
+def profile_action(self, operation_id: str) -> None:
+    """A person's own change-password email, verification email, or sign-out everywhere at Auth0."""
+    operation_execute(self, operation_id, profile.profile_action_apply)
+
+
+@shared_task(bind=True, name="users.tasks.profile_data_export", acks_late=True)
+def profile_data_export(self, operation_id: str) -> None:
+    """Build a person's export of their data and keep it for them to download."""
+    operation_execute(self, operation_id, data_export.profile_data_export_apply)
