@@ -12,10 +12,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
-from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
+from tests.factories import CompanyAdminFactory, RoleFactory
 from tests.support.authn_browser import Browser
 from tests.support.openapi import management_token
 from users.actions import USER_ACTIONS, user_action_apply, user_action_request
@@ -26,18 +25,6 @@ from users.models import DirectoryUser
 from users.tasks import user_action
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme(auth0_on_changing_emulator) -> Organization:
-    return OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
-                               membership_mode=MembershipMode.ISOLATED_CONNECTION, auth0_connection_id="con_a")
-
-
-@pytest.fixture
-def admin(acme):
-    role = RoleFactory(organization=acme, role="admin")
-    return principal_for_user_id(role.user_id, "Boss")
 
 
 def new_user(password: str | None = None, **fields) -> dict:

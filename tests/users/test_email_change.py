@@ -13,10 +13,9 @@ import httpx
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
-from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
+from tests.factories import CompanyAdminFactory, RoleFactory
 from tests.users.auth0_users import auth0_user
 from users.directory import directory_user_write_through, directory_users_upsert
 from users.email_change import user_email_change_apply, user_email_change_request
@@ -26,17 +25,6 @@ from users.models import DirectoryUser
 from users.tasks import user_email_change
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme(auth0_on_changing_emulator) -> Organization:
-    return OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
-                               membership_mode=MembershipMode.ISOLATED_CONNECTION, auth0_connection_id="con_a")
-
-
-@pytest.fixture
-def admin(acme):
-    return principal_for_user_id(RoleFactory(organization=acme, role="admin").user_id, "Boss")
 
 
 def address() -> str:

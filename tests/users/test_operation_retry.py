@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from organizations.models import MembershipMode, Organization, OrganizationRole
+from organizations.models import Organization, OrganizationRole
 from organizations.selectors import principal_for_user_id
 from organizations.services import operation_retry
 from portal.models import AuditEvent, Operation
@@ -25,12 +25,6 @@ from users.models import DirectoryUser
 from users.tasks import user_action
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme(auth0_on_changing_emulator) -> Organization:
-    return OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
-                               membership_mode=MembershipMode.ISOLATED_CONNECTION, auth0_connection_id="con_a")
 
 
 def admin_of(organization: Organization, name: str):

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from organizations.models import MembershipMode, Organization
+from organizations.models import MembershipMode
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
@@ -25,18 +25,6 @@ from users.selection import SELECTION_ACTS, SELECTION_MAX, selection_request, se
 from users.tasks import user_action
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme(auth0_on_changing_emulator) -> Organization:
-    return OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
-                               membership_mode=MembershipMode.ISOLATED_CONNECTION, auth0_connection_id="con_a")
-
-
-@pytest.fixture
-def admin(acme):
-    role = RoleFactory(organization=acme, role="admin")
-    return principal_for_user_id(role.user_id, "Boss")
 
 
 def _token() -> str:
