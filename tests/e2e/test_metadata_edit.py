@@ -14,7 +14,7 @@ from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in
 from users.directory import directory_user_write_through
 from users.gateway import gateway
 from users.invitations import password_random
-from users.tasks import user_metadata_edit
+from users.tasks import user_email_change, user_metadata_edit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,3 +64,42 @@ def test_an_admin_edits_a_field_and_sees_it_saved(portal, page: Page, acme, crea
     expect(metadata).to_contain_text("1,207")
     check_page(page)
     assert gateway().user_get(user_id=user["user_id"])["user_metadata"] == {"department": "Sales", "badge": 1207}
+
+
+def test_an_admin_changes_a_users_email_address(portal, page: Page, acme, created_users) -> None:
+    """A taken or malformed address is refused beside the field, with what was typed kept; a free one is
+    reviewed, then set unverified in Auth0 by the task, and the user's page shows it."""
+    tag = uuid.uuid4().hex[:8]
+    email, taken, new = (f"{who}-{tag}@acme.test" for who in ("kim", "taken", "kim.new"))
+    created_users.extend([email, taken, new])
+    user = gateway().user_create(connection="acme-users", email=email, password=password_random(), name="Kim Park")
+    directory_user_write_through(user)
+    directory_user_write_through(gateway().user_create(connection="acme-users", email=taken,
+                                                       password=password_random()))
+    sign_in(page, portal, "admin@acme.test")
+    check_page(page)
+    page.goto(f"{portal}/o/acme/users/?q=kim-")
+    check_page(page)
+    page.get_by_role("link", name="Kim Park").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kim Park")
+    check_page(page)
+    page.get_by_role("navigation", name="Actions on this user").get_by_role(
+        "link", name="Change the email address").click()
+    check_page(page)
+    for wrong in ("kim.new@", taken):
+        page.get_by_label("New email address").fill(wrong)
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_label("New email address")).to_have_value(wrong)
+        expect(page.locator("#id_email_error")).to_be_visible()
+        check_page(page)
+    page.get_by_label("New email address").fill(new)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change Kim Park's email address?")
+    check_page(page)
+    page.get_by_role("button", name="Change the email address").click()
+    check_page(page)
+    assert run_pending("user_email_change", user_email_change).status == "succeeded"
+    expect(page.get_by_text(new).first).to_be_visible(timeout=15000)
+    check_page(page)
+    changed = gateway().user_get(user_id=user["user_id"])
+    assert (changed["email"], changed["email_verified"]) == (new, False)
