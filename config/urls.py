@@ -8,7 +8,6 @@ from portal import views as base
 from signin import oidc
 from signin import views as signin
 from users import budget_views, hooks, sync_views
-from users import views as users
 
 urlpatterns = [
     path("", signin.home, name="home"),
@@ -17,7 +16,6 @@ urlpatterns = [
     path("o/<slug:slug>/login", signin.organization_signin, name="organization_signin"),
     path("logout/", signin.signout, name="signout"),
     path("welcome/", signin.landing, name="landing"),
-    path("profile/", users.profile, name="profile"),
     path("hooks/auth0", hooks.auth0_hook, name="auth0_hook"),
     path("directory/sync/", sync_views.sync_status_page, name="directory_sync_status"),
     path("directory/sync/start/", sync_views.sync_start, name="directory_sync_start"),
@@ -34,5 +32,6 @@ urlpatterns = [
     path("accounts/login/cancelled/", signin.signin_cancelled, name="socialaccount_login_cancelled"),
     path("", include(organization_urls)),
     path("", include("users.urls")),
+    path("", include("users.profile_urls")),
     path("", include("users.history_urls")),
 ]

@@ -1,6 +1,6 @@
 """Pages about users: the directory's user list (one organization's, or every organization's for company
-admins), its CSV export, a user's page with their Auth0 activity, and the self-service profile (a
-placeholder until the profile issue).
+admins), its CSV export, and a user's page with their Auth0 activity (the self-service profile is
+``users.profile_views``).
 
 Thin views over scoped selectors: every user is read through ``users.selectors.user_list`` or
 ``user_get`` (another organization's user is a 404), nothing here calls Auth0 (opening a user's page
@@ -70,12 +70,6 @@ PAGING = ("after", "before", "page")
 CURSOR_MAX_LENGTH = 1000
 EXPORT_CHUNK = 2000
 AUDIT_EVENTS_SHOWN = 50
-
-
-@login_required
-@require_GET
-def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/profile.html")
 
 
 # -- the list -----------------------------------------------------------------------------------------
@@ -344,7 +338,7 @@ def directory_user_export(request: HttpRequest) -> HttpResponse:
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
-def _picture_origin(url: str) -> str:
+def picture_https_origin(url: str) -> str:
     """The origin of an https picture URL (which the page's CSP then allows for images), else ""."""
     try:
         parts = urlsplit(url)
@@ -376,7 +370,7 @@ def _detail(
     organizations = list(selectors.user_organizations(principal=principal, user=person))
     schema_owners = [organization] if organization is not None else organizations
     schemas = [(o, list(selectors.user_metadata_fields(principal=principal, organization=o))) for o in schema_owners]
-    picture_origin = _picture_origin(person.picture)
+    picture_origin = picture_https_origin(person.picture)
     context = {
         "organization": organization,
         "person": person,

@@ -44,6 +44,15 @@ OPEN_TO_ALL = {
     "home": "the front page", "healthz": "health for load balancers (no data)",
     "signin": "sign-in", "signout": "sign-out", "landing": "where a signed-in person belongs",
     "profile": "one's own profile",
+    # The self-service profile's acts: each works on the signed-in person alone and takes no user id; an
+    # organization posted with them must be one of the person's own (tests/isolation/test_profile.py).
+    "profile_password_email": "a change-password email to oneself",
+    "profile_verification_email": "one's own verification email",
+    "profile_sessions_revoke": "signing oneself out everywhere",
+    "profile_activity": "one's own sign-in activity",
+    "profile_data_export": "an export of one's own data",
+    "profile_data_export_download": "one's own export, by its id among one's own (404 for anyone else's)",
+    "profile_operation": "the status of what one asked for oneself, by its id among one's own (404 otherwise)",
     "outbox": "the embedded mode's local mail catcher (404 unless emails are kept locally, never in production)",
     "outbox_message": "one email of the embedded mode's outbox (404 unless emails are kept locally)",
     "outbox_message_html": "its HTML part (404 unless emails are kept locally)",
@@ -87,6 +96,8 @@ ROUTES = [
     Route("invitation_revoke", ("GET", "POST")),
     Route("user_detail", ("GET",)),
     Route("user_activity", ("GET", "POST")),
+    # One's own details in one of one's own organizations: anyone else's organization is a 404.
+    Route("profile_metadata_edit", ("GET", "POST")),
 ]
 
 
@@ -101,9 +112,10 @@ def _all_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list
 
 
 def test_every_scoped_route_is_in_the_matrix() -> None:
+    # The REST API's routes have their own matrix, with bearer tokens: tests/isolation/test_api_matrix.py.
     scoped = {
         pattern.name for path, pattern in _all_patterns()
-        if "<slug:slug>" in path or path.startswith("o/")
+        if ("<slug:slug>" in path or path.startswith("o/")) and not path.startswith("api/")
     }
     covered = {route.name for route in ROUTES} | set(PUBLIC)
     missing = scoped - covered
@@ -158,6 +170,7 @@ def world(db):
         "invitation_revoke": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "profile_metadata_edit": {"slug": org_a.slug},
     }
     # The company-only routes that name a user: A's.
     company_kwargs = {
@@ -202,7 +215,7 @@ def test_org_admin_gets_404_on_company_admin_pages(world, name: str, method: str
 
 def test_every_route_is_classified() -> None:
     """A route that is neither organization-scoped, company-only, public nor open to all fails here."""
-    named = {pattern.name for _path, pattern in _all_patterns() if pattern.name}
+    named = {pattern.name for path, pattern in _all_patterns() if pattern.name and not path.startswith("api/")}
     classified = {r.name for r in ROUTES} | set(PUBLIC) | {name for name, _ in COMPANY_ONLY} | set(OPEN_TO_ALL)
     assert named - classified == set(), f"routes nobody classified: {sorted(named - classified)}"
 
@@ -221,7 +234,7 @@ def _object_routes() -> set[str]:
     """Routes whose pattern has an object id beside the organization's slug."""
     return {
         pattern.name for path, pattern in _all_patterns()
-        if "<slug:slug>" in path and path.count("<") > 1
+        if "<slug:slug>" in path and path.count("<") > 1 and not path.startswith("api/")
     }
 
 
