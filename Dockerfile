@@ -26,6 +26,7 @@ COPY portal/ ./portal/
 COPY organizations/ ./organizations/
 COPY users/ ./users/
 COPY signin/ ./signin/
+COPY api/ ./api/
 COPY templates/ ./templates/
 COPY static/ ./static/
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var

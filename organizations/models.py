@@ -166,3 +166,48 @@ class OrganizationRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email or self.user_id}: {self.role} of {self.organization_id}"
+
+
+class ApiPermission(models.TextChoices):
+    """What a machine client of the REST API may do; each is also the scope its access token must carry."""
+
+    USERS_READ = "users:read", "Read users and their operations"
+    USERS_WRITE = "users:write", "Invite and change users"
+    AUDIT_READ = "audit:read", "Read the audit trail"
+    ORGANIZATIONS_READ = "organizations:read", "Read organizations and their roles"
+    ORGANIZATIONS_WRITE = "organizations:write", "Manage organizations' roles"
+
+
+# The permissions that change something: a client holding one acts as an admin of its organizations.
+API_WRITE_PERMISSIONS = frozenset({ApiPermission.USERS_WRITE, ApiPermission.ORGANIZATIONS_WRITE})
+API_CLIENT_SUFFIX = "@clients"  # Auth0's subject of a client-credentials token: "<client id>@clients"
+
+
+class ApiClient(models.Model):
+    """A machine client of the REST API (an internal tool), registered by a company admin: the Auth0
+    application it authenticates as, the organizations it may touch (or all of them) and its permissions.
+    A valid token of an application that is not registered here, or is disabled, gets nothing."""
+
+    client_id = models.CharField("Auth0 client id", max_length=128, unique=True)
+    name = models.CharField(max_length=200)
+    all_organizations = models.BooleanField(default=False)
+    organizations = models.ManyToManyField(Organization, blank=True, related_name="api_clients")
+    permissions = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "client_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+    @property
+    def subject(self) -> str:
+        """The ``sub`` of this client's access tokens, and its actor id on operations and audit events."""
+        return f"{self.client_id}{API_CLIENT_SUFFIX}"
+
+    def permission_labels(self) -> list[str]:
+        return [ApiPermission(p).label for p in ApiPermission.values if p in self.permissions]

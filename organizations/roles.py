@@ -44,7 +44,7 @@ def _member_lookup(path: str) -> Callable:
 
 
 def role_grant_request(
-    *, actor: Principal, organization: Organization, email: str, role: str
+    *, actor: Principal, organization: Organization, email: str, role: str, idempotency_key: str | None = None,
 ) -> OrganizationRole | Operation:
     """Appoint an admin or viewer by email.
 
@@ -70,7 +70,7 @@ def role_grant_request(
     with transaction.atomic():
         operation = operation_create(
             kind=OperationKind.ROLE_GRANT, actor=actor, organization=organization, target=email,
-            payload={"email": email, "role": role},
+            payload={"email": email, "role": role}, idempotency_key=idempotency_key,
         )
         audit_record(
             actor=actor, action="role.grant_requested", organization=organization, target_type="user",

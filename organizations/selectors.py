@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
-from organizations.models import CompanyAdmin, Organization, OrganizationDomain, OrganizationRole
+from organizations.models import (
+    API_CLIENT_SUFFIX,
+    API_WRITE_PERMISSIONS,
+    ApiClient,
+    CompanyAdmin,
+    Organization,
+    OrganizationDomain,
+    OrganizationRole,
+)
 from portal.models import AuditEvent, Operation
 from portal.principal import ANONYMOUS, Principal
 
@@ -18,12 +26,47 @@ def principal_for_user_id(user_id: str, display: str = "") -> Principal:
     ``PORTAL_PRINCIPAL_LOADER``; tasks call it too, to re-check an actor's rights when they run)."""
     if not user_id:
         return ANONYMOUS
+    if user_id.endswith(API_CLIENT_SUFFIX) and "|" not in user_id:
+        return api_client_principal(api_client_for_subject(user_id), user_id)
     return Principal(
         user_id=user_id,
         display=display or user_id,
         is_company_admin=CompanyAdmin.objects.filter(user_id=user_id).exists(),
         org_roles=dict(OrganizationRole.objects.filter(user_id=user_id).values_list("organization_id", "role")),
     )
+
+
+def api_client_for_subject(subject: str) -> ApiClient | None:
+    """The active registration of the machine client whose tokens have ``sub`` ``subject``, or None."""
+    if not subject.endswith(API_CLIENT_SUFFIX):
+        return None
+    client_id = subject.removesuffix(API_CLIENT_SUFFIX)
+    return ApiClient.objects.filter(client_id=client_id, active=True).prefetch_related("organizations").first()
+
+
+def api_client_principal(client: ApiClient | None, subject: str = "") -> Principal:
+    """What a registered machine client may reach, as a principal, so that every selector and service scopes
+    and re-checks it by the same rules as a person: a client of every organization is treated as a company
+    admin, any other as an admin (with a permission that writes) or a viewer of its organizations. Which
+    acts it may ask for at all is its permissions' business (the API checks them with the token's scopes).
+    An unregistered or disabled client has no organization at all."""
+    if client is None:
+        return Principal(user_id=subject, display=subject)
+    role = (OrganizationRole.Role.ADMIN if API_WRITE_PERMISSIONS & set(client.permissions)
+            else OrganizationRole.Role.VIEWER)
+    return Principal(
+        user_id=client.subject,
+        display=f"{client.name} (API client)",
+        is_company_admin=client.all_organizations,
+        org_roles={} if client.all_organizations else {o.pk: str(role) for o in client.organizations.all()},
+    )
+
+
+def api_client_list(*, principal: Principal) -> QuerySet[ApiClient]:
+    """The registered machine clients: company admins only."""
+    if not principal.is_company_admin:
+        return ApiClient.objects.none()
+    return ApiClient.objects.prefetch_related("organizations").order_by("name", "client_id")
 
 
 def organization_list(*, principal: Principal, search: str = "") -> QuerySet[Organization]:
@@ -33,7 +76,9 @@ def organization_list(*, principal: Principal, search: str = "") -> QuerySet[Org
     # The logo (up to 256 KB each) is read only where it is served (organization_by_slug_public).
     qs = Organization.objects.defer("logo")
     if not principal.is_company_admin:
-        qs = qs.filter(roles__user_id=principal.user_id)
+        # The roles the principal was loaded with (a person's from their role rows, an API client's from its
+        # registration): one rule for both.
+        qs = qs.filter(pk__in=sorted(principal.org_roles))
     if search:
         qs = qs.filter(
             Q(display_name__icontains=search) | Q(slug__icontains=search) | Q(domains__domain__icontains=search)
@@ -50,7 +95,8 @@ def organization_administered_get(*, principal: Principal, slug: str) -> Organiz
     """The organization if the principal administers it (company admin or org admin), else 404."""
     qs = organization_list(principal=principal)
     if not principal.is_company_admin:
-        qs = qs.filter(roles__user_id=principal.user_id, roles__role=OrganizationRole.Role.ADMIN)
+        administered = (pk for pk, role in principal.org_roles.items() if role == OrganizationRole.Role.ADMIN)
+        qs = qs.filter(pk__in=sorted(administered))
     return get_object_or_404(qs, slug=slug)
 
 

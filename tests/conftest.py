@@ -67,6 +67,27 @@ def _portal_pointed_at(settings, emulator: EmulatorProcess):
 
 
 @pytest.fixture
+def api(auth0_on_emulator, settings):
+    """REST API clients on the session's emulator: ``api(token)`` sends it as the bearer token
+    (tests/support/api_tokens.py gets real tokens from the emulator)."""
+    from rest_framework.test import APIClient
+
+    from api.authentication import jwks_cache
+    from tests.support.api_tokens import AUDIENCE
+
+    settings.PORTAL_API_AUDIENCE = AUDIENCE
+    jwks_cache.clear()
+
+    def make(token: str | None = None) -> APIClient:
+        client = APIClient()
+        if token:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+    yield make
+    jwks_cache.clear()
+
+
+@pytest.fixture
 def published_tasks():
     """Names of the Celery tasks published while the test runs (real signal, nothing mocked)."""
     from celery.signals import before_task_publish

@@ -59,9 +59,11 @@ def password_random(length: int = PASSWORD_LENGTH) -> str:
             return password
 
 
-def user_invite_request(*, actor: Principal, organization: Organization, email: str, name: str = "") -> Operation:
+def user_invite_request(*, actor: Principal, organization: Organization, email: str, name: str = "",
+                        idempotency_key: str | None = None) -> Operation:
     """Invite ``email`` into ``organization``: every problem with the input is a ValidationError naming
-    its field, and nothing is recorded; otherwise an Operation is recorded and queued."""
+    its field, and nothing is recorded; otherwise an Operation is recorded and queued (keyed by
+    ``idempotency_key`` when the caller has one, e.g. the API's Idempotency-Key)."""
     require_org_admin(actor, organization)
     email, name = email.strip().lower(), " ".join(name.split())
     errors: dict[str, str] = {}
@@ -88,7 +90,8 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
         if on_its_way.exists():
             raise ValidationError({"email": f"An invitation to {email} is already on its way."})
         operation = operation_create(kind=OperationKind.USER_INVITE, actor=actor, organization=organization,
-                                     target=email, payload={"email": email, "name": name})
+                                     target=email, payload={"email": email, "name": name},
+                                     idempotency_key=idempotency_key)
         audit_record(actor=actor, action="user.invite_requested", organization=organization, target_type="user",
                      target_id=email, summary=f"Invited {email} to {organization.display_name}", operation=operation)
         operation_enqueue_on_commit(operation)

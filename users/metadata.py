@@ -248,18 +248,18 @@ def user_metadata_edit_preview(*, actor: Principal, organization: Organization, 
     return _changes(organization, person, values, _admin_editable(actor, organization), _not_editable_message)
 
 
-def user_metadata_edit_request(*, actor: Principal, organization: Organization, user_id: str, values: dict
-                               ) -> Operation:
+def user_metadata_edit_request(*, actor: Principal, organization: Organization, user_id: str, values: dict,
+                               idempotency_key: str | None = None) -> Operation:
     """Record and queue an edit of the user's metadata (see the module's docstring for ``values``)."""
     person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
     user_rights_check(actor, organization, person)
     changes = _changes(organization, person, values, _admin_editable(actor, organization), _not_editable_message)
     return _edit_record(actor, organization, person, changes, OperationKind.USER_METADATA_EDIT,
-                        f"Edited the metadata of {person.display_name}")
+                        f"Edited the metadata of {person.display_name}", idempotency_key=idempotency_key)
 
 
 def _edit_record(actor: Principal, organization: Organization, person: DirectoryUser, changes: list[MetadataChange],
-                 kind: str, summary: str) -> Operation:
+                 kind: str, summary: str, *, idempotency_key: str | None = None) -> Operation:
     """Record and queue an edit: only the changed fields in the payload, each one's before and after in the
     audit event."""
     payload: dict[str, Any] = {"user_id": person.user_id, "email": person.email}
@@ -268,7 +268,7 @@ def _edit_record(actor: Principal, organization: Organization, person: Directory
     labels = ", ".join(c.label for c in changes)
     with transaction.atomic():
         operation = operation_create(kind=kind, actor=actor, organization=organization, target=person.user_id,
-                                     payload=payload)
+                                     payload=payload, idempotency_key=idempotency_key)
         audit_record(
             actor=actor, action=f"{kind}.requested", organization=organization, target_type="user",
             target_id=person.user_id, summary=f"{summary}: {labels}",

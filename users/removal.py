@@ -92,27 +92,29 @@ def delete_confirmation_text(person: DirectoryUser) -> str:
 
 
 # -- the requests -------------------------------------------------------------------------------------
-def _record(actor: Principal, organization: Organization, person: DirectoryUser, kind: str, summary: str
-            ) -> Operation:
+def _record(actor: Principal, organization: Organization, person: DirectoryUser, kind: str, summary: str,
+            idempotency_key: str | None = None) -> Operation:
     with transaction.atomic():
         operation = operation_create(kind=kind, actor=actor, organization=organization, target=person.user_id,
                                      payload={"user_id": person.user_id, "email": person.email,
-                                              "name": person.display_name})
+                                              "name": person.display_name},
+                                     idempotency_key=idempotency_key)
         audit_record(actor=actor, action=f"{kind}.requested", organization=organization, target_type="user",
                      target_id=person.user_id, summary=summary, operation=operation)
         operation_enqueue_on_commit(operation)
     return operation
 
 
-def user_remove_request(*, actor: Principal, organization: Organization, user_id: str) -> Operation:
+def user_remove_request(*, actor: Principal, organization: Organization, user_id: str,
+                        idempotency_key: str | None = None) -> Operation:
     person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
     _remove_check(actor, organization, person.user_id, person.display_name)
     return _record(actor, organization, person, OperationKind.USER_REMOVE,
-                   f"Removed {person.display_name} from {organization.display_name}")
+                   f"Removed {person.display_name} from {organization.display_name}", idempotency_key)
 
 
-def user_delete_request(*, actor: Principal, organization: Organization, user_id: str, confirmation: str
-                        ) -> Operation:
+def user_delete_request(*, actor: Principal, organization: Organization, user_id: str, confirmation: str,
+                        idempotency_key: str | None = None) -> Operation:
     """Delete the user's account; ``confirmation`` is what the person typed, which must be the user's email
     (a ValidationError on the ``confirmation`` field otherwise, and nothing happens)."""
     person = user_get(principal=actor, organization=organization, user_id=user_id)
@@ -123,7 +125,7 @@ def user_delete_request(*, actor: Principal, organization: Organization, user_id
         raise ValidationError({"confirmation": f"That is not {person.display_name}'s {what}: type {expected} "
                                                "exactly to confirm the deletion."})
     return _record(actor, organization, person, OperationKind.USER_DELETE,
-                   f"Deleted the account of {person.display_name}")
+                   f"Deleted the account of {person.display_name}", idempotency_key)
 
 
 # -- the Management API side (also what revoking an invitation does) ---------------------------------------

@@ -39,9 +39,11 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "portal",
     "organizations",
     "users",
+    "api",
     "config",
 ]
 
@@ -172,6 +174,17 @@ AUTH0_MGMT_CLIENT_SECRET = env("AUTH0_MGMT_CLIENT_SECRET", default="")
 AUTH0_MGMT_AUDIENCE = env("AUTH0_MGMT_AUDIENCE", default=f"{AUTH0_BASE_URL}/api/v2/")
 AUTH0_MGMT_TIMEOUT = env.float("AUTH0_MGMT_TIMEOUT", default=15.0)
 PORTAL_API_AUDIENCE = env("PORTAL_API_AUDIENCE", default="https://portal.local/api/")
+# The REST API's tokens: issued by the tenant (default "<AUTH0_BASE_URL>/"), signed by the keys of its JWKS
+# (default "<AUTH0_BASE_URL>/.well-known/jwks.json"), which is read again for an unknown key id at most once
+# per PORTAL_API_JWKS_REFRESH_SECONDS, and anyway after PORTAL_API_JWKS_MAX_AGE_SECONDS.
+PORTAL_API_ISSUER = env("PORTAL_API_ISSUER", default="")
+PORTAL_API_JWKS_URL = env("PORTAL_API_JWKS_URL", default="")
+PORTAL_API_JWKS_REFRESH_SECONDS = env.float("PORTAL_API_JWKS_REFRESH_SECONDS", default=60.0)
+PORTAL_API_JWKS_MAX_AGE_SECONDS = env.float("PORTAL_API_JWKS_MAX_AGE_SECONDS", default=86400.0)
+PORTAL_API_LEEWAY_SECONDS = env.int("PORTAL_API_LEEWAY_SECONDS", default=30)
+# Requests each API caller may make, in the shared cache (DRF's rate syntax: 600/min, 20/s, …).
+PORTAL_API_RATE = env("PORTAL_API_RATE", default="600/min")
+OIDC_DRF_AUTH_BACKEND = "api.authentication.LocalTokenBackend"
 AUTH0_ORG_CLAIM = env("AUTH0_ORG_CLAIM", default="https://portal.local/org")
 # The tenant's Management API rate limits per endpoint group, as group=burst/per-minute (Auth0 publishes
 # them per plan; these are Essentials and Professional). "other" covers every endpoint not named.
@@ -355,11 +368,32 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.PortalTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.CallerHoldsPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiCallerThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Delegated administration portal API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Delegated administration portal API",
+    "DESCRIPTION": "The portal's REST API for internal tools, scoped to the organizations and permissions each "
+                   "registered client is given. Authenticate with an access token for the portal's API "
+                   "(audience PORTAL_API_AUDIENCE) from the Auth0 tenant.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's script and styles come from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SECURITY": [{"portalToken": []}],
+    "APPEND_COMPONENTS": {"securitySchemes": {"portalToken": {"type": "http", "scheme": "bearer",
+                                                                "bearerFormat": "JWT"}}},
+}
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -1,0 +1,66 @@
+"""``Idempotency-Key`` on any POST: the key becomes the operation's, so a tool that retries a request whose
+answer it never got gets the same operation back and nothing is done twice; the same key with a different
+request (method, path or body) is a 422."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.caller import ApiCaller
+from api.errors import IdempotencyKeyReused
+from api.models import IdempotentRequest
+
+HEADER = "Idempotency-Key"
+KEY_MAX_LENGTH = 200
+
+# perform(operation key or None) -> (response, the operation it recorded or None)
+Perform = Callable[[str | None], tuple[Response, object | None]]
+Replay = Callable[[IdempotentRequest], Response]
+
+
+def _fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def operation_key(caller: ApiCaller, key: str) -> str:
+    """The operation's idempotency key: the caller's key, in a namespace of the caller's own (two tools may
+    choose the same key), short enough for the operation's column."""
+    return f"api:{hashlib.sha256(caller.subject.encode()).hexdigest()[:24]}:{key}"
+
+
+def idempotent(request: Request, perform: Perform, replay: Replay) -> Response:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return perform(None)[0]
+    if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
+        raise exceptions.ValidationError({HEADER: [f"Give a key of 1 to {KEY_MAX_LENGTH} printable characters, "
+                                                   "e.g. a UUID, new for each new request."]})
+    caller: ApiCaller = request.user
+    fingerprint = _fingerprint(request)
+    earlier = IdempotentRequest.objects.filter(caller=caller.subject, key=key).first()
+    if earlier is None:
+        try:
+            with transaction.atomic():
+                response, operation = perform(operation_key(caller, key))
+                IdempotentRequest.objects.create(caller=caller.subject, key=key, fingerprint=fingerprint,
+                                                 operation=operation, status_code=response.status_code,
+                                                 response=response.data if operation is None else {})
+            return response
+        except IntegrityError:
+            # The same key sent twice at once: the other request recorded it first; answer as it did.
+            earlier = IdempotentRequest.objects.filter(caller=caller.subject, key=key).first()
+            if earlier is None:
+                raise
+    if earlier.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    response = replay(earlier)
+    response["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,157 @@
+"""What the API returns and accepts. Output serializers describe the JSON (and the OpenAPI schema); input
+serializers only parse: every rule is the services', whose ValidationErrors come back as 400 field errors."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from organizations.models import Organization, OrganizationRole
+from portal.audit import audit_action_label
+from portal.models import AuditEvent, Operation
+from users.actions import USER_ACTIONS
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    membership_mode_label = serializers.CharField(source="get_membership_mode_display", read_only=True)
+    domains = serializers.SerializerMethodField()
+    connected = serializers.BooleanField(source="is_provisioned", read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = ["slug", "display_name", "membership_mode", "membership_mode_label", "connection_name",
+                  "domains", "connected", "invite_link_lifetime_days"]
+
+    def get_domains(self, organization: Organization) -> list[str]:
+        return sorted(d.domain for d in organization.domains.all())
+
+
+class UserRowSerializer(serializers.Serializer):
+    """One row of a user list (an organization's list is read from its memberships' copies of these)."""
+
+    user_id = serializers.SerializerMethodField()
+    email = serializers.CharField()
+    email_verified = serializers.BooleanField()
+    name = serializers.CharField()
+    given_name = serializers.CharField()
+    family_name = serializers.CharField()
+    connection = serializers.CharField()
+    blocked = serializers.BooleanField()
+    logins_count = serializers.IntegerField()
+    last_login = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+    def get_user_id(self, row) -> str:
+        return getattr(row, "auth0_user_id", "") or row.user_id
+
+
+class UserSerializer(UserRowSerializer):
+    nickname = serializers.CharField()
+    picture = serializers.CharField()
+    identities = serializers.JSONField()
+    metadata = serializers.SerializerMethodField(
+        help_text="The organization's schema fields the caller may see, keyed like Auth0's user.")
+
+    def get_metadata(self, user) -> dict:
+        fields = self.context.get("metadata_fields", [])
+        shown: dict[str, dict] = {}
+        for field in fields:
+            source = getattr(user, field.target, None) or {}
+            if field.key in source:
+                shown.setdefault(field.target, {})[field.key] = source[field.key]
+        return shown
+
+
+class UserPageSerializer(serializers.Serializer):
+    results = UserRowSerializer(many=True)
+    total = serializers.IntegerField()
+    next_cursor = serializers.CharField(allow_null=True, help_text="Pass as ?after= for the next page")
+    previous_cursor = serializers.CharField(allow_null=True, help_text="Pass as ?before= for the previous page")
+
+
+class OperationSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    actor = serializers.CharField(source="actor_display", read_only=True)
+    error = serializers.CharField(source="last_error", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Operation
+        fields = ["id", "kind", "kind_label", "status", "status_label", "organization", "target", "actor",
+                  "attempts", "error", "result", "created_at", "updated_at", "finished_at", "url"]
+
+    def get_url(self, operation: Operation) -> str | None:
+        return operation_url(operation)
+
+
+def operation_url(operation: Operation) -> str | None:
+    if operation.organization_id is None:
+        return None
+    return reverse("api_operation_detail", kwargs={"slug": operation.organization.slug,
+                                                   "operation_id": operation.pk})
+
+
+class OperationPageSerializer(serializers.Serializer):
+    results = OperationSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    previous_cursor = serializers.CharField(allow_null=True)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    action_label = serializers.SerializerMethodField()
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    actor = serializers.CharField(source="actor_display", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "occurred_at", "actor", "actor_user_id", "organization", "action", "action_label",
+                  "target_type", "target_id", "summary", "details", "operation"]
+
+    def get_action_label(self, event: AuditEvent) -> str:
+        return audit_action_label(event.action)
+
+
+class AuditPageSerializer(serializers.Serializer):
+    results = AuditEventSerializer(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    previous_cursor = serializers.CharField(allow_null=True)
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = OrganizationRole
+        fields = ["id", "user_id", "email", "name", "role", "role_label", "created_at"]
+
+
+# -- input ---------------------------------------------------------------------------------------------------
+class InviteInput(serializers.Serializer):
+    email = serializers.CharField(max_length=320)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class MetadataInput(serializers.Serializer):
+    user_metadata = serializers.DictField(required=False, help_text="key -> value; null deletes the key")
+    app_metadata = serializers.DictField(required=False, help_text="key -> value; null deletes the key")
+
+
+class DeleteInput(serializers.Serializer):
+    confirmation = serializers.CharField(max_length=320, help_text="The user's email (or their user id if they "
+                                                                   "have none), as a typed confirmation")
+
+
+class RoleGrantInput(serializers.Serializer):
+    email = serializers.CharField(max_length=320)
+    role = serializers.ChoiceField(choices=OrganizationRole.Role.choices)
+
+
+class RoleRevokeInput(serializers.Serializer):
+    confirm = serializers.BooleanField(default=False, help_text="Needed to remove an organization's last admin "
+                                                               "(company-wide clients only)")
+
+
+ACTION_SLUGS = sorted(USER_ACTIONS)

@@ -1,0 +1,27 @@
+"""The REST API's routes, version 1, and its OpenAPI schema and docs."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import action_views, views
+
+ORG = "v1/organizations/<slug:slug>/"
+USER = ORG + "users/<str:user_id>/"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("v1/organizations/", views.OrganizationListView.as_view(), name="api_organization_list"),
+    path(ORG, views.OrganizationDetailView.as_view(), name="api_organization_detail"),
+    path(ORG + "users/", action_views.UserCollectionView.as_view(), name="api_user_list"),
+    path(USER, views.UserDetailView.as_view(), name="api_user_detail"),
+    path(USER + "metadata/", action_views.UserMetadataView.as_view(), name="api_user_metadata"),
+    path(USER + "actions/<str:action>/", action_views.UserActionView.as_view(), name="api_user_action"),
+    path(USER + "remove/", action_views.UserRemoveView.as_view(), name="api_user_remove"),
+    path(USER + "delete/", action_views.UserDeleteView.as_view(), name="api_user_delete"),
+    path(ORG + "operations/", views.OperationListView.as_view(), name="api_operation_list"),
+    path(ORG + "operations/<uuid:operation_id>/", views.OperationDetailView.as_view(), name="api_operation_detail"),
+    path(ORG + "audit/", views.AuditEventListView.as_view(), name="api_audit_event_list"),
+    path(ORG + "roles/", action_views.RoleCollectionView.as_view(), name="api_role_list"),
+    path(ORG + "roles/<int:role_id>/", action_views.RoleDetailView.as_view(), name="api_role_detail"),
+]

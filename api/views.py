@@ -1,0 +1,244 @@
+"""Reads: organizations, users, operations, the audit trail, roles. Each is one scoped selector (the same as
+the pages'), so another organization's object is a 404 here as there."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.caller import ApiCaller
+from api.serializers import (
+    AuditPageSerializer,
+    OperationPageSerializer,
+    OperationSerializer,
+    OrganizationSerializer,
+    RoleSerializer,
+    UserPageSerializer,
+    UserSerializer,
+)
+from organizations.models import ApiPermission, Organization
+from organizations.selectors import (
+    audit_event_list,
+    operation_get,
+    operation_list,
+    organization_get,
+    organization_list,
+    role_list,
+)
+from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator, SortKey
+from portal.principal import Principal
+from users.forms import UserListForm
+from users.history_forms import AuditFilterForm
+from users.selectors import (
+    PAGE_SIZES,
+    user_get,
+    user_ids_with_email,
+    user_list_count,
+    user_listing,
+    user_metadata_fields,
+)
+
+READ_USERS, WRITE_USERS = ApiPermission.USERS_READ.value, ApiPermission.USERS_WRITE.value
+READ_AUDIT = ApiPermission.AUDIT_READ.value
+READ_ORGS, WRITE_ORGS = ApiPermission.ORGANIZATIONS_READ.value, ApiPermission.ORGANIZATIONS_WRITE.value
+CURSOR_MAX_LENGTH = 2000
+PAGE_SIZE_DEFAULT = 100
+
+CURSOR_PARAMETERS = [
+    OpenApiParameter("after", str, description="The next_cursor of the page before"),
+    OpenApiParameter("before", str, description="The previous_cursor of the page after"),
+]
+
+
+def principal_of(request: Request) -> Principal:
+    caller: ApiCaller = request.user
+    return caller.principal
+
+
+def organization_of(request: Request, slug: str) -> Organization:
+    """The organization in the URL if the caller may see it; 404 otherwise (no hint that it exists)."""
+    return organization_get(principal=principal_of(request), slug=slug)
+
+
+def form_errors(form) -> dict[str, list[str]]:
+    return {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+
+
+def page_read(request: Request, paginator: KeysetPaginator) -> KeysetPage:
+    """The page ``?after=`` or ``?before=`` asks for (the first without either); a bad cursor is a 400."""
+    after, before = request.query_params.get("after", ""), request.query_params.get("before", "")
+    try:
+        if len(after) > CURSOR_MAX_LENGTH or len(before) > CURSOR_MAX_LENGTH:
+            raise InvalidCursor("This cursor is damaged or out of date.")
+        if after and before:
+            raise exceptions.ValidationError({"after": ["Give after or before, not both."]})
+        if after:
+            return paginator.after(after)
+        if before:
+            return paginator.before(before)
+        return paginator.first()
+    except InvalidCursor as exc:
+        raise exceptions.ValidationError({"after" if after else "before": [str(exc)]}) from None
+
+
+def page_size_of(request: Request, default: int = PAGE_SIZE_DEFAULT, maximum: int = 500) -> int:
+    raw = request.query_params.get("size", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise exceptions.ValidationError({"size": [f"Give a whole number from 1 to {maximum}."]})
+    return int(raw)
+
+
+class OrganizationListView(APIView):
+    permissions_required = {"GET": READ_ORGS}
+
+    @extend_schema(responses=OrganizationSerializer(many=True), summary="Organizations the caller may see",
+                   description="Permission: organizations:read.")
+    def get(self, request: Request) -> Response:
+        organizations = organization_list(principal=principal_of(request)).prefetch_related("domains")
+        return Response(OrganizationSerializer(organizations, many=True).data)
+
+
+class OrganizationDetailView(APIView):
+    permissions_required = {"GET": READ_ORGS}
+
+    @extend_schema(responses=OrganizationSerializer, summary="One organization",
+                   description="Permission: organizations:read. 404 outside the caller's organizations.")
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(OrganizationSerializer(organization_of(request, slug)).data)
+
+
+class UserListView(APIView):
+    permissions_required = {"GET": READ_USERS}
+
+    @extend_schema(
+        summary="The organization's users: the directory's search, filters and sort, cursor-paged",
+        description="Permission: users:read. The same query string as the user list page: q (every word must "
+                    "match), blocked and verified (yes/no), never, connection, login_from/login_to, "
+                    "created_from/created_to (YYYY-MM-DD), sort (a column, '-' first for descending), size "
+                    f"(one of {', '.join(map(str, PAGE_SIZES))}); after/before cursors. Bad input is a 400.",
+        parameters=[
+            OpenApiParameter("q", str), OpenApiParameter("blocked", str, enum=["yes", "no"]),
+            OpenApiParameter("verified", str, enum=["yes", "no"]), OpenApiParameter("never", bool),
+            OpenApiParameter("connection", str), OpenApiParameter("login_from", str),
+            OpenApiParameter("login_to", str), OpenApiParameter("created_from", str),
+            OpenApiParameter("created_to", str), OpenApiParameter("sort", str),
+            OpenApiParameter("size", int, enum=list(PAGE_SIZES)), *CURSOR_PARAMETERS,
+        ],
+        responses=UserPageSerializer,
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        principal = principal_of(request)
+        organization = organization_of(request, slug)
+        params = {k: v for k, v in request.query_params.items() if k not in ("after", "before")}
+        form = UserListForm(params)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form_errors(form))
+        query = form.query()
+        listing = user_listing(principal=principal, organization=organization, query=query)
+        page = page_read(request, KeysetPaginator(listing, query.sort_keys, query.page_size))
+        total = user_list_count(principal=principal, organization=organization, query=query)
+        return Response({
+            "results": UserPageSerializer().fields["results"].to_representation(page.items),
+            "total": total, "next_cursor": page.next_cursor, "previous_cursor": page.previous_cursor,
+        })
+
+
+class UserDetailView(APIView):
+    permissions_required = {"GET": READ_USERS}
+
+    @extend_schema(responses=UserSerializer, summary="One user of the organization",
+                   description="Permission: users:read. The metadata is what the caller's role may see.")
+    def get(self, request: Request, slug: str, user_id: str) -> Response:
+        principal = principal_of(request)
+        organization = organization_of(request, slug)
+        user = user_get(principal=principal, organization=organization, user_id=user_id)
+        fields = list(user_metadata_fields(principal=principal, organization=organization))
+        return Response(UserSerializer(user, context={"metadata_fields": fields}).data)
+
+
+class OperationListView(APIView):
+    permissions_required = {"GET": READ_USERS}
+
+    @extend_schema(
+        summary="The organization's operations, newest first", responses=OperationPageSerializer,
+        description="Permission: users:read. status filters by pending, running, succeeded or failed.",
+        parameters=[OpenApiParameter("status", str, enum=["pending", "running", "succeeded", "failed"]),
+                    OpenApiParameter("size", int), *CURSOR_PARAMETERS],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_of(request, slug)
+        operations = operation_list(principal=principal_of(request), organization=organization)
+        status = request.query_params.get("status", "")
+        if status:
+            if status not in operations.model.Status.values:
+                raise exceptions.ValidationError({"status": ["Give pending, running, succeeded or failed."]})
+            operations = operations.filter(status=status)
+        paginator = KeysetPaginator(operations.select_related("organization"),
+                                    [SortKey("created_at", descending=True), SortKey("pk", descending=True)],
+                                    page_size_of(request))
+        page = page_read(request, paginator)
+        return Response({"results": OperationSerializer(page.items, many=True).data,
+                         "next_cursor": page.next_cursor, "previous_cursor": page.previous_cursor})
+
+
+class OperationDetailView(APIView):
+    permissions_required = {"GET": READ_USERS}
+
+    @extend_schema(responses=OperationSerializer, summary="One operation (poll it until it is finished)",
+                   description="Permission: users:read.")
+    def get(self, request: Request, slug: str, operation_id) -> Response:
+        organization = organization_of(request, slug)
+        operation = operation_get(principal=principal_of(request), organization=organization,
+                                  operation_id=operation_id)
+        return Response(OperationSerializer(operation).data)
+
+
+class AuditEventListView(APIView):
+    permissions_required = {"GET": READ_AUDIT}
+
+    @extend_schema(
+        summary="The organization's audit trail, newest first", responses=AuditPageSerializer,
+        description="Permission: audit:read. The trail page's filters: actor (name, email or user id), action, "
+                    "target (a user id, or an email: the users who have it), occurred_from/occurred_to "
+                    "(YYYY-MM-DD, UTC, inclusive). Bad input is a 400.",
+        parameters=[OpenApiParameter("actor", str), OpenApiParameter("action", str),
+                    OpenApiParameter("target", str), OpenApiParameter("occurred_from", str),
+                    OpenApiParameter("occurred_to", str), OpenApiParameter("size", int), *CURSOR_PARAMETERS],
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        principal = principal_of(request)
+        organization = organization_of(request, slug)
+        params = {k: v for k, v in request.query_params.items() if k not in ("after", "before", "size")}
+        form = AuditFilterForm(params)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form_errors(form))
+        target = (form.cleaned_data.get("target") or "").strip()
+        targets: tuple[str, ...] = ()
+        if "@" in target:  # an email: as recorded (invitations, appointments) and the users who have it
+            email = target.lower()
+            targets = (email, *user_ids_with_email(principal=principal, organization=organization, email=email))
+        elif target:
+            targets = (target,)
+        events = audit_event_list(principal=principal, organization=organization, query=form.query(targets=targets))
+        paginator = KeysetPaginator(events.select_related("organization"),
+                                    [SortKey("occurred_at", descending=True), SortKey("pk", descending=True)],
+                                    page_size_of(request))
+        page = page_read(request, paginator)
+        return Response({"results": AuditPageSerializer().fields["results"].to_representation(page.items),
+                         "next_cursor": page.next_cursor, "previous_cursor": page.previous_cursor})
+
+
+class RoleListView(APIView):
+    permissions_required = {"GET": READ_ORGS}
+
+    @extend_schema(responses=RoleSerializer(many=True), summary="The organization's admins and viewers",
+                   description="Permission: organizations:read.")
+    def get(self, request: Request, slug: str) -> Response:
+        organization = organization_of(request, slug)
+        roles = role_list(principal=principal_of(request), organization=organization)
+        return Response(RoleSerializer(roles, many=True).data)

@@ -1,0 +1,118 @@
+"""The isolation matrix of the REST API: a client registered for organization B, and a person who is admin of
+B (with their own access token), get 404 on organization A's objects on every API route and method, and
+nothing is recorded or queued; B's slug with A's object ids is a 404 too. Tokens are real: from the
+emulator over HTTP.
+
+A new API route fails ``test_every_api_route_is_in_the_matrix`` until it is added to API_ROUTES.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from api.models import IdempotentRequest
+from organizations.models import MembershipMode, OrganizationRole
+from portal.models import AuditEvent, Operation
+from portal.operations import operation_create
+from tests.factories import OrganizationFactory, RoleFactory
+from tests.isolation.test_matrix import _all_patterns
+from tests.support.api_tokens import person_token, register, tool_token
+from tests.users.auth0_users import auth0_user
+from users.directory import directory_users_upsert
+
+# Every API route with every method it accepts. The schema and its docs describe the API and hold no data.
+API_ROUTES: dict[str, tuple[str, ...]] = {
+    "api_organization_detail": ("GET",),
+    "api_user_list": ("GET", "POST"),
+    "api_user_detail": ("GET",),
+    "api_user_metadata": ("POST",),
+    "api_user_action": ("POST",),
+    "api_user_remove": ("POST",),
+    "api_user_delete": ("POST",),
+    "api_operation_list": ("GET",),
+    "api_operation_detail": ("GET",),
+    "api_audit_event_list": ("GET",),
+    "api_role_list": ("GET", "POST"),
+    "api_role_detail": ("DELETE",),
+}
+# Not under an organization: what they list is scoped to the caller (checked below).
+API_UNSCOPED = {"api_organization_list": "the organizations the caller may see",
+                "api_schema": "the OpenAPI description (no data)", "api_docs": "its browsable docs (no data)"}
+TWO_KEY = {name for name in API_ROUTES if name not in ("api_organization_detail", "api_user_list",
+                                                        "api_operation_list", "api_audit_event_list",
+                                                        "api_role_list")}
+BODY = {"email": "member@org-a.test", "name": "X", "role": "admin", "confirmation": "member@org-a.test",
+        "user_metadata": {"department": "Sales"}, "confirm": True}
+ADMIN_OF_B = "admin@initech.test"  # a demo user of the emulator: their own token, their portal role in B
+
+
+def test_every_api_route_is_in_the_matrix() -> None:
+    named = {pattern.name for path, pattern in _all_patterns() if path.startswith("api/")}
+    assert named == set(API_ROUTES) | set(API_UNSCOPED), sorted(named ^ (set(API_ROUTES) | set(API_UNSCOPED)))
+
+
+@pytest.fixture
+def world(db, api, emulator):
+    org_a = OrganizationFactory(slug="org-a", membership_mode=MembershipMode.ISOLATED_CONNECTION)
+    org_b = OrganizationFactory(slug="org-b", membership_mode=MembershipMode.ISOLATED_CONNECTION)
+    user_in_a = auth0_user(connection=org_a.connection_name, email="member@org-a.test")
+    user_in_b = auth0_user(connection=org_b.connection_name, email="member@org-b.test")
+    directory_users_upsert([user_in_a, user_in_b])
+    role_in_a = RoleFactory(organization=org_a, role="viewer", email="a-viewer@example.test")
+    RoleFactory(organization=org_a, role="admin", email="a-admin@example.test")
+    operation_in_a = operation_create(kind="user_block", actor=None, organization=org_a, target=user_in_a["user_id"])
+    register(organizations=[org_b])
+    token, person_id = person_token(emulator, ADMIN_OF_B)
+    RoleFactory(organization=org_b, user_id=person_id, role="admin")
+    ids = {"slug": org_a.slug, "user_id": user_in_a["user_id"], "operation_id": operation_in_a.pk,
+           "role_id": role_in_a.pk, "action": "block"}
+    return {"org_a": org_a, "org_b": org_b, "ids": ids, "role_in_a": role_in_a,
+            "callers": {"client_of_b": api(tool_token(emulator)), "admin_of_b": api(token)}}
+
+
+def _kwargs(name: str, ids: dict) -> dict:
+    pattern = next(p for _path, p in _all_patterns() if p.name == name)
+    return {k: v for k, v in ids.items() if k in pattern.pattern.converters}
+
+
+def _assert_404_and_nothing_done(world, client, method, url, capture, published_tasks) -> None:
+    before = (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count(),
+              OrganizationRole.objects.count())
+    with capture(execute=True):
+        response = client.generic(method, url, data=__import__("json").dumps(BODY), content_type="application/json",
+                                  HTTP_IDEMPOTENCY_KEY="isolation")
+    assert response.status_code == 404, (url, method, response.status_code, response.content[:300])
+    assert response.json()["error"] == "not_found"
+    assert (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count(),
+            OrganizationRole.objects.count()) == before
+    assert published_tasks == []
+
+
+CASES = [(name, method, caller) for name, methods in API_ROUTES.items() for method in methods
+         for caller in ("client_of_b", "admin_of_b")]
+
+
+@pytest.mark.parametrize(("name", "method", "caller"), CASES)
+def test_b_gets_404_on_a(world, name, method, caller, django_capture_on_commit_callbacks, published_tasks) -> None:
+    url = reverse(name, kwargs=_kwargs(name, world["ids"]))
+    _assert_404_and_nothing_done(world, world["callers"][caller], method, url, django_capture_on_commit_callbacks,
+                                 published_tasks)
+
+
+@pytest.mark.parametrize(("name", "method", "caller"), [c for c in CASES if c[0] in TWO_KEY])
+def test_own_slug_with_as_object_is_404(world, name, method, caller, django_capture_on_commit_callbacks,
+                                        published_tasks) -> None:
+    url = reverse(name, kwargs=_kwargs(name, {**world["ids"], "slug": world["org_b"].slug}))
+    _assert_404_and_nothing_done(world, world["callers"][caller], method, url, django_capture_on_commit_callbacks,
+                                 published_tasks)
+
+
+@pytest.mark.parametrize("caller", ["client_of_b", "admin_of_b"])
+def test_b_sees_b_and_only_b(world, caller) -> None:
+    """The matrix means something only if the same callers do reach their own organization."""
+    client = world["callers"][caller]
+    assert [o["slug"] for o in client.get(reverse("api_organization_list")).json()] == ["org-b"]
+    users = client.get(reverse("api_user_list", kwargs={"slug": "org-b"}))
+    assert users.status_code == 200
+    assert [u["email"] for u in users.json()["results"]] == ["member@org-b.test"]
