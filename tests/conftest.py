@@ -70,6 +70,16 @@ def _portal_pointed_at(settings, emulator: EmulatorProcess):
 def api(auth0_on_emulator, settings):
     """REST API clients on the session's emulator: ``api(token)`` sends it as the bearer token
     (tests/support/api_tokens.py gets real tokens from the emulator)."""
+    yield from _api_clients(settings)
+
+
+@pytest.fixture
+def api_on_changing_emulator(auth0_on_changing_emulator, settings):
+    """The same, with the portal on the emulator that tests may change (for acts whose tasks run)."""
+    yield from _api_clients(settings)
+
+
+def _api_clients(settings):
     from rest_framework.test import APIClient
 
     from api.authentication import jwks_cache

@@ -1,0 +1,156 @@
+"""Acts over the API: each answers 202 with the operation and a Location to poll, through the same request
+service as the pages (rights, guardrails, audit); the task then does the work against the emulator.
+Idempotency-Key makes a retry return the same operation; the same key with another body is a 422."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from api.models import IdempotentRequest
+from organizations.models import MembershipMode, OrganizationRole
+from portal.models import AuditEvent, Operation
+from tests.factories import OrganizationFactory, RoleFactory
+from tests.support.api_tokens import register, tool_token
+from users.directory import directory_user_write_through
+from users.gateway import gateway
+from users.invitations import password_random
+from users.models import DirectoryUser
+from users.tasks import user_action
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme(api_on_changing_emulator):
+    return OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
+                               membership_mode=MembershipMode.ISOLATED_CONNECTION, auth0_connection_id="con_a")
+
+
+@pytest.fixture
+def tool(acme, api_on_changing_emulator, changing_emulator):
+    """A client registered for Acme alone, with every permission, and its token."""
+    RoleFactory(organization=acme, role="admin")  # Acme keeps another admin, so its guardrails allow acts
+    register(organizations=[acme])
+    return api_on_changing_emulator(tool_token(changing_emulator))
+
+
+def acme_user() -> dict:
+    user = gateway().user_create(connection="acme-users", email=f"api-{uuid.uuid4().hex[:8]}@acme.test",
+                                 password=password_random())
+    directory_user_write_through(user)
+    return user
+
+
+def test_block_is_202_with_a_location_and_the_task_blocks_in_auth0(tool, acme) -> None:
+    user = acme_user()
+    response = tool.post(f"/api/v1/organizations/acme/users/{user['user_id']}/actions/block/")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["kind"] == "user_block" and body["status"] == "pending" and body["target"] == user["user_id"]
+    assert response["Location"] == f"/api/v1/organizations/acme/operations/{body['id']}/" == body["url"]
+    operation = Operation.objects.get(pk=body["id"])
+    assert operation.actor_user_id == "portal-tool-dev@clients"
+    assert AuditEvent.objects.filter(operation=operation, action="user_block.requested",
+                                     actor_display="Tool portal-tool-dev (API client)").exists()
+    user_action.apply(args=[str(operation.id)])  # the task re-checks the client's rights, then Auth0
+    polled = tool.get(response["Location"])
+    assert polled.status_code == 200
+    assert polled.json()["status"] == "succeeded", polled.json()["error"]
+    assert gateway().user_get(user_id=user["user_id"])["blocked"] is True
+    assert DirectoryUser.objects.get(user_id=user["user_id"]).blocked is True
+
+
+def test_the_task_refuses_when_the_registration_was_withdrawn(tool, acme) -> None:
+    user = acme_user()
+    operation_id = tool.post(f"/api/v1/organizations/acme/users/{user['user_id']}/actions/block/").json()["id"]
+    register_row = acme.api_clients.get()
+    register_row.organizations.clear()
+    user_action.apply(args=[operation_id])
+    assert Operation.objects.get(pk=operation_id).status == "failed"
+    assert not gateway().user_get(user_id=user["user_id"]).get("blocked")
+
+
+def test_idempotency_key_returns_the_same_operation(tool, acme, published_tasks) -> None:
+    user = acme_user()
+    url = f"/api/v1/organizations/acme/users/{user['user_id']}/actions/password-email/"
+    first = tool.post(url, HTTP_IDEMPOTENCY_KEY="retry-1")
+    again = tool.post(url, HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert Operation.objects.filter(target=user["user_id"]).count() == 1
+    other = tool.post(url.replace("password-email", "block"), HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert other.status_code == 422 and other.json()["error"] == "idempotency_key_reused"
+    assert Operation.objects.filter(target=user["user_id"]).count() == 1
+
+
+def test_same_key_different_body_is_422(tool, acme) -> None:
+    url = "/api/v1/organizations/acme/users/"
+    first = tool.post(url, {"email": "new-person@acme.test"}, format="json", HTTP_IDEMPOTENCY_KEY="invite-1")
+    assert first.status_code == 202, first.content
+    assert first.json()["kind"] == "user_invite"
+    assert tool.post(url, {"email": "new-person@acme.test"}, format="json",
+                     HTTP_IDEMPOTENCY_KEY="invite-1").json()["id"] == first.json()["id"]
+    changed = tool.post(url, {"email": "someone-else@acme.test"}, format="json", HTTP_IDEMPOTENCY_KEY="invite-1")
+    assert changed.status_code == 422
+    assert Operation.objects.filter(kind="user_invite").count() == 1
+    assert IdempotentRequest.objects.count() == 1
+
+
+def test_bad_input_is_400_with_field_errors_and_records_nothing(tool, acme) -> None:
+    before = (Operation.objects.count(), AuditEvent.objects.count())
+    invite = tool.post("/api/v1/organizations/acme/users/", {"email": "not-an-email"}, format="json")
+    assert invite.status_code == 400
+    assert invite.json()["errors"] == {"email": ["Enter a valid email address, like name@example.com."]}
+    missing = tool.post("/api/v1/organizations/acme/users/", {}, format="json")
+    assert missing.status_code == 400 and "email" in missing.json()["errors"]
+    user = acme_user()
+    metadata = tool.post(f"/api/v1/organizations/acme/users/{user['user_id']}/metadata/",
+                         {"user_metadata": {"not_in_schema": 1}}, format="json")
+    assert metadata.status_code == 400 and metadata.json()["errors"]
+    delete = tool.post(f"/api/v1/organizations/acme/users/{user['user_id']}/delete/",
+                       {"confirmation": "wrong@acme.test"}, format="json")
+    assert delete.status_code == 400 and list(delete.json()["errors"]) == ["confirmation"]
+    assert (Operation.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_remove_delete_and_unknown_action(tool, acme) -> None:
+    user = acme_user()
+    base = f"/api/v1/organizations/acme/users/{user['user_id']}"
+    assert tool.post(f"{base}/actions/launch-rockets/").status_code == 404
+    deleted = tool.post(f"{base}/delete/", {"confirmation": user["email"]}, format="json")
+    assert deleted.status_code == 202 and deleted.json()["kind"] == "user_delete"
+    # An isolated organization's users are deleted, not removed: the service says so, as a 400.
+    removed = tool.post(f"{base}/remove/")
+    assert removed.status_code == 400 and removed.json()["errors"]["non_field_errors"]
+
+
+def test_write_needs_the_write_scope(acme, api_on_changing_emulator, changing_emulator) -> None:
+    register(organizations=[acme])
+    reader = api_on_changing_emulator(tool_token(changing_emulator, scope="users:read"))
+    user = acme_user()
+    response = reader.post(f"/api/v1/organizations/acme/users/{user['user_id']}/actions/block/")
+    assert response.status_code == 403 and response.json()["error"] == "insufficient_scope"
+    assert not Operation.objects.filter(target=user["user_id"]).exists()
+
+
+def test_roles_grant_list_and_revoke(tool, acme) -> None:
+    user = acme_user()
+    granted = tool.post("/api/v1/organizations/acme/roles/", {"email": user["email"], "role": "viewer"},
+                        format="json")
+    assert granted.status_code == 201, granted.content
+    assert granted.json()["user_id"] == user["user_id"] and granted.json()["role"] == "viewer"
+    listed = tool.get("/api/v1/organizations/acme/roles/").json()
+    assert user["user_id"] in [r["user_id"] for r in listed]
+    role_id = granted.json()["id"]
+    assert tool.delete(f"/api/v1/organizations/acme/roles/{role_id}/").status_code == 204
+    assert not OrganizationRole.objects.filter(pk=role_id).exists()
+    # Before the directory's first full sync it cannot tell: a task asks Auth0, answered 202.
+    unknown = tool.post("/api/v1/organizations/acme/roles/", {"email": "nobody@acme.test", "role": "viewer"},
+                        format="json")
+    assert unknown.status_code == 202 and unknown.json()["kind"] == "role_grant"
+    bad_role = tool.post("/api/v1/organizations/acme/roles/", {"email": user["email"], "role": "owner"},
+                         format="json")
+    assert bad_role.status_code == 400 and list(bad_role.json()["errors"]) == ["role"]
