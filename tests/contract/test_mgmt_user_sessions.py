@@ -43,13 +43,13 @@ def person(mgmt) -> Iterator[dict]:
     mgmt.users.delete(user.user_id)
 
 
-def signed_in(emulator: EmulatorProcess, email: str, user_agent: str) -> tuple[Browser, str]:
+def signed_in(emulator: EmulatorProcess, email: str, user_agent: str, password: str = PASSWORD) -> tuple[Browser, str]:
     """A browser signed in at the emulator's hosted login (one SSO session), and the refresh token the portal's
     application got for it."""
     browser = Browser(emulator)
     browser.http.headers["User-Agent"] = user_agent
     verifier, challenge = pkce_pair()
-    done = browser.login(email, PASSWORD, scope=SCOPE, code_challenge=challenge, code_challenge_method="S256")
+    done = browser.login(email, password, scope=SCOPE, code_challenge=challenge, code_challenge_method="S256")
     code = query_of(done.headers["location"])["code"]
     tokens = httpx.post(f"{emulator.url}/oauth/token", data={
         "grant_type": "authorization_code", "client_id": PORTAL_CLIENT_ID, "client_secret": PORTAL_CLIENT_SECRET,
