@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from organizations import api_client_views
 from organizations import urls as organization_urls
 from portal import outbox_views
 from portal import views as base
@@ -30,6 +31,9 @@ urlpatterns = [
     path("accounts/oidc/<str:provider_id>/login/", signin.legacy_login_redirect),
     path("accounts/login/", signin.legacy_login_redirect, name="account_login"),
     path("accounts/login/cancelled/", signin.signin_cancelled, name="socialaccount_login_cancelled"),
+    path("api/", include("api.urls")),
+    path("api-clients/", api_client_views.api_client_list_page, name="api_client_list"),
+    path("api-clients/<int:client_pk>/", api_client_views.api_client_edit_page, name="api_client_edit"),
     path("", include(organization_urls)),
     path("", include("users.urls")),
     path("", include("users.profile_urls")),

@@ -36,6 +36,7 @@ COMPANY_ONLY = [
     ("directory_user_activity", "GET"), ("directory_user_activity", "POST"),
     ("directory_sync_status", "GET"), ("directory_sync_start", "POST"), ("rate_limits", "GET"),
     ("company_operation_list", "GET"), ("company_audit_event_list", "GET"), ("company_audit_event_export", "GET"),
+    ("api_client_list", "GET"), ("api_client_list", "POST"), ("api_client_edit", "GET"), ("api_client_edit", "POST"),
 ]
 
 # Routes outside organizations that anyone (signed in or not, as each says) may reach, and why; with
@@ -176,6 +177,7 @@ def world(db):
     company_kwargs = {
         "directory_user_detail": {"user_id": user_in_a["user_id"]},
         "directory_user_activity": {"user_id": user_in_a["user_id"]},
+        "api_client_edit": {"client_pk": 1},
     }
     return {"client": client, "kwargs": kwargs, "company_kwargs": company_kwargs, "org_a": org_a, "org_b": org_b,
             "role_in_a": role_in_a}

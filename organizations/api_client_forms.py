@@ -1,0 +1,31 @@
+"""The API client registration form: it only parses; the rules are organizations.api_clients'."""
+
+from __future__ import annotations
+
+from django import forms
+
+from organizations.models import ApiPermission, Organization
+
+
+class ApiClientForm(forms.Form):
+    client_id = forms.CharField(label="Auth0 client id", max_length=128,
+                                help_text="The client id of the tool's Machine to Machine application in Auth0.")
+    name = forms.CharField(label="Name", max_length=200, help_text="What people call the tool, e.g. Help desk.")
+    all_organizations = forms.BooleanField(label="Every organization", required=False,
+                                           help_text="It may touch every organization, present and future.")
+    organizations = forms.ModelMultipleChoiceField(
+        label="Organizations", required=False, queryset=Organization.objects.none(),
+        widget=forms.CheckboxSelectMultiple, help_text="Or only these.")
+    permissions = forms.MultipleChoiceField(label="Permissions", choices=ApiPermission.choices, required=False,
+                                            widget=forms.CheckboxSelectMultiple,
+                                            help_text="Its access tokens must carry the same scopes.")
+    active = forms.BooleanField(label="Active", required=False, initial=True,
+                                help_text="Clear to shut the tool out at once.")
+
+    def __init__(self, *args, organizations, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organizations"].queryset = organizations
+        if editing:
+            self.fields["client_id"].disabled = True
+        else:
+            del self.fields["active"]

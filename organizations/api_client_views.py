@@ -1,0 +1,64 @@
+"""Company admins register the REST API's machine clients: a list with a registration form, and a page to
+change one. Thin views over organizations.api_clients (the rules) and the scoped selectors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from organizations.api_client_forms import ApiClientForm
+from organizations.api_clients import api_client_register, api_client_update
+from organizations.selectors import api_client_list, organization_list
+from portal.forms import form_errors_add
+from portal.principal import company_admin_from_request
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_client_list_page(request: HttpRequest) -> HttpResponse:
+    principal = company_admin_from_request(request)
+    form = ApiClientForm(request.POST or None, organizations=organization_list(principal=principal))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            client = api_client_register(actor=principal, client_id=data["client_id"], name=data["name"],
+                                         all_organizations=data["all_organizations"],
+                                         organizations=data["organizations"], permissions=data["permissions"])
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, f"{client.name} is registered: its tokens now reach what you chose.")
+            return redirect("api_client_list")
+    return render(request, "organizations/api_clients.html",
+                  {"clients": api_client_list(principal=principal), "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_client_edit_page(request: HttpRequest, client_pk: int) -> HttpResponse:
+    principal = company_admin_from_request(request)
+    client = get_object_or_404(api_client_list(principal=principal), pk=client_pk)
+    initial = {"client_id": client.client_id, "name": client.name, "all_organizations": client.all_organizations,
+               "organizations": list(client.organizations.all()), "permissions": client.permissions,
+               "active": client.active}
+    form = ApiClientForm(request.POST or None, initial=initial, editing=True,
+                         organizations=organization_list(principal=principal))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            client = api_client_update(actor=principal, client=client, name=data["name"],
+                                       all_organizations=data["all_organizations"],
+                                       organizations=data["organizations"], permissions=data["permissions"],
+                                       active=data["active"])
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, f"{client.name}'s registration was changed.")
+            return redirect("api_client_list")
+    return render(request, "organizations/api_client_edit.html", {"client": client, "form": form},
+                  status=400 if form.errors else 200)
