@@ -27,6 +27,14 @@ Otherwise one Operation holds only the changed fields, its audit event each one'
 task sends them to Auth0 as one first-level metadata merge through the gateway's user update. The apply half
 checks the actor's rights and the schema again (either may have changed since). Idempotent by construction: a
 merge sent twice (a retry after Auth0 answered) leaves the user as sending it once does.
+
+The person's own edit, from their profile page, is the same edit with another editor:
+``profile_metadata_edit_preview`` / ``_request`` / ``_apply`` take no user id (the actor is the person) and
+allow only the schema's user_metadata fields editable by end users (``users.selectors.
+profile_metadata_fields_editable``); every other key in ``values`` (app_metadata, an admin's field, a reserved
+or unknown key) is refused by name, with the same rules for every value and the same audit of before and after.
+The task checks that the person asked for it about themselves and still belongs to the organization, and sends
+user_metadata only.
 """
 
 from __future__ import annotations
