@@ -27,10 +27,10 @@ from portal.quota import Quota, quota_take, quota_wait_text
 from users.email_change import user_has_database_identity, user_primary_identity
 from users.emails import organization_email_send
 from users.gateway import Auth0NotFound, gateway
+from users.identities import identity_provider_label
 from users.invitations import password_ticket_create
 from users.models import DirectoryUser, Membership
 from users.selectors import profile_organizations, profile_person
-from users.templatetags.directory import provider_label
 
 # How often a person may ask, per window (the quota counts requests that were accepted).
 PASSWORD_EMAILS = Quota(limit=3, window_seconds=3600)
@@ -110,10 +110,10 @@ def profile_password_home(person: DirectoryUser) -> str:
         return ("You sign in with a one-time code sent to your "
                 f"{'email' if provider == 'email' else 'phone'}: there is no password to change.")
     if identity.get("isSocial"):
-        label = provider_label(provider)
+        label = identity_provider_label(provider)
         return (f"You sign in with your {label} account: your password is {label}'s, so change it in your "
                 f"{label} account settings.")
-    return (f"You sign in through your organization's own identity provider ({provider_label(provider)}, "
+    return (f"You sign in through your organization's own identity provider ({identity_provider_label(provider)}, "
             f"connection {connection}): your password is kept there, so change it the way your organization "
             "tells you to.")
 

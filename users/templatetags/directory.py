@@ -23,6 +23,7 @@ from organizations.validation import METADATA_PHONE_RE
 from portal.principal import Principal
 from users import activity
 from users.directory import auth0_time
+from users.identities import identity_provider_label
 from users.models import DirectoryUser, Membership
 from users.selectors import user_count
 
@@ -59,30 +60,9 @@ def device(user_agent: str) -> str:
     return activity.device_of(user_agent)
 
 
-_PROVIDERS = {
-    "auth0": "Username and password (Auth0 database)",
-    "google-oauth2": "Google",
-    "windowslive": "Microsoft account",
-    "waad": "Microsoft Entra ID",
-    "adfs": "Active Directory Federation Services",
-    "ad": "Active Directory / LDAP",
-    "samlp": "SAML",
-    "oidc": "OpenID Connect",
-    "okta": "Okta Workforce",
-    "github": "GitHub",
-    "linkedin": "LinkedIn",
-    "apple": "Apple",
-    "facebook": "Facebook",
-    "twitter": "X (Twitter)",
-    "email": "Passwordless (email)",
-    "sms": "Passwordless (SMS)",
-    "oauth2": "Custom social (OAuth 2.0)",
-}
-
-
 @register.filter
 def provider_label(provider: str) -> str:
-    return _PROVIDERS.get(provider or "", provider or "Unknown")
+    return identity_provider_label(provider)
 
 
 @register.simple_tag
