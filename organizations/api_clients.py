@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from organizations.authorization import require_company_admin
+from organizations.authorization import require_company_admin_person
 from organizations.models import ApiClient, ApiPermission, Organization
 from portal.audit import audit_record
 from portal.principal import Principal
@@ -60,7 +60,7 @@ def api_client_register(
     """Register an Auth0 application as a client of the REST API. ``actor`` None is the management command
     (run by whoever runs the deployment)."""
     if actor is not None:
-        require_company_admin(actor)
+        require_company_admin_person(actor)
     client_id, name, orgs, perms = _clean(client_id=client_id, name=name, all_organizations=all_organizations,
                                           organizations=organizations, permissions=permissions)
     if ApiClient.objects.filter(client_id=client_id).exists():
@@ -82,7 +82,7 @@ def api_client_update(
 ) -> ApiClient:
     """Change a registration (its Auth0 client id stays); ``active`` False shuts the client out at once."""
     if actor is not None:
-        require_company_admin(actor)
+        require_company_admin_person(actor)
     _, name, orgs, perms = _clean(client_id=client.client_id, name=name, all_organizations=all_organizations,
                                   organizations=organizations, permissions=permissions)
     with transaction.atomic():

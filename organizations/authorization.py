@@ -14,6 +14,14 @@ def require_company_admin(actor: Principal) -> None:
         raise PermissionDenied("Only company admins may do this.")
 
 
+def require_company_admin_person(actor: Principal) -> None:
+    """Company admins and the tools' registrations are the company's keys: only a person who is a company
+    admin hands them out, never a machine client, however wide its registration."""
+    require_company_admin(actor)
+    if actor.is_machine:
+        raise PermissionDenied("Only a company admin, signed in as themselves, may do this; API clients may not.")
+
+
 def require_org_admin(actor: Principal, organization: Organization) -> None:
     if not actor.can_admin(organization.pk):
         raise PermissionDenied("Only this organization's admins may do this.")

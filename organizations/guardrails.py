@@ -1,7 +1,9 @@
 """The guardrails every act on a person keeps, in one place, whoever asks for it (a view, a task, a
 command, the API) and whichever act it is (block, remove from an organization, delete, an email):
 
-- only company admins act on company admins;
+- only company admins act on company admins, and only people among them: a company-wide machine client
+  (a tool) never blocks, deletes or otherwise acts on a company admin, so a leaked tool token cannot
+  lock the company's administrators out;
 - nobody acts on themselves in a way that locks them out (blocking, deleting or removing themselves);
 - an organization keeps its last admin: blocking, deleting or removing the only admin of an organization
   is refused until another admin is appointed. Taking that admin's portal role away is refused by the
@@ -58,8 +60,9 @@ def person_act_check(actor: Principal, organization: Organization, *, user_id: s
     ``organization``, unless every guardrail holds. PermissionDenied for who may act at all,
     ValidationError (with a message saying what to do instead) for a guardrail."""
     require_org_admin(actor, organization)
-    if not actor.is_company_admin and CompanyAdmin.objects.filter(user_id=user_id).exists():
-        raise PermissionDenied("Company admins are managed by company admins only.")
+    if (not actor.is_company_admin or actor.is_machine) and CompanyAdmin.objects.filter(user_id=user_id).exists():
+        raise PermissionDenied("Company admins are managed by company admins only." if not actor.is_machine else
+                               "Company admins are managed by company admins only, never by an API client.")
     if act is PersonAct.KEEPS_ACCESS:
         return
     if user_id == actor.user_id:

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from organizations.authorization import require_company_admin, require_org_admin
+from organizations.authorization import require_company_admin_person, require_org_admin
 from organizations.guardrails import organizations_only_admin
 from organizations.membership import organization_member_by_email
 from organizations.models import CompanyAdmin, Organization, OrganizationRole
@@ -157,7 +157,7 @@ def role_revoke(*, actor: Principal, role: OrganizationRole, confirm: bool = Fal
 def company_admin_grant(*, actor: Principal | None, user_id: str, email: str = "", name: str = "") -> CompanyAdmin:
     """Make ``user_id`` a company admin. ``actor`` None is the bootstrap management command."""
     if actor is not None:
-        require_company_admin(actor)
+        require_company_admin_person(actor)
     with transaction.atomic():
         admin, created = CompanyAdmin.objects.get_or_create(
             user_id=user_id, defaults={"email": email, "name": name, "granted_by": actor.user_id if actor else ""}

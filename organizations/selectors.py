@@ -51,7 +51,7 @@ def api_client_principal(client: ApiClient | None, subject: str = "") -> Princip
     acts it may ask for at all is its permissions' business (the API checks them with the token's scopes).
     An unregistered or disabled client has no organization at all."""
     if client is None:
-        return Principal(user_id=subject, display=subject)
+        return Principal(user_id=subject, display=subject, is_machine=True)
     role = (OrganizationRole.Role.ADMIN if API_WRITE_PERMISSIONS & set(client.permissions)
             else OrganizationRole.Role.VIEWER)
     return Principal(
@@ -59,6 +59,7 @@ def api_client_principal(client: ApiClient | None, subject: str = "") -> Princip
         display=f"{client.name} (API client)",
         is_company_admin=client.all_organizations,
         org_roles={} if client.all_organizations else {o.pk: str(role) for o in client.organizations.all()},
+        is_machine=True,
     )
 
 

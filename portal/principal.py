@@ -25,6 +25,9 @@ class Principal:
     is_company_admin: bool = False
     # organization primary key -> "admin" | "viewer"
     org_roles: dict[int, str] = field(default_factory=dict)
+    # A registered machine client of the REST API rather than a person: it may reach what its registration
+    # allows, but some acts are kept for people (company admins are managed by company admins only).
+    is_machine: bool = False
 
     @property
     def is_authenticated(self) -> bool:
