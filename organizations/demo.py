@@ -1,16 +1,19 @@
 """The portal side of the demo tenant that `python -m auth0_emulator --seed demo` serves.
 
-Emails and connections here are the emulator's demo data (README, "Trying every persona").
+Emails, connections and tool client ids here are the emulator's demo data (README, "Trying every persona",
+and "The REST API for internal tools").
 """
 
 from __future__ import annotations
 
+from organizations.api_clients import api_client_register
 from organizations.membership import user_connections
-from organizations.models import MembershipMode, Organization
+from organizations.models import ApiClient, ApiPermission, MembershipMode, Organization
 from organizations.roles import company_admin_grant, role_assign
 from organizations.selectors import principal_for_user_id
 from organizations.services import organization_create
 from portal.faults import PermanentFault
+from portal.principal import Principal
 from users.gateway import Auth0User, gateway
 
 COMPANY_ADMIN_EMAIL = "admin@portal.test"
@@ -30,6 +33,37 @@ ORGANIZATIONS = [
         "connection_name": SHARED_CONNECTION, "domains": ["globex.test"], "accent_colour": "#6f42c1",
     },
 ]
+
+
+# The emulator's two tool clients (auth0_emulator.seed), registered as the README's curl example expects:
+# one company-wide with every permission, one for Acme alone that may read and act on Acme's users.
+TOOL_CLIENTS = [
+    {"client_id": "portal-tool-dev", "name": "Internal tool", "organizations": None,
+     "permissions": list(ApiPermission.values)},
+    {"client_id": "portal-tool-acme-dev", "name": "Acme help desk", "organizations": ["acme"],
+     "permissions": [ApiPermission.USERS_READ, ApiPermission.USERS_WRITE, ApiPermission.AUDIT_READ,
+                     ApiPermission.ORGANIZATIONS_READ]},
+]
+
+
+def demo_tool_clients_register(actor: Principal | None) -> list[str]:
+    """Register the demo's tool clients that are not registered yet (idempotent: a registration a company
+    admin has changed since is left as they made it). A client whose organizations do not exist yet waits
+    for the next run. Returns the client ids registered now."""
+    registered = []
+    for spec in TOOL_CLIENTS:
+        if ApiClient.objects.filter(client_id=spec["client_id"]).exists():
+            continue
+        organizations = []
+        if spec["organizations"] is not None:
+            organizations = list(Organization.objects.filter(slug__in=spec["organizations"]))
+            if len(organizations) != len(spec["organizations"]):
+                continue
+        api_client_register(actor=actor, client_id=spec["client_id"], name=spec["name"],
+                            all_organizations=spec["organizations"] is None, organizations=organizations,
+                            permissions=spec["permissions"])
+        registered.append(spec["client_id"])
+    return registered
 
 
 def role_emails(slug: str) -> dict[str, str]:
@@ -58,4 +92,5 @@ def demo_seed() -> str:
             user = _user_in_connection(email, spec["connection_name"])
             role_assign(actor=actor, organization=organization, user_id=user["user_id"], role=role,
                         email=email, name=user.get("name", ""))
+    demo_tool_clients_register(actor)
     return "demo ready"

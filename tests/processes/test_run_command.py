@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.processes import REPO, free_port, wait_for_http
@@ -102,6 +103,30 @@ def test_run_command_starts_every_process(tmp_path: Path) -> None:
 
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/") as resp:  # noqa: S310
             assert resp.status == 200 and b"User administration, delegated safely" in resp.read()
+
+        # The README's first API call: the demo registered the emulator's company-wide tool client, so its
+        # client-credentials token searches Acme's users (the directory's first full sync fills the list).
+        def api_clients() -> int:
+            try:
+                with sqlite3.connect(db, timeout=5) as conn:
+                    return conn.execute("SELECT COUNT(*) FROM organizations_apiclient").fetchone()[0]
+            except sqlite3.OperationalError:
+                return 0
+
+        _wait_for(lambda: api_clients() == 2, 60, "the demo's two tool clients to be registered")
+        token = httpx.post(f"http://127.0.0.1:{emulator_port}/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": "portal-tool-dev",
+            "client_secret": "portal-tool-dev-secret", "audience": "https://portal.local/api/"}, timeout=10,
+        ).json()["access_token"]
+
+        def liam_found() -> list:
+            response = httpx.get(f"http://127.0.0.1:{web_port}/api/v1/organizations/acme/users/",
+                                 params={"q": "liam"}, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert response.status_code == 200, response.text
+            return response.json()["results"]
+
+        # Beat starts the first full sync within a minute of the demo organizations' creation.
+        _wait_for(liam_found, 180, "the README's API call to find Liam in Acme")
 
         # Pushed changes: `prepare --demo` registered the portal's receiver with the emulator's streams, so
         # a user someone else creates in the tenant reaches the portal's directory within seconds.

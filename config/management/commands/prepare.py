@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from organizations.demo import demo_tool_clients_register
 from organizations.models import Organization
 from organizations.tasks import demo_seed
 from users.tasks import directory_streams_register
@@ -27,6 +28,9 @@ class Command(BaseCommand):
         if demo:
             if Organization.objects.exists():
                 self.stdout.write("Organizations exist already: the demo is not queued again.")
+                # A database prepared before the demo had tool clients gets them now (no emulator needed).
+                for client_id in demo_tool_clients_register(actor=None):
+                    self.stdout.write(f"The demo's tool client {client_id} is registered for the REST API.")
             else:
                 demo_seed.delay()
                 self.stdout.write("The demo organizations are queued; the worker creates them in a moment.")
