@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import examples
 from api.idempotency import HEADER, idempotent
 from api.models import IdempotentRequest
 from api.serializers import (
@@ -83,6 +84,7 @@ class UserCollectionView(UserListView):
     permissions_required = {"GET": READ_USERS, "POST": WRITE_USERS}
 
     @extend_schema(request=InviteInput, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
+                   examples=examples.INVITE,
                    summary="Invite a user", description="Permission: users:write. The organization's mode decides "
                    "how: a new account, or the organization added to an existing one; they get a set-password email.")
     def post(self, request: Request, slug: str) -> Response:
@@ -97,6 +99,7 @@ class UserMetadataView(APIView):
     permissions_required = {"POST": WRITE_USERS}
 
     @extend_schema(request=MetadataInput, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
+                   examples=examples.METADATA,
                    summary="Edit a user's metadata through the organization's schema",
                    description="Permission: users:write. Only the schema's fields the caller may edit; errors are "
                    "keyed '<target>.<key>'. Keys not given are left as they are; null deletes one.")
@@ -111,7 +114,7 @@ class UserMetadataView(APIView):
 class UserActionView(APIView):
     permissions_required = {"POST": WRITE_USERS}
 
-    @extend_schema(request=None, responses=ACT_RESPONSES, parameters=[
+    @extend_schema(request=None, responses=ACT_RESPONSES, examples=examples.ACTION, parameters=[
         IDEMPOTENCY_PARAMETER, OpenApiParameter("action", str, OpenApiParameter.PATH, enum=sorted(USER_ACTIONS))],
         summary="Block, unblock, send a change-password or verification email, clear sign-in blocks, reset MFA",
         description="Permission: users:write. The guardrails hold: nobody locks themselves out, only "
@@ -130,7 +133,8 @@ class UserRemoveView(APIView):
     permissions_required = {"POST": WRITE_USERS}
 
     @extend_schema(request=None, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
-                   summary="Remove a user from the organization", description="Permission: users:write.")
+                   examples=examples.REMOVE, summary="Remove a user from the organization",
+                   description="Permission: users:write.")
     def post(self, request: Request, slug: str, user_id: str) -> Response:
         organization = organization_of(request, slug)
         return act(request, lambda key: user_remove_request(
@@ -141,6 +145,7 @@ class UserDeleteView(APIView):
     permissions_required = {"POST": WRITE_USERS}
 
     @extend_schema(request=DeleteInput, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
+                   examples=examples.DELETE,
                    summary="Delete a user's account", description="Permission: users:write. Confirmed by the "
                    "user's email in confirmation; organization-scoped callers delete users of isolated "
                    "organizations only.")
@@ -155,7 +160,7 @@ class UserDeleteView(APIView):
 class RoleCollectionView(RoleListView):
     permissions_required = {"GET": READ_ORGS, "POST": WRITE_ORGS}
 
-    @extend_schema(request=RoleGrantInput, parameters=[IDEMPOTENCY_PARAMETER],
+    @extend_schema(request=RoleGrantInput, parameters=[IDEMPOTENCY_PARAMETER], examples=examples.ROLE_GRANT,
                    responses={201: RoleSerializer, **ACT_RESPONSES},
                    summary="Appoint an admin or viewer by email",
                    description="Permission: organizations:write. 201 with the role when the directory knows "
@@ -177,6 +182,7 @@ class RoleDetailView(APIView):
     permissions_required = {"DELETE": WRITE_ORGS}
 
     @extend_schema(request=RoleRevokeInput, responses={204: None}, summary="Remove an admin or viewer",
+                   examples=examples.ROLE_REVOKE,
                    description="Permission: organizations:write. An organization keeps an admin unless a "
                                "company-wide caller confirms.")
     def delete(self, request: Request, slug: str, role_id: int) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -49,3 +51,11 @@ def api_exception_handler(exc, context) -> Response | None:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         response.data = {"error": code, "detail": str(detail)}
     return response
+
+
+@csrf_exempt  # like every API view (bearer tokens, no cookies); it changes nothing whatever the method
+def api_route_not_found(request: HttpRequest) -> JsonResponse:
+    """A path under /api/ that is no route (a mistyped URL, an id of the wrong shape): a tool gets the API's
+    JSON 404, whoever asks (it says nothing about any data)."""
+    return JsonResponse({"error": "not_found", "detail": "No API route has this path: see /api/schema/."},
+                        status=404)

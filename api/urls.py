@@ -1,9 +1,9 @@
 """The REST API's routes, version 1, and its OpenAPI schema and docs."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import action_views, views
+from api import action_views, errors, views
 
 ORG = "v1/organizations/<slug:slug>/"
 USER = ORG + "users/<str:user_id>/"
@@ -24,4 +24,6 @@ urlpatterns = [
     path(ORG + "audit/", views.AuditEventListView.as_view(), name="api_audit_event_list"),
     path(ORG + "roles/", action_views.RoleCollectionView.as_view(), name="api_role_list"),
     path(ORG + "roles/<int:role_id>/", action_views.RoleDetailView.as_view(), name="api_role_detail"),
+    # Last: any other path under /api/ is the API's JSON 404, not the pages' HTML one.
+    re_path(r"^", errors.api_route_not_found, name="api_not_found"),
 ]

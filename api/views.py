@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import examples
 from api.caller import ApiCaller
 from api.serializers import (
     AuditPageSerializer,
@@ -28,12 +29,14 @@ from organizations.selectors import (
     organization_list,
     role_list,
 )
+from portal.audit import audit_action_choices
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator, SortKey
 from portal.principal import Principal
 from users.forms import UserListForm
-from users.history_forms import AuditFilterForm
+from users.history_forms import ACTOR_MAX_LENGTH, TARGET_MAX_LENGTH, AuditFilterForm
 from users.selectors import (
     PAGE_SIZES,
+    SEARCH_MAX_LENGTH,
     user_get,
     user_ids_with_email,
     user_list_count,
@@ -48,9 +51,21 @@ CURSOR_MAX_LENGTH = 2000
 PAGE_SIZE_DEFAULT = 100
 
 CURSOR_PARAMETERS = [
-    OpenApiParameter("after", str, description="The next_cursor of the page before"),
-    OpenApiParameter("before", str, description="The previous_cursor of the page after"),
+    OpenApiParameter("after", {"type": "string", "maxLength": CURSOR_MAX_LENGTH},
+                     description="The next_cursor of the page before (not with before)"),
+    OpenApiParameter("before", {"type": "string", "maxLength": CURSOR_MAX_LENGTH},
+                     description="The previous_cursor of the page after (not with after)"),
 ]
+SIZE_PARAMETER = OpenApiParameter("size", {"type": "integer", "minimum": 1, "maximum": 500},
+                                  description=f"Items per page (default {PAGE_SIZE_DEFAULT})")
+
+
+def date_parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, {"type": "string", "format": "date"}, description=description)
+
+
+def text_parameter(name: str, max_length: int, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, {"type": "string", "maxLength": max_length}, description=description)
 
 
 def principal_of(request: Request) -> Principal:
@@ -97,6 +112,7 @@ class OrganizationListView(APIView):
     permissions_required = {"GET": READ_ORGS}
 
     @extend_schema(responses=OrganizationSerializer(many=True), summary="Organizations the caller may see",
+                   examples=examples.ORGANIZATION_LIST,
                    description="Permission: organizations:read.")
     def get(self, request: Request) -> Response:
         organizations = organization_list(principal=principal_of(request)).prefetch_related("domains")
@@ -106,7 +122,7 @@ class OrganizationListView(APIView):
 class OrganizationDetailView(APIView):
     permissions_required = {"GET": READ_ORGS}
 
-    @extend_schema(responses=OrganizationSerializer, summary="One organization",
+    @extend_schema(responses=OrganizationSerializer, summary="One organization", examples=examples.ORGANIZATION_DETAIL,
                    description="Permission: organizations:read. 404 outside the caller's organizations.")
     def get(self, request: Request, slug: str) -> Response:
         return Response(OrganizationSerializer(organization_of(request, slug)).data)
@@ -122,14 +138,19 @@ class UserListView(APIView):
                     "created_from/created_to (YYYY-MM-DD), sort (a column, '-' first for descending), size "
                     f"(one of {', '.join(map(str, PAGE_SIZES))}); after/before cursors. Bad input is a 400.",
         parameters=[
-            OpenApiParameter("q", str), OpenApiParameter("blocked", str, enum=["yes", "no"]),
-            OpenApiParameter("verified", str, enum=["yes", "no"]), OpenApiParameter("never", bool),
-            OpenApiParameter("connection", str), OpenApiParameter("login_from", str),
-            OpenApiParameter("login_to", str), OpenApiParameter("created_from", str),
-            OpenApiParameter("created_to", str), OpenApiParameter("sort", str),
+            text_parameter("q", SEARCH_MAX_LENGTH, "Every word must match the name, email, user id or a "
+                                                   "searchable metadata field"),
+            OpenApiParameter("blocked", str, enum=["yes", "no"]),
+            OpenApiParameter("verified", str, enum=["yes", "no"]),
+            OpenApiParameter("never", bool, description="Only users who never signed in"),
+            text_parameter("connection", 128, "Users of this connection only"),
+            date_parameter("login_from", "Last sign-in on or after"),
+            date_parameter("login_to", "Last sign-in on or before"),
+            date_parameter("created_from", "Created on or after"), date_parameter("created_to", "Created on or before"),
+            OpenApiParameter("sort", str, enum=[value for value, _ in UserListForm.base_fields["sort"].choices]),
             OpenApiParameter("size", int, enum=list(PAGE_SIZES)), *CURSOR_PARAMETERS,
         ],
-        responses=UserPageSerializer,
+        responses=UserPageSerializer, examples=examples.USER_LIST,
     )
     def get(self, request: Request, slug: str) -> Response:
         principal = principal_of(request)
@@ -151,7 +172,7 @@ class UserListView(APIView):
 class UserDetailView(APIView):
     permissions_required = {"GET": READ_USERS}
 
-    @extend_schema(responses=UserSerializer, summary="One user of the organization",
+    @extend_schema(responses=UserSerializer, summary="One user of the organization", examples=examples.USER_DETAIL,
                    description="Permission: users:read. The metadata is what the caller's role may see.")
     def get(self, request: Request, slug: str, user_id: str) -> Response:
         principal = principal_of(request)
@@ -166,9 +187,10 @@ class OperationListView(APIView):
 
     @extend_schema(
         summary="The organization's operations, newest first", responses=OperationPageSerializer,
+        examples=examples.OPERATION_LIST,
         description="Permission: users:read. status filters by pending, running, succeeded or failed.",
         parameters=[OpenApiParameter("status", str, enum=["pending", "running", "succeeded", "failed"]),
-                    OpenApiParameter("size", int), *CURSOR_PARAMETERS],
+                    SIZE_PARAMETER, *CURSOR_PARAMETERS],
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_of(request, slug)
@@ -190,6 +212,7 @@ class OperationDetailView(APIView):
     permissions_required = {"GET": READ_USERS}
 
     @extend_schema(responses=OperationSerializer, summary="One operation (poll it until it is finished)",
+                   examples=examples.OPERATION_DETAIL,
                    description="Permission: users:read.")
     def get(self, request: Request, slug: str, operation_id) -> Response:
         organization = organization_of(request, slug)
@@ -203,12 +226,15 @@ class AuditEventListView(APIView):
 
     @extend_schema(
         summary="The organization's audit trail, newest first", responses=AuditPageSerializer,
+        examples=examples.AUDIT_LIST,
         description="Permission: audit:read. The trail page's filters: actor (name, email or user id), action, "
                     "target (a user id, or an email: the users who have it), occurred_from/occurred_to "
                     "(YYYY-MM-DD, UTC, inclusive). Bad input is a 400.",
-        parameters=[OpenApiParameter("actor", str), OpenApiParameter("action", str),
-                    OpenApiParameter("target", str), OpenApiParameter("occurred_from", str),
-                    OpenApiParameter("occurred_to", str), OpenApiParameter("size", int), *CURSOR_PARAMETERS],
+        parameters=[text_parameter("actor", ACTOR_MAX_LENGTH, "The actor's name, email or user id"),
+                    OpenApiParameter("action", str, enum=[value for value, _ in audit_action_choices()]),
+                    text_parameter("target", TARGET_MAX_LENGTH, "A user id, or an email: the users who have it"),
+                    date_parameter("occurred_from", "On or after (UTC)"),
+                    date_parameter("occurred_to", "On or before (UTC)"), SIZE_PARAMETER, *CURSOR_PARAMETERS],
     )
     def get(self, request: Request, slug: str) -> Response:
         principal = principal_of(request)
@@ -237,6 +263,7 @@ class RoleListView(APIView):
     permissions_required = {"GET": READ_ORGS}
 
     @extend_schema(responses=RoleSerializer(many=True), summary="The organization's admins and viewers",
+                   examples=examples.ROLE_LIST,
                    description="Permission: organizations:read.")
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_of(request, slug)

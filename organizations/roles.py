@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.module_loading import import_string
 
@@ -57,6 +58,10 @@ def role_grant_request(
         raise ValidationError({"role": "Choose admin or viewer."})
     _require_not_above(actor, organization, role, "grant")
     email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": "Enter a valid email address, like name@example.com."}) from None
     lookup = _member_lookup(settings.PORTAL_MEMBER_LOOKUP)(organization, email)
     if len(lookup.members) > 1:
         raise ValidationError({"email": f"{len(lookup.members)} users of {organization.display_name} have this "

@@ -367,7 +367,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.PortalAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.PortalTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.CallerHoldsPermission"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiCallerThrottle"],

@@ -1,0 +1,84 @@
+"""Examples for the OpenAPI description (/api/schema/, /api/docs/): one request and answer per endpoint, on
+the demo tenant's Acme, so a tool's author sees the shapes before the first call. Errors have theirs in
+``api.schema``."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample
+
+USER_ID = "auth0|65f1c0de0000000000000001"
+OPERATION_ID = "1b7f0c5e-3f43-4a55-9a1e-2d8f6a0b9c11"
+NOW = "2026-03-02T09:30:00Z"
+
+ORGANIZATION = {
+    "slug": "acme", "display_name": "Acme", "membership_mode": "isolated_connection",
+    "membership_mode_label": "Isolated connection (its own database connection)", "connection_name": "acme-users",
+    "domains": ["acme.test"], "connected": True, "invite_link_lifetime_days": 7,
+}
+USER_ROW = {
+    "user_id": USER_ID, "email": "user01@acme.test", "email_verified": True, "name": "Liam Johnson",
+    "given_name": "Liam", "family_name": "Johnson", "connection": "acme-users", "blocked": False,
+    "logins_count": 12, "last_login": "2026-03-01T17:02:11Z", "created_at": "2025-01-02T10:00:00Z",
+    "updated_at": "2026-03-01T17:02:11Z",
+}
+USER = {
+    **USER_ROW, "nickname": "liam", "picture": "https://example.test/avatar.png",
+    "identities": [{"connection": "acme-users", "provider": "auth0", "user_id": "65f1c0de0000000000000001",
+                    "isSocial": False}],
+    "metadata": {"user_metadata": {"department": "Sales"}},
+}
+OPERATION = {
+    "id": OPERATION_ID, "kind": "user_block", "kind_label": "Block a user", "status": "pending",
+    "status_label": "Pending", "organization": "acme", "target": USER_ID, "actor": "Help desk (API client)",
+    "attempts": 0, "error": "", "result": {}, "created_at": NOW, "updated_at": NOW, "finished_at": None,
+    "url": f"/api/v1/organizations/acme/operations/{OPERATION_ID}/",
+}
+AUDIT_EVENT = {
+    "id": 4812, "occurred_at": NOW, "actor": "Help desk (API client)", "actor_user_id": "portal-tool-dev@clients",
+    "organization": "acme", "action": "user_block.requested", "action_label": "Block a user: requested",
+    "target_type": "user", "target_id": USER_ID, "summary": "Asked to block user01@acme.test",
+    "details": {}, "operation": OPERATION_ID,
+}
+ROLE = {"id": 31, "user_id": USER_ID, "email": "user01@acme.test", "name": "Liam Johnson", "role": "viewer",
+        "role_label": "Viewer", "created_at": NOW}
+NEXT = "eyJrIjpbIjIwMjUtMDEtMDIiXX0"
+
+
+def _response(name: str, value, status: str = "200") -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True, status_codes=[status])
+
+
+def _request(name: str, value) -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True)
+
+
+ORGANIZATION_LIST = [_response("Organizations", [ORGANIZATION])]
+ORGANIZATION_DETAIL = [_response("Acme", ORGANIZATION)]
+USER_LIST = [_response("A page of users", {"results": [USER_ROW], "total": 32, "next_cursor": NEXT,
+                                           "previous_cursor": None})]
+USER_DETAIL = [_response("A user", USER)]
+OPERATION_LIST = [_response("A page of operations", {"results": [OPERATION], "next_cursor": None,
+                                                     "previous_cursor": None})]
+OPERATION_DETAIL = [_response("Finished", {**OPERATION, "status": "succeeded", "status_label": "Succeeded",
+                                           "attempts": 1, "finished_at": NOW})]
+AUDIT_LIST = [_response("A page of the trail", {"results": [AUDIT_EVENT], "next_cursor": None,
+                                                "previous_cursor": None})]
+ROLE_LIST = [_response("Admins and viewers", [ROLE])]
+
+
+def accepted(kind: str, kind_label: str, target: str = USER_ID) -> OpenApiExample:
+    return _response("Queued", {**OPERATION, "kind": kind, "kind_label": kind_label, "target": target}, "202")
+
+
+INVITE = [_request("Invite", {"email": "new.person@acme.test", "name": "New Person"}),
+          accepted("user_invite", "Invite a user", "new.person@acme.test")]
+METADATA = [_request("Set a field, delete another", {"user_metadata": {"department": "Sales", "phone": None}}),
+            accepted("user_metadata_edit", "Edit metadata")]
+ACTION = [accepted("user_block", "Block a user")]
+REMOVE = [accepted("user_remove", "Remove a user from the organization")]
+DELETE = [_request("Confirmed by the user's email", {"confirmation": "user01@acme.test"}),
+          accepted("user_delete", "Delete a user")]
+ROLE_GRANT = [_request("Appoint a viewer", {"email": "user01@acme.test", "role": "viewer"}),
+              _response("Appointed", ROLE, "201"),
+              accepted("role_grant", "Appoint an admin or viewer", "user01@acme.test")]
+ROLE_REVOKE = [_request("Remove (confirm only for an organization's last admin)", {"confirm": False})]
