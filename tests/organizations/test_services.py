@@ -183,6 +183,17 @@ def test_org_admin_grants_within_their_own_organization_only() -> None:
         roles.role_grant_request(actor=actor, organization=other, email="x@example.test", role="viewer")
 
 
+@pytest.mark.parametrize("email", ["nosniff", "two@at@example.test", ""])
+def test_appointing_by_an_email_that_is_not_one_is_refused_beside_the_field(email: str) -> None:
+    admin_role = RoleFactory(role=OrganizationRole.Role.ADMIN)
+    actor = principal_for_user_id(admin_role.user_id)
+    before = (Operation.objects.count(), AuditEvent.objects.count(), OrganizationRole.objects.count())
+    with pytest.raises(ValidationError) as refused:
+        roles.role_grant_request(actor=actor, organization=admin_role.organization, email=email, role="viewer")
+    assert refused.value.message_dict == {"email": ["Enter a valid email address, like name@example.com."]}
+    assert (Operation.objects.count(), AuditEvent.objects.count(), OrganizationRole.objects.count()) == before
+
+
 def test_company_admin_bootstrap_is_idempotent() -> None:
     roles.company_admin_grant(actor=None, user_id="auth0|first", email="first@example.test")
     roles.company_admin_grant(actor=None, user_id="auth0|first", email="first@example.test")
