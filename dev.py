@@ -57,14 +57,30 @@ def chromium_ensure() -> None:
     """Browser tests drive Debian's chromium; install it when missing and we can."""
     if Path(CHROMIUM).exists():
         return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        _run(["apt-get", "update", "-qq"], env=env)
-        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], env=env)
-    else:
+    if not _debian_install("chromium"):
         print(f"warning: {CHROMIUM} is missing; browser tests will fail. "
               "Install Debian's chromium (sudo apt-get install chromium) or set PLAYWRIGHT_CHROMIUM.",
               file=sys.stderr)
+
+
+def redis_server_ensure() -> None:
+    """The reliability tests start Redis servers of their own (and restart them); install Debian's
+    redis-server when it is missing and we can. Nothing is started here."""
+    if shutil.which("redis-server") or Path("/usr/bin/redis-server").exists():
+        return
+    if not _debian_install("redis-server"):
+        print("warning: redis-server is missing; the reliability tests will fail. "
+              "Install Debian's redis-server (sudo apt-get install redis-server).", file=sys.stderr)
+
+
+def _debian_install(package: str) -> bool:
+    """apt-get install ``package`` when running as root on Debian; whether it was attempted."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    _run(["apt-get", "update", "-qq"], env=env)
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", package], env=env)
+    return True
 
 
 def command_up() -> int:
@@ -87,6 +103,7 @@ def command_up() -> int:
 def command_test(args: list[str]) -> int:
     environment_sync()
     chromium_ensure()
+    redis_server_ensure()
     return subprocess.call([_bin(VENV, "pytest"), *args], cwd=ROOT, env=product_env())
 
 

@@ -31,15 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import REPO, summary_print, table_print  # noqa: E402
+from tests.support.databases import scratch_database  # noqa: E402
 from tests.support.processes import free_port, wait_for_http  # noqa: E402
 
 PYTHON = sys.executable
@@ -59,31 +59,6 @@ def _emulator_start(workdir: Path, users: int, orgs: int, big_org: int) -> tuple
     )
     wait_for_http(f"{url}/.well-known/openid-configuration", timeout=1800, proc=proc)
     return proc, url, time.perf_counter() - started
-
-
-@contextmanager
-def _database(workdir: Path, *, keep: bool = False):
-    """A database of the benchmark's own: a new one on DATABASE_URL's PostgreSQL server, or SQLite; dropped
-    at the end unless ``keep`` (to look at its query plans afterwards)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{workdir / 'portal.sqlite3'}", "sqlite"
-        return
-    import psycopg
-
-    name = f"bench_directory_{os.getpid()}"
-    parts = urlsplit(url)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}")), "postgresql"
-    finally:
-        if keep:
-            print(f"kept database: {name}", file=sys.stderr)
-        else:
-            with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _env(database_url: str, workdir: Path, emulator_url: str, secret_key: str) -> dict[str, str]:
@@ -228,7 +203,7 @@ def main() -> None:
     secret_key = secrets.token_urlsafe(50)
     processes: list[subprocess.Popen] = []
     try:
-        with _database(workdir, keep=args.keep_database) as (database_url, vendor):
+        with scratch_database(workdir, "bench_directory", keep=args.keep_database) as (database_url, vendor):
             results = {}
             for users in (small, args.users):
                 share = int(big_org * users / args.users)

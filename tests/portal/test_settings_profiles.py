@@ -147,6 +147,7 @@ def test_celery_is_configured_for_reliability() -> None:
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.task_acks_late is True and conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
+    assert conf.worker_consumer == "portal.worker:Consumer"  # lives through a restart of Redis
     assert 0 < conf.task_soft_time_limit < conf.task_time_limit
     assert conf.task_routes["users.tasks.*"] == {"queue": "auth0-management"}
     # Redis redelivers unacknowledged messages after visibility_timeout: it must outlast any task

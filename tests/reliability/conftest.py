@@ -1,0 +1,35 @@
+"""One operations cluster (tests.support.operations_cluster) for the reliability tests of a run: an
+emulator failing a fifth of Management API calls (500 or 503) and rate limits low enough that the portal,
+told of far higher ones, earns 429s; two real worker processes on a Redis server of the tests' own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.operations_cluster import Cluster
+
+# RELIABILITY_FULL=1: the issue's full counts (500 invitations and 500 edits a scenario), for a person
+# measuring; the default is a small batch that CI runs.
+FULL = os.environ.get("RELIABILITY_FULL", "") not in ("", "0")
+BATCH = 500 if FULL else 15
+FAULT_RATE = 0.2
+FAULT_STATUSES = [500, 503]
+# The tenant's limits (group=burst/per-minute): a burst of two, ten calls a second, below what four worker
+# processes ask for.
+EMULATOR_LIMITS = [f"{group}=2/600" for group in ("read_users", "write_users", "other", "org_members_read",
+                                                    "org_members_write")]
+# What the portal is told: far above the tenant's, so its budget lets calls through that Auth0 refuses.
+PORTAL_LIMITS = ("read_users=1000/60000, write_users=1000/60000, read_logs=1000/60000, org_members_read=1000/60000, "
+                 "org_members_write=1000/60000, other=1000/60000")
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    emulator_args = [arg for limit in EMULATOR_LIMITS for arg in ("--rate-limit", limit)]
+    with Cluster(tmp_path_factory.mktemp("operations-cluster"), emulator_args=emulator_args,
+                 portal_rate_limits=PORTAL_LIMITS, workers=2, concurrency=2) as started:
+        started.organizations = started.driver.call("setup")
+        yield started
