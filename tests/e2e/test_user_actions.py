@@ -75,6 +75,10 @@ def test_an_admin_sends_change_password_emails_to_a_selection(portal, page: Page
         user_action.apply(args=[str(operation.id)])
         operation.refresh_from_db()
         assert operation.status == "succeeded", operation.last_error
+    # operations.js sees them finish and reloads the page onto their outcome (wait, or the reload would cut
+    # the next navigation short).
+    expect(page.locator("[data-operation-poll]")).to_have_count(0, timeout=15000)
+    check_page(page)
     page.goto(f"{portal}/outbox/")
     check_page(page)
     for first in ("ada", "alan"):
