@@ -18,6 +18,8 @@ pytestmark = pytest.mark.processes
 SMOKE_RUNS = {
     "emulator_throughput.py": ["--users", "300", "--seconds", "1", "--clients", "2"],
     "directory.py": ["--users", "2000", "--orgs", "6", "--rounds", "5"],
+    "operations.py": ["--invites", "30", "--write-limit", "600", "--write-burst", "5"],
+    "api.py": ["--users", "1000", "--orgs", "4", "--rounds", "5", "--validations", "50"],
 }
 
 
