@@ -128,6 +128,20 @@ class RoleSerializer(serializers.ModelSerializer):
         fields = ["id", "user_id", "email", "name", "role", "role_label", "created_at"]
 
 
+class ApiEventSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="evt_<n>: also the webhook-id header of its webhook POSTs")
+    type = serializers.ChoiceField(choices=["operation.finished", "user.changed", "user.deleted"])
+    organization = serializers.CharField(help_text="The organization's slug")
+    occurred_at = serializers.DateTimeField()
+    data = serializers.DictField(help_text="operation.finished: {operation: {id, kind, status, target, error, "
+                                           "actor}}; user.changed and user.deleted: {user_id}")
+
+
+class ApiEventPageSerializer(serializers.Serializer):
+    results = ApiEventSerializer(many=True)
+    next_cursor = serializers.CharField(help_text="Pass as ?after= next time: the events after these")
+
+
 # -- input ---------------------------------------------------------------------------------------------------
 class InviteInput(serializers.Serializer):
     email = serializers.CharField(max_length=320)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("v1/organizations/", views.OrganizationListView.as_view(), name="api_organization_list"),
+    path("v1/events/", views.ApiEventListView.as_view(), name="api_event_list"),
     path(ORG, views.OrganizationDetailView.as_view(), name="api_organization_detail"),
     path(ORG + "users/", action_views.UserCollectionView.as_view(), name="api_user_list"),
     path(USER, views.UserDetailView.as_view(), name="api_user_detail"),

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from api import examples
 from api.caller import ApiCaller
 from api.serializers import (
+    ApiEventPageSerializer,
     AuditPageSerializer,
     OperationPageSerializer,
     OperationSerializer,
@@ -29,6 +30,7 @@ from organizations.selectors import (
     organization_list,
     role_list,
 )
+from organizations.webhooks import api_event_list, api_event_payload
 from portal.audit import audit_action_choices
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator, SortKey
 from portal.principal import Principal
@@ -269,3 +271,25 @@ class RoleListView(APIView):
         organization = organization_of(request, slug)
         roles = role_list(principal=principal_of(request), organization=organization)
         return Response(RoleSerializer(roles, many=True).data)
+
+
+class ApiEventListView(APIView):
+    permissions_required = {"GET": READ_USERS}
+
+    @extend_schema(
+        summary="Events of the caller's organizations, oldest first: operations that finished, users changed",
+        description="Permission: users:read. A tool that was down catches up from its last next_cursor (the "
+                    "same events its webhook gets, signed by the Standard Webhooks scheme). next_cursor is "
+                    "always given: with no new events it is the cursor that was passed.",
+        parameters=[OpenApiParameter("after", {"type": "string", "pattern": "^[0-9]{0,18}$"},
+                                     description="The next_cursor of the page before (none: from the start)"),
+                    SIZE_PARAMETER],
+        responses=ApiEventPageSerializer, examples=examples.EVENT_LIST,
+    )
+    def get(self, request: Request) -> Response:
+        after = request.query_params.get("after", "") or "0"
+        if not after.isdigit() or len(after) > 18:
+            raise exceptions.ValidationError({"after": ["This cursor is damaged: pass a next_cursor as it was given."]})
+        events = api_event_list(principal=principal_of(request), after=int(after), size=page_size_of(request))
+        return Response({"results": [api_event_payload(e) for e in events],
+                         "next_cursor": str(events[-1].pk) if events else after})

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from organizations import api_client_views
+from organizations import api_client_views, webhook_views
 from organizations import urls as organization_urls
 from portal import outbox_views
 from portal import views as base
@@ -34,6 +34,9 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("api-clients/", api_client_views.api_client_list_page, name="api_client_list"),
     path("api-clients/<int:client_pk>/", api_client_views.api_client_edit_page, name="api_client_edit"),
+    path("api-clients/<int:client_pk>/webhook/", webhook_views.api_client_webhook_page, name="api_client_webhook"),
+    path("api-clients/<int:client_pk>/deliveries/<int:delivery_pk>/redeliver/", webhook_views.api_client_redeliver,
+         name="api_client_redeliver"),
     path("", include(organization_urls)),
     path("", include("users.urls")),
     path("", include("users.profile_urls")),

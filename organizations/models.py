@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from organizations import validation
 
@@ -197,6 +198,10 @@ class ApiClient(models.Model):
     created_by = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Where the portal POSTs this client's events (organizations.webhooks), signed with the secret (Standard
+    # Webhooks, "whsec_…"), which is shown once when it is made.
+    webhook_url = models.URLField("Webhook URL", max_length=500, blank=True)
+    webhook_secret = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["name", "client_id"]
@@ -211,3 +216,56 @@ class ApiClient(models.Model):
 
     def permission_labels(self) -> list[str]:
         return [ApiPermission(p).label for p in ApiPermission.values if p in self.permissions]
+
+
+class ApiEvent(models.Model):
+    """Something a tool may want to know, in one organization: an operation finished, a user of it changed
+    or was deleted. Read as the cursor-paged feed /api/v1/events and POSTed to the clients' webhooks."""
+
+    class Type(models.TextChoices):
+        OPERATION_FINISHED = "operation.finished", "An operation finished"
+        USER_CHANGED = "user.changed", "A user changed"
+        USER_DELETED = "user.deleted", "A user was deleted"
+
+    type = models.CharField(max_length=64, choices=Type.choices)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_events")
+    occurred_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["organization", "id"], name="api_event_org_id")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.type}"
+
+    @property
+    def message_id(self) -> str:
+        """The Standard Webhooks message id: the same on every attempt and redelivery, so receivers dedupe."""
+        return f"evt_{self.pk}"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one client's webhook, with what came of it: the delivery log."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(ApiEvent, on_delete=models.CASCADE, related_name="deliveries")
+    url = models.URLField(max_length=500)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} to {self.url}: {self.status}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from organizations import demo, roles, services
+from organizations import demo, roles, services, webhooks
 from portal.faults import TransientFault
 from portal.operations import operation_execute
 
@@ -28,3 +28,20 @@ def role_grant(self, operation_id: str) -> None:
 def demo_seed(self) -> str:
     """Create the demo organizations and roles (idempotent). Retries until the emulator answers."""
     return demo.demo_seed()
+
+
+# About 2 hours of attempts in all: 30 s, 1, 2, 4, 8, 16, 32, 64 minutes (capped), with jitter.
+WEBHOOK_RETRIES = 8
+
+
+@shared_task(bind=True, name=webhooks.DELIVERY_TASK, acks_late=True, max_retries=WEBHOOK_RETRIES)
+def webhook_deliver(self, delivery_id: int) -> str:
+    """POST one event to a client's webhook; a receiver that does not take it is tried again with backoff,
+    then the delivery is marked failed (a company admin may deliver it again from the log)."""
+    try:
+        return webhooks.webhook_deliver_attempt(delivery_id).status
+    except webhooks.DeliveryFailed as exc:
+        if self.request.retries >= self.max_retries:
+            return webhooks.webhook_delivery_give_up(delivery_id, f"Gave up after {self.request.retries + 1} "
+                                                                  f"attempts: {exc}").status
+        raise self.retry(countdown=min(30 * 2 ** self.request.retries, 3600)) from None

@@ -40,6 +40,8 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     "company_admin.granted": "Company admin appointed",
     "api_client.registered": "API client registered",
     "api_client.changed": "API client changed",
+    "api_client.webhook_changed": "API client's webhook changed",
+    "api_client.webhook_redelivered": "Webhook event sent again",
     "user.invite_requested": "Invitation requested",
     "operation.retried": "Failed operation retried",
     "profile.data_export_downloaded": "Own data export downloaded (self-service)",

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from portal.audit import audit_record
@@ -39,6 +40,10 @@ from portal.celery import app
 from portal.faults import PermanentFault, RateLimitedFault, TransientFault
 from portal.models import Operation, OperationKind
 from portal.principal import Principal
+
+# Sent inside the transaction that recorded an operation's outcome (succeeded or failed); argument:
+# operation. The packages above (the API's events and webhooks) listen; this base layer knows none of them.
+operation_finished = Signal()
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +183,7 @@ def operation_succeed(operation: Operation, result: dict[str, Any] | None = None
             summary=summary or f"{operation.get_kind_display()}: done",
             operation=operation, details={"result": operation.result},
         )
+        operation_finished.send(sender=Operation, operation=operation)
         # Robust: the outcome is recorded; should the broker be down, the sweeper sends the next one.
         transaction.on_commit(lambda: _next_in_line_send(operation), robust=True)
 
@@ -194,6 +200,7 @@ def operation_fail(operation: Operation, message: str) -> None:
             summary=f"{operation.get_kind_display()}: failed: {message}"[:500],
             operation=operation,
         )
+        operation_finished.send(sender=Operation, operation=operation)
         transaction.on_commit(lambda: _next_in_line_send(operation), robust=True)
 
 

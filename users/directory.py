@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from organizations.membership import user_belongs
 from organizations.models import MembershipMode, MetadataField, Organization
+from organizations.webhooks import user_changed_record
 from portal.celery import app
 from users.gateway import Auth0User
 from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
@@ -294,10 +295,24 @@ def _users_search_text_refresh(user_pks: Iterable[int], organizations: Organizat
         DirectoryUser.objects.bulk_update(chunk, ["search_text"])
 
 
+def _organization_ids_of(user_ids: Iterable[str]) -> dict[str, set[int]]:
+    memberships: dict[str, set[int]] = {}
+    for user_id, organization_id in Membership.objects.filter(user__user_id__in=list(user_ids)).values_list(
+        "user__user_id", "organization_id"
+    ):
+        memberships.setdefault(user_id, set()).add(organization_id)
+    return memberships
+
+
 def directory_user_write_through(user: Auth0User, *, auth0_organization_ids: list[str] | None = None) -> None:
-    """Record what an operation (or a refresh) has just read from Auth0 about one user."""
-    directory_users_upsert([user], auth0_organization_ids=(
-        {user["user_id"]: auth0_organization_ids} if auth0_organization_ids is not None else None), force=True)
+    """Record what an operation (or a refresh, as Auth0 pushes a change) has just read from Auth0 about one
+    user; the organizations they are or were in get a user.changed event (the API's feed and webhooks)."""
+    with transaction.atomic():
+        before = _organization_ids_of([user["user_id"]]).get(user["user_id"], set())
+        directory_users_upsert([user], auth0_organization_ids=(
+            {user["user_id"]: auth0_organization_ids} if auth0_organization_ids is not None else None), force=True)
+        after = _organization_ids_of([user["user_id"]]).get(user["user_id"], set())
+        user_changed_record(user["user_id"], before | after)
 
 
 def directory_users_delete(user_ids: Iterable[str], *, when: dt.datetime | None = None) -> int:
@@ -307,6 +322,9 @@ def directory_users_delete(user_ids: Iterable[str], *, when: dt.datetime | None 
         return 0
     when = when or timezone.now()
     with transaction.atomic():
+        # Their organizations get a user.deleted event (the API's feed and webhooks).
+        for user_id, organization_ids in _organization_ids_of(user_ids).items():
+            user_changed_record(user_id, organization_ids, deleted=True)
         _, by_model = DirectoryUser.objects.filter(user_id__in=user_ids).delete()
         Tombstone.objects.bulk_create([Tombstone(user_id=u, deleted_at=when) for u in user_ids],
                                       update_conflicts=True, unique_fields=["user_id"], update_fields=["deleted_at"])

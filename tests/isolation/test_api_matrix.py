@@ -38,6 +38,7 @@ API_ROUTES: dict[str, tuple[str, ...]] = {
 }
 # Not under an organization: what they list is scoped to the caller (checked below).
 API_UNSCOPED = {"api_organization_list": "the organizations the caller may see",
+                "api_event_list": "the events of the caller's organizations (tests/api/test_events.py)",
                 "api_schema": "the OpenAPI description (no data)", "api_docs": "its browsable docs (no data)",
                 "api_not_found": "any other path under /api/: the API's JSON 404 (no data)"}
 TWO_KEY = {name for name in API_ROUTES if name not in ("api_organization_detail", "api_user_list",

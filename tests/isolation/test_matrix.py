@@ -37,6 +37,7 @@ COMPANY_ONLY = [
     ("directory_sync_status", "GET"), ("directory_sync_start", "POST"), ("rate_limits", "GET"),
     ("company_operation_list", "GET"), ("company_audit_event_list", "GET"), ("company_audit_event_export", "GET"),
     ("api_client_list", "GET"), ("api_client_list", "POST"), ("api_client_edit", "GET"), ("api_client_edit", "POST"),
+    ("api_client_webhook", "GET"), ("api_client_webhook", "POST"), ("api_client_redeliver", "POST"),
 ]
 
 # Routes outside organizations that anyone (signed in or not, as each says) may reach, and why; with
@@ -178,6 +179,8 @@ def world(db):
         "directory_user_detail": {"user_id": user_in_a["user_id"]},
         "directory_user_activity": {"user_id": user_in_a["user_id"]},
         "api_client_edit": {"client_pk": 1},
+        "api_client_webhook": {"client_pk": 1},
+        "api_client_redeliver": {"client_pk": 1, "delivery_pk": 1},
     }
     return {"client": client, "kwargs": kwargs, "company_kwargs": company_kwargs, "org_a": org_a, "org_b": org_b,
             "role_in_a": role_in_a}
