@@ -45,3 +45,9 @@ def webhook_deliver(self, delivery_id: int) -> str:
             return webhooks.webhook_delivery_give_up(delivery_id, f"Gave up after {self.request.retries + 1} "
                                                                   f"attempts: {exc}").status
         raise self.retry(countdown=min(30 * 2 ** self.request.retries, 3600)) from None
+
+
+@shared_task(name="organizations.tasks.api_events_prune")
+def api_events_prune() -> int:
+    """Beat runs this daily: events older than PORTAL_API_EVENTS_KEEP_DAYS go."""
+    return webhooks.api_events_prune()

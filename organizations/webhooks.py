@@ -190,6 +190,18 @@ def webhook_delivery_list(*, principal: Principal, client: ApiClient) -> QuerySe
     return client.deliveries.select_related("event__organization")[:200]
 
 
+def api_events_prune(*, now=None) -> int:
+    """Forget events (and their deliveries) older than PORTAL_API_EVENTS_KEEP_DAYS: the feed is for catching
+    up after an outage, not an archive (the audit trail is the record). Returns how many events went."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PORTAL_API_EVENTS_KEEP_DAYS)
+    deleted, by_model = ApiEvent.objects.filter(occurred_at__lt=cutoff).delete()
+    return by_model.get(ApiEvent._meta.label, 0)
+
+
 # -- what makes events -------------------------------------------------------------------------------------------
 def operation_finished_record(*, operation, **_signal) -> None:
     """portal.operations.operation_finished: an operation of an organization finished (either way)."""

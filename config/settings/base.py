@@ -184,6 +184,9 @@ PORTAL_API_JWKS_MAX_AGE_SECONDS = env.float("PORTAL_API_JWKS_MAX_AGE_SECONDS", d
 PORTAL_API_LEEWAY_SECONDS = env.int("PORTAL_API_LEEWAY_SECONDS", default=30)
 # Requests each API caller may make, in the shared cache (DRF's rate syntax: 600/min, 20/s, …).
 PORTAL_API_RATE = env("PORTAL_API_RATE", default="600/min")
+# How long the API's events feed (/api/v1/events/) keeps an event, and so how long a tool may be down and
+# still catch up; webhook deliveries go with their events.
+PORTAL_API_EVENTS_KEEP_DAYS = env.int("PORTAL_API_EVENTS_KEEP_DAYS", default=30)
 OIDC_DRF_AUTH_BACKEND = "api.authentication.LocalTokenBackend"
 AUTH0_ORG_CLAIM = env("AUTH0_ORG_CLAIM", default="https://portal.local/org")
 # The tenant's Management API rate limits per endpoint group, as group=burst/per-minute (Auth0 publishes
@@ -320,6 +323,7 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "portal.tasks.heartbeat_record", "schedule": HEARTBEAT_SECONDS, "args": ("beat",)},
     "operations-sweep": {"task": "portal.tasks.operations_sweep", "schedule": 60.0},
     "directory-schedule": {"task": "users.tasks.directory_sync_schedule", "schedule": 60.0},
+    "api-events-prune": {"task": "organizations.tasks.api_events_prune", "schedule": 86400.0},
 }
 
 # --- Cache (the sign-in rate limit); shared by every process ---------------------------------------------

@@ -6,13 +6,16 @@ company admin sees the deliveries and sends one again. Against a local HTTP rece
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from organizations.models import ApiEvent, WebhookDelivery
 from organizations.selectors import api_client_principal, principal_for_user_id
-from organizations.tasks import WEBHOOK_RETRIES, webhook_deliver
+from organizations.tasks import WEBHOOK_RETRIES, api_events_prune, webhook_deliver
 from organizations.webhooks import webhook_configure, webhook_redeliver
 from portal.models import AuditEvent, OperationKind
 from portal.operations import operation_create, operation_fail, operation_succeed
@@ -173,3 +176,14 @@ def test_the_delivery_log_page_and_sending_again(orgs, receiver, client, django_
     with pytest.raises(PermissionDenied):
         webhook_redeliver(actor=api_client_principal(api_client), delivery=delivery)
     assert principal_for_user_id(admin.user_id).is_company_admin
+
+
+def test_events_older_than_the_feed_keeps_are_forgotten_with_their_deliveries(orgs, receiver, settings) -> None:
+    settings.PORTAL_API_EVENTS_KEEP_DAYS = 30
+    _hooked(receiver, [orgs[0]])
+    old, recent = _finish(orgs[0]), _finish(orgs[0])
+    ApiEvent.objects.filter(data__operation__id=str(old.pk)).update(
+        occurred_at=timezone.now() - dt.timedelta(days=31))
+    assert api_events_prune.apply().get() == 1
+    assert [e.data["operation"]["id"] for e in ApiEvent.objects.all()] == [str(recent.pk)]
+    assert WebhookDelivery.objects.count() == 1

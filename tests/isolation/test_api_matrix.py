@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from api.models import IdempotentRequest
-from organizations.models import MembershipMode, OrganizationRole
+from organizations.models import ApiEvent, MembershipMode, OrganizationRole
 from portal.models import AuditEvent, Operation
 from portal.operations import operation_create
 from tests.factories import OrganizationFactory, RoleFactory
@@ -118,3 +118,8 @@ def test_b_sees_b_and_only_b(world, caller) -> None:
     users = client.get(reverse("api_user_list", kwargs={"slug": "org-b"}))
     assert users.status_code == 200
     assert [u["email"] for u in users.json()["results"]] == ["member@org-b.test"]
+    # The events feed: B's events, never A's.
+    ApiEvent.objects.create(type="user.changed", organization=world["org_a"], data={"user_id": "auth0|a"})
+    ApiEvent.objects.create(type="user.changed", organization=world["org_b"], data={"user_id": "auth0|b"})
+    events = client.get(reverse("api_event_list")).json()["results"]
+    assert [(e["organization"], e["data"]) for e in events] == [("org-b", {"user_id": "auth0|b"})]
