@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.operations_cluster import Cluster
+from tests.support.operations_cluster import QUICK_RECOVERY, Cluster
 
 # RELIABILITY_FULL=1: the issue's full counts (500 invitations and 500 edits a scenario), for a person
 # measuring; the default is a small batch that CI runs.
@@ -17,6 +17,11 @@ FULL = os.environ.get("RELIABILITY_FULL", "") not in ("", "0")
 BATCH = 500 if FULL else 15
 FAULT_RATE = 0.2
 FAULT_STATUSES = [500, 503]
+# Recovery shortened to seconds; at full counts, with room for a machine busy with a thousand operations
+# (a queue that long is not lost after five seconds, and a loaded emulator may take a while to answer).
+SETTINGS = QUICK_RECOVERY if not FULL else {
+    **QUICK_RECOVERY, "CELERY_TASK_SOFT_TIME_LIMIT": "10", "CELERY_TASK_TIME_LIMIT": "12", "AUTH0_MGMT_TIMEOUT": "8",
+    "OPERATIONS_STALE_CLAIM_SECONDS": "25", "OPERATIONS_SWEEP_GRACE_SECONDS": "30"}
 # The tenant's limits (group=burst/per-minute): a burst of two, ten calls a second, below what four worker
 # processes ask for.
 EMULATOR_LIMITS = [f"{group}=2/600" for group in ("read_users", "write_users", "other", "org_members_read",
@@ -30,6 +35,6 @@ PORTAL_LIMITS = ("read_users=1000/60000, write_users=1000/60000, read_logs=1000/
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     emulator_args = [arg for limit in EMULATOR_LIMITS for arg in ("--rate-limit", limit)]
     with Cluster(tmp_path_factory.mktemp("operations-cluster"), emulator_args=emulator_args,
-                 portal_rate_limits=PORTAL_LIMITS, workers=2, concurrency=2) as started:
+                 portal_rate_limits=PORTAL_LIMITS, workers=2, concurrency=2, settings=SETTINGS) as started:
         started.organizations = started.driver.call("setup")
         yield started

@@ -182,10 +182,10 @@ class Driver:
 # seconds: a run holding its claim past the (shortened) hard time limit is dead, and an operation
 # pending a few seconds past when it was due lost its message.
 QUICK_RECOVERY = {
-    "CELERY_TASK_SOFT_TIME_LIMIT": "3",
-    "CELERY_TASK_TIME_LIMIT": "4",
-    "AUTH0_MGMT_TIMEOUT": "2",
-    "OPERATIONS_STALE_CLAIM_SECONDS": "8",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "4",
+    "CELERY_TASK_TIME_LIMIT": "5",
+    "AUTH0_MGMT_TIMEOUT": "3",
+    "OPERATIONS_STALE_CLAIM_SECONDS": "10",
     "OPERATIONS_SWEEP_GRACE_SECONDS": "5",
     "OPERATIONS_BACKOFF_MAX_SECONDS": "2",
 }
