@@ -100,6 +100,19 @@ def operation_enqueue_on_commit(operation: Operation) -> None:
     transaction.on_commit(lambda: app.send_task(task_name, args=[operation_id]))
 
 
+_UNFINISHED = (Operation.Status.PENDING, Operation.Status.RUNNING)
+WAITING_FOR_EARLIER = "Waiting for an earlier operation on the same user to finish"
+
+
+def _earlier_unfinished() -> Exists:
+    """An unfinished operation asked for before the outer one, on the same target (in the order of
+    creation; the id breaks a tie)."""
+    return Exists(Operation.objects.filter(
+        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
+        target=OuterRef("target"), status__in=_UNFINISHED,
+    ))
+
+
 # An operation still pending this long after its last change (or after its scheduled retry) lost its
 # message (broker restarted, enqueue failed after commit): the sweeper sends it again. Sending twice is
 # harmless, since only one run can claim it, but the grace keeps a long queue from being flooded.
@@ -111,7 +124,10 @@ def operations_sweep(*, now=None) -> int:
     """Re-send the task of every operation that looks lost; returns how many were sent."""
     now = now or timezone.now()
     not_resent_lately = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=now - SWEEP_GRACE)
-    lost_pending = Q(status=Operation.Status.PENDING, updated_at__lt=now - SWEEP_GRACE) & not_resent_lately
+    # One waiting behind an earlier operation on its target is not lost: that one sends it when it finishes.
+    not_waiting_its_turn = Q(target="") | ~_earlier_unfinished()
+    lost_pending = (Q(status=Operation.Status.PENDING, updated_at__lt=now - SWEEP_GRACE) & not_resent_lately
+                    & not_waiting_its_turn)
     dead_running = Q(status=Operation.Status.RUNNING, started_at__lt=now - STALE_CLAIM) & not_resent_lately
     candidates = list(
         Operation.objects.filter(lost_pending | dead_running).exclude(task_name="")
@@ -124,19 +140,6 @@ def operations_sweep(*, now=None) -> int:
     if candidates:
         log.warning("operations sweeper re-sent %d operation(s) that looked lost", len(candidates))
     return len(candidates)
-
-
-_UNFINISHED = (Operation.Status.PENDING, Operation.Status.RUNNING)
-WAITING_FOR_EARLIER = "Waiting for an earlier operation on the same user to finish"
-
-
-def _earlier_unfinished() -> Exists:
-    """An unfinished operation asked for before the outer one, on the same target (in the order of
-    creation; the id breaks a tie)."""
-    return Exists(Operation.objects.filter(
-        Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")),
-        target=OuterRef("target"), status__in=_UNFINISHED,
-    ))
 
 
 def operation_claim(operation_id: str) -> Operation | None:

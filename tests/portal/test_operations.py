@@ -335,6 +335,19 @@ def test_a_failed_earlier_operation_lets_the_next_one_run(django_capture_on_comm
     assert second.status == "succeeded"
 
 
+def test_the_sweeper_sends_the_head_of_a_line_not_those_waiting_behind_it(published_tasks) -> None:
+    """A later operation waiting for an earlier one on its target is not lost: the earlier one sends it
+    when it finishes. Only if that message is lost too does the sweeper send it."""
+    first, second = _on_target("auth0|line"), _on_target("auth0|line")
+    old = timezone.now() - timedelta(hours=1)
+    Operation.objects.filter(pk__in=[first.pk, second.pk]).update(updated_at=old)
+    assert operations_sweep() == 1
+    assert list(Operation.objects.filter(next_attempt_at__isnull=False).values_list("pk", flat=True)) == [first.pk]
+    Operation.objects.filter(pk=first.pk).update(status="succeeded")  # and the message it sent was lost
+    assert operations_sweep(now=timezone.now() + timedelta(hours=1)) == 1
+    assert published_tasks == [scripted.name, scripted.name]
+
+
 def test_operations_on_other_targets_do_not_wait() -> None:
     OUTCOMES[:] = [{"ok": True}, {"ok": True}]
     _on_target("auth0|one")
