@@ -37,6 +37,16 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def metadata_review_context(changes: list, form: UserMetadataForm) -> dict[str, Any]:
+    """What a metadata edit's review page shows and carries (templates/users/_metadata_review.html): each
+    change in words, and the form's fields to post again with the confirmation."""
+    return {
+        "changes": [{"label": c.label, "before": _shown(c.before), "after": _shown(c.after),
+                     "removed": c.after is None} for c in changes],
+        "posted": [(name, form.data.get(name, "")) for name in form.fields],
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_metadata_edit(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
@@ -75,9 +85,7 @@ def user_metadata_edit(request: HttpRequest, slug: str, user_id: str) -> HttpRes
         return render(request, "users/metadata_edit.html", {**context, "refusal": str(exc)}, status=403)
     return render(request, "users/metadata_review.html", {
         **context,
-        "changes": [{"label": c.label, "before": _shown(c.before), "after": _shown(c.after),
-                     "removed": c.after is None} for c in changes],
-        "posted": [(name, form.data.get(name, "")) for name in form.fields],
+        **metadata_review_context(changes, form),
     })
 
 

@@ -29,6 +29,7 @@ from portal.followed import operation_follow, operations_followed
 from portal.forms import form_errors_add
 from portal.models import Operation, OperationKind
 from portal.principal import Principal, principal_from_request
+from portal.refusals import refusal_message
 from users import selectors
 from users.activity import (
     event_is_sign_in,
@@ -37,6 +38,7 @@ from users.activity import (
     user_activity_refresh_request,
 )
 from users.data_export import profile_data_export_downloaded, profile_data_export_request
+from users.edit_views import metadata_review_context
 from users.forms import UserMetadataForm
 from users.metadata import TARGETS, metadata_field_name, profile_metadata_edit_preview, profile_metadata_edit_request
 from users.models import DirectoryUser
@@ -88,10 +90,6 @@ def _shown_organization(request: HttpRequest, principal: Principal, organization
 def _posted_organization(request: HttpRequest, principal: Principal) -> Organization | None:
     slug = request.POST.get("organization", "")
     return selectors.profile_organization_get(principal=principal, slug=slug) if slug else None
-
-
-def _refusal(exc: ValidationError | PermissionDenied) -> str:
-    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
 
 
 def _followed(request: HttpRequest, principal: Principal) -> list[dict[str, Any]]:
@@ -209,18 +207,8 @@ def profile_metadata_edit(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "users/profile/edit.html", {**context, "refusal": str(exc)}, status=403)
     return render(request, "users/profile/review.html", {
         **context,
-        "changes": [{"label": c.label, "before": _shown(c.before), "after": _shown(c.after),
-                     "removed": c.after is None} for c in changes],
-        "posted": [(name, form.data.get(name, "")) for name in form.fields],
+        **metadata_review_context(changes, form),
     })
-
-
-def _shown(value: Any) -> str:
-    if value is None or value == "":
-        return "Not set"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    return str(value)
 
 
 def _act(request: HttpRequest, ask) -> HttpResponse:
@@ -230,7 +218,7 @@ def _act(request: HttpRequest, ask) -> HttpResponse:
     try:
         operation = ask(actor=principal, organization=organization)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_message(exc))
     else:
         operation_follow(request, operation)
     return redirect(_profile_url(organization))
@@ -268,7 +256,7 @@ def profile_sessions_revoke(request: HttpRequest) -> HttpResponse:
     try:
         operation = profile_sessions_revoke_request(actor=principal, account=request.user, organization=organization)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _refusal(exc))
+        messages.error(request, refusal_message(exc))
     else:
         update_session_auth_hash(request, request.user)  # every other session ends; this one goes on
         operation_follow(request, operation)
