@@ -28,6 +28,12 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir()
 WHITENOISE_USE_FINDERS = True  # serve from the source folders, as in development: no collectstatic
 DATABASES = {"default": _database(env("DATABASE_URL", default="sqlite:///:memory:"))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The browser tests' live server reads the in-memory database through SQLite's shared cache, where a
+    # reader's table lock makes a writer fail at once ("database table is locked") instead of waiting:
+    # a page polling an operation while the test records its outcome failed that way. Readers that take
+    # no table locks (read_uncommitted, which only shared-cache connections heed) leave writers be.
+    DATABASES["default"]["OPTIONS"]["init_command"] += " PRAGMA read_uncommitted=1;"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 if not CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {}

@@ -99,7 +99,10 @@ def test_an_admin_changes_a_users_email_address(portal, page: Page, acme, create
     page.get_by_role("button", name="Change the email address").click()
     check_page(page)
     assert run_pending("user_email_change", user_email_change).status == "succeeded"
-    expect(page.get_by_text(new).first).to_be_visible(timeout=15000)
+    # operations.js sees the operation finish and reloads the page onto its outcome (wait for it: a check
+    # of the page during the reload would be cut short).
+    expect(page.get_by_text("Change the email address: done.")).to_be_visible(timeout=15000)
+    expect(page.get_by_text(new).first).to_be_visible()
     check_page(page)
     changed = gateway().user_get(user_id=user["user_id"])
     assert (changed["email"], changed["email_verified"]) == (new, False)
