@@ -83,8 +83,11 @@ def run_batch(cluster: Cluster, name: str, disturb: Callable[[], None] | None = 
         cluster.driver.call("wait", operations=batch.operations, timeout=TIMEOUT, until=len(batch.operations) // 4)
         disturb()
     outcome = batch_finish(cluster, batch)
+    invites = [op for op in outcome.operations if op["kind"] == "user_invite"]
     figures = {"batch": BATCH, **outcome.answered, "swept": outcome.waited["swept"],
-               "attempts": sum(op["attempts"] for op in outcome.operations)}
+               "attempts": sum(op["attempts"] for op in outcome.operations),
+               "extra_tickets": sum(max(0, user["tickets"] - 1) for op in invites for user in op["users"]),
+               "extra_emails": sum(max(0, op["emails"] - 1) for op in invites)}
     print(f"\n{name}: " + " ".join(f"{k}={v}" for k, v in figures.items()))
     return batch, outcome
 
