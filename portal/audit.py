@@ -45,6 +45,13 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
     "user.invite_requested": "Invitation requested",
     "operation.retried": "Failed operation retried",
     "profile.data_export_downloaded": "Own data export downloaded (self-service)",
+    "bulk.job_uploaded": "Bulk file uploaded",
+    "bulk.job_started": "Bulk onboarding started",
+    "bulk.job_paused": "Bulk onboarding paused",
+    "bulk.job_resumed": "Bulk onboarding resumed",
+    "bulk.job_cancelled": "Bulk onboarding cancelled",
+    "bulk.job_finished": "Bulk onboarding ended",
+    "bulk.job_discarded": "Bulk file discarded",
 }
 _OUTCOME_LABELS = {"requested": "requested", "succeeded": "done", "failed": "failed"}
 # Kinds whose request is recorded under an action of its own (above), not as ``<kind>.requested``.

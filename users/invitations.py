@@ -60,12 +60,21 @@ def password_random(length: int = PASSWORD_LENGTH) -> str:
 
 
 def user_invite_request(*, actor: Principal, organization: Organization, email: str, name: str = "",
+                        given_name: str = "", family_name: str = "", values: dict | None = None,
                         idempotency_key: str | None = None) -> Operation:
     """Invite ``email`` into ``organization``: every problem with the input is a ValidationError naming
     its field, and nothing is recorded; otherwise an Operation is recorded and queued (keyed by
-    ``idempotency_key`` when the caller has one, e.g. the API's Idempotency-Key)."""
+    ``idempotency_key`` when the caller has one, e.g. the API's Idempotency-Key).
+
+    ``values`` (optional) is metadata to set on the person as they join, keyed as ``users.metadata`` keys an
+    edit (``{"user_metadata": {…}, "app_metadata": {…}}``) and checked by the same rules: only the schema's
+    fields the actor may edit, each valid by its field's rules (errors named ``"<target>.<key>"``)."""
+    # Imported here: users.metadata builds on users.actions, which builds on this module.
+    from users.metadata import MetadataEditor, metadata_changes_audit, metadata_payload
+
     require_org_admin(actor, organization)
     email, name = email.strip().lower(), " ".join(name.split())
+    given_name, family_name = " ".join(given_name.split()), " ".join(family_name.split())
     errors: dict[str, str] = {}
     try:
         if len(email) > EMAIL_MAX:
@@ -73,8 +82,15 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
         validate_email(email)
     except ValidationError:
         errors["email"] = "Enter a valid email address, like name@example.com."
-    if len(name) > NAME_MAX:
-        errors["name"] = f"Keep the name to {NAME_MAX} characters."
+    for field, value in (("name", name), ("given_name", given_name), ("family_name", family_name)):
+        if len(value) > NAME_MAX:
+            errors[field] = f"Keep the name to {NAME_MAX} characters."
+    changes = []
+    if values:
+        try:
+            changes = MetadataEditor.for_admin(actor, organization).changes(({}, {}), values)
+        except ValidationError as exc:
+            errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"values": " ".join(exc.messages)})
     if errors:
         raise ValidationError(errors)
     if not organization.is_provisioned:
@@ -89,13 +105,18 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
         )
         if on_its_way.exists():
             raise ValidationError({"email": f"An invitation to {email} is already on its way."})
+        payload = {"email": email, "name": name, **_given_names(given_name, family_name), **metadata_payload(changes)}
         operation = operation_create(kind=OperationKind.USER_INVITE, actor=actor, organization=organization,
-                                     target=email, payload={"email": email, "name": name},
-                                     idempotency_key=idempotency_key)
+                                     target=email, payload=payload, idempotency_key=idempotency_key)
         audit_record(actor=actor, action="user.invite_requested", organization=organization, target_type="user",
-                     target_id=email, summary=f"Invited {email} to {organization.display_name}", operation=operation)
+                     target_id=email, summary=f"Invited {email} to {organization.display_name}", operation=operation,
+                     details={"changes": metadata_changes_audit(changes)} if changes else None)
         operation_enqueue_on_commit(operation)
     return operation
+
+
+def _given_names(given_name: str, family_name: str) -> dict[str, str]:
+    return {k: v for k, v in (("given_name", given_name), ("family_name", family_name)) if v}
 
 
 def _connection_user(auth0: Auth0Gateway, connection: str, email: str) -> Auth0User | None:
@@ -126,21 +147,29 @@ def user_invite_apply(operation: Operation) -> dict:
     """Create the person (or find the one an earlier run or another organization created), make them a
     member, and email them: a set-password link for a new user, a sign-in link for one who already
     has a password."""
+    from users.metadata import invite_metadata_merge  # see user_invite_request
+
     organization: Organization = operation.organization
     # The actor's rights are checked again now, not only when the invitation was asked for.
-    require_org_admin(principal_for_user_id(operation.actor_user_id, operation.actor_display), organization)
+    actor = principal_for_user_id(operation.actor_user_id, operation.actor_display)
+    require_org_admin(actor, organization)
     email, name = operation.payload["email"], operation.payload.get("name", "")
+    given_name, family_name = operation.payload.get("given_name", ""), operation.payload.get("family_name", "")
+    metadata = invite_metadata_merge(operation, actor)
     auth0 = gateway()
     connection = organization.connection_name
     user = _connection_user(auth0, connection, email)
     if user is None:
         shared = organization.membership_mode == MembershipMode.SHARED_CONNECTION
+        app_metadata = {**metadata.get("app_metadata", {}),
+                        **({"organizations": [organization.slug]} if shared else {})}
         try:
             user = auth0.user_create(
                 connection=connection, email=email, password=password_random(), email_verified=False,
-                verify_email=False, name=name or None,
-                app_metadata={"organizations": [organization.slug]} if shared else None,
+                verify_email=False, name=name or None, given_name=given_name or None, family_name=family_name or None,
+                user_metadata=metadata.get("user_metadata") or None, app_metadata=app_metadata or None,
             )
+            metadata = {}  # set by the create
         except Auth0Conflict:
             user = _connection_user(auth0, connection, email)
             if user is None:
@@ -149,6 +178,9 @@ def user_invite_apply(operation: Operation) -> dict:
     if signed_in_before and user_belongs(organization, user, _auth0_organization_ids(auth0, organization, user)):
         raise PermanentFault(f"{email} is already a user of {organization.display_name}.")
     user = _membership_add(auth0, organization, user)
+    if metadata:  # someone who already had an account: a first-level merge, as an admin's edit sends it
+        user = auth0.user_update(user_id=user["user_id"], user_metadata=metadata.get("user_metadata"),
+                                 app_metadata=metadata.get("app_metadata"))
     directory_user_write_through(user, auth0_organization_ids=_auth0_organization_ids(auth0, organization, user)
                                  if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION else None)
     if signed_in_before:

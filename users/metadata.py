@@ -208,43 +208,83 @@ def _admin_editable(actor: Principal, organization: Organization) -> set[tuple[s
     return set(user_metadata_fields_editable(principal=actor, organization=organization).values_list("target", "key"))
 
 
+@dataclass(frozen=True)
+class MetadataEditor:
+    """Who edits an organization's metadata, with its schema read once: what the single edits use, and what a
+    bulk file's thousands of rows are checked with (one schema read, not one per row)."""
+
+    organization: Organization
+    schema: dict[tuple[str, str], MetadataField]
+    editable: set[tuple[str, str]]
+    not_editable: NotEditable
+
+    @classmethod
+    def for_admin(cls, actor: Principal, organization: Organization) -> MetadataEditor:
+        """The actor as an admin of ``organization``: the fields their role may edit."""
+        return cls(organization, _schema(organization), _admin_editable(actor, organization), _not_editable_message)
+
+    def changes(self, held: tuple[dict, dict], values: Any) -> list[MetadataChange]:
+        """The changes ``values`` asks for against ``held`` (the person's ``(user_metadata, app_metadata)``;
+        empty dicts for someone new), every rule checked: a ValidationError naming each field that breaks one;
+        ``[]`` when nothing would change."""
+        if not isinstance(values, dict) or set(values) - set(TARGETS):
+            raise ValidationError("An edit's values are {\"user_metadata\": {…}, \"app_metadata\": {…}}; "
+                                  f"got {sorted(values) if isinstance(values, dict) else type(values).__name__}.")
+        errors: dict[str, str] = {}
+        changes: list[MetadataChange] = []
+        for target, current in zip(TARGETS, held, strict=True):
+            given = values.get(target) or {}
+            if not isinstance(given, dict):
+                errors[target] = f"{target} must map field keys to values."
+                continue
+            current = current or {}
+            for key, raw in given.items():
+                name = f"{target}.{key}"
+                field = self.schema.get((target, key))
+                if key in RESERVED_KEYS.get(target, ()):
+                    errors[name] = f"“{key}” is reserved by the portal in {target}: it is never edited here."
+                elif field is None:
+                    errors[name] = f"“{key}” is not a field of {self.organization.display_name}'s metadata schema."
+                elif (target, key) not in self.editable:
+                    errors[name] = self.not_editable(field)
+                elif not _unchanged(field, raw, current.get(key)):
+                    try:
+                        after = metadata_value_clean(field, raw)
+                    except ValidationError as exc:
+                        errors[name] = " ".join(exc.messages)
+                        continue
+                    if not _same(after, current.get(key)):
+                        changes.append(MetadataChange(target, key, field.label, current.get(key), after))
+        if errors:
+            raise ValidationError(errors)
+        return changes
+
+
+def _schema(organization: Organization) -> dict[tuple[str, str], MetadataField]:
+    return {(f.target, f.key): f for f in MetadataField.objects.filter(organization=organization)}
+
+
 def _changes(organization: Organization, person: DirectoryUser, values: Any, editable: set[tuple[str, str]],
              not_editable: NotEditable) -> list[MetadataChange]:
     """The changes ``values`` asks for, every rule checked; a ValidationError naming each field that breaks one."""
-    if not isinstance(values, dict) or set(values) - set(TARGETS):
-        raise ValidationError("An edit's values are {\"user_metadata\": {…}, \"app_metadata\": {…}}; "
-                              f"got {sorted(values) if isinstance(values, dict) else type(values).__name__}.")
-    schema = {(f.target, f.key): f for f in MetadataField.objects.filter(organization=organization)}
-    errors: dict[str, str] = {}
-    changes: list[MetadataChange] = []
-    for target in TARGETS:
-        given = values.get(target) or {}
-        if not isinstance(given, dict):
-            errors[target] = f"{target} must map field keys to values."
-            continue
-        held = getattr(person, target) or {}
-        for key, raw in given.items():
-            name = f"{target}.{key}"
-            field = schema.get((target, key))
-            if key in RESERVED_KEYS.get(target, ()):
-                errors[name] = f"“{key}” is reserved by the portal in {target}: it is never edited here."
-            elif field is None:
-                errors[name] = f"“{key}” is not a field of {organization.display_name}'s metadata schema."
-            elif (target, key) not in editable:
-                errors[name] = not_editable(field)
-            elif not _unchanged(field, raw, held.get(key)):
-                try:
-                    after = metadata_value_clean(field, raw)
-                except ValidationError as exc:
-                    errors[name] = " ".join(exc.messages)
-                    continue
-                if not _same(after, held.get(key)):
-                    changes.append(MetadataChange(target, key, field.label, held.get(key), after))
-    if errors:
-        raise ValidationError(errors)
+    editor = MetadataEditor(organization, _schema(organization), editable, not_editable)
+    changes = editor.changes((person.user_metadata, person.app_metadata), values)
     if not changes:
         raise ValidationError("Nothing changed: every value is as it was, so nothing was sent to Auth0.")
     return changes
+
+
+def metadata_payload(changes: list[MetadataChange]) -> dict[str, dict[str, Any]]:
+    """Changes as an operation's payload holds them and Auth0's merge takes them: ``{target: {key: after}}``."""
+    payload: dict[str, dict[str, Any]] = {}
+    for change in changes:
+        payload.setdefault(change.target, {})[change.key] = change.after
+    return payload
+
+
+def metadata_changes_audit(changes: list[MetadataChange]) -> list[dict[str, Any]]:
+    """Each change's before and after, as an audit event's details keep them."""
+    return [{"field": c.name, "label": c.label, "before": c.before, "after": c.after} for c in changes]
 
 
 def user_metadata_edit_preview(*, actor: Principal, organization: Organization, user_id: str, values: dict
@@ -270,9 +310,7 @@ def _edit_record(actor: Principal, organization: Organization, person: Directory
                  kind: str, summary: str, *, idempotency_key: str | None = None) -> Operation:
     """Record and queue an edit: only the changed fields in the payload, each one's before and after in the
     audit event."""
-    payload: dict[str, Any] = {"user_id": person.user_id, "email": person.email}
-    for change in changes:
-        payload.setdefault(change.target, {})[change.key] = change.after
+    payload: dict[str, Any] = {"user_id": person.user_id, "email": person.email, **metadata_payload(changes)}
     labels = ", ".join(c.label for c in changes)
     with transaction.atomic():
         operation = operation_create(kind=kind, actor=actor, organization=organization, target=person.user_id,
@@ -280,8 +318,7 @@ def _edit_record(actor: Principal, organization: Organization, person: Directory
         audit_record(
             actor=actor, action=f"{kind}.requested", organization=organization, target_type="user",
             target_id=person.user_id, summary=f"{summary}: {labels}",
-            operation=operation, details={"changes": [
-                {"field": c.name, "label": c.label, "before": c.before, "after": c.after} for c in changes]},
+            operation=operation, details={"changes": metadata_changes_audit(changes)},
         )
         operation_enqueue_on_commit(operation)
     return operation
@@ -304,7 +341,7 @@ def _merge_checked(operation: Operation, organization: Organization, editable: s
                    not_editable: NotEditable) -> dict[str, dict[str, Any]]:
     """The operation's changes as the merge to send, each checked against the schema and the editor's rights
     as they are now (either may have changed since the edit was asked for)."""
-    schema = {(f.target, f.key): f for f in MetadataField.objects.filter(organization=organization)}
+    schema = _schema(organization)
     merge: dict[str, dict[str, Any]] = {}
     for target in TARGETS:
         for key, value in (operation.payload.get(target) or {}).items():
@@ -322,6 +359,15 @@ def _merge_checked(operation: Operation, organization: Organization, editable: s
     if not merge:
         raise PermanentFault("The edit holds no change.")
     return merge
+
+
+def invite_metadata_merge(operation: Operation, actor: Principal) -> dict[str, dict[str, Any]]:
+    """The metadata an invitation sets (``users.invitations``), checked against the schema and the inviting
+    admin's rights as they are now; ``{}`` when it sets none."""
+    if not any(operation.payload.get(target) for target in TARGETS):
+        return {}
+    organization: Organization = operation.organization
+    return _merge_checked(operation, organization, _admin_editable(actor, organization), _not_editable_message)
 
 
 # -- the person's own edit, from their profile page ------------------------------------------------------------

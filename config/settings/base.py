@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "portal",
     "organizations",
     "users",
+    "onboarding",
     "api",
     "config",
 ]
@@ -324,7 +325,13 @@ CELERY_BEAT_SCHEDULE = {
     "operations-sweep": {"task": "portal.tasks.operations_sweep", "schedule": 60.0},
     "directory-schedule": {"task": "users.tasks.directory_sync_schedule", "schedule": 60.0},
     "api-events-prune": {"task": "organizations.tasks.api_events_prune", "schedule": 86400.0},
+    "bulk-jobs-sweep": {"task": "onboarding.tasks.bulk_jobs_sweep", "schedule": 60.0},
 }
+# Bulk onboarding (onboarding/): the largest file a page or the API takes, its most rows, and how many of a
+# job's rows may be under way at once (enough to keep the tenant's rate limit busy; pausing stops the rest).
+BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=20_000_000)
+BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", default=100_000)
+BULK_IN_FLIGHT = env.int("BULK_IN_FLIGHT", default=60)
 
 # --- Cache (the sign-in rate limit); shared by every process ---------------------------------------------
 # CACHE_URL if given; else the Redis broker; else (embedded mode, one machine) a table in the database.

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ["config", "api", "signin", "users", "organizations", "portal", "auth0_emulator"]
+PACKAGES = ["config", "api", "onboarding", "signin", "users", "organizations", "portal", "auth0_emulator"]
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 

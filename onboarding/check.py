@@ -1,0 +1,234 @@
+"""The dry run: every row of a job checked and planned, against the portal's directory only (nothing is sent to
+Auth0), a chunk of rows per transaction so a killed worker's successor carries on where it stopped.
+
+Per row it says what will happen: invite (someone new), add an existing user to the organization (an account in
+its connection already, not a member: they keep their password and get a sign-in link), update (a member whose
+metadata or block would change), nothing (a member already as the row says), or an error with the reason. The
+rules are the services': an email as the invitation takes it, each metadata value by ``users.metadata``'s
+``MetadataEditor`` (the schema's rules, the fields the admin may set), the guardrails of ``users.actions`` for a
+block. Also refused: a repeat of an email earlier in the file, and someone with an invitation already on its way.
+
+The run checks every row again through the same services (``onboarding.run``): the preview may be old by then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from onboarding.columns import BLOCK, FAMILY_NAME, GIVEN_NAME, NAME, spec_target_key
+from onboarding.models import BulkJob, BulkRow
+from organizations.authorization import require_org_admin
+from organizations.models import Organization
+from organizations.selectors import principal_for_user_id
+from portal.models import Operation, OperationKind
+from portal.principal import Principal
+from portal.refusals import refusal_of
+from users.actions import USER_ACTIONS, user_action_check, user_rights_check
+from users.invitations import EMAIL_MAX, NAME_MAX
+from users.metadata import MetadataEditor
+from users.models import DirectoryUser
+
+CHUNK = 1000
+_YES = ("yes", "y", "true", "1", "block", "blocked")
+_NO = ("no", "n", "false", "0", "unblock", "unblocked")
+_UNFINISHED = (Operation.Status.PENDING, Operation.Status.RUNNING)
+
+
+@dataclass
+class _Context:
+    job: BulkJob
+    organization: Organization
+    actor: Principal
+    editor: MetadataEditor
+    # Column header -> what it sets, and the column header of each metadata spec (for messages).
+    specs: dict[str, str]
+
+
+def bulk_job_check(job_id) -> int:
+    """Check the job's next chunks of unchecked rows until none is left, then mark it ready; returns how many
+    rows this run checked. Safe to run twice at once (each chunk is taken under the job's lock)."""
+    checked = 0
+    while True:
+        with transaction.atomic():
+            job = BulkJob.objects.select_for_update().select_related("organization").get(pk=job_id)
+            if job.status != BulkJob.Status.CHECKING:
+                return checked
+            rows = list(job.rows.filter(action=BulkRow.Action.UNCHECKED).order_by("line")[:CHUNK])
+            if rows:
+                _chunk_check(_context(job), rows)
+                job.checked_rows += len(rows)
+                checked += len(rows)
+            else:
+                job.status, job.checked_at = BulkJob.Status.READY, timezone.now()
+            job.save(update_fields=["checked_rows", "status", "checked_at", "updated_at"])
+            if not rows:
+                return checked
+
+
+def _context(job: BulkJob) -> _Context:
+    actor = principal_for_user_id(job.actor_user_id, job.actor_display)
+    return _Context(job=job, organization=job.organization, actor=actor,
+                    editor=MetadataEditor.for_admin(actor, job.organization),
+                    specs={header: spec for header, spec in job.columns})
+
+
+def _chunk_check(context: _Context, rows: list[BulkRow]) -> None:
+    organization, job = context.organization, context.job
+    emails = {row.email for row in rows if row.email}
+    first_line = dict(job.rows.filter(email__in=emails).values_list("email").annotate(first=Min("line")).order_by())
+    members = {person.email.lower(): person for person in DirectoryUser.objects.filter(
+        memberships__organization=organization, email__in=emails)}
+    others: dict[str, list[DirectoryUser]] = {}
+    for person in DirectoryUser.objects.filter(email__in=emails).exclude(memberships__organization=organization):
+        others.setdefault(person.email.lower(), []).append(person)
+    on_its_way = set(Operation.objects.filter(kind=OperationKind.USER_INVITE, organization=organization,
+                                              target__in=emails, status__in=_UNFINISHED)
+                     .values_list("target", flat=True))
+    # The uploader may have lost their role since: then no row is theirs to plan.
+    refusal = refusal_of(lambda: require_org_admin(context.actor, organization))
+    if refusal:
+        for row in rows:
+            _plan(row, BulkRow.Action.ERROR, [refusal])
+        _rows_save(rows)
+        return
+    for row in rows:
+        _row_plan(context, row, first_line, members, others, on_its_way)
+    _rows_save(rows)
+
+
+def _rows_save(rows: list[BulkRow]) -> None:
+    BulkRow.objects.bulk_update(rows, ["action", "message", "name", "given_name", "family_name", "values", "block",
+                                       "user_id", "changes_metadata", "changes_block"])
+
+
+def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], members: dict[str, DirectoryUser],
+              others: dict[str, list[DirectoryUser]], on_its_way: set[str]) -> None:
+    errors: list[str] = []
+    values: dict[str, dict] = {}
+    headers_by_spec: dict[str, str] = {}
+    for header, cell in row.cells.items():
+        spec = context.specs.get(header, "")
+        if header == "__extra__":
+            errors.append(f"This line {cell}.")
+            continue
+        headers_by_spec[spec] = header
+        text = cell.strip() if isinstance(cell, str) else cell
+        if spec == NAME:
+            row.name = str(text)
+        elif spec == GIVEN_NAME:
+            row.given_name = str(text)
+        elif spec == FAMILY_NAME:
+            row.family_name = str(text)
+        elif spec == BLOCK:
+            row.block = _block_parse(text, header, errors)
+        elif (target_key := spec_target_key(spec)) is not None:
+            values.setdefault(target_key[0], {})[target_key[1]] = text
+    row.values = values
+    for label, value in (("name", row.name), ("given name", row.given_name), ("family name", row.family_name)):
+        if len(value) > NAME_MAX:
+            errors.append(f"The {label} is {len(value)} characters: keep it to {NAME_MAX}.")
+            row.name, row.given_name, row.family_name = row.name[:300], row.given_name[:150], row.family_name[:150]
+    email = row.email
+    if not email:
+        errors.insert(0, "No email: every row needs one.")
+    elif not _email_valid(email):
+        errors.insert(0, f"“{email}” is not a valid email address.")
+    elif first_line.get(email, row.line) < row.line:
+        errors.insert(0, f"{email} is also on line {first_line[email]}: each person once per file.")
+    if errors or not email:
+        _plan(row, BulkRow.Action.ERROR, errors)
+        return
+    member = members.get(email)
+    held = (member.user_metadata, member.app_metadata) if member is not None else ({}, {})
+    try:
+        changes = context.editor.changes(held, values)
+    except ValidationError as exc:
+        changes = []
+        errors += [f"{_header_of(headers_by_spec, name)}: {' '.join(messages)}"
+                   for name, messages in exc.message_dict.items()]
+    if member is not None:
+        _member_plan(context, row, member, bool(changes), errors)
+        return
+    if email in on_its_way:
+        errors.append(f"An invitation to {email} is already on its way.")
+    if row.block:
+        errors.append("Someone new cannot be invited blocked: leave block empty for them.")
+    if errors:
+        _plan(row, BulkRow.Action.ERROR, errors)
+        return
+    connection = context.organization.connection_name
+    known = others.get(email, [])
+    if any(p.connection == connection or connection in {i.get("connection") for i in p.identities or []}
+           for p in known):
+        _plan(row, BulkRow.Action.ADD, ["Already has an account: they keep their password and get a sign-in link."])
+    elif known and context.actor.is_company_admin:
+        # Only a company admin learns of accounts outside the organization's connection (they may belong to
+        # another organization, which an organization's admin must not learn of).
+        held_in = ", ".join(sorted({p.connection for p in known if p.connection}))
+        _plan(row, BulkRow.Action.INVITE, [f"Also has an account in {held_in}: this invitation makes a separate "
+                                           f"one in {connection}."])
+    else:
+        _plan(row, BulkRow.Action.INVITE, [])
+    row.changes_metadata = bool(changes)
+
+
+def _member_plan(context: _Context, row: BulkRow, member: DirectoryUser, changes_metadata: bool,
+                 errors: list[str]) -> None:
+    row.user_id = member.user_id
+    changes_block = row.block is not None and row.block != member.blocked
+    refusal = ""
+    if changes_block:
+        refusal = refusal_of(lambda: user_action_check(context.actor, context.organization, member,
+                                                       USER_ACTIONS["block" if row.block else "unblock"]))
+    elif changes_metadata:
+        refusal = refusal_of(lambda: user_rights_check(context.actor, context.organization, member))
+    if refusal:
+        errors.append(refusal)
+    if errors:
+        _plan(row, BulkRow.Action.ERROR, errors)
+        return
+    row.changes_metadata, row.changes_block = changes_metadata, changes_block
+    if not (changes_metadata or changes_block):
+        _plan(row, BulkRow.Action.NOTHING,
+              [f"Already a user of {context.organization.display_name}, as this row says."])
+        return
+    what = [w for w, on in (("metadata", changes_metadata),
+                            ("block" if row.block else "unblock", changes_block)) if on]
+    _plan(row, BulkRow.Action.UPDATE, [f"Already a user of {context.organization.display_name}: "
+                                       f"{' and '.join(what)}."])
+
+
+def _plan(row: BulkRow, action: str, messages: list[str]) -> None:
+    row.action, row.message = action, " ".join(messages)
+
+
+def _header_of(headers_by_spec: dict[str, str], name: str) -> str:
+    return f"Column “{headers_by_spec.get(name, name)}”"
+
+
+def _block_parse(value, header: str, errors: list[str]) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    errors.append(f"Column “{header}”: write yes to block, no to unblock, or leave it empty (not “{value}”).")
+    return None
+
+
+def _email_valid(email: str) -> bool:
+    if len(email) > EMAIL_MAX:
+        return False
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True

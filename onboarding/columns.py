@@ -1,0 +1,113 @@
+"""The columns a bulk file may have: the person's email and names, whether to block them, and the fields of the
+organization's metadata schema the uploading admin may set.
+
+A column is named as the template names it: ``email``, ``given_name``, ``family_name``, ``name``, ``block``, and
+each schema field by its key (``department``), or ``user_metadata.<key>`` / ``app_metadata.<key>`` where a key is
+in both. Headers match whatever their case, with spaces or hyphens for underscores, and the usual spreadsheet
+names for the person's columns ("Email address", "First name", "Last name") are understood.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from organizations.models import MetadataField, Organization
+from portal.principal import Principal
+from users.selectors import user_metadata_fields_editable
+
+EMAIL, NAME, GIVEN_NAME, FAMILY_NAME, BLOCK = "email", "name", "given_name", "family_name", "block"
+PERSON_COLUMNS = (EMAIL, GIVEN_NAME, FAMILY_NAME, NAME, BLOCK)
+_ALIASES = {
+    "email_address": EMAIL, "e_mail": EMAIL, "mail": EMAIL,
+    "first_name": GIVEN_NAME, "firstname": GIVEN_NAME, "given": GIVEN_NAME,
+    "last_name": FAMILY_NAME, "lastname": FAMILY_NAME, "surname": FAMILY_NAME,
+    "full_name": NAME, "blocked": BLOCK,
+}
+_METADATA_TARGETS = (MetadataField.Target.USER_METADATA.value, MetadataField.Target.APP_METADATA.value)
+
+
+def header_normal(header: str) -> str:
+    return re.sub(r"[\s\-]+", "_", header.strip().lower())
+
+
+@dataclass(frozen=True)
+class FileColumns:
+    """How a file's headers map to what they set: ``spec`` is a person column's name or ``"<target>.<key>"``."""
+
+    headers: list[str]
+    specs: list[str]
+
+    def as_json(self) -> list[list[str]]:
+        return [[h, s] for h, s in zip(self.headers, self.specs, strict=True)]
+
+
+def columns_resolve(organization: Organization, headers: list[str]) -> FileColumns:
+    """What each header sets, or a ValidationError that names every header the portal cannot place (nothing
+    is read from a file whose columns are not all understood: a misspelt field would be silently dropped)."""
+    fields = list(MetadataField.objects.filter(organization=organization).values_list("target", "key"))
+    keys: dict[str, list[str]] = {}
+    for target, key in fields:
+        keys.setdefault(key, []).append(f"{target}.{key}")
+    qualified = {f"{target}.{key}" for target, key in fields}
+    specs: list[str] = []
+    problems: list[str] = []
+    for position, header in enumerate(headers, start=1):
+        normal = header_normal(header)
+        spec = _ALIASES.get(normal, normal)
+        if not normal:
+            problems.append(f"column {position} has no name")
+        elif spec in PERSON_COLUMNS or spec in qualified:
+            specs.append(spec)
+            continue
+        elif len(keys.get(normal, [])) == 1:
+            specs.append(keys[normal][0])
+            continue
+        elif len(keys.get(normal, [])) > 1:
+            problems.append(f"“{header}” is a field of both user_metadata and app_metadata: name the column "
+                            f"user_metadata.{normal} or app_metadata.{normal}")
+        else:
+            problems.append(f"“{header}” is not a column the portal knows")
+        specs.append("")
+    if EMAIL not in specs:
+        problems.insert(0, "the file has no email column (the first line must name the columns, one of them email)")
+    repeated = sorted({s for s in specs if s and specs.count(s) > 1})
+    if repeated:
+        problems.append("these are given twice: " + ", ".join(repeated))
+    if problems:
+        known = ", ".join(template_headers_all(organization))
+        raise ValidationError(f"The file's columns cannot be read: {'; '.join(problems)}. The columns are: {known}.",
+                              code="columns")
+    return FileColumns(list(headers), specs)
+
+
+def _field_header(target: str, key: str, keys_seen: dict[str, int]) -> str:
+    return key if keys_seen.get(key, 0) == 1 else f"{target}.{key}"
+
+
+def template_headers_all(organization: Organization) -> list[str]:
+    fields = list(MetadataField.objects.filter(organization=organization).values_list("target", "key"))
+    return _headers(fields, fields)
+
+
+def template_headers(*, actor: Principal, organization: Organization) -> list[str]:
+    """The template's first line: the person's columns, then every schema field the actor may set."""
+    every = list(MetadataField.objects.filter(organization=organization).values_list("target", "key"))
+    editable = list(user_metadata_fields_editable(principal=actor, organization=organization)
+                    .values_list("target", "key"))
+    return _headers(editable, every)
+
+
+def _headers(fields: list[tuple[str, str]], every: list[tuple[str, str]]) -> list[str]:
+    seen: dict[str, int] = {}
+    for _target, key in every:
+        seen[key] = seen.get(key, 0) + 1
+    return [*PERSON_COLUMNS, *(_field_header(target, key, seen) for target, key in fields)]
+
+
+def spec_target_key(spec: str) -> tuple[str, str] | None:
+    """``("user_metadata", "department")`` for a metadata column's spec; None for a person column."""
+    target, _, key = spec.partition(".")
+    return (target, key) if target in _METADATA_TARGETS and key else None
