@@ -9,8 +9,8 @@ what the preview and the report call it by.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -47,8 +47,10 @@ class CsvRows:
     (not text, no header, too many rows) are ValidationErrors raised while reading."""
 
     def __init__(self, binary: IO[bytes]) -> None:
-        # utf-8-sig drops a byte-order mark; the decoder raises at the first byte that is not UTF-8.
-        self._text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="strict", newline="")
+        # Decoded a line at a time (a newline byte is never inside a UTF-8 character), so a byte that is not
+        # UTF-8 is reported with its line; utf-8-sig drops a byte-order mark.
+        self._binary = binary
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
         self._line = 0
         first = self._readline()
         if not first.strip():
@@ -60,7 +62,8 @@ class CsvRows:
 
     def _readline(self) -> str:
         try:
-            line = self._text.readline()
+            raw = self._binary.readline()
+            line = self._decoder.decode(raw, final=not raw)
         except UnicodeDecodeError:
             raise ValidationError(f"Line {self._line + 1} is not UTF-8 text: save the file as “CSV UTF-8” and "
                                   "upload it again.", code="encoding") from None
