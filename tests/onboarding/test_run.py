@@ -138,3 +138,23 @@ def test_a_job_is_discarded_only_before_it_runs(acme, admin) -> None:
         bulk_job_discard(actor=admin, job=job)
     with pytest.raises(ValidationError, match="cannot be started now"):
         bulk_job_start(actor=admin, job=job)
+
+
+def test_the_sweeper_sends_stalled_checks_and_active_jobs_again(acme, admin, published_tasks) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from onboarding.services import bulk_job_create
+    from onboarding.tasks import bulk_jobs_sweep
+    from tests.onboarding.conftest import csv_file
+
+    stalled = bulk_job_create(actor=admin, organization=acme, file=csv_file(f"email\n{unique_email()}\n"))
+    fresh = bulk_job_create(actor=admin, organization=acme, file=csv_file(f"email\n{unique_email()}\n"))
+    running = job_checked(admin, acme, f"email\n{unique_email()}\n")
+    bulk_job_start(actor=admin, job=running)
+    BulkJob.objects.filter(pk=stalled.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    published_tasks.clear()
+    assert bulk_jobs_sweep.apply().get() == 2
+    assert sorted(published_tasks) == ["onboarding.tasks.bulk_job_advance", "onboarding.tasks.bulk_job_check"]
+    assert fresh.status == BulkJob.Status.CHECKING

@@ -224,3 +224,36 @@ def test_random_passwords_have_every_class_and_no_runs() -> None:
         assert any(not c.isalnum() for c in p)
         assert not any(p[i] == p[i + 1] == p[i + 2] for i in range(30))
     assert len({password_random() for _ in range(50)}) == 50
+
+
+@pytest.mark.parametrize("slug", ["acme", "initech", "globex"])
+def test_an_invitation_may_set_names_and_metadata_by_the_schemas_rules(organizations, slug) -> None:
+    """What bulk onboarding's rows send: given and family names, and metadata checked as an admin's edit is
+    (here an app_metadata field beside the shared mode's organizations list, which it must not disturb)."""
+    from organizations.models import MetadataField
+
+    organization = organizations[slug]
+    MetadataField.objects.create(organization=organization, key="region", target="app_metadata", type="enum",
+                                 label="Region", choices=["emea", "apac"], position=0)
+    MetadataField.objects.create(organization=organization, key="seats", target="user_metadata", type="integer",
+                                 label="Seats", position=1)
+    actor, email = admin_of(organization), new_email(slug)
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=actor, organization=organization, email=email,
+                            values={"app_metadata": {"region": "mars"}, "user_metadata": {"hobby": "chess"}})
+    not_in_schema = f"“hobby” is not a field of {organization.display_name}'s metadata schema."
+    assert caught.value.message_dict == {"app_metadata.region": ["Choose one of: emea, apac."],
+                                         "user_metadata.hobby": [not_in_schema]}
+    operation = user_invite_request(actor=actor, organization=organization, email=email, given_name="Ada",
+                                    family_name="Lovelace",
+                                    values={"app_metadata": {"region": "apac"}, "user_metadata": {"seats": "4"}})
+    user_invite.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    assert operation.status == "succeeded", operation.last_error
+    [user] = gateway().users_by_email(email=email)
+    assert (user["given_name"], user["family_name"], user["user_metadata"]) == ("Ada", "Lovelace", {"seats": 4})
+    assert user["app_metadata"]["region"] == "apac"
+    if slug == "initech":
+        assert user["app_metadata"]["organizations"] == ["initech"]
+    event = AuditEvent.objects.get(action="user.invite_requested")
+    assert {c["field"] for c in event.details["changes"]} == {"app_metadata.region", "user_metadata.seats"}
