@@ -332,6 +332,8 @@ CELERY_BEAT_SCHEDULE = {
 BULK_UPLOAD_MAX_BYTES = env.int("BULK_UPLOAD_MAX_BYTES", default=20_000_000)
 BULK_MAX_ROWS = env.int("BULK_MAX_ROWS", default=100_000)
 BULK_IN_FLIGHT = env.int("BULK_IN_FLIGHT", default=60)
+# A check that has not moved for this long lost its message or its worker: the bulk sweeper sends it again.
+BULK_CHECK_STALE_SECONDS = env.int("BULK_CHECK_STALE_SECONDS", default=120)
 
 # --- Cache (the sign-in rate limit); shared by every process ---------------------------------------------
 # CACHE_URL if given; else the Redis broker; else (embedded mode, one machine) a table in the database.

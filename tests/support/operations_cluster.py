@@ -188,6 +188,8 @@ QUICK_RECOVERY = {
     "OPERATIONS_STALE_CLAIM_SECONDS": "10",
     "OPERATIONS_SWEEP_GRACE_SECONDS": "5",
     "OPERATIONS_BACKOFF_MAX_SECONDS": "2",
+    # A bulk job's check that has not moved for this long is sent again by the bulk sweeper.
+    "BULK_CHECK_STALE_SECONDS": "10",
 }
 
 

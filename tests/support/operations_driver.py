@@ -280,6 +280,9 @@ def main() -> None:
 
     django.setup()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    from tests.support.bulk_driver import COMMANDS as BULK_COMMANDS
+
+    COMMANDS.update(BULK_COMMANDS)
     for line in sys.stdin:
         request = json.loads(line)
         command = request.pop("command")
