@@ -38,6 +38,8 @@ urlpatterns = [
     path("api-clients/<int:client_pk>/deliveries/<int:delivery_pk>/redeliver/", webhook_views.api_client_redeliver,
          name="api_client_redeliver"),
     path("", include(organization_urls)),
+    # Before users.urls, whose o/<slug>/users/<user_id>/ would otherwise take "bulk" for a user id.
+    path("o/<slug:slug>/users/bulk/", include("onboarding.urls")),
     path("", include("users.urls")),
     path("", include("users.profile_urls")),
     path("", include("users.history_urls")),

@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from onboarding.models import BulkJob, BulkRow
 from organizations.models import OrganizationRole
 from portal.models import Operation
 from portal.operations import operation_create
@@ -100,6 +101,13 @@ ROUTES = [
     Route("user_activity", ("GET", "POST")),
     # One's own details in one of one's own organizations: anyone else's organization is a 404.
     Route("profile_metadata_edit", ("GET", "POST")),
+    # Bulk onboarding: the upload page, the template, and a job's page, progress, report and acts.
+    Route("bulk_upload", ("GET", "POST")),
+    Route("bulk_template", ("GET",)),
+    Route("bulk_job", ("GET",)),
+    Route("bulk_job_progress", ("GET",)),
+    Route("bulk_job_report", ("GET",)),
+    Route("bulk_job_act", ("GET", "POST")),
 ]
 
 
@@ -142,6 +150,12 @@ def world(db):
     # A failed one, which its admins could send again: the retry route must not reach it from B.
     failed_in_a = operation_create(kind="user_block", actor=None, organization=org_a, target=user_in_a["user_id"])
     Operation.objects.filter(pk=failed_in_a.pk).update(status=Operation.Status.FAILED, last_error="Auth0 said no")
+    # A checked bulk file of A's, waiting for confirmation: B must neither see, confirm nor discard it.
+    bulk_in_a = BulkJob.objects.create(organization=org_a, actor_user_id=role_in_a.user_id, file_name="a.csv",
+                                       status=BulkJob.Status.READY, total_rows=1, checked_rows=1,
+                                       columns=[["email", "email"]])
+    BulkRow.objects.create(job=bulk_in_a, line=2, email="new@org-a.test", cells={"email": "new@org-a.test"},
+                           action=BulkRow.Action.INVITE)
     b_admin = UserFactory()
     RoleFactory(organization=org_b, user_id=b_admin.auth0_user_id, role="admin")
     client = Client()
@@ -173,6 +187,12 @@ def world(db):
         "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "profile_metadata_edit": {"slug": org_a.slug},
+        "bulk_upload": {"slug": org_a.slug},
+        "bulk_template": {"slug": org_a.slug},
+        "bulk_job": {"slug": org_a.slug, "job_id": bulk_in_a.pk},
+        "bulk_job_progress": {"slug": org_a.slug, "job_id": bulk_in_a.pk},
+        "bulk_job_report": {"slug": org_a.slug, "job_id": bulk_in_a.pk},
+        "bulk_job_act": {"slug": org_a.slug, "job_id": bulk_in_a.pk, "act": "confirm"},
     }
     # The company-only routes that name a user: A's.
     company_kwargs = {
@@ -183,7 +203,7 @@ def world(db):
         "api_client_redeliver": {"client_pk": 1, "delivery_pk": 1},
     }
     return {"client": client, "kwargs": kwargs, "company_kwargs": company_kwargs, "org_a": org_a, "org_b": org_b,
-            "role_in_a": role_in_a}
+            "role_in_a": role_in_a, "bulk_in_a": bulk_in_a}
 
 
 _POST_DATA = {"email": "a-admin@example.test", "role": "admin", "confirm": "on", "display_name": "Hijacked",
@@ -207,6 +227,9 @@ def test_admin_of_b_gets_404_on_a_and_nothing_is_queued(
     assert published_tasks == []
     world["org_a"].refresh_from_db()
     assert world["org_a"].display_name != "Hijacked"
+    assert BulkJob.objects.filter(organization=world["org_a"]).count() == 1
+    world["bulk_in_a"].refresh_from_db()
+    assert world["bulk_in_a"].status == BulkJob.Status.READY
 
 
 @pytest.mark.parametrize(("name", "method"), COMPANY_ONLY)
@@ -273,3 +296,5 @@ def test_own_slug_with_another_organizations_object_is_404(
     assert Operation.objects.count() == operations_before
     assert published_tasks == []
     assert OrganizationRole.objects.filter(pk=world["role_in_a"].pk).exists()
+    world["bulk_in_a"].refresh_from_db()
+    assert world["bulk_in_a"].status == BulkJob.Status.READY
