@@ -57,10 +57,11 @@ def _rows_store(job: BulkJob, email_header: str, rows) -> int:
 
 def bulk_job_create(*, actor: Principal, organization: Organization, file: IO[bytes] | None = None,
                     file_name: str = "", size: int | None = None, rows: Any = None,
-                    idempotency_key: str | None = None) -> BulkJob:
+                    idempotency_key: str | None = None, source: str | None = None) -> BulkJob:
     """A new job from an uploaded CSV ``file`` (streamed; ``size`` in bytes, checked against the limit) or from
     the API's JSON ``rows``; its check is queued. A problem with the file as a whole is a ValidationError and
-    nothing is kept. With ``idempotency_key`` (the API's), the job made the first time is returned again."""
+    nothing is kept. With ``idempotency_key`` (the API's), the job made the first time is returned again.
+    ``source`` says where it came from (by default: the page for a file, the API for rows)."""
     _job_open(actor, organization)
     if idempotency_key:
         earlier = BulkJob.objects.filter(idempotency_key=idempotency_key, organization=organization).first()
@@ -74,10 +75,11 @@ def bulk_job_create(*, actor: Principal, organization: Organization, file: IO[by
             raise ValidationError(f"The file is {size / 1_000_000:.1f} MB: the limit is {limit / 1_000_000:.0f} MB. "
                                   "Split it into smaller files.", code="size")
         reader = CsvRows(file)
-        headers, records, source = reader.headers, reader, BulkJob.Source.PAGE
+        headers, records, default_source = reader.headers, reader, BulkJob.Source.PAGE
     else:
         headers, records = json_rows(rows)
-        source = BulkJob.Source.API
+        default_source = BulkJob.Source.API
+    source = source or default_source
     columns = columns_resolve(organization, headers)
     email_header = columns.headers[columns.specs.index(EMAIL)]
     with transaction.atomic():
