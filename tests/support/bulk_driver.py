@@ -81,6 +81,15 @@ def bulk_start(job: str) -> dict[str, Any]:
     return {"actions": counts}
 
 
+def bulk_cancel(job: str) -> None:
+    """The admin cancels the job: rows not sent yet never are; those under way finish."""
+    from onboarding.models import BulkJob
+    from onboarding.services import bulk_job_cancel
+
+    bulk_job = BulkJob.objects.select_related("organization").get(pk=job)
+    bulk_job_cancel(actor=_admin(bulk_job.organization), job=bulk_job)
+
+
 def bulk_wait(job: str, timeout: float, statuses: list[str] | None = None, rows_ended: int | None = None,
               sweep_every: float = 2.0, poll: float = 0.5) -> dict[str, Any]:
     """Run both sweepers every ``sweep_every`` seconds (the operations' and the bulk jobs', as beat runs them
@@ -180,5 +189,10 @@ def bulk_report(job: str, metadata: bool = True) -> dict[str, Any]:
                                                 for k in (o["key"] for o in ops))}
 
 
-COMMANDS = {"bulk_members_create": bulk_members_create, "bulk_upload": bulk_upload, "bulk_start": bulk_start,
-            "bulk_wait": bulk_wait, "bulk_report": bulk_report}
+def bulk_ready() -> bool:
+    """Nothing: answers once the process is set up (a caller timing the next command waits for it first)."""
+    return True
+
+
+COMMANDS = {"bulk_ready": bulk_ready, "bulk_members_create": bulk_members_create, "bulk_upload": bulk_upload,
+            "bulk_start": bulk_start, "bulk_cancel": bulk_cancel, "bulk_wait": bulk_wait, "bulk_report": bulk_report}
