@@ -42,19 +42,20 @@ from users.selectors import user_metadata_fields_editable
 ROWS_PER_PAGE = 50
 JOBS_PER_PAGE = 20
 
-# The person's columns as the guide explains them.
+# The person's columns as the guide explains them: meaning, type, rules.
 PERSON_GUIDE = {
-    "email": ("Email address", "Required. One row per person: a second row with the same email is an error."),
-    "given_name": ("Given name", f"Optional, up to {NAME_MAX} characters."),
-    "family_name": ("Family name", f"Optional, up to {NAME_MAX} characters."),
-    "name": ("Full name", f"Optional, up to {NAME_MAX} characters."),
-    "block": ("Block", "Optional: yes blocks an existing user, no unblocks them, empty leaves them as they are. "
-                       "Someone new cannot be invited blocked."),
+    "email": ("Email address", "Email", "Required. One row per person: a second row with the same email is an error."),
+    "given_name": ("Given name", "Text", f"Optional, up to {NAME_MAX} characters."),
+    "family_name": ("Family name", "Text", f"Optional, up to {NAME_MAX} characters."),
+    "name": ("Full name", "Text", f"Optional, up to {NAME_MAX} characters."),
+    "block": ("Block", "Yes/no", "Optional: yes blocks an existing user, no unblocks them, empty leaves them as they "
+                                 "are. Someone new cannot be invited blocked."),
 }
 # The filters of a preview (before the run) and of a report (once it has started), with their labels.
 PREVIEW_FILTERS = [("errors", "Errors"), ("invite", "Invite"), ("add", "Add"), ("update", "Update"),
                    ("nothing", "Nothing to do")]
 REPORT_FILTERS = [("failed", "Failed"), ("done", "Done"), ("skipped", "Skipped"), ("cancelled", "Cancelled")]
+RUNNING_FILTERS = [*REPORT_FILTERS, ("under_way", "Under way")]
 ACTION_ORDER = [BulkRow.Action.INVITE, BulkRow.Action.ADD, BulkRow.Action.UPDATE, BulkRow.Action.NOTHING,
                 BulkRow.Action.ERROR]
 
@@ -106,8 +107,7 @@ def _field_rules(field: MetadataField) -> str:
 
 def _column_guide(principal: Principal, organization: Organization) -> list[ColumnGuide]:
     headers = template_headers(actor=principal, organization=organization)
-    guide = [ColumnGuide(header=h, label=PERSON_GUIDE[h][0], kind="Person", rules=PERSON_GUIDE[h][1])
-             for h in PERSON_COLUMNS]
+    guide = [ColumnGuide(h, *PERSON_GUIDE[h]) for h in PERSON_COLUMNS]
     fields = list(user_metadata_fields_editable(principal=principal, organization=organization))
     for header, field in zip(headers[len(PERSON_COLUMNS):], fields, strict=True):
         guide.append(ColumnGuide(header=header, label=field.label, kind=field.get_type_display(),
@@ -185,7 +185,7 @@ def bulk_job(request: HttpRequest, slug: str, job_id) -> HttpResponse:
     principal, job = _job_get(request, slug, job_id)
     progress = bulk_job_progress(job)
     phase = _phase(job, progress)
-    filters = PREVIEW_FILTERS if phase == "preview" else REPORT_FILTERS
+    filters = {"preview": PREVIEW_FILTERS, "running": RUNNING_FILTERS}.get(phase, REPORT_FILTERS)
     form = BulkRowFilterForm(request.GET)
     show = form.show_value() if form.show_value() in dict(filters) else ""
     here = _job_url(job)

@@ -56,6 +56,7 @@ def test_the_upload_page_states_the_limits_the_columns_and_the_template(acme, ad
     guide = {c.header: c for c in response.context["guide"]}
     assert list(guide) == ["email", "given_name", "family_name", "name", "block", "department", "seats", "region"]
     assert guide["region"].label == "Region" and guide["region"].kind == "Choice"
+    assert (guide["email"].kind, guide["block"].kind) == ("Email", "Yes/no")
     assert "One of: emea, apac, amer." in guide["region"].rules
     assert "Up to 20 characters." in guide["department"].rules
     assert "Only company admins may set Cost centre" in page  # not in their template, and said so
@@ -158,6 +159,13 @@ def test_confirming_goes_through_a_confirmation_that_says_what_is_sent(acme, adm
     assert running.context["phase"] == "running"
     assert "<progress" in page and "portal/bulk.js" in page and ">Pause</button>" in page
     assert "Confirmed: the rows are being sent." in page
+    kwargs = {"slug": "acme", "job_id": job.pk}
+    progress = admin_client.get(reverse("bulk_job_progress", kwargs=kwargs)).json()
+    assert (progress["status"], progress["rows_to_send"], progress["rows_left"]) == ("running", 2, 2)
+    bulk_job_advance(job.pk)  # the rows are sent as operations, under way until they finish
+    under_way = admin_client.get(reverse("bulk_job", kwargs=kwargs), {"show": "under_way"})
+    assert [r.line for r in under_way.context["rows"]] == [2, 3]
+    assert "Under way" in under_way.content.decode()
 
 
 @pytest.mark.parametrize(("act", "status", "said"), [
