@@ -89,3 +89,63 @@ EVENT_LIST = [_response("Events", {"results": [
     {"id": "evt_1202", "type": "user.changed", "organization": "acme", "occurred_at": NOW,
      "data": {"user_id": USER_ID}},
 ], "next_cursor": "1202"})]
+
+# -- bulk onboarding ----------------------------------------------------------------------------------------
+BULK_JOB_ID = "5d0c2a1e-8b7f-4c1e-9f3a-6e2b7c4d9a10"
+BULK_JOB = {
+    "id": BULK_JOB_ID, "organization": "acme", "status": "ready", "status_label": "Checked: waiting for confirmation",
+    "source": "api", "source_label": "Sent through the API", "file_name": "", "actor": "Help desk (API client)",
+    "total_rows": 3, "checked_rows": 3, "changed_by": "", "created_at": NOW, "checked_at": NOW, "started_at": None,
+    "finished_at": None, "url": f"/api/v1/organizations/acme/bulk-jobs/{BULK_JOB_ID}/",
+}
+BULK_PROGRESS = {
+    "status": "ready", "status_label": "Checked: waiting for confirmation", "total_rows": 3, "checked_rows": 3,
+    "rows_to_send": 2, "done": 0, "failed": 0, "skipped": 0, "cancelled": 0, "under_way": 0, "rows_left": 2,
+    "percent": 0, "rows_per_minute": None, "seconds_left": None, "finished": False,
+}
+BULK_JOB_DETAIL_VALUE = {
+    **BULK_JOB, "actions": {"invite": 1, "add": 0, "update": 1, "nothing": 0, "error": 1},
+    "progress": BULK_PROGRESS, "rows_url": f"/api/v1/organizations/acme/bulk-jobs/{BULK_JOB_ID}/rows/",
+    "report_url": f"/api/v1/organizations/acme/bulk-jobs/{BULK_JOB_ID}/report/",
+}
+BULK_CHECKING = {**BULK_JOB_DETAIL_VALUE, "status": "checking", "status_label": "Checking the file",
+                 "checked_rows": 0, "checked_at": None,
+                 "actions": {"invite": 0, "add": 0, "update": 0, "nothing": 0, "error": 0},
+                 "progress": {**BULK_PROGRESS, "status": "checking", "status_label": "Checking the file",
+                              "checked_rows": 0, "rows_to_send": 0, "rows_left": 0}}
+BULK_ROW = {"line": 2, "email": "new.person@acme.test", "action": "invite", "action_label": "Invite",
+            "message": "", "outcome": "done", "outcome_label": "Done",
+            "outcome_message": "Invited: a set-password email was sent.", "user_id": USER_ID,
+            "operation": OPERATION_ID, "block_operation": None, "finished_at": NOW}
+
+BULK_JOB_LIST = [_response("A page of jobs", {"results": [BULK_JOB], "next_cursor": None, "previous_cursor": None})]
+BULK_JOB_DETAIL = [_response("Checked", BULK_JOB_DETAIL_VALUE)]
+BULK_JOB_CREATE = [
+    OpenApiExample("Rows", request_only=True, media_type="application/json", value={"rows": [
+        {"email": "new.person@acme.test", "given_name": "New", "family_name": "Person",
+         "user_metadata": {"department": "Sales"}},
+        {"email": "user01@acme.test", "block": True},
+    ]}),
+    OpenApiExample("A CSV file", request_only=True, media_type="multipart/form-data",
+                   value={"file": "email,given_name,family_name,department\nnew.person@acme.test,New,Person,Sales\n"}),
+    _response("Being checked", BULK_CHECKING, "202"),
+]
+BULK_ROW_LIST = [_response("A page of rows", {"results": [BULK_ROW, {
+    **BULK_ROW, "line": 3, "email": "not-an-email", "action": "error", "action_label": "Error",
+    "message": "“not-an-email” is not a valid email address.", "outcome": "skipped", "outcome_label": "Skipped",
+    "outcome_message": "", "user_id": "", "operation": None}], "next_cursor": None, "previous_cursor": None})]
+BULK_REPORT = [OpenApiExample("The report", response_only=True, status_codes=["200"], media_type="text/csv",
+                              value="line,planned,check,outcome,outcome_detail,auth0_user_id,email,given_name\n"
+                                    f"2,Invite,,Done,Invited: a set-password email was sent.,{USER_ID},"
+                                    "new.person@acme.test,New\n")]
+_BULK_AFTER = {
+    "start": ("running", "Running"), "pause": ("paused", "Paused"), "resume": ("running", "Running"),
+    "cancel": ("cancelled", "Cancelled"),
+}
+
+
+def bulk_job_act(act: str) -> list[OpenApiExample]:
+    status, label = _BULK_AFTER[act]
+    return [_response("Done", {**BULK_JOB_DETAIL_VALUE, "status": status, "status_label": label,
+                                "started_at": NOW, "changed_by": "Help desk (API client)",
+                                "progress": {**BULK_PROGRESS, "status": status, "status_label": label}}, "202")]

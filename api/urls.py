@@ -3,10 +3,11 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import action_views, errors, views
+from api import action_views, bulk_views, errors, views
 
 ORG = "v1/organizations/<slug:slug>/"
 USER = ORG + "users/<str:user_id>/"
+BULK_JOB = ORG + "bulk-jobs/<uuid:job_id>/"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -25,6 +26,12 @@ urlpatterns = [
     path(ORG + "audit/", views.AuditEventListView.as_view(), name="api_audit_event_list"),
     path(ORG + "roles/", action_views.RoleCollectionView.as_view(), name="api_role_list"),
     path(ORG + "roles/<int:role_id>/", action_views.RoleDetailView.as_view(), name="api_role_detail"),
+    path(ORG + "bulk-jobs/", bulk_views.BulkJobCollectionView.as_view(), name="api_bulk_job_list"),
+    path(BULK_JOB, bulk_views.BulkJobDetailView.as_view(), name="api_bulk_job_detail"),
+    path(BULK_JOB + "rows/", bulk_views.BulkJobRowsView.as_view(), name="api_bulk_job_rows"),
+    path(BULK_JOB + "report/", bulk_views.BulkJobReportView.as_view(), name="api_bulk_job_report"),
+    *(path(BULK_JOB + f"{act}/", view.as_view(), name=f"api_bulk_job_{act}")
+      for act, view in bulk_views.BULK_JOB_ACT_VIEWS.items()),
     # Last: any other path under /api/ is the API's JSON 404, not the pages' HTML one.
     re_path(r"^", errors.api_route_not_found, name="api_not_found"),
 ]

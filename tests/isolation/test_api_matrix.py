@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 
 from api.models import IdempotentRequest
+from onboarding.models import BulkJob, BulkRow
 from organizations.models import ApiEvent, MembershipMode, OrganizationRole
 from portal.models import AuditEvent, Operation
 from portal.operations import operation_create
@@ -35,6 +36,14 @@ API_ROUTES: dict[str, tuple[str, ...]] = {
     "api_audit_event_list": ("GET",),
     "api_role_list": ("GET", "POST"),
     "api_role_detail": ("DELETE",),
+    "api_bulk_job_list": ("GET", "POST"),
+    "api_bulk_job_detail": ("GET", "DELETE"),
+    "api_bulk_job_rows": ("GET",),
+    "api_bulk_job_report": ("GET",),
+    "api_bulk_job_start": ("POST",),
+    "api_bulk_job_pause": ("POST",),
+    "api_bulk_job_resume": ("POST",),
+    "api_bulk_job_cancel": ("POST",),
 }
 # Not under an organization: what they list is scoped to the caller (checked below).
 API_UNSCOPED = {"api_organization_list": "the organizations the caller may see",
@@ -43,7 +52,7 @@ API_UNSCOPED = {"api_organization_list": "the organizations the caller may see",
                 "api_not_found": "any other path under /api/: the API's JSON 404 (no data)"}
 TWO_KEY = {name for name in API_ROUTES if name not in ("api_organization_detail", "api_user_list",
                                                         "api_operation_list", "api_audit_event_list",
-                                                        "api_role_list")}
+                                                        "api_role_list", "api_bulk_job_list")}
 BODY = {"email": "member@org-a.test", "name": "X", "role": "admin", "confirmation": "member@org-a.test",
         "user_metadata": {"department": "Sales"}, "confirm": True}
 ADMIN_OF_B = "admin@initech.test"  # a demo user of the emulator: their own token, their portal role in B
@@ -64,11 +73,14 @@ def world(db, api, emulator):
     role_in_a = RoleFactory(organization=org_a, role="viewer", email="a-viewer@example.test")
     RoleFactory(organization=org_a, role="admin", email="a-admin@example.test")
     operation_in_a = operation_create(kind="user_block", actor=None, organization=org_a, target=user_in_a["user_id"])
+    job_in_a = BulkJob.objects.create(organization=org_a, actor_user_id="auth0|a-admin", status=BulkJob.Status.READY,
+                                      total_rows=1, checked_rows=1)
+    BulkRow.objects.create(job=job_in_a, line=2, email="new@org-a.test", action=BulkRow.Action.INVITE)
     register(organizations=[org_b])
     token, person_id = person_token(emulator, ADMIN_OF_B)
     RoleFactory(organization=org_b, user_id=person_id, role="admin")
     ids = {"slug": org_a.slug, "user_id": user_in_a["user_id"], "operation_id": operation_in_a.pk,
-           "role_id": role_in_a.pk, "action": "block"}
+           "role_id": role_in_a.pk, "action": "block", "job_id": job_in_a.pk}
     return {"org_a": org_a, "org_b": org_b, "ids": ids, "role_in_a": role_in_a,
             "callers": {"client_of_b": api(tool_token(emulator)), "admin_of_b": api(token)}}
 
@@ -78,16 +90,20 @@ def _kwargs(name: str, ids: dict) -> dict:
     return {k: v for k, v in ids.items() if k in pattern.pattern.converters}
 
 
+def _state() -> tuple:
+    return (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count(),
+            OrganizationRole.objects.count(), sorted(BulkJob.objects.values_list("pk", "status", "changed_by")),
+            BulkRow.objects.count())
+
+
 def _assert_404_and_nothing_done(world, client, method, url, capture, published_tasks) -> None:
-    before = (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count(),
-              OrganizationRole.objects.count())
+    before = _state()
     with capture(execute=True):
         response = client.generic(method, url, data=__import__("json").dumps(BODY), content_type="application/json",
                                   HTTP_IDEMPOTENCY_KEY="isolation")
     assert response.status_code == 404, (url, method, response.status_code, response.content[:300])
     assert response.json()["error"] == "not_found"
-    assert (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count(),
-            OrganizationRole.objects.count()) == before
+    assert _state() == before
     assert published_tasks == []
 
 
