@@ -128,7 +128,7 @@ def bulk_upload(request: HttpRequest, slug: str) -> HttpResponse:
             job = services.bulk_job_create(actor=principal, organization=organization, file=upload,
                                            file_name=upload.name, size=upload.size)
         except ValidationError as exc:
-            form.add_error("file", exc)
+            form.add_error("file", exc.messages)
         else:
             messages.success(request, f"{job.file_name or 'The file'}: {job.total_rows:,} "
                                       f"row{'s' if job.total_rows != 1 else ''} received. Checking them now.")

@@ -17,7 +17,7 @@ from onboarding.models import BulkJob
 from onboarding.run import bulk_job_advance
 from onboarding.services import bulk_job_start
 from portal.models import Operation
-from tests.factories import RoleFactory, UserFactory
+from tests.factories import CompanyAdminFactory, RoleFactory, UserFactory
 from tests.onboarding.conftest import job_checked, job_run, member_create, unique_email
 
 pytestmark = pytest.mark.django_db
@@ -37,9 +37,10 @@ def admin_client(admin, client_of) -> Client:
     return client_of(admin.user_id)
 
 
-def upload(client: Client, slug: str, text: str, name: str = "people.csv"):
+def upload(client: Client, slug: str, text: str | bytes, name: str = "people.csv"):
+    content = text if isinstance(text, bytes) else text.encode()
     return client.post(reverse("bulk_upload", kwargs={"slug": slug}),
-                       {"file": SimpleUploadedFile(name, text.encode(), content_type="text/csv")})
+                       {"file": SimpleUploadedFile(name, content, content_type="text/csv")})
 
 
 def csv_of(response) -> list[list[str]]:
@@ -74,6 +75,7 @@ def test_the_upload_page_states_the_limits_the_columns_and_the_template(acme, ad
     ("email,shoe_size\nada@acme.test,9\n", "“shoe_size” is not a column the portal knows"),
     ("given_name\nAda\n", "the file has no email column"),
     ("email\n", "The file has a header but no rows."),
+    ("email\nzoë@acme.test\n".encode("latin-1"), "Line 2 is not UTF-8 text"),
 ])
 def test_a_whole_file_problem_is_shown_beside_the_field_and_nothing_is_kept(acme, admin_client, published_tasks,
                                                                             text, expected) -> None:
@@ -262,3 +264,12 @@ def test_an_unknown_act_is_404(acme, admin, admin_client) -> None:
     job = job_checked(admin, acme, f"email\n{unique_email()}\n")
     url = reverse("bulk_job_act", kwargs={"slug": "acme", "job_id": job.pk, "act": "explode"})
     assert admin_client.post(url).status_code == 404
+
+
+def test_a_company_admin_may_set_every_field_and_sees_it_in_the_guide_and_template(acme, client_of) -> None:
+    client = client_of(CompanyAdminFactory().user_id)
+    page = client.get(reverse("bulk_upload", kwargs={"slug": "acme"}))
+    assert page.status_code == 200
+    assert [c.header for c in page.context["guide"]][-1] == "cost_centre"
+    assert "Only company admins may set" not in page.content.decode()
+    assert csv_of(client.get(reverse("bulk_template", kwargs={"slug": "acme"})))[0][-1] == "cost_centre"
