@@ -5,6 +5,7 @@ record the audit events); a job of another organization is a 404."""
 
 from __future__ import annotations
 
+import io
 import json
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -106,9 +107,24 @@ def _rows_of(data) -> list:
     return rows
 
 
+class BulkRowsParser(BaseParser):
+    """JSON, as the API's parser reads it, but up to the bulk upload limit (a job's rows are far more than the
+    request body limit of every other route)."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.BULK_UPLOAD_MAX_BYTES
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise exceptions.ValidationError({"rows": [
+                f"The request is over the limit of {limit / 1_000_000:.0f} MB: send the rows in several jobs."]})
+        return JSONParser().parse(io.BytesIO(body), media_type, parser_context)
+
+
 class BulkJobCollectionView(APIView):
     permissions_required = {"GET": READ_USERS, "POST": WRITE_USERS}
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [BulkRowsParser, MultiPartParser]
 
     @extend_schema(summary="The organization's bulk onboarding jobs, newest first", responses=BulkJobPageSerializer,
                    examples=examples.BULK_JOB_LIST, parameters=[SIZE_PARAMETER, *CURSOR_PARAMETERS],
@@ -134,7 +150,7 @@ class BulkJobCollectionView(APIView):
         summary="Start a bulk onboarding job from JSON rows or a CSV file",
         description="Permission: users:write. Either JSON {\"rows\": [...]} (email, given_name, family_name, "
                     "name, block, user_metadata, app_metadata per person) or a CSV file as multipart/form-data "
-                    f"field file (at most {settings.BULK_UPLOAD_MAX_BYTES / 1_000_000:.0f} MB and "
+                    f"field file (either at most {settings.BULK_UPLOAD_MAX_BYTES / 1_000_000:.0f} MB and "
                     f"{settings.BULK_MAX_ROWS:,} rows; the columns of the organization's bulk template). The job "
                     "is checked first, against the directory only (nothing is sent to Auth0): poll it until its "
                     "status is ready, read its rows' planned actions, then start it.")

@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -25,8 +26,19 @@ Perform = Callable[[str | None], tuple[Response, object | None]]
 Replay = Callable[[IdempotentRequest], Response]
 
 
+def _jsonable(value: object) -> str:
+    """An uploaded file by its name, size and content (two files of one name are different requests)."""
+    if isinstance(value, UploadedFile):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file:{value.name}:{value.size}:{digest.hexdigest()}"
+    return str(value)
+
+
 def _fingerprint(request: Request) -> str:
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=_jsonable)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 

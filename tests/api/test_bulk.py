@@ -110,7 +110,8 @@ def test_json_rows_are_checked_started_and_run_to_the_end(tool, acme) -> None:
     assert [line[3] for line in lines[1:]] == ["Done", "Done", "Skipped"]
 
 
-def test_a_csv_file_upload_and_the_job_list(tool, acme) -> None:
+def test_a_csv_file_upload_and_the_job_list(tool, acme, settings) -> None:
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # written to a temporary file, as a large upload is, and read from it
     new = unique_email()
     upload = io.BytesIO(f"Email;First name;department\n{new};Ada;Support\n".encode())
     upload.name = "people.csv"
@@ -122,6 +123,17 @@ def test_a_csv_file_upload_and_the_job_list(tool, acme) -> None:
     assert listed.status_code == 200
     assert [j["id"] for j in listed.json()["results"]] == [job["id"]]
     assert listed.json()["next_cursor"] is None
+
+
+def test_json_rows_may_be_more_than_other_requests_up_to_the_upload_limit(tool, acme, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # every other route's limit on a request body
+    rows = [{"email": unique_email(), "given_name": "Someone"} for _ in range(40)]
+    assert len(str(rows)) > 1000
+    assert checked(tool, tool.post(BASE, {"rows": rows}, format="json"))["actions"]["invite"] == 40
+    settings.BULK_UPLOAD_MAX_BYTES = 1000
+    refused = tool.post(BASE, {"rows": rows}, format="json")
+    assert refused.status_code == 400 and "over the limit of" in refused.json()["errors"]["rows"][0]
+    assert BulkJob.objects.count() == 1
 
 
 def test_pause_resume_cancel_and_refusals_for_the_status(tool, acme) -> None:
@@ -161,6 +173,21 @@ def test_idempotency_key_returns_the_same_job(tool, acme) -> None:
     assert BulkJob.objects.count() == 1
     other = tool.post(BASE, {"rows": [{"email": unique_email()}]}, format="json", HTTP_IDEMPOTENCY_KEY="bulk-1")
     assert other.status_code == 422 and BulkJob.objects.count() == 1
+
+
+def test_idempotency_key_with_a_file_tells_files_of_one_name_apart(tool, acme) -> None:
+    def upload(email: str) -> io.BytesIO:
+        file = io.BytesIO(f"email\n{email}\n".encode())
+        file.name = "people.csv"
+        return file
+
+    email = unique_email()
+    first = tool.post(BASE, {"file": upload(email)}, format="multipart", HTTP_IDEMPOTENCY_KEY="file-1")
+    again = tool.post(BASE, {"file": upload(email)}, format="multipart", HTTP_IDEMPOTENCY_KEY="file-1")
+    assert first.status_code == again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    other = tool.post(BASE, {"file": upload(unique_email())}, format="multipart", HTTP_IDEMPOTENCY_KEY="file-1")
+    assert other.status_code == 422 and BulkJob.objects.count() == 1
+    assert BulkJob.objects.get().rows.get().email == email
 
 
 def test_bad_input_is_a_400_and_keeps_nothing(tool, acme, settings) -> None:
