@@ -139,3 +139,8 @@ def test_b_sees_b_and_only_b(world, caller) -> None:
     ApiEvent.objects.create(type="user.changed", organization=world["org_b"], data={"user_id": "auth0|b"})
     events = client.get(reverse("api_event_list")).json()["results"]
     assert [(e["organization"], e["data"]) for e in events] == [("org-b", {"user_id": "auth0|b"})]
+    # Bulk jobs: B's, never A's.
+    job_in_b = BulkJob.objects.create(organization=world["org_b"], actor_user_id="auth0|b-admin")
+    jobs = client.get(reverse("api_bulk_job_list", kwargs={"slug": "org-b"}))
+    assert jobs.status_code == 200, jobs.content
+    assert [j["id"] for j in jobs.json()["results"]] == [str(job_in_b.pk)]
