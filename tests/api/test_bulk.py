@@ -230,3 +230,13 @@ def test_reads_need_users_read_and_writes_users_write(acme, api_on_changing_emul
     auditor = api_on_changing_emulator(tool_token(changing_emulator, scope="audit:read"))
     refused = auditor.get(BASE)
     assert refused.status_code == 403 and 'scope="users:read"' in refused["WWW-Authenticate"]
+
+
+def test_a_viewer_client_is_refused_bulk_jobs(acme, api_on_changing_emulator, changing_emulator) -> None:
+    """Bulk onboarding is the organization's admins' (as on its page): a client registered to read only is
+    Acme's viewer, and is refused even the list."""
+    register(organizations=[acme], permissions=["users:read"])
+    viewer = api_on_changing_emulator(tool_token(changing_emulator))
+    refused = viewer.get(BASE)
+    assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+    assert viewer.get("/api/v1/organizations/acme/users/").status_code == 200
