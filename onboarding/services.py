@@ -64,8 +64,10 @@ def bulk_job_create(*, actor: Principal, organization: Organization, file: IO[by
     ``source`` says where it came from (by default: the page for a file, the API for rows)."""
     _job_open(actor, organization)
     if idempotency_key:
-        earlier = BulkJob.objects.filter(idempotency_key=idempotency_key, organization=organization).first()
+        earlier = BulkJob.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
+            if earlier.organization_id != organization.pk:  # a key is the caller's, for one job: never another's
+                raise ValidationError("This idempotency key was used for a job of another organization.")
             return earlier
     if (file is None) == (rows is None):
         raise ValidationError("Send a CSV file or rows, not both.")

@@ -155,3 +155,16 @@ def test_json_rows_are_checked_as_a_file_is(acme, admin) -> None:
     assert job.rows.get(line=1).values == {"user_metadata": {"seats": 4}, "app_metadata": {"region": "apac"}}
     with pytest.raises(ValidationError, match="keys the portal does not know: password"):
         bulk_job_create(actor=admin, organization=acme, rows=[{"email": email, "password": "x"}])
+
+
+def test_an_idempotency_key_returns_its_job_and_is_never_another_organizations(acme, admin) -> None:
+    from tests.factories import OrganizationFactory
+
+    first = bulk_job_create(actor=admin, organization=acme, rows=[{"email": unique_email()}], idempotency_key="k1")
+    again = bulk_job_create(actor=admin, organization=acme, rows=[{"email": unique_email()}], idempotency_key="k1")
+    assert again.pk == first.pk and BulkJob.objects.count() == 1
+    other = OrganizationFactory(slug="globex", display_name="Globex", auth0_connection_id="con_g")
+    company = principal_for_user_id(CompanyAdminFactory().user_id, "Chief")
+    with pytest.raises(ValidationError, match="used for a job of another organization"):
+        bulk_job_create(actor=company, organization=other, rows=[{"email": unique_email()}], idempotency_key="k1")
+    assert BulkJob.objects.count() == 1
