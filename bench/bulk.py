@@ -183,6 +183,8 @@ def main() -> None:
     parser.add_argument("--run-minutes", type=float, default=None,
                         help="cancel the run after this long (its rows under way finish) and measure that stretch: "
                              "a sample of a run too long to wait for; default: run every row")
+    parser.add_argument("--keep-logs", action="store_true",
+                        help="keep the run's directory (the processes' logs) and print where it is")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds to wait for the run (default: three times the binding limit's pace)")
     args = parser.parse_args()
@@ -231,7 +233,10 @@ def main() -> None:
             report = driver.call("bulk_report", job=uploaded["job"])
             vendor = cluster.vendor
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_logs:
+            print(f"logs kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     def spent(group: str, outcome: str) -> int:
         return after.get(group, {}).get(outcome, 0) - before.get(group, {}).get(outcome, 0)

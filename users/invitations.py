@@ -143,6 +143,12 @@ def _membership_add(auth0: Auth0Gateway, organization: Organization, user: Auth0
     return user
 
 
+def _metadata_held(user: Auth0User, metadata: dict[str, dict]) -> bool:
+    """Whether the user's metadata already has every first-level value the merge would set (None: absent)."""
+    return all((user.get(target) or {}).get(key) == value
+               for target, values in metadata.items() for key, value in (values or {}).items())
+
+
 def user_invite_apply(operation: Operation) -> dict:
     """Create the person (or find the one an earlier run or another organization created), make them a
     member, and email them: a set-password link for a new user, a sign-in link for one who already
@@ -178,7 +184,9 @@ def user_invite_apply(operation: Operation) -> dict:
     if signed_in_before and user_belongs(organization, user, _auth0_organization_ids(auth0, organization, user)):
         raise PermanentFault(f"{email} is already a user of {organization.display_name}.")
     user = _membership_add(auth0, organization, user)
-    if metadata:  # someone who already had an account: a first-level merge, as an admin's edit sends it
+    # Someone who already had an account: a first-level merge, as an admin's edit sends it; not again when they
+    # hold it already (a run retried after an earlier one created them with it, or after this merge).
+    if metadata and not _metadata_held(user, metadata):
         user = auth0.user_update(user_id=user["user_id"], user_metadata=metadata.get("user_metadata"),
                                  app_metadata=metadata.get("app_metadata"))
     directory_user_write_through(user, auth0_organization_ids=_auth0_organization_ids(auth0, organization, user)

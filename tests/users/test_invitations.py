@@ -257,3 +257,33 @@ def test_an_invitation_may_set_names_and_metadata_by_the_schemas_rules(organizat
         assert user["app_metadata"]["organizations"] == ["initech"]
     event = AuditEvent.objects.get(action="user.invite_requested")
     assert {c["field"] for c in event.details["changes"]} == {"app_metadata.region", "user_metadata.seats"}
+
+
+def _writes(emulator) -> int:
+    """Write Users calls the tenant has answered so far (the emulator's own count)."""
+    groups = httpx.get(f"{emulator.url}/emulator/stats", timeout=10).json()["groups"]
+    return groups.get("write_users", {}).get("served", 0)
+
+
+def test_a_run_finding_the_person_with_the_metadata_already_sends_no_merge(organizations, changing_emulator) -> None:
+    """A run retried after an earlier one created the person with the invitation's metadata (and then waited
+    for the ticket's budget, or was cut off) finds them holding it: no second merge is sent. Someone whose
+    account holds other values gets the merge."""
+    from organizations.models import MetadataField
+
+    organization = organizations["acme"]
+    MetadataField.objects.create(organization=organization, key="seats", target="user_metadata", type="integer",
+                                 label="Seats", position=0)
+    actor = admin_of(organization)
+    for held, merges in (({"seats": 4}, 0), ({"seats": 2}, 1)):
+        email = new_email("acme")
+        gateway().user_create(connection="acme-users", email=email, password=password_random(), user_metadata=held)
+        operation = user_invite_request(actor=actor, organization=organization, email=email,
+                                        values={"user_metadata": {"seats": "4"}})
+        before = _writes(changing_emulator)
+        user_invite.apply(args=[str(operation.id)])
+        operation.refresh_from_db()
+        assert operation.status == "succeeded", operation.last_error
+        assert _writes(changing_emulator) - before == merges, held
+        [user] = gateway().users_by_email(email=email)
+        assert user["user_metadata"] == {"seats": 4}
