@@ -103,8 +103,13 @@ def _chunk_check(context: _Context, rows: list[BulkRow]) -> None:
 
 
 def _rows_save(rows: list[BulkRow]) -> None:
-    BulkRow.objects.bulk_update(rows, ["action", "message", "name", "given_name", "family_name", "values", "block",
-                                       "user_id", "changes_metadata", "changes_block"])
+    """Write the planned rows back. Deleted and inserted again rather than ``bulk_update``d: Django's bulk update
+    is one CASE per column with a branch per row, which took 95% of a check's time (3 s per thousand rows); the
+    rows are the job's alone, and nothing refers to a row before the run, which keys its work by line."""
+    BulkRow.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    for row in rows:
+        row.pk = None
+    BulkRow.objects.bulk_create(rows)
 
 
 def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], members: dict[str, DirectoryUser],
