@@ -25,6 +25,7 @@ COPY config/ ./config/
 COPY portal/ ./portal/
 COPY organizations/ ./organizations/
 COPY users/ ./users/
+COPY onboarding/ ./onboarding/
 COPY signin/ ./signin/
 COPY api/ ./api/
 COPY templates/ ./templates/
