@@ -53,7 +53,7 @@ class _Context:
 def bulk_job_check(job_id) -> int:
     """Check the job's next chunks of unchecked rows until none is left, then mark it ready; returns how many
     rows this run checked. Safe to run twice at once (each chunk is taken under the job's lock)."""
-    checked = 0
+    checked, context = 0, None
     while True:
         with transaction.atomic():
             job = BulkJob.objects.select_for_update().select_related("organization").get(pk=job_id)
@@ -61,7 +61,8 @@ def bulk_job_check(job_id) -> int:
                 return checked
             rows = list(job.rows.filter(action=BulkRow.Action.UNCHECKED).order_by("line")[:CHUNK])
             if rows:
-                _chunk_check(_context(job), rows)
+                context = context or _context(job)  # the actor's roles and the schema, read once a run
+                _chunk_check(context, rows)
                 job.checked_rows += len(rows)
                 checked += len(rows)
             else:
@@ -138,7 +139,8 @@ def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], membe
     for label, value in (("name", row.name), ("given name", row.given_name), ("family name", row.family_name)):
         if len(value) > NAME_MAX:
             errors.append(f"The {label} is {len(value)} characters: keep it to {NAME_MAX}.")
-            row.name, row.given_name, row.family_name = row.name[:300], row.given_name[:150], row.family_name[:150]
+    # What the row's columns can hold (the report repeats the file's own cells, whole).
+    row.name, row.given_name, row.family_name = row.name[:300], row.given_name[:150], row.family_name[:150]
     email = row.email
     if not email:
         errors.insert(0, "No email: every row needs one.")

@@ -107,6 +107,13 @@ def _headers(fields: list[tuple[str, str]], every: list[tuple[str, str]]) -> lis
     return [*PERSON_COLUMNS, *(_field_header(target, key, seen) for target, key in fields)]
 
 
+def field_labels_not_settable(*, actor: Principal, organization: Organization) -> list[str]:
+    """The labels of the schema's fields the actor may not set (the upload page names them)."""
+    editable = user_metadata_fields_editable(principal=actor, organization=organization).values_list("pk", flat=True)
+    return list(MetadataField.objects.filter(organization=organization).exclude(pk__in=list(editable))
+                .order_by("position", "pk").values_list("label", flat=True))
+
+
 def spec_target_key(spec: str) -> tuple[str, str] | None:
     """``("user_metadata", "department")`` for a metadata column's spec; None for a person column."""
     target, _, key = spec.partition(".")

@@ -22,14 +22,6 @@ from onboarding.columns import BLOCK, EMAIL, FAMILY_NAME, GIVEN_NAME, NAME
 Cells = dict[str, Any]
 
 
-def rows_limit() -> int:
-    return settings.BULK_MAX_ROWS
-
-
-def upload_limit_bytes() -> int:
-    return settings.BULK_UPLOAD_MAX_BYTES
-
-
 def _delimiter(header_line: str) -> str:
     """Comma or semicolon, whichever the header uses more of outside quotes."""
     counts = {",": 0, ";": 0}
@@ -83,7 +75,7 @@ class CsvRows:
             raise ValidationError(f"Line {self._line} cannot be read as CSV ({exc}).", code="csv") from None
 
     def __iter__(self) -> Iterator[tuple[int, Cells]]:
-        count, limit = 0, rows_limit()
+        count, limit = 0, settings.BULK_MAX_ROWS
         while True:
             start = self._line + 1
             try:
@@ -112,8 +104,8 @@ def json_rows(rows: Any) -> tuple[list[str], list[tuple[int, Cells]]]:
     header (``user_metadata.<key>`` for each metadata key used) and ``(position, cells)`` pairs (the first row is 1)."""
     if not isinstance(rows, list) or not rows:
         raise ValidationError("rows must be a list of at least one row.", code="rows")
-    if len(rows) > rows_limit():
-        raise ValidationError(f"Send at most {rows_limit():,} rows in one job.", code="rows")
+    if len(rows) > settings.BULK_MAX_ROWS:
+        raise ValidationError(f"Send at most {settings.BULK_MAX_ROWS:,} rows in one job.", code="rows")
     headers: dict[str, None] = {}
     parsed: list[tuple[int, Cells]] = []
     for position, row in enumerate(rows, start=1):

@@ -117,6 +117,6 @@ class BulkRow(models.Model):
     def __str__(self) -> str:
         return f"line {self.line}: {self.email or '(no email)'}"
 
-    @property
-    def is_actionable(self) -> bool:
-        return self.action in (self.Action.INVITE, self.Action.ADD, self.Action.UPDATE)
+
+# The planned actions a run sends (the others are skipped when the job starts).
+SENT_ACTIONS = (BulkRow.Action.INVITE, BulkRow.Action.ADD, BulkRow.Action.UPDATE)

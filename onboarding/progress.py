@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from onboarding.models import BulkJob, BulkRow
+from onboarding.models import SENT_ACTIONS, BulkJob, BulkRow
 from onboarding.tasks_names import ADVANCE_TASK, task_send_on_commit
 from portal.models import Operation
 
@@ -83,10 +83,10 @@ class BulkProgress:
 def bulk_job_progress(job: BulkJob, *, now: datetime | None = None) -> BulkProgress:
     now = now or timezone.now()
     counts = job.rows.aggregate(
-        to_send=Count("pk", filter=Q(action__in=("invite", "add", "update"))),
+        to_send=Count("pk", filter=Q(action__in=SENT_ACTIONS)),
         done=Count("pk", filter=Q(outcome=BulkRow.Outcome.DONE)),
         failed=Count("pk", filter=Q(outcome=BulkRow.Outcome.FAILED)),
-        skipped_sent=Count("pk", filter=Q(outcome=BulkRow.Outcome.SKIPPED, action__in=("invite", "add", "update"))),
+        skipped_sent=Count("pk", filter=Q(outcome=BulkRow.Outcome.SKIPPED, action__in=SENT_ACTIONS)),
         skipped=Count("pk", filter=Q(outcome=BulkRow.Outcome.SKIPPED)),
         cancelled=Count("pk", filter=Q(outcome=BulkRow.Outcome.CANCELLED)),
         under_way=Count("pk", filter=Q(outcome=BulkRow.Outcome.QUEUED)),

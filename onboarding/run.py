@@ -17,11 +17,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 
-from onboarding.models import BulkJob, BulkRow
+from onboarding.models import SENT_ACTIONS, BulkJob, BulkRow
+from onboarding.selectors import bulk_counts_text, bulk_row_counts
 from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
 from portal.principal import Principal
@@ -29,8 +29,6 @@ from portal.refusals import refusal_message
 from users.actions import USER_ACTIONS, user_action_request
 from users.invitations import user_invite_request
 from users.metadata import user_metadata_edit_request
-
-ACTIONABLE = (BulkRow.Action.INVITE, BulkRow.Action.ADD, BulkRow.Action.UPDATE)
 
 
 def row_operation_key(job: BulkJob, row: BulkRow, part: str = "") -> str:
@@ -48,14 +46,14 @@ def bulk_job_advance(job_id) -> int:
         in_flight = job.rows.filter(outcome=BulkRow.Outcome.QUEUED).count()
         if job.status == BulkJob.Status.RUNNING and in_flight < settings.BULK_IN_FLIGHT:
             actor = principal_for_user_id(job.actor_user_id, job.actor_display)
-            waiting = list(job.rows.filter(outcome=BulkRow.Outcome.NOT_RUN, action__in=ACTIONABLE)
+            waiting = list(job.rows.filter(outcome=BulkRow.Outcome.NOT_RUN, action__in=SENT_ACTIONS)
                            .order_by("line")[:settings.BULK_IN_FLIGHT - in_flight])
             for row in waiting:
                 if _row_send(actor, job, row):
                     in_flight += 1
                 sent += 1
         if in_flight == 0:
-            left = job.rows.filter(outcome=BulkRow.Outcome.NOT_RUN, action__in=ACTIONABLE).exists()
+            left = job.rows.filter(outcome=BulkRow.Outcome.NOT_RUN, action__in=SENT_ACTIONS).exists()
             if job.status == BulkJob.Status.CANCELLED or (job.status == BulkJob.Status.RUNNING and not left):
                 _job_finish(job)
         return sent
@@ -105,9 +103,8 @@ def _job_finish(job: BulkJob) -> None:
     if job.status == BulkJob.Status.RUNNING:
         job.status = BulkJob.Status.FINISHED
     job.save(update_fields=["status", "finished_at", "updated_at"])
-    outcomes = dict(job.rows.values_list("outcome").annotate(n=Count("pk")).order_by())
-    labels = dict(BulkRow.Outcome.choices)
-    text = ", ".join(f"{labels.get(o, o).lower()} {n:,}" for o, n in sorted(outcomes.items()) if n)
+    outcomes = bulk_row_counts(job, "outcome")
+    text = bulk_counts_text(outcomes, dict(BulkRow.Outcome.choices))
     ended = "cancelled" if job.status == BulkJob.Status.CANCELLED else "finished"
     audit_record(actor=None, action="bulk.job_finished", organization=job.organization, target_type="bulk_job",
                  target_id=str(job.pk), summary=f"Bulk onboarding {ended} ({job.total_rows:,} rows): {text}",

@@ -52,6 +52,16 @@ def bulk_row_list(*, job: BulkJob, show: str = "") -> QuerySet[BulkRow]:
     return job.rows.filter(**ROW_FILTERS.get(show, {})).order_by("line")
 
 
+def bulk_row_counts(job: BulkJob, by: str) -> dict[str, int]:
+    """How many of the job's rows have each ``action`` or ``outcome`` (``by``), by its value."""
+    return dict(job.rows.values_list(by).annotate(n=Count("pk")).order_by())
+
+
 def bulk_action_counts(job: BulkJob) -> dict[str, int]:
     """How many rows the check planned for each action (by the action's value)."""
-    return dict(job.rows.values_list("action").annotate(n=Count("pk")).order_by())
+    return bulk_row_counts(job, "action")
+
+
+def bulk_counts_text(counts: dict[str, int], labels: dict[str, str]) -> str:
+    """Counts as the audit trail's summaries say them: "invite 12, update 3"."""
+    return ", ".join(f"{labels.get(key, key).lower()} {n:,}" for key, n in sorted(counts.items()) if n)

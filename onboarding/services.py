@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from onboarding.columns import EMAIL, columns_resolve
-from onboarding.files import CsvRows, json_rows, upload_limit_bytes
-from onboarding.models import BulkJob, BulkRow
-from onboarding.selectors import bulk_action_counts
+from onboarding.files import CsvRows, json_rows
+from onboarding.models import SENT_ACTIONS, BulkJob, BulkRow
+from onboarding.selectors import bulk_action_counts, bulk_counts_text
 from onboarding.tasks_names import ADVANCE_TASK, CHECK_TASK, task_send_on_commit
 from organizations.authorization import require_org_admin
 from organizations.models import Organization
@@ -72,7 +73,7 @@ def bulk_job_create(*, actor: Principal, organization: Organization, file: IO[by
     if (file is None) == (rows is None):
         raise ValidationError("Send a CSV file or rows, not both.")
     if file is not None:
-        limit = upload_limit_bytes()
+        limit = settings.BULK_UPLOAD_MAX_BYTES
         if size is not None and size > limit:
             raise ValidationError(f"The file is {size / 1_000_000:.1f} MB: the limit is {limit / 1_000_000:.0f} MB. "
                                   "Split it into smaller files.", code="size")
@@ -116,13 +117,13 @@ def bulk_job_start(*, actor: Principal, job: BulkJob) -> BulkJob:
     with transaction.atomic():
         job = _job_locked(job)
         _refuse(job, (BulkJob.Status.READY,), "started")
-        job.rows.filter(action=BulkRow.Action.ERROR).update(outcome=BulkRow.Outcome.SKIPPED)
-        job.rows.filter(action=BulkRow.Action.NOTHING).update(outcome=BulkRow.Outcome.SKIPPED)
+        job.rows.exclude(action__in=SENT_ACTIONS).update(outcome=BulkRow.Outcome.SKIPPED)
         job.status, job.started_at, job.changed_by = BulkJob.Status.RUNNING, timezone.now(), actor.display
         job.save(update_fields=["status", "started_at", "changed_by", "updated_at"])
         counts = bulk_action_counts(job)
         audit_record(actor=actor, action="bulk.job_started", organization=job.organization, target_type="bulk_job",
-                     target_id=str(job.pk), summary=f"Started bulk onboarding: {_counts_text(counts)}",
+                     target_id=str(job.pk), summary="Started bulk onboarding: "
+                     + bulk_counts_text(counts, dict(BulkRow.Action.choices)),
                      details={"actions": counts})
         _advance_on_commit(job)
     return job
@@ -174,11 +175,6 @@ def bulk_job_discard(*, actor: Principal, job: BulkJob) -> None:
                      target_type="bulk_job", target_id=str(job.pk),
                      summary=f"Discarded a checked bulk file of {job.total_rows:,} rows (nothing was sent)")
         job.delete()
-
-
-def _counts_text(counts: dict[str, int]) -> str:
-    labels = dict(BulkRow.Action.choices)
-    return ", ".join(f"{labels.get(action, action).lower()} {n:,}" for action, n in sorted(counts.items()) if n)
 
 
 def _advance_on_commit(job: BulkJob) -> None:

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onboarding import services
-from onboarding.columns import PERSON_COLUMNS, template_headers
+from onboarding.columns import PERSON_COLUMNS, field_labels_not_settable, template_headers
 from onboarding.forms import BulkRowFilterForm, BulkUploadForm
 from onboarding.models import BulkJob, BulkRow
 from onboarding.progress import BulkProgress, bulk_job_progress
@@ -135,10 +135,7 @@ def bulk_upload(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect(_job_url(job))
     jobs = Paginator(bulk_job_list(principal=principal, organization=organization), JOBS_PER_PAGE).get_page(
         request.GET.get("page"))
-    editable_keys = set(user_metadata_fields_editable(principal=principal, organization=organization)
-                        .values_list("pk", flat=True))
-    not_yours = [f.label for f in MetadataField.objects.filter(organization=organization)
-                 if f.pk not in editable_keys]
+    not_yours = field_labels_not_settable(actor=principal, organization=organization)
     here = _upload_url(organization)
     return render(request, "onboarding/upload.html", {
         "organization": organization, "form": form, "guide": _column_guide(principal, organization),
