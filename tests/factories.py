@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import factory
 
-from organizations.models import CompanyAdmin, MembershipMode, Organization, OrganizationDomain, OrganizationRole
+from organizations.models import (
+    CompanyAdmin,
+    MembershipMode,
+    MetadataField,
+    Organization,
+    OrganizationDomain,
+    OrganizationRole,
+)
 from portal.models import User
 
 
@@ -53,3 +60,10 @@ class CompanyAdminFactory(factory.django.DjangoModelFactory):
 
     user_id = factory.Sequence(lambda n: f"auth0|{n + 9000:024x}")
     email = factory.Sequence(lambda n: f"company{n}@example.test")
+
+
+def metadata_fields_create(organization: Organization, fields) -> None:
+    """A metadata schema: ``fields`` as ``(key, target, type, {other attributes})``, in their order."""
+    for position, (key, target, kind, extra) in enumerate(fields):
+        MetadataField.objects.create(organization=organization, key=key, target=target, type=kind,
+                                     position=position, **extra)

@@ -12,12 +12,12 @@ from onboarding.check import bulk_job_check
 from onboarding.models import BulkJob
 from onboarding.run import bulk_job_advance
 from onboarding.services import bulk_job_create
-from organizations.models import Audience, MembershipMode, MetadataField, Organization
+from organizations.models import Audience, MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.celery import app
 from portal.models import Operation
 from portal.principal import Principal
-from tests.factories import OrganizationFactory, RoleFactory
+from tests.factories import OrganizationFactory, RoleFactory, metadata_fields_create
 from users import tasks as _users_tasks  # noqa: F401 - registers the operations' tasks
 from users.directory import directory_user_write_through
 from users.gateway import gateway
@@ -32,9 +32,7 @@ SCHEMA = [
 
 
 def schema_add(organization: Organization) -> None:
-    for position, (key, target, kind, extra) in enumerate(SCHEMA):
-        MetadataField.objects.create(organization=organization, key=key, target=target, type=kind,
-                                     position=position, **extra)
+    metadata_fields_create(organization, SCHEMA)
 
 
 @pytest.fixture

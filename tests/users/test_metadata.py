@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from organizations.models import Audience, MembershipMode, MetadataField, Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
-from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
+from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, metadata_fields_create
 from tests.users.auth0_users import auth0_user
 from users.directory import directory_user_write_through, directory_users_upsert
 from users.gateway import gateway
@@ -48,9 +48,7 @@ SCHEMA = [
 
 
 def schema_add(organization: Organization) -> None:
-    for position, (key, target, kind, extra) in enumerate(SCHEMA):
-        MetadataField.objects.create(organization=organization, key=key, target=target, type=kind,
-                                     position=position, **extra)
+    metadata_fields_create(organization, SCHEMA)
 
 
 @pytest.fixture
