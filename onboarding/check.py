@@ -2,7 +2,8 @@
 Auth0), a chunk of rows per transaction so a killed worker's successor carries on where it stopped.
 
 Per row it says what will happen: invite (someone new), add an existing user to the organization (an account in
-its connection already, not a member: they keep their password and get a sign-in link), update (a member whose
+its connection already, not a member: they get an invitation to join and become a member when they accept it,
+``users.joining``), update (a member whose
 metadata or block would change), nothing (a member already as the row says), or an error with the reason. The
 rules are the services': an email as the invitation takes it, each metadata value by ``users.metadata``'s
 ``MetadataEditor`` (the schema's rules, the fields the admin may set), the guardrails of ``users.actions`` for a
@@ -29,10 +30,10 @@ from organizations.selectors import principal_for_user_id
 from portal.models import Operation, OperationKind
 from portal.principal import Principal
 from portal.refusals import refusal_of
-from users.actions import USER_ACTIONS, user_action_check, user_rights_check
+from users.actions import USER_ACTIONS, user_action_check, user_action_for, user_rights_check
 from users.invitations import EMAIL_MAX, NAME_MAX
 from users.metadata import MetadataEditor
-from users.models import DirectoryUser
+from users.models import DirectoryUser, JoinInvitation, OrganizationBlock
 
 CHUNK = 1000
 _YES = ("yes", "y", "true", "1", "block", "blocked")
@@ -91,6 +92,11 @@ def _chunk_check(context: _Context, rows: list[BulkRow]) -> None:
     on_its_way = set(Operation.objects.filter(kind=OperationKind.USER_INVITE, organization=organization,
                                               target__in=emails, status__in=_UNFINISHED)
                      .values_list("target", flat=True))
+    on_its_way |= {e.lower() for e in JoinInvitation.objects.filter(
+        organization=organization, email__in=emails, status=JoinInvitation.Status.PENDING
+    ).values_list("email", flat=True)}
+    blocked_here = {e.lower() for e in OrganizationBlock.objects.filter(
+        organization=organization, email__in=emails).values_list("email", flat=True)}
     # The uploader may have lost their role since: then no row is theirs to plan.
     refusal = refusal_of(lambda: require_org_admin(context.actor, organization))
     if refusal:
@@ -99,7 +105,7 @@ def _chunk_check(context: _Context, rows: list[BulkRow]) -> None:
         _rows_save(rows)
         return
     for row in rows:
-        _row_plan(context, row, first_line, members, others, on_its_way)
+        _row_plan(context, row, first_line, members, others, on_its_way, blocked_here)
     _rows_save(rows)
 
 
@@ -114,7 +120,7 @@ def _rows_save(rows: list[BulkRow]) -> None:
 
 
 def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], members: dict[str, DirectoryUser],
-              others: dict[str, list[DirectoryUser]], on_its_way: set[str]) -> None:
+              others: dict[str, list[DirectoryUser]], on_its_way: set[str], blocked_here: set[str]) -> None:
     errors: list[str] = []
     values: dict[str, dict] = {}
     headers_by_spec: dict[str, str] = {}
@@ -164,6 +170,9 @@ def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], membe
         return
     if email in on_its_way:
         errors.append(f"An invitation to {email} is already on its way.")
+    if email in blocked_here:
+        errors.append(f"{email} is blocked in {context.organization.display_name}: lift the block (the blocked "
+                      "people page) to let them back in.")
     if row.block:
         errors.append("Someone new cannot be invited blocked: leave block empty for them.")
     if errors:
@@ -173,7 +182,8 @@ def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], membe
     known = others.get(email, [])
     if any(p.connection == connection or connection in {i.get("connection") for i in p.identities or []}
            for p in known):
-        _plan(row, BulkRow.Action.ADD, ["Already has an account: they keep their password and get a sign-in link."])
+        _plan(row, BulkRow.Action.ADD, ["Already has an account: they get an invitation to join and become a member "
+                                        "when they accept it."])
     elif known and context.actor.is_company_admin:
         # Only a company admin learns of accounts outside the organization's connection (they may belong to
         # another organization, which an organization's admin must not learn of).
@@ -191,8 +201,9 @@ def _member_plan(context: _Context, row: BulkRow, member: DirectoryUser, changes
     changes_block = row.block is not None and row.block != member.blocked
     refusal = ""
     if changes_block:
-        refusal = refusal_of(lambda: user_action_check(context.actor, context.organization, member,
-                                                       USER_ACTIONS["block" if row.block else "unblock"]))
+        action = user_action_for(context.actor, context.organization, member,
+                                 USER_ACTIONS["block" if row.block else "unblock"])
+        refusal = refusal_of(lambda: user_action_check(context.actor, context.organization, member, action))
     elif changes_metadata:
         refusal = refusal_of(lambda: user_rights_check(context.actor, context.organization, member))
     if refusal:

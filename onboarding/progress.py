@@ -39,8 +39,10 @@ def bulk_row_operation_finished(sender, operation: Operation, **kwargs) -> None:
 
 def _done_message(row: BulkRow, operations: list[Operation]) -> str:
     if row.action in (BulkRow.Action.INVITE, BulkRow.Action.ADD):
-        new_user = (operations[0].result or {}).get("new_user")
-        return "Invited: a set-password email was sent." if new_user else "Added: a sign-in email was sent."
+        result = operations[0].result or {}
+        if result.get("outcome") == "awaiting_acceptance":
+            return "Invited to join: they have an account already and become a member when they accept."
+        return "Invited: a set-password email was sent."
     return "Updated."
 
 

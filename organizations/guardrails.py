@@ -7,7 +7,15 @@ command, the API) and whichever act it is (block, remove from an organization, d
 - nobody acts on themselves in a way that locks them out (blocking, deleting or removing themselves);
 - an organization keeps its last admin: blocking, deleting or removing the only admin of an organization
   is refused until another admin is appointed. Taking that admin's portal role away is refused by the
-  same rule (``organizations.roles``), where a company admin alone may override it, explicitly.
+  same rule (``organizations.roles``), where a company admin alone may override it, explicitly;
+- an identity is governed by where it belongs: an organization's admin acts on the account as a whole
+  and on its credentials (its email, password, second factors, Auth0 block, deletion) only for people
+  who belong to that organization alone. Someone who also belongs to another organization (a member
+  there, blocked there, or holding a portal role there) is the company's to govern: their account is
+  changed by company admins only, and an organization's admin may block them in that organization
+  (``users.org_blocks``) or remove them from it, never more. Without this, an admin who added a member
+  of another organization to their own could change that person's email to one they read, send it a
+  change-password email and sign in as them.
 
 The act is named by what it does to the person's access, so every new act picks its kind here rather
 than growing its own copy of these rules.
@@ -16,10 +24,13 @@ than growing its own copy of these rules.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
+from django.utils.module_loading import import_string
 
 from organizations.authorization import require_org_admin
 from organizations.models import CompanyAdmin, Organization, OrganizationRole
@@ -29,14 +40,56 @@ from portal.principal import Principal
 class PersonAct(enum.Enum):
     """What an act does to a person's access."""
 
-    # They keep their account, their organizations and their sign-in (emails, MFA reset, unblock, …).
+    # Within the organization, leaving their account and access alone: the organization's metadata about
+    # them, its invitation sent again, their block in this organization lifted.
     KEEPS_ACCESS = "keeps_access"
-    # They can no longer sign in anywhere.
+    # On the account as a whole or its credentials, leaving their access: a change-password or
+    # verification email, an MFA reset, failed sign-in blocks cleared, an Auth0 block lifted.
+    ACCOUNT = "account"
+    # Their email address changes (the address their password emails go to).
+    EMAIL_CHANGE = "email_change"
+    # They can no longer sign in anywhere (blocked in Auth0).
     BLOCK = "block"
+    # They lose their access to this organization only (users.org_blocks).
+    BLOCK_HERE = "block_here"
     # They leave one organization.
     REMOVE = "remove"
     # Their account is gone, from every organization.
     DELETE = "delete"
+
+
+# The acts on the account itself: only for people the organization governs alone (or by company admins).
+ACCOUNT_ACTS = frozenset({PersonAct.ACCOUNT, PersonAct.EMAIL_CHANGE, PersonAct.BLOCK, PersonAct.DELETE})
+# The acts that take away their access, here or everywhere: never to oneself, never the last admin.
+_ACCESS_ENDING = {PersonAct.BLOCK: "block yourself", PersonAct.BLOCK_HERE: "block yourself",
+                  PersonAct.DELETE: "delete yourself", PersonAct.REMOVE: "remove yourself"}
+
+
+PersonOrganizations = Callable[[str], set[int]]
+
+
+@functools.cache
+def _person_organizations_loader(path: str) -> PersonOrganizations:
+    return import_string(path)
+
+
+def person_organization_ids(user_id: str) -> set[int]:
+    """The organizations (by primary key) ``user_id`` belongs to in any way the portal knows: a member
+    (the directory, settings: PORTAL_PERSON_ORGANIZATIONS), blocked there, or holding a portal role."""
+    places = set(_person_organizations_loader(settings.PORTAL_PERSON_ORGANIZATIONS)(user_id))
+    places |= set(OrganizationRole.objects.filter(user_id=user_id).values_list("organization_id", flat=True))
+    return places
+
+
+def person_governed_by(organization: Organization, user_id: str) -> bool:
+    """Whether ``organization`` alone governs the person's account: they belong to it and to no other."""
+    return person_organization_ids(user_id) == {organization.pk}
+
+
+def person_elsewhere(organization: Organization, user_id: str) -> list[Organization]:
+    """The other organizations the person belongs to (in any way :func:`person_organization_ids` counts)."""
+    others = person_organization_ids(user_id) - {organization.pk}
+    return list(Organization.objects.filter(pk__in=others).order_by("display_name"))
 
 
 def organizations_only_admin(user_id: str, organizations: Iterable[Organization] | None = None) -> list[Organization]:
@@ -63,14 +116,34 @@ def person_act_check(actor: Principal, organization: Organization, *, user_id: s
     if (not actor.is_company_admin or actor.is_machine) and CompanyAdmin.objects.filter(user_id=user_id).exists():
         raise PermissionDenied("Company admins are managed by company admins only." if not actor.is_machine else
                                "Company admins are managed by company admins only, never by an API client.")
-    if act is PersonAct.KEEPS_ACCESS:
+    if act in ACCOUNT_ACTS and not actor.is_company_admin:
+        account_governed_check(organization, user_id=user_id, name=name)
+    if act not in _ACCESS_ENDING:
         return
     if user_id == actor.user_id:
-        verb = {PersonAct.BLOCK: "block yourself", PersonAct.DELETE: "delete yourself",
-                PersonAct.REMOVE: f"remove yourself from {organization.display_name}"}[act]
+        verb = _ACCESS_ENDING[act] + (f" from {organization.display_name}" if act is PersonAct.REMOVE else "")
         raise ValidationError(f"You cannot {verb}: you would be locked out.")
-    # Blocked or deleted, they administer nothing any more; removed, they leave this organization only.
-    left = organizations_only_admin(user_id, [organization] if act is PersonAct.REMOVE else None)
+    # Blocked or deleted, they administer nothing any more; removed or blocked here, they leave this
+    # organization only.
+    here_only = act in (PersonAct.REMOVE, PersonAct.BLOCK_HERE)
+    left = organizations_only_admin(user_id, [organization] if here_only else None)
     if left:
         raise ValidationError(f"{name or 'This user'} is the only admin of {_names(left)}: appoint another admin "
                               "first, so that every organization keeps one.")
+
+
+def account_governed_check(organization: Organization, *, user_id: str, name: str) -> None:
+    """PermissionDenied, saying what may be done instead, unless ``organization`` alone governs the
+    person's account (for an organization admin's act on the account; company admins govern every one)."""
+    places = person_organization_ids(user_id)
+    if places == {organization.pk}:
+        return
+    who = name or "This person"
+    if organization.pk not in places:
+        raise PermissionDenied(f"{who} does not belong to {organization.display_name}: only company admins may "
+                               "change their account.")
+    # Which other organizations is not said: that is theirs to know, not this organization's admins'.
+    raise PermissionDenied(
+        f"{who} also belongs to another organization: their account (email address, password, multi-factor "
+        f"authentication, blocking everywhere, deletion) is managed by company admins only. You may block them "
+        f"in {organization.display_name} or remove them from it.")

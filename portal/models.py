@@ -104,6 +104,11 @@ class OperationKind(models.TextChoices):
     USER_INVITE_REVOKE = "user_invite_revoke", "Revoke an invitation"
     USER_METADATA_EDIT = "user_metadata_edit", "Edit metadata"
     USER_EMAIL_CHANGE = "user_email_change", "Change the email address"
+    USER_BLOCK_HERE = "user_block_here", "Block a user in the organization"
+    USER_UNBLOCK_HERE = "user_unblock_here", "Unblock a user in the organization"
+    USER_JOIN_RESEND = "user_join_resend", "Resend an invitation to join"
+    # Asked for by the invited person themselves, signed in as the account invited (users.joining).
+    USER_JOIN_ACCEPT = "user_join_accept", "Accept an invitation to join"
     # Asked for by the person themselves, on their profile page (users.profile).
     PROFILE_METADATA_EDIT = "profile_metadata_edit", "Edit own details (self-service)"
     PROFILE_PASSWORD_EMAIL = "profile_password_email", "Send a change-password email (self-service)"
@@ -116,7 +121,7 @@ class OperationKind(models.TextChoices):
 # under the admin's name, which their tasks refuse.
 SELF_SERVICE_KINDS = frozenset({
     OperationKind.PROFILE_METADATA_EDIT, OperationKind.PROFILE_PASSWORD_EMAIL, OperationKind.PROFILE_VERIFICATION_EMAIL,
-    OperationKind.PROFILE_SESSIONS_REVOKE, OperationKind.PROFILE_DATA_EXPORT,
+    OperationKind.PROFILE_SESSIONS_REVOKE, OperationKind.PROFILE_DATA_EXPORT, OperationKind.USER_JOIN_ACCEPT,
 })
 
 

@@ -69,6 +69,10 @@ OPERATION_TASKS: dict[str, str] = {
     OperationKind.USER_INVITE_REVOKE: "users.tasks.invitation_revoke",
     OperationKind.USER_METADATA_EDIT: "users.tasks.user_metadata_edit",
     OperationKind.USER_EMAIL_CHANGE: "users.tasks.user_email_change",
+    OperationKind.USER_BLOCK_HERE: "users.tasks.user_block_here",
+    OperationKind.USER_UNBLOCK_HERE: "users.tasks.user_unblock_here",
+    OperationKind.USER_JOIN_RESEND: "users.tasks.join_invitation_resend",
+    OperationKind.USER_JOIN_ACCEPT: "users.tasks.join_invitation_accept",
     OperationKind.PROFILE_METADATA_EDIT: "users.tasks.profile_metadata_edit",
     **{kind: "users.tasks.profile_action" for kind in (
         OperationKind.PROFILE_PASSWORD_EMAIL, OperationKind.PROFILE_VERIFICATION_EMAIL,

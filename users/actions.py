@@ -8,9 +8,13 @@ guardrails hold; it records the Operation and its audit event and queues the tas
 has them now, then the Management API call and the write-through to the directory).
 
 Guardrails (``organizations.guardrails``, shared by every act on a user): nobody blocks themselves (they
-would be locked out), only company admins act on company admins, and an organization's only admin is not
-blocked. Each act is idempotent in effect (blocking a blocked user changes nothing), so a retry after a
-lost answer is harmless; a retried email sends a second email, which a retry must.
+would be locked out), only company admins act on company admins, an organization's only admin is not
+blocked, and every one of these acts is on the account as a whole, so an organization's admin does them
+only to people their organization governs alone. Blocking someone who also belongs elsewhere is a block in
+this organization (``users.org_blocks``), and unblocking them lifts it.
+
+Each act is idempotent in effect (blocking a blocked user changes nothing), so a retry after a lost answer
+is harmless; a retried email sends a second email, which a retry must.
 """
 
 from __future__ import annotations
@@ -35,7 +39,13 @@ from users.emails import organization_email_send
 from users.gateway import Auth0NotFound, gateway
 from users.invitations import password_ticket_create
 from users.models import DirectoryUser
-from users.selectors import user_get
+from users.org_blocks import (
+    block_here_applies,
+    user_block_here_check,
+    user_block_here_request,
+    user_unblock_here_request,
+)
+from users.selectors import organization_block_list, user_get
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,13 @@ USER_ACTIONS: dict[str, UserAction] = {a.slug: a for a in (
                "removed; they enrol again at their next sign-in. Passkeys, which are a way to sign in, stay.",
                "Reset multi-factor authentication of"),
 )}
+# Offered in place of "block" for someone who also belongs to another organization (user_action_for); its
+# own task (users.org_blocks) carries it out.
+BLOCK_HERE = UserAction(OperationKind.USER_BLOCK_HERE, "block-here", "Block in this organization",
+                        "They lose their access to this organization (its membership and any portal role in it end) "
+                        "until an admin lifts the block; their account, sign-in and other organizations are left "
+                        "alone.", "Blocked")
+USER_ACTIONS[BLOCK_HERE.slug] = BLOCK_HERE
 # Passkeys sign a person in; resetting MFA removes second factors only (Auth0 also refuses to delete
 # every method at once while a passkey is enrolled).
 _KEPT_ON_MFA_RESET = {"passkey"}
@@ -83,9 +100,19 @@ def user_rights_check(actor: Principal, organization: Organization, person: Dire
 
 
 def _rights_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
-    """Who may do ``action`` to whom: blocking takes away sign-in; the other acts leave it."""
+    """Who may do ``action`` to whom: blocking takes away sign-in everywhere; the other acts leave it, and
+    every one of them is on the account (its credentials, its Auth0 block)."""
     user_rights_check(actor, organization, person,
-                      PersonAct.BLOCK if action.kind == OperationKind.USER_BLOCK else PersonAct.KEEPS_ACCESS)
+                      PersonAct.BLOCK if action.kind == OperationKind.USER_BLOCK else PersonAct.ACCOUNT)
+
+
+def user_action_for(actor: Principal, organization: Organization, person: DirectoryUser,
+                    action: UserAction) -> UserAction:
+    """The act a request for ``action`` is: a block by an organization's admin of someone who also belongs
+    elsewhere blocks them in this organization only (``users.org_blocks``)."""
+    if action.kind == OperationKind.USER_BLOCK and block_here_applies(actor, organization, person):
+        return BLOCK_HERE
+    return action
 
 
 def _state_check(person: DirectoryUser, action: UserAction) -> None:
@@ -102,6 +129,9 @@ def _state_check(person: DirectoryUser, action: UserAction) -> None:
 
 def user_action_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
     """Whether ``actor`` may do ``action`` to ``person`` now (ValidationError or PermissionDenied if not)."""
+    if action.kind == OperationKind.USER_BLOCK_HERE:
+        user_block_here_check(actor, organization, person.user_id, person.display_name)
+        return
     _rights_check(actor, organization, person, action)
     _state_check(person, action)
 
@@ -112,7 +142,16 @@ def user_action_request(*, actor: Principal, organization: Organization, user_id
     form sent twice) returns the operation the first request recorded and does nothing more."""
     if idempotency_key and (done := Operation.objects.filter(idempotency_key=idempotency_key).first()):
         return done
+    if action.kind == OperationKind.USER_UNBLOCK and organization_block_list(
+            principal=actor, organization=organization).filter(user_id=user_id).exists():
+        # Blocked in this organization (and so no longer its member): unblocking lifts that block.
+        return user_unblock_here_request(actor=actor, organization=organization, user_id=user_id,
+                                         idempotency_key=idempotency_key)
     person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
+    action = user_action_for(actor, organization, person, action)
+    if action.kind == OperationKind.USER_BLOCK_HERE:
+        return user_block_here_request(actor=actor, organization=organization, user_id=person.user_id,
+                                       idempotency_key=idempotency_key)
     user_action_check(actor, organization, person, action)
     with transaction.atomic():
         operation = operation_create(kind=action.kind, actor=actor, organization=organization, target=person.user_id,
@@ -125,7 +164,8 @@ def user_action_request(*, actor: Principal, organization: Organization, user_id
     return operation
 
 
-def operation_subject_load(operation: Operation) -> tuple[Principal, DirectoryUser]:
+def operation_subject_load(operation: Operation, act: PersonAct = PersonAct.KEEPS_ACCESS
+                           ) -> tuple[Principal, DirectoryUser]:
     """The task's half of any act on a user: the actor with their roles as they are now, and the user as
     the directory has them now, if the actor may still act on them (:func:`user_rights_check`)."""
     organization: Organization = operation.organization
@@ -136,7 +176,7 @@ def operation_subject_load(operation: Operation) -> tuple[Principal, DirectoryUs
     except Http404:
         raise PermanentFault(f"{operation.payload.get('email') or operation.target} is no longer a user of "
                              f"{organization.display_name}.") from None
-    user_rights_check(actor, organization, person)
+    user_rights_check(actor, organization, person, act)
     return actor, person
 
 

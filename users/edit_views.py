@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from organizations.guardrails import PersonAct
 from portal.followed import operation_follow
 from portal.forms import form_errors_add
 from portal.refusals import refusal_message
@@ -98,7 +99,7 @@ def user_email_change(request: HttpRequest, slug: str, user_id: str) -> HttpResp
     detail_url = reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id})
     context: dict[str, Any] = {"organization": organization, "person": person, "detail_url": detail_url}
     try:
-        user_rights_check(principal, organization, person)
+        user_rights_check(principal, organization, person, PersonAct.EMAIL_CHANGE)
         user_database_connection_check(person)
     except (ValidationError, PermissionDenied) as exc:
         return render(request, "users/email_change.html", {**context, "refusal": refusal_message(exc)},

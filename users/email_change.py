@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from organizations.guardrails import PersonAct
 from organizations.models import Organization
 from portal.audit import audit_record
 from portal.faults import PermanentFault
@@ -64,7 +65,7 @@ def user_email_change_check(*, actor: Principal, organization: Organization, use
     may be asked for; otherwise ValidationError (``{"email": …}`` for the address itself) or PermissionDenied.
     The edit page's confirmation step calls this; :func:`user_email_change_request` calls it again."""
     person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
-    user_rights_check(actor, organization, person)
+    user_rights_check(actor, organization, person, PersonAct.EMAIL_CHANGE)
     user_database_connection_check(person)
     new = (email or "").strip().lower()
     try:
@@ -104,7 +105,7 @@ def user_email_change_request(*, actor: Principal, organization: Organization, u
 
 def user_email_change_apply(operation: Operation) -> dict:
     """Set the new address in Auth0, unverified, with Auth0's verification email; write the user through."""
-    _actor, person = operation_subject_load(operation)
+    _actor, person = operation_subject_load(operation, PersonAct.EMAIL_CHANGE)
     user_database_connection_check(person)
     new = operation.payload["new_email"]
     try:

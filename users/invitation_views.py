@@ -59,10 +59,15 @@ def invitation_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "users/invitations.html", {
         "organization": organization, "page": page, "rows": rows,
         "can_admin": principal.can_admin(organization.pk),
+        # People with an account already, invited to join: members only once they accept (users.joining).
+        "join_invitations": selectors.join_invitation_list(principal=principal, organization=organization)[
+            :INVITATIONS_PER_PAGE],
+        "now": now,
         # Resends and revocations this browser asked for: shown until their outcome has been seen once.
         "followed": operations_followed(request, operation_list(principal=principal, organization=organization)
                                         .filter(kind__in=[OperationKind.USER_INVITE_RESEND,
-                                                          OperationKind.USER_INVITE_REVOKE])),
+                                                          OperationKind.USER_INVITE_REVOKE,
+                                                          OperationKind.USER_JOIN_RESEND])),
     })
 
 

@@ -8,9 +8,16 @@ The new user's password is random, generated inside the apply, used once in the 
 forgotten: it is never stored, logged, queued or shown. The person sets their own through a
 password-change ticket that the invitation email carries.
 
-Exactly once, in effect: a create that comes back 409 (a run killed after Auth0 answered, or two
-invitations at once) finds the user by email in the connection and carries on; adding a membership is
-idempotent. A retry after the email was sent sends a new ticket, which is what a retry must do.
+An account that exists already and is not a member (someone who belongs to another organization, a
+company admin, anyone with an account in the connection) is never added by the admin's act: they get an
+invitation to join that they accept by signing in as themselves (``users.joining``). Without that rule
+an admin could pull another organization's member into their own and act on their account.
+
+Exactly once, in effect: the account a run creates is noted on the operation at once, so a retried run
+(after a 409 or a lost answer) knows it for its own and makes it a member; adding a membership is
+idempotent. A retry after the email was sent sends a new ticket, which is what a retry must do. (An
+Auth0 Organization's run killed between Auth0's answer and that note leaves an account the retry cannot
+tell from someone else's: it invites it to join, the safe side.)
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from organizations.authorization import require_org_admin
-from organizations.membership import user_belongs, user_connections
+from organizations.membership import user_belongs
 from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
@@ -34,6 +41,9 @@ from portal.principal import Principal
 from users.directory import directory_user_write_through
 from users.emails import email_brand, organization_email_send, organization_signin_url
 from users.gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
+from users.membership_writes import auth0_organization_ids, connection_user, membership_add, metadata_held
+from users.models import JoinInvitation
+from users.org_blocks import organization_block_check
 from users.selectors import organization_member_lookup
 
 EMAIL_MAX = 254
@@ -98,6 +108,11 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
                               "connection is ready (its page shows the progress).")
     if organization_member_lookup(organization, email).members:
         raise ValidationError({"email": f"{email} is already a user of {organization.display_name}."})
+    organization_block_check(organization, email=email)
+    if JoinInvitation.objects.filter(organization=organization, email__iexact=email,
+                                     status=JoinInvitation.Status.PENDING).exists():
+        raise ValidationError({"email": f"{email} has been invited already and has not answered yet: the pending "
+                                        "invitations page can send the invitation again."})
     with transaction.atomic():
         on_its_way = Operation.objects.select_for_update().filter(
             kind=OperationKind.USER_INVITE, organization=organization, target=email,
@@ -119,40 +134,23 @@ def _given_names(given_name: str, family_name: str) -> dict[str, str]:
     return {k: v for k, v in (("given_name", given_name), ("family_name", family_name)) if v}
 
 
-def _connection_user(auth0: Auth0Gateway, connection: str, email: str) -> Auth0User | None:
-    return next((u for u in auth0.users_by_email(email=email) if connection in user_connections(u)), None)
+def _created_user_record(operation: Operation, user_id: str) -> None:
+    """Note on the operation, as soon as Auth0 answers, the account this invitation created: a retried run
+    then knows the account is its own (and may make it a member) rather than someone else's (whom it may
+    only invite to join, ``users.joining``)."""
+    operation.result = {**(operation.result or {}), "created_user_id": user_id}
+    Operation.objects.filter(pk=operation.pk).update(result=operation.result)
 
 
-def _auth0_organization_ids(auth0: Auth0Gateway, organization: Organization, user: Auth0User) -> list[str]:
-    if organization.membership_mode != MembershipMode.AUTH0_ORGANIZATION:
-        return []
-    return [o["id"] for o in auth0.user_organizations(user_id=user["user_id"])]
-
-
-def _membership_add(auth0: Auth0Gateway, organization: Organization, user: Auth0User) -> Auth0User:
-    """Make ``user`` a member by the organization's mode; idempotent (adding twice changes nothing)."""
-    if organization.membership_mode == MembershipMode.SHARED_CONNECTION:
-        held = list((user.get("app_metadata") or {}).get("organizations") or [])
-        if organization.slug not in held:
-            # app_metadata merges at its first level: the list is written whole, with this slug added.
-            user = auth0.user_update(user_id=user["user_id"],
-                                     app_metadata={"organizations": [*held, organization.slug]})
-    elif organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION:
-        auth0.organization_members_add(organization_id=organization.auth0_organization_id,
-                                       user_ids=[user["user_id"]])
-    return user
-
-
-def _metadata_held(user: Auth0User, metadata: dict[str, dict]) -> bool:
-    """Whether the user's metadata already has every first-level value the merge would set (None: absent)."""
-    return all((user.get(target) or {}).get(key) == value
-               for target, values in metadata.items() for key, value in (values or {}).items())
+def _created_by(operation: Operation, user: Auth0User) -> bool:
+    return (operation.result or {}).get("created_user_id") == user["user_id"]
 
 
 def user_invite_apply(operation: Operation) -> dict:
-    """Create the person (or find the one an earlier run or another organization created), make them a
-    member, and email them: a set-password link for a new user, a sign-in link for one who already
-    has a password."""
+    """Create the person and make them a member, with a set-password link by email; or, for someone who
+    already has an account that is not a member, invite them to join (``users.joining``): an existing
+    account joins only when its owner accepts, signed in as themselves, never by an admin's act alone."""
+    from users.joining import join_invitation_offer
     from users.metadata import invite_metadata_merge  # see user_invite_request
 
     organization: Organization = operation.organization
@@ -161,10 +159,11 @@ def user_invite_apply(operation: Operation) -> dict:
     require_org_admin(actor, organization)
     email, name = operation.payload["email"], operation.payload.get("name", "")
     given_name, family_name = operation.payload.get("given_name", ""), operation.payload.get("family_name", "")
+    organization_block_check(organization, email=email, fault=True)
     metadata = invite_metadata_merge(operation, actor)
     auth0 = gateway()
     connection = organization.connection_name
-    user = _connection_user(auth0, connection, email)
+    user = connection_user(auth0, connection, email)
     if user is None:
         shared = organization.membership_mode == MembershipMode.SHARED_CONNECTION
         app_metadata = {**metadata.get("app_metadata", {}),
@@ -175,29 +174,32 @@ def user_invite_apply(operation: Operation) -> dict:
                 verify_email=False, name=name or None, given_name=given_name or None, family_name=family_name or None,
                 user_metadata=metadata.get("user_metadata") or None, app_metadata=app_metadata or None,
             )
+            _created_user_record(operation, user["user_id"])
             metadata = {}  # set by the create
         except Auth0Conflict:
-            user = _connection_user(auth0, connection, email)
+            user = connection_user(auth0, connection, email)
             if user is None:
                 raise PermanentFault(f"Auth0 says {email} exists in {connection} but does not list them.") from None
-    signed_in_before = bool(user.get("logins_count"))
-    if signed_in_before and user_belongs(organization, user, _auth0_organization_ids(auth0, organization, user)):
+    organization_ids = auth0_organization_ids(auth0, organization, user)
+    member = user_belongs(organization, user, organization_ids)
+    if not member and not _created_by(operation, user):
+        # Someone else's account (perhaps another organization's member, or a company admin): asked, not added.
+        return join_invitation_offer(operation, organization, user_id=user["user_id"], email=email, name=name,
+                                     metadata=metadata)
+    if member and user.get("logins_count"):
         raise PermanentFault(f"{email} is already a user of {organization.display_name}.")
-    user = _membership_add(auth0, organization, user)
-    # Someone who already had an account: a first-level merge, as an admin's edit sends it; not again when they
-    # hold it already (a run retried after an earlier one created them with it, or after this merge).
-    if metadata and not _metadata_held(user, metadata):
+    # From here on the account is this organization's invitation's own: created by it (by this run or one cut
+    # off before it finished), or a member who never signed in, whose set-password link goes out again.
+    user = membership_add(auth0, organization, user)
+    # Not again when they hold the metadata already (a run retried after an earlier one set it).
+    if metadata and not metadata_held(user, metadata):
         user = auth0.user_update(user_id=user["user_id"], user_metadata=metadata.get("user_metadata"),
                                  app_metadata=metadata.get("app_metadata"))
-    directory_user_write_through(user, auth0_organization_ids=_auth0_organization_ids(auth0, organization, user)
+    directory_user_write_through(user, auth0_organization_ids=auth0_organization_ids(auth0, organization, user)
                                  if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION else None)
-    if signed_in_before:
-        invitation_email_send(organization, email=email, name=name, link=organization_signin_url(organization),
-                              inviter=operation.actor_display, new_user=False)
-    else:
-        invitation_set_password_send(auth0, organization, user_id=user["user_id"], email=email, name=name,
-                                     inviter=operation.actor_display)
-    return {"user_id": user["user_id"], "new_user": not signed_in_before}
+    invitation_set_password_send(auth0, organization, user_id=user["user_id"], email=email, name=name,
+                                 inviter=operation.actor_display)
+    return {"user_id": user["user_id"], "new_user": True, "outcome": "invited"}
 
 
 def password_ticket_create(auth0: Auth0Gateway, organization: Organization | None, *, user_id: str,

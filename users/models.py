@@ -225,3 +225,78 @@ class DataExport(models.Model):
 
     def __str__(self) -> str:
         return f"data export of {self.user_id}"
+
+
+class OrganizationBlock(models.Model):
+    """A person an organization's admins blocked in that organization alone (``users.org_blocks``): their
+    membership ended in Auth0 (so every application that honours membership refuses them there) and their
+    portal roles in it with it, while their account, sign-in and other organizations are left alone. Kept
+    so that the organization's admins see who they blocked and can let them back without asking them."""
+
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE,
+                                     related_name="person_blocks")
+    user_id = models.CharField("Auth0 user id", max_length=255)
+    email = models.CharField(max_length=320, blank=True)
+    name = models.CharField(max_length=300, blank=True)
+    blocked_by = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["organization", "user_id"], name="one_block_per_org_and_user")]
+        indexes = [models.Index(fields=["user_id"], name="org_block_user")]
+
+    def __str__(self) -> str:
+        return f"{self.email or self.user_id} blocked in {self.organization_id}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email or "Unnamed user"
+
+
+class JoinInvitation(models.Model):
+    """An invitation to join an organization sent to someone who already has an account
+    (``users.joining``): they become a member only when they accept it, signed in as that account. An
+    admin's act alone never adds an existing account to their organization (it could be another
+    organization's member, or a company admin)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE,
+                                     related_name="join_invitations")
+    # The account invited (found in the organization's connection by the invitation's email): the only one
+    # that may accept.
+    user_id = models.CharField("Auth0 user id", max_length=255, db_index=True)
+    email = models.CharField(max_length=320)
+    name = models.CharField(max_length=300, blank=True)
+    # What the inviting admin asked to set as they join ({"user_metadata": {…}, "app_metadata": {…}}).
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    invited_by_user_id = models.CharField(max_length=255, blank=True)
+    invited_by = models.CharField(max_length=255, blank=True)
+    # The invitation operation that made it (one invitation per run, however often the run is retried).
+    operation = models.OneToOneField("portal.Operation", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="join_invitation")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user_id"], condition=models.Q(status="pending"),
+                                    name="one_pending_join_per_org_and_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization_id} ({self.status})"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email

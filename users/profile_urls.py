@@ -4,7 +4,7 @@ reachable through them; the one with an organization slug is in its matrix of or
 
 from django.urls import path
 
-from users import profile_views
+from users import joining_views, profile_views
 
 urlpatterns = [
     path("profile/", profile_views.profile, name="profile"),
@@ -17,4 +17,6 @@ urlpatterns = [
     path("profile/export/<uuid:export_id>/", profile_views.profile_data_export_download,
          name="profile_data_export_download"),
     path("profile/operations/<uuid:operation_id>/", profile_views.profile_operation, name="profile_operation"),
+    # An invitation to join an organization, answered by the account invited (a 404 for any other).
+    path("invitations/<uuid:invitation_id>/", joining_views.join_invitation, name="join_invitation"),
 ]

@@ -68,6 +68,9 @@ FOLLOWED_TEXT: dict[str, tuple[str, str, str]] = {
     OperationKind.PROFILE_DATA_EXPORT: (
         "Preparing the export of your data", "Your data is ready: download it below.",
         "The export of your data could not be prepared"),
+    OperationKind.USER_JOIN_ACCEPT: (
+        "Joining the organization you accepted", "You joined the organization: it is among your organizations.",
+        "Joining the organization failed"),
 }
 EXPORTS_SHOWN = 5
 
@@ -158,6 +161,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         "activity_pending": user_activity_refresh_pending(principal.user_id),
         "exports": _exports(principal),
         "followed": _followed(request, principal),
+        "join_invitations": selectors.profile_join_invitation_list(principal=principal)
+        .filter(expires_at__gt=timezone.now()),
     }
     response = render(request, "users/profile/page.html", context)
     if origin:

@@ -188,10 +188,10 @@ def user_delete_apply(operation: Operation) -> dict:
     organization: Organization = operation.organization
     actor = _actor(operation)
     user_id = operation.target
-    _delete_check(actor, organization, user_id, operation.payload.get("name", ""))
     if not DirectoryUser.objects.filter(user_id=user_id).exists() and Tombstone.objects.filter(
             user_id=user_id).exists():
         return {"deleted": True}  # an earlier run finished the work and was cut off before saying so
+    _delete_check(actor, organization, user_id, operation.payload.get("name", ""))
     try:
         user_get(principal=actor, organization=organization, user_id=user_id)
     except Http404:

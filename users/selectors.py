@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db.models import BigIntegerField, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from organizations.models import Audience, MetadataField, Organization
@@ -23,7 +24,15 @@ from organizations.validation import RESERVED_KEYS
 from portal.keyset import SortKey
 from portal.models import SELF_SERVICE_KINDS, AuditEvent, Operation, OperationKind
 from portal.principal import Principal
-from users.models import DataExport, DirectoryUser, Membership, SyncRun, UserActivity
+from users.models import (
+    DataExport,
+    DirectoryUser,
+    JoinInvitation,
+    Membership,
+    OrganizationBlock,
+    SyncRun,
+    UserActivity,
+)
 
 # The columns a list can be sorted on: the query string's name -> the model field.
 SORTS: dict[str, str] = {
@@ -225,6 +234,57 @@ def organization_member_lookup(organization: Organization, email: str) -> Member
                                     started_at__gt=organization.created_at).filter(
         Q(organization=None) | Q(organization=organization)).exists()
     return MemberLookup(members=members, authoritative=synced)
+
+
+def person_organization_ids(user_id: str) -> set[int]:
+    """The organizations ``user_id`` belongs to by the directory (members) or was blocked in
+    (settings: PORTAL_PERSON_ORGANIZATIONS; the guardrails add portal roles)."""
+    members = Membership.objects.filter(user__user_id=user_id).values_list("organization_id", flat=True)
+    blocked = OrganizationBlock.objects.filter(user_id=user_id).values_list("organization_id", flat=True)
+    return set(members) | set(blocked)
+
+
+def organization_block_list(*, principal: Principal, organization: Organization) -> QuerySet[OrganizationBlock]:
+    """The people blocked in the organization (``users.org_blocks``), newest first: nothing unless the principal
+    may see the organization."""
+    if not principal.can_view(organization.pk):
+        return OrganizationBlock.objects.none()
+    return OrganizationBlock.objects.filter(organization=organization)
+
+
+def organization_block_get(*, principal: Principal, organization: Organization, user_id: str) -> OrganizationBlock:
+    return get_object_or_404(organization_block_list(principal=principal, organization=organization),
+                             user_id=user_id)
+
+
+def join_invitation_list(*, principal: Principal, organization: Organization) -> QuerySet[JoinInvitation]:
+    """The organization's invitations waiting for an existing account's answer (``users.joining``), newest
+    sending first: nothing unless the principal may see the organization."""
+    if not principal.can_view(organization.pk):
+        return JoinInvitation.objects.none()
+    return JoinInvitation.objects.filter(organization=organization, status=JoinInvitation.Status.PENDING)
+
+
+def join_invitation_get(*, principal: Principal, organization: Organization, invitation_id) -> JoinInvitation:
+    return get_object_or_404(join_invitation_list(principal=principal, organization=organization),
+                             pk=invitation_id)
+
+
+def profile_join_invitation_list(*, principal: Principal) -> QuerySet[JoinInvitation]:
+    """The invitations to join organizations waiting for the signed-in person's own answer."""
+    if not principal.is_authenticated or principal.is_machine:
+        return JoinInvitation.objects.none()
+    return (JoinInvitation.objects.filter(user_id=principal.user_id, status=JoinInvitation.Status.PENDING)
+            .select_related("organization"))
+
+
+def profile_join_invitation_get(*, principal: Principal, invitation_id) -> JoinInvitation:
+    """One of the signed-in person's own invitations, whatever became of it (so a second click on its link
+    says what happened); 404 for anyone else's."""
+    if not principal.is_authenticated or principal.is_machine:
+        raise Http404
+    return get_object_or_404(JoinInvitation.objects.select_related("organization"), pk=invitation_id,
+                             user_id=principal.user_id)
 
 
 class OrganizationShown(NamedTuple):

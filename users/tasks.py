@@ -13,7 +13,9 @@ from users import (
     directory,
     email_change,
     invitations,
+    joining,
     metadata,
+    org_blocks,
     pending,
     profile,
     refresh,
@@ -143,3 +145,27 @@ def profile_action(self, operation_id: str) -> None:
 def profile_data_export(self, operation_id: str) -> None:
     """Build a person's export of their data and keep it for them to download."""
     operation_execute(self, operation_id, data_export.profile_data_export_apply)
+
+
+@shared_task(bind=True, name="users.tasks.user_block_here", acks_late=True)
+def user_block_here(self, operation_id: str) -> None:
+    """Block a person in one organization: their membership (and portal roles) there end, nothing else."""
+    operation_execute(self, operation_id, org_blocks.user_block_here_apply)
+
+
+@shared_task(bind=True, name="users.tasks.user_unblock_here", acks_late=True)
+def user_unblock_here(self, operation_id: str) -> None:
+    """Lift an organization's block of a person: their membership there again."""
+    operation_execute(self, operation_id, org_blocks.user_unblock_here_apply)
+
+
+@shared_task(bind=True, name="users.tasks.join_invitation_resend", acks_late=True)
+def join_invitation_resend(self, operation_id: str) -> None:
+    """Email an invitation to join again."""
+    operation_execute(self, operation_id, joining.join_invitation_resend_apply)
+
+
+@shared_task(bind=True, name="users.tasks.join_invitation_accept", acks_late=True)
+def join_invitation_accept(self, operation_id: str) -> None:
+    """The invited person accepted: add their membership by the organization's mode."""
+    operation_execute(self, operation_id, joining.join_invitation_accept_apply)

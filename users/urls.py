@@ -1,6 +1,6 @@
 from django.urls import path
 
-from users import edit_views, invitation_views, removal_views, selection_views, views
+from users import edit_views, invitation_views, joining_views, removal_views, selection_views, views
 
 # Every route under o/<slug>/ is organization-scoped and is in the isolation matrix
 # (tests/isolation/test_matrix.py); the routes under users/ are for company admins only (COMPANY_ONLY there).
@@ -18,6 +18,13 @@ urlpatterns = [
          name="invitation_resend"),
     path("o/<slug:slug>/users/invitations/<str:user_id>/revoke/", invitation_views.invitation_revoke,
          name="invitation_revoke"),
+    path("o/<slug:slug>/users/invitations/join/<uuid:invitation_id>/resend/", joining_views.join_invitation_resend,
+         name="join_invitation_resend"),
+    path("o/<slug:slug>/users/invitations/join/<uuid:invitation_id>/revoke/", joining_views.join_invitation_revoke,
+         name="join_invitation_revoke"),
+    path("o/<slug:slug>/users/blocked/", joining_views.organization_block_list, name="organization_block_list"),
+    path("o/<slug:slug>/users/blocked/<str:user_id>/unblock/", joining_views.organization_unblock,
+         name="organization_unblock"),
     path("o/<slug:slug>/users/<str:user_id>/", views.user_detail, name="user_detail"),
     path("o/<slug:slug>/users/<str:user_id>/activity/", views.user_activity, name="user_activity"),
     path("o/<slug:slug>/users/<str:user_id>/actions/<slug:action>/", views.user_action, name="user_action"),

@@ -38,7 +38,7 @@ from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from portal.refusals import refusal_message, refusal_of
 from users import selectors
-from users.actions import USER_ACTIONS, user_action_check, user_action_request
+from users.actions import USER_ACTIONS, user_action_check, user_action_for, user_action_request
 from users.activity import (
     user_activity_refresh_if_due,
     user_activity_refresh_pending,
@@ -381,6 +381,7 @@ def _detail(
         "audit_events": selectors.user_audit_event_list(principal=principal, user=person)[:AUDIT_EVENTS_SHOWN],
         "person_organizations": organizations,
         "actions": _actions_offered(principal, organization, person, activity),
+        "account_refusal": account_refusal(principal, organization, person),
         **_edits_offered(principal, organization, person),
         **removals_offered(principal, organization, person),
         # Acts on this user this browser asked for: shown until their outcome has been seen once.
@@ -408,7 +409,27 @@ def _actions_offered(principal: Principal, organization: Organization | None, pe
         offered.append("password-email")
         if not person.email_verified:
             offered.append("verification-email")
-    return [USER_ACTIONS[slug] for slug in offered]
+    actions = [user_action_for(principal, organization, person, USER_ACTIONS[slug]) for slug in offered]
+    if account_refusal(principal, organization, person):
+        # Someone this organization does not govern alone: the acts on their account are not offered (the
+        # page says why); blocking (here) and unblocking are, their confirmation saying what they can do.
+        actions = [a for a in actions if a.kind in _ALWAYS_SHOWN]
+    return actions
+
+
+# Offered even to an admin who may not act on the person's account: their confirmation explains.
+_ALWAYS_SHOWN = {OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK, OperationKind.USER_BLOCK_HERE}
+
+
+def account_refusal(principal: Principal, organization: Organization | None, person) -> str:
+    """Why the account acts (emails, MFA reset, email change, blocking everywhere, deletion) are not offered
+    to this admin for ``person`` ("" when they are): the guardrails' own words."""
+    if organization is None or not principal.can_admin(organization.pk) or principal.is_company_admin:
+        return ""
+    from organizations.guardrails import account_governed_check
+
+    return refusal_of(lambda: account_governed_check(organization, user_id=person.user_id,
+                                                     name=person.display_name))
 
 
 def _edits_offered(principal: Principal, organization: Organization | None, person) -> dict[str, bool]:
@@ -419,7 +440,7 @@ def _edits_offered(principal: Principal, organization: Organization | None, pers
         return {"can_edit_metadata": False, "can_change_email": False}
     try:
         user_database_connection_check(person)
-        email_changeable = True
+        email_changeable = not account_refusal(principal, organization, person)
     except ValidationError:
         email_changeable = False
     return {
@@ -441,6 +462,7 @@ def user_action(request: HttpRequest, slug: str, user_id: str, action: str) -> H
         raise Http404("No such action.")
     if not principal.can_admin(organization.pk):
         raise PermissionDenied
+    chosen = user_action_for(principal, organization, person, chosen)
     # Why it cannot be done, said before anything is pressed (and again if it became so since).
     error = refusal_of(lambda: user_action_check(principal, organization, person, chosen))
     if request.method == "POST" and not error:

@@ -140,6 +140,8 @@ PORTAL_PRINCIPAL_LOADER = "organizations.selectors.principal_for_user_id"
 PORTAL_HEALTH_REPORTS = ["users.sync.sync_health"]
 # Role grants by email look the person up in the directory first (users above organizations).
 PORTAL_MEMBER_LOOKUP = "users.selectors.organization_member_lookup"
+# The guardrails ask the directory which organizations a person belongs to (organizations.guardrails).
+PORTAL_PERSON_ORGANIZATIONS = "users.selectors.person_organization_ids"
 
 # --- The directory (the local mirror of the tenant's users) --------------------------------------------
 DIRECTORY_DELTA_MINUTES = env.int("DIRECTORY_DELTA_MINUTES", default=5)

@@ -10,10 +10,12 @@ until it is added to ROUTES below, or to PUBLIC with a reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from onboarding.models import BulkJob, BulkRow
 from organizations.models import OrganizationRole
@@ -22,6 +24,7 @@ from portal.operations import operation_create
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
 from users.directory import directory_users_upsert
+from users.models import JoinInvitation, OrganizationBlock
 
 # Routes that carry an organization slug but are public by design, and why.
 PUBLIC = {
@@ -56,6 +59,8 @@ OPEN_TO_ALL = {
     "profile_data_export": "an export of one's own data",
     "profile_data_export_download": "one's own export, by its id among one's own (404 for anyone else's)",
     "profile_operation": "the status of what one asked for oneself, by its id among one's own (404 otherwise)",
+    "join_invitation": "an invitation to join, answered by the account invited alone (404 for anyone else: "
+                       "tests/isolation/test_profile.py)",
     "outbox": "the embedded mode's local mail catcher (404 unless emails are kept locally, never in production)",
     "outbox_message": "one email of the embedded mode's outbox (404 unless emails are kept locally)",
     "outbox_message_html": "its HTML part (404 unless emails are kept locally)",
@@ -97,6 +102,11 @@ ROUTES = [
     Route("invitation_list", ("GET",)),
     Route("invitation_resend", ("GET", "POST")),
     Route("invitation_revoke", ("GET", "POST")),
+    # Invitations to join sent to people with an account already, and people blocked in the organization.
+    Route("join_invitation_resend", ("GET", "POST")),
+    Route("join_invitation_revoke", ("GET", "POST")),
+    Route("organization_block_list", ("GET",)),
+    Route("organization_unblock", ("GET", "POST")),
     Route("user_detail", ("GET",)),
     Route("user_activity", ("GET", "POST")),
     # One's own details in one of one's own organizations: anyone else's organization is a 404.
@@ -156,6 +166,10 @@ def world(db):
                                        columns=[["email", "email"]])
     BulkRow.objects.create(job=bulk_in_a, line=2, email="new@org-a.test", cells={"email": "new@org-a.test"},
                            action=BulkRow.Action.INVITE)
+    # Someone with an account already, invited to join A and not answered; someone blocked in A alone.
+    join_in_a = JoinInvitation.objects.create(organization=org_a, user_id="auth0|joiner", email="joiner@else.test",
+                                              sent_at=timezone.now(), expires_at=timezone.now() + timedelta(days=7))
+    OrganizationBlock.objects.create(organization=org_a, user_id="auth0|blocked-in-a", email="blocked@else.test")
     b_admin = UserFactory()
     RoleFactory(organization=org_b, user_id=b_admin.auth0_user_id, role="admin")
     client = Client()
@@ -184,6 +198,10 @@ def world(db):
         "invitation_list": {"slug": org_a.slug},
         "invitation_resend": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "invitation_revoke": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "join_invitation_resend": {"slug": org_a.slug, "invitation_id": join_in_a.pk},
+        "join_invitation_revoke": {"slug": org_a.slug, "invitation_id": join_in_a.pk},
+        "organization_block_list": {"slug": org_a.slug},
+        "organization_unblock": {"slug": org_a.slug, "user_id": "auth0|blocked-in-a"},
         "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "profile_metadata_edit": {"slug": org_a.slug},
@@ -203,7 +221,7 @@ def world(db):
         "api_client_redeliver": {"client_pk": 1, "delivery_pk": 1},
     }
     return {"client": client, "kwargs": kwargs, "company_kwargs": company_kwargs, "org_a": org_a, "org_b": org_b,
-            "role_in_a": role_in_a, "bulk_in_a": bulk_in_a}
+            "role_in_a": role_in_a, "bulk_in_a": bulk_in_a, "join_in_a": join_in_a}
 
 
 _POST_DATA = {"email": "a-admin@example.test", "role": "admin", "confirm": "on", "display_name": "Hijacked",
@@ -230,6 +248,9 @@ def test_admin_of_b_gets_404_on_a_and_nothing_is_queued(
     assert BulkJob.objects.filter(organization=world["org_a"]).count() == 1
     world["bulk_in_a"].refresh_from_db()
     assert world["bulk_in_a"].status == BulkJob.Status.READY
+    world["join_in_a"].refresh_from_db()
+    assert world["join_in_a"].status == JoinInvitation.Status.PENDING
+    assert OrganizationBlock.objects.filter(organization=world["org_a"]).count() == 1
 
 
 @pytest.mark.parametrize(("name", "method"), COMPANY_ONLY)
@@ -298,3 +319,6 @@ def test_own_slug_with_another_organizations_object_is_404(
     assert OrganizationRole.objects.filter(pk=world["role_in_a"].pk).exists()
     world["bulk_in_a"].refresh_from_db()
     assert world["bulk_in_a"].status == BulkJob.Status.READY
+    world["join_in_a"].refresh_from_db()
+    assert world["join_in_a"].status == JoinInvitation.Status.PENDING
+    assert OrganizationBlock.objects.filter(organization=world["org_a"]).count() == 1

@@ -86,7 +86,7 @@ def test_an_existing_account_in_the_connection_is_added_not_invited(acme, admin)
 
     Membership.objects.filter(user__user_id="auth0|known").delete()
     assert plans(job_checked(admin, acme, f"email\n{email}\n"))[2] == (
-        "add", "Already has an account: they keep their password and get a sign-in link.")
+        "add", "Already has an account: they get an invitation to join and become a member when they accept it.")
 
 
 @pytest.mark.parametrize(("text", "bom"), [

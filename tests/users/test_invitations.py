@@ -1,7 +1,8 @@
 """Inviting a person, in each membership mode, run with .apply() against the emulator over HTTP: the
 user is created where the mode says (or found, when a run was cut off after Auth0 answered), becomes a
 member, lands in the directory and gets an email with a set-password link; the random password is
-used once and appears nowhere. Bad input is refused beside its field and records nothing."""
+used once and appears nowhere. Someone with an account already is invited to join, never added.
+Bad input is refused beside its field and records nothing."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.authn_browser import Browser
 from users import invitations
 from users.gateway import gateway
-from users.invitations import password_random, user_invite_request
-from users.models import DirectoryUser
+from users.invitations import password_random, user_invite_apply, user_invite_request
+from users.models import DirectoryUser, JoinInvitation
 from users.tasks import user_invite
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def test_a_new_person_is_created_made_a_member_mirrored_and_emailed(organization
     operation = invite(organization, email.upper(), name="  Ada   Lovelace ")
     assert operation.status == "succeeded", operation.last_error
     [user] = [u for u in gateway().users_by_email(email=email)]
-    assert operation.result == {"user_id": user["user_id"], "new_user": True}
+    assert operation.result == {"user_id": user["user_id"], "new_user": True, "outcome": "invited"}
     assert [i["connection"] for i in user["identities"]] == [organization.connection_name]
     assert user["name"] == "Ada Lovelace" and user["email_verified"] is False
     if slug == "initech":
@@ -126,46 +127,50 @@ def test_a_create_that_came_back_409_finds_the_user_and_carries_on(organizations
     organization = organizations["acme"]
     email = new_email("acme")
     created = gateway().user_create(connection="acme-users", email=email, password=password_random())
-    real, lookups = invitations._connection_user, []
+    real, lookups = invitations.connection_user, []
 
     def first_misses(auth0, connection, address):
         lookups.append(address)
         return None if len(lookups) == 1 else real(auth0, connection, address)
 
-    monkeypatch.setattr(invitations, "_connection_user", first_misses)
+    monkeypatch.setattr(invitations, "connection_user", first_misses)
     operation = invite(organization, email)
     assert operation.status == "succeeded", operation.last_error
     assert operation.result["user_id"] == created["user_id"] and len(lookups) == 2
     assert len(gateway().users_by_email(email=email)) == 1 and len(mail.outbox) == 1
 
 
-def test_someone_who_signed_in_elsewhere_is_added_and_told_to_sign_in(organizations, changing_emulator) -> None:
-    """A user of the shared connection in another organization already has a password: the invitation
-    adds this organization to their list and gives them a sign-in link, not a set-password one."""
+def test_someone_with_an_account_elsewhere_is_invited_to_join_not_added(organizations, changing_emulator) -> None:
+    """A user of the shared connection in another organization already has an account: the invitation
+    changes nothing in Auth0 and emails them an invitation to join, which they accept or not themselves
+    (users.joining). The admin learns neither their account's id nor where else they belong."""
     organization = organizations["initech"]
     email, password = new_email("elsewhere"), password_random()
     gateway().user_create(connection=SHARED, email=email, password=password,
                           app_metadata={"organizations": ["other-org"]})
     with Browser(changing_emulator) as browser:
         assert browser.login(email, password).status_code == 302
+    [before] = gateway().users_by_email(email=email)
     operation = invite(organization, email)
     assert operation.status == "succeeded", operation.last_error
-    assert operation.result["new_user"] is False
+    assert operation.result["outcome"] == "awaiting_acceptance" and "user_id" not in operation.result
     [after] = gateway().users_by_email(email=email)
-    assert after["app_metadata"]["organizations"] == ["other-org", "initech"]
+    assert after == before
+    assert not DirectoryUser.objects.filter(email=email, memberships__organization=organization).exists()
+    [invitation] = JoinInvitation.objects.filter(organization=organization)
+    assert invitation.user_id == before["user_id"] and invitation.status == JoinInvitation.Status.PENDING
     [message] = mail.outbox
-    assert message.subject == "You now have access to Initech"
-    assert "http://127.0.0.1:8000/o/initech/login" in message.body or "/o/initech/login" in message.body
-    # Invited again: the directory knows them at once (written through), so the form says so...
+    assert message.subject == "Boss invites you to join Initech"
+    assert f"/invitations/{invitation.pk}/" in message.body and "Nothing changes until you say yes" in message.body
+    # Invited again while they have not answered: refused beside the field, nothing recorded.
     with pytest.raises(ValidationError) as caught:
         user_invite_request(actor=admin_of(organization), organization=organization, email=email)
-    assert caught.value.message_dict["email"] == [f"{email} is already a user of Initech."]
-    # ...and where the directory does not know yet, the work refuses when it runs, changing nothing.
-    DirectoryUser.objects.filter(email=email).delete()
-    again = invite(organization, email)
-    assert again.status == "failed" and again.last_error == f"{email} is already a user of Initech."
-    assert gateway().users_by_email(email=email)[0]["app_metadata"]["organizations"] == ["other-org", "initech"]
-    assert len(mail.outbox) == 1
+    assert caught.value.message_dict["email"] == [f"{email} has been invited already and has not answered yet: "
+                                                  "the pending invitations page can send the invitation again."]
+    # The task run again (a retry) finds its own invitation and sends it again: still one invitation.
+    again = user_invite_apply(Operation.objects.get(pk=operation.pk))
+    assert again["invitation_id"] == str(invitation.pk) and JoinInvitation.objects.count() == 1
+    assert gateway().users_by_email(email=email) == [after]
 
 
 @pytest.mark.parametrize(("email", "name", "field", "message"), [
