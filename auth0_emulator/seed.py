@@ -229,6 +229,13 @@ def demo_seed(tenant: Tenant) -> None:
             )
             if slug == "globex":
                 globex_members.append(user["user_id"])
+    # Someone who belongs to two organizations (a consultant working for Initech and Globex): neither one's
+    # admins may act on the account as a whole, only on the membership in their own organization.
+    n += 1
+    consultant = _demo_user(tenant, email="consultant@partner.test", connection=SHARED_CONNECTION, index=n,
+                            password_hash=password_hash, given="Sam", family="Rivera",
+                            app_metadata={"organizations": ["initech"]}, metadata={"job_title": "Consultant"})
+    globex_members.append(consultant["user_id"])
     directory.organization_members_add(tenant, globex["id"], globex_members)
     n += 1
     _demo_user(tenant, email="enduser@portal.test", connection=SHARED_CONNECTION, index=n,

@@ -38,7 +38,7 @@ def test_demo_memberships_follow_the_three_modes(tenant: Tenant) -> None:
     assert directory.organization_connection_names(tenant, globex["id"]) == [SHARED_CONNECTION]
     assert not directory.organization_member_check(tenant, globex["id"], initech["user_id"])
     count = tenant.store.one("SELECT COUNT(*) AS n FROM users")["n"]
-    assert count == 1 + 3 * 32 + 1
+    assert count == 1 + 3 * 32 + 1 + 1  # the company admin, the organizations' people, the consultant, the end user
 
 
 def test_password_set_update_and_login_record(tenant: Tenant) -> None:
