@@ -6,18 +6,22 @@ full sync's reconciliation is no event). Every registered, active client that ma
 users gets it in the feed (/api/v1/events) and, if it has a webhook URL, as a POST signed by the Standard
 Webhooks scheme with its own secret, sent by a Celery task with retries and backoff (``WebhookDelivery``
 is the log; a company admin may deliver one again).
+
+A webhook URL is typed in by a company admin and POSTed to by the portal's workers, so where it may lead
+is the address policy of ``portal.outbound``: the public internet only, checked when the URL is set and
+again, against the address actually connected to, on every delivery (a refusal then fails the delivery
+for good). PORTAL_WEBHOOK_ALLOW_LOOPBACK lets a developer's local receiver on this machine have them.
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import secrets
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 import httpx
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -27,9 +31,13 @@ from standardwebhooks import Webhook
 from organizations.authorization import require_company_admin_person
 from organizations.models import ApiClient, ApiEvent, ApiPermission, Organization, WebhookDelivery
 from portal.audit import audit_record
+from portal.outbound import OutboundPolicy, OutboundRefused, outbound_post, url_check, url_loopback_port
 from portal.principal import Principal
 
+# The whole exchange (connect, TLS, send, answer), not each step: a receiver cannot hold a worker longer.
 DELIVERY_TIMEOUT_SECONDS = 10
+# How much of a receiver's answer is read (and then dropped: only its status counts).
+DELIVERY_ANSWER_MAX_BYTES = 64 * 1024
 DELIVERY_TASK = "organizations.tasks.webhook_deliver"
 
 
@@ -38,21 +46,27 @@ class DeliveryFailed(Exception):
 
 
 # -- configuration -----------------------------------------------------------------------------------------
+def webhook_policy() -> OutboundPolicy:
+    """Where webhooks may go: the public internet; this machine too where PORTAL_WEBHOOK_ALLOW_LOOPBACK says
+    so (development), except the ports of the portal's own services there (the Auth0 emulator, the portal),
+    which a POST could change and which are no receivers."""
+    own = (url_loopback_port(url) for url in (settings.AUTH0_BASE_URL, settings.PORTAL_BASE_URL))
+    return OutboundPolicy(allow_loopback=settings.PORTAL_WEBHOOK_ALLOW_LOOPBACK,
+                          loopback_ports_refused=frozenset(port for port in own if port is not None))
+
+
 def _url_clean(url: str) -> str:
+    """The URL to keep, or ValidationError beside the field: the address policy's sentence when it would
+    lead inside (checked with what its host resolves to now; delivery checks again)."""
     url = url.strip()
     if not url:
         return ""
-    parts = urlsplit(url)
-    loopback = False
-    try:
-        loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
-    except ValueError:
-        loopback = parts.hostname == "localhost"
-    if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not loopback):
-        raise ValidationError({"webhook_url": "Enter an https:// address (http:// only for this machine, "
-                                              "e.g. http://127.0.0.1:9000/hook)."})
     if len(url) > 500:
         raise ValidationError({"webhook_url": "Keep the address to 500 characters."})
+    try:
+        url_check(url, webhook_policy())
+    except OutboundRefused as exc:
+        raise ValidationError({"webhook_url": str(exc)}) from None
     return url
 
 
@@ -131,7 +145,9 @@ def api_event_list(*, principal: Principal, after: int = 0, size: int = 100) -> 
 # -- delivery --------------------------------------------------------------------------------------------------
 def webhook_deliver_attempt(delivery_id: int) -> WebhookDelivery:
     """POST the event, signed; DeliveryFailed (recorded on the delivery) for the task to retry. A delivery
-    whose client was disabled or lost its webhook in between is failed, not sent."""
+    whose client was disabled or lost its webhook in between is failed, not sent; so is one the address
+    policy refuses now (its host resolves inside, or the policy changed since the URL was set): sending it
+    again would be refused again."""
     delivery = WebhookDelivery.objects.select_related("client", "event__organization").get(pk=delivery_id)
     if delivery.status == WebhookDelivery.Status.DELIVERED:
         return delivery
@@ -145,15 +161,20 @@ def webhook_deliver_attempt(delivery_id: int) -> WebhookDelivery:
                "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature}
     WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1, url=client.webhook_url)
     try:
-        response = httpx.post(client.webhook_url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS,
-                              follow_redirects=False)
+        response = outbound_post(client.webhook_url, content=body, headers=headers, policy=webhook_policy(),
+                                 timeout=DELIVERY_TIMEOUT_SECONDS, max_body=DELIVERY_ANSWER_MAX_BYTES)
+    except OutboundRefused as exc:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(response_status=None)
+        return webhook_delivery_give_up(delivery.pk, f"Not sent (refused by the address policy): {exc}")
     except httpx.HTTPError as exc:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(last_error=f"No answer: {exc}"[:500],
                                                               response_status=None)
         raise DeliveryFailed(str(exc)) from None
     if not 200 <= response.status_code < 300:
+        redirect = " (redirects are not followed)" if 300 <= response.status_code < 400 else ""
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            response_status=response.status_code, last_error=f"The receiver answered {response.status_code}.")
+            response_status=response.status_code,
+            last_error=f"The receiver answered {response.status_code}{redirect}.")
         raise DeliveryFailed(f"answered {response.status_code}")
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDelivery.Status.DELIVERED, response_status=response.status_code, last_error="",
@@ -194,8 +215,6 @@ def api_events_prune(*, now=None) -> int:
     """Forget events (and their deliveries) older than PORTAL_API_EVENTS_KEEP_DAYS: the feed is for catching
     up after an outage, not an archive (the audit trail is the record). Returns how many events went."""
     from datetime import timedelta
-
-    from django.conf import settings
 
     cutoff = (now or timezone.now()) - timedelta(days=settings.PORTAL_API_EVENTS_KEEP_DAYS)
     deleted, by_model = ApiEvent.objects.filter(occurred_at__lt=cutoff).delete()

@@ -190,6 +190,9 @@ PORTAL_API_RATE = env("PORTAL_API_RATE", default="600/min")
 # How long the API's events feed (/api/v1/events/) keeps an event, and so how long a tool may be down and
 # still catch up; webhook deliveries go with their events.
 PORTAL_API_EVENTS_KEEP_DAYS = env.int("PORTAL_API_EVENTS_KEEP_DAYS", default=30)
+# Webhooks go to the public internet only (portal.outbound). This lets them reach this machine too (loopback:
+# a developer's local receiver; never private ranges): on in the embedded profile, refused in production.
+PORTAL_WEBHOOK_ALLOW_LOOPBACK = env.bool("PORTAL_WEBHOOK_ALLOW_LOOPBACK", default=False)
 OIDC_DRF_AUTH_BACKEND = "api.authentication.LocalTokenBackend"
 AUTH0_ORG_CLAIM = env("AUTH0_ORG_CLAIM", default="https://portal.local/org")
 # The tenant's Management API rate limits per endpoint group, as group=burst/per-minute (Auth0 publishes

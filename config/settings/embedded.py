@@ -27,5 +27,7 @@ if not DIRECTORY_STREAM_TOKEN:  # noqa: F405
 # Where the demo's streams deliver: this machine's web process.
 _web = env("PORTAL_BIND", default="127.0.0.1:8000").replace("0.0.0.0", "127.0.0.1")  # noqa: S104
 DIRECTORY_STREAM_URL = env("DIRECTORY_STREAM_URL", default=f"http://{_web}/hooks/auth0")
+# Webhooks may reach a receiver on this machine (the demo's tools run here); production refuses this.
+PORTAL_WEBHOOK_ALLOW_LOOPBACK = env.bool("PORTAL_WEBHOOK_ALLOW_LOOPBACK", default=True)
 # The links in the portal's emails lead to this machine's web process.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default=f"http://{_web}").rstrip("/")

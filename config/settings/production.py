@@ -31,6 +31,10 @@ if _missing:
     )
 if len(env("SECRET_KEY")) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters of random data.")
+# Webhook URLs are typed in by company admins: reaching this machine's services is for development only.
+if PORTAL_WEBHOOK_ALLOW_LOOPBACK:  # noqa: F405
+    raise ImproperlyConfigured("PORTAL_WEBHOOK_ALLOW_LOOPBACK must be off in production: webhooks would reach "
+                               "this machine's own services.")
 
 DEBUG = False
 DATABASES = {"default": _database(env("DATABASE_URL"))}

@@ -2,7 +2,9 @@
 of its organization; the feed /api/v1/events/ gives a client the events of its organizations after a
 cursor; a client with a webhook gets each one POSTed, signed by the Standard Webhooks scheme with its
 own secret (shown once), by a task that retries a receiver that does not take it and then gives up; a
-company admin sees the deliveries and sends one again. Against a local HTTP receiver."""
+company admin sees the deliveries and sends one again. Against a local HTTP receiver, on this machine: these
+tests allow loopback webhooks (PORTAL_WEBHOOK_ALLOW_LOOPBACK); the address policy has its own tests
+(tests/organizations/test_webhook_addresses.py)."""
 
 from __future__ import annotations
 
@@ -22,10 +24,16 @@ from portal.operations import operation_create, operation_fail, operation_succee
 from tests.emulator.receiver import Receiver
 from tests.factories import CompanyAdminFactory, OrganizationFactory, UserFactory
 from tests.support.api_tokens import ACME_TOOL_ID, ACME_TOOL_SECRET, register, tool_token
+from tests.support.outbound import PUBLIC_ADDRESS, dns_fake
 from tests.users.auth0_users import auth0_user
 from users.directory import directory_user_write_through, directory_users_delete
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _loopback_webhooks_allowed(settings) -> None:
+    settings.PORTAL_WEBHOOK_ALLOW_LOOPBACK = True
 
 
 @pytest.fixture
@@ -133,7 +141,8 @@ def test_the_feed_gives_each_client_its_organizations_events_after_a_cursor(orgs
     assert bad.status_code == 400 and list(bad.json()["errors"]) == ["after"]
 
 
-def test_the_secret_is_made_once_and_only_for_an_address_that_may_receive_it(orgs, receiver) -> None:
+def test_the_secret_is_made_once_and_only_for_an_address_that_may_receive_it(orgs, receiver, monkeypatch) -> None:
+    dns_fake(monkeypatch).names.update({"tools.example.test": [PUBLIC_ADDRESS], "x.example.test": [PUBLIC_ADDRESS]})
     client = register(organizations=[orgs[0]])
     with pytest.raises(ValidationError) as refused:
         webhook_configure(actor=None, client=client, url="http://tools.example.test/hook")

@@ -27,7 +27,7 @@ PRODUCTION_ENV = {
 }
 # Variables that would leak the outer test run's configuration into the profile under test.
 _SCRUB = {*PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE", "DEBUG", "PORTAL_VAR_DIR", "AUTH0_BASE_URL",
-          "DJANGO_ALLOW_ASYNC_UNSAFE"}
+          "DJANGO_ALLOW_ASYNC_UNSAFE", "PORTAL_WEBHOOK_ALLOW_LOOPBACK"}
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -99,6 +99,7 @@ def test_production_refuses_to_start_and_names_every_missing_setting() -> None:
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be at least 50 characters"),
         ({"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}, "must point at PostgreSQL"),
         ({"CELERY_BROKER_URL": "filesystem://"}, "must be Redis or RabbitMQ"),
+        ({"PORTAL_WEBHOOK_ALLOW_LOOPBACK": "true"}, "PORTAL_WEBHOOK_ALLOW_LOOPBACK must be off in production"),
     ],
 )
 def test_production_refuses_unsafe_values(override: dict[str, str], message: str) -> None:
@@ -106,6 +107,21 @@ def test_production_refuses_unsafe_values(override: dict[str, str], message: str
     result = _settings_of("config.settings.production", ["DEBUG"], env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_webhooks_may_reach_this_machine_only_in_the_embedded_profile(tmp_path: Path) -> None:
+    """On for the local demo's receivers, off wherever the base decides (tests, production), and the
+    environment may turn it off in the embedded profile."""
+    embedded = _settings_of("config.settings.embedded", ["PORTAL_WEBHOOK_ALLOW_LOOPBACK"],
+                            _clean_env(PORTAL_VAR_DIR=str(tmp_path)))
+    assert json.loads(embedded.stdout) == {"PORTAL_WEBHOOK_ALLOW_LOOPBACK": "True"}, embedded.stderr
+    turned_off = _settings_of("config.settings.embedded", ["PORTAL_WEBHOOK_ALLOW_LOOPBACK"],
+                              _clean_env(PORTAL_VAR_DIR=str(tmp_path), PORTAL_WEBHOOK_ALLOW_LOOPBACK="false"))
+    assert json.loads(turned_off.stdout) == {"PORTAL_WEBHOOK_ALLOW_LOOPBACK": "False"}, turned_off.stderr
+    for module, env in (("config.settings.test", _clean_env()),
+                        ("config.settings.production", _clean_env(**PRODUCTION_ENV))):
+        result = _settings_of(module, ["PORTAL_WEBHOOK_ALLOW_LOOPBACK"], env)
+        assert json.loads(result.stdout) == {"PORTAL_WEBHOOK_ALLOW_LOOPBACK": "False"}, result.stderr
 
 
 def test_production_reads_secrets_from_files(tmp_path: Path) -> None:
