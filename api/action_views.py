@@ -9,11 +9,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api import examples
-from api.idempotency import HEADER, idempotent
+from api.base import ApiView
+from api.idempotency import HEADER, KEY_MAX_LENGTH, KEY_PATTERN, idempotent
 from api.models import IdempotentRequest
+from api.query import QueryParameter, query_read
 from api.serializers import (
     DeleteInput,
     InviteInput,
@@ -31,6 +32,7 @@ from api.views import (
     WRITE_USERS,
     RoleListView,
     UserListView,
+    openapi,
     organization_of,
     principal_of,
 )
@@ -44,9 +46,11 @@ from users.metadata import user_metadata_edit_request
 from users.removal import user_delete_request, user_remove_request
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    HEADER, str, OpenApiParameter.HEADER,
-    description="Any unique string (a UUID): a retry with the same key gets the same operation back and nothing "
-                "is done twice; the same key with a different request is a 422.")
+    HEADER, {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH, "pattern": KEY_PATTERN},
+    OpenApiParameter.HEADER,
+    description=f"Any unique key of 1 to {KEY_MAX_LENGTH} visible ASCII characters (a UUID): a retry with the same "
+                "key gets the same operation back and nothing is done twice; the same key with a different "
+                "request is a 422.")
 ACCEPTED = OpenApiResponse(OperationSerializer, description="Queued: poll the Location header's operation")
 ACT_RESPONSES = {202: ACCEPTED, 400: OpenApiResponse(description="Field errors"),
                  403: OpenApiResponse(description="insufficient_scope, or the caller may not do this to this user"),
@@ -95,7 +99,7 @@ class UserCollectionView(UserListView):
             idempotency_key=key))
 
 
-class UserMetadataView(APIView):
+class UserMetadataView(ApiView):
     permissions_required = {"POST": WRITE_USERS}
 
     @extend_schema(request=MetadataInput, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
@@ -111,7 +115,7 @@ class UserMetadataView(APIView):
             idempotency_key=key))
 
 
-class UserActionView(APIView):
+class UserActionView(ApiView):
     permissions_required = {"POST": WRITE_USERS}
 
     @extend_schema(request=None, responses=ACT_RESPONSES, examples=examples.ACTION, parameters=[
@@ -129,7 +133,7 @@ class UserActionView(APIView):
             idempotency_key=key))
 
 
-class UserRemoveView(APIView):
+class UserRemoveView(ApiView):
     permissions_required = {"POST": WRITE_USERS}
 
     @extend_schema(request=None, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
@@ -141,7 +145,7 @@ class UserRemoveView(APIView):
             actor=principal_of(request), organization=organization, user_id=user_id, idempotency_key=key))
 
 
-class UserDeleteView(APIView):
+class UserDeleteView(ApiView):
     permissions_required = {"POST": WRITE_USERS}
 
     @extend_schema(request=DeleteInput, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
@@ -178,17 +182,21 @@ class RoleCollectionView(RoleListView):
         return idempotent(request, perform, replay)
 
 
-class RoleDetailView(APIView):
+class RoleDetailView(ApiView):
     permissions_required = {"DELETE": WRITE_ORGS}
+    query_parameters = [QueryParameter("confirm", {"type": "boolean"}, "true removes an organization's last admin "
+                                                                       "(company-wide callers only)")]
 
-    @extend_schema(request=RoleRevokeInput, responses={204: None}, summary="Remove an admin or viewer",
-                   examples=examples.ROLE_REVOKE,
+    @extend_schema(request=None, parameters=openapi(query_parameters), responses={204: None},
+                   summary="Remove an admin or viewer",
                    description="Permission: organizations:write. An organization keeps an admin unless a "
-                               "company-wide caller confirms.")
+                               "company-wide caller confirms with confirm=true (the JSON body {\"confirm\": true} "
+                               "that earlier versions documented is still read).")
     def delete(self, request: Request, slug: str, role_id: int) -> Response:
         principal = principal_of(request)
         organization = organization_of(request, slug)
         role = role_get(principal=principal, organization=organization, role_id=role_id)
-        data = parsed(RoleRevokeInput, request)
-        role_revoke(actor=principal, role=role, confirm=data["confirm"])
+        confirm = query_read(request, self.query_parameters).get("confirm", False)
+        confirm = parsed(RoleRevokeInput, request)["confirm"] or confirm
+        role_revoke(actor=principal, role=role, confirm=confirm)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,7 @@
 """Bulk onboarding's shapes in the API: a job (with its planned actions and progress), its rows, and what a
 new job is made of (the JSON rows or a CSV file). The input serializers describe the request for the OpenAPI
-schema; the rows themselves are read by ``onboarding.files.json_rows``, whose rules (unknown keys refused, a
-row an object) are the page's too."""
+schema and check the rows' shape; the rows themselves are then read by ``onboarding.files.json_rows``, as the
+page reads a file's."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from api.serializers import InputSerializer, StrictBooleanField, TextField
 from onboarding.models import BulkJob, BulkRow
 from onboarding.progress import bulk_job_progress
 from onboarding.selectors import bulk_action_counts
@@ -127,21 +128,30 @@ class BulkJobPageSerializer(serializers.Serializer):
     previous_cursor = serializers.CharField(allow_null=True)
 
 
-# -- input (described for the schema; read by onboarding.files) -----------------------------------------------
-class BulkRowInput(serializers.Serializer):
-    email = serializers.CharField(max_length=320)
-    given_name = serializers.CharField(required=False, allow_blank=True)
-    family_name = serializers.CharField(required=False, allow_blank=True)
-    name = serializers.CharField(required=False, allow_blank=True)
-    block = serializers.BooleanField(required=False, allow_null=True,
-                                     help_text="true blocks, false unblocks; absent or null leaves them as they are")
+# -- input ----------------------------------------------------------------------------------------------------
+class BulkRowInput(InputSerializer):
+    """A row's shape, checked before the job is made (a row that is not this is a 400 naming it). Whether its
+    values make sense (a valid address, a metadata key of the organization's schema, a block the caller may
+    set) is the job's check, reported per row like a file's."""
+
+    unknown_field = ("Not a field of a row: a row has email, given_name, family_name, name, block, user_metadata "
+                     "and app_metadata.")
+
+    email = TextField(max_length=320)
+    given_name = TextField(required=False, allow_blank=True)
+    family_name = TextField(required=False, allow_blank=True)
+    name = TextField(required=False, allow_blank=True)
+    block = StrictBooleanField(required=False, allow_null=True,
+                               help_text="true blocks, false unblocks; absent or null leaves them as they are")
     user_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
     app_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
 
 
-class BulkRowsInput(serializers.Serializer):
-    rows = BulkRowInput(many=True, min_length=1, max_length=settings.BULK_MAX_ROWS,
-                        help_text="One object per person; no other keys")
+class BulkRowsInput(InputSerializer):
+    rows = serializers.ListField(
+        child=BulkRowInput(), min_length=1, max_length=settings.BULK_MAX_ROWS, help_text="One object per person",
+        error_messages={"min_length": "Send at least one row.",
+                        "max_length": f"Send at most {settings.BULK_MAX_ROWS:,} rows in one job."})
 
 
 class BulkFileInput(serializers.Serializer):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,10 +19,10 @@ from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api import examples
 from api.action_views import IDEMPOTENCY_PARAMETER
+from api.base import ApiView
 from api.bulk_serializers import (
     BulkFileInput,
     BulkJobDetailSerializer,
@@ -32,13 +33,16 @@ from api.bulk_serializers import (
     BulkRowsInput,
     bulk_job_url,
 )
+from api.errors import Conflict
 from api.idempotency import idempotent
 from api.models import IdempotentRequest
+from api.query import choice, query_read
 from api.views import (
     CURSOR_PARAMETERS,
     READ_USERS,
     SIZE_PARAMETER,
     WRITE_USERS,
+    openapi,
     organization_of,
     page_read,
     page_size_of,
@@ -57,6 +61,7 @@ from onboarding.services import (
 )
 from portal.csv_export import csv_response
 from portal.keyset import KeysetPaginator, SortKey
+from portal.principal import Principal
 
 # The ValidationError codes of a file or rows that cannot be read as a whole (onboarding.files, .columns,
 # .services): answered as the file's or the rows' field error. Others (the organization not connected) are not.
@@ -67,7 +72,7 @@ MULTIPART_SLACK = 64 * 1024
 
 JOB_ID = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The job's id")
 JOB_RESPONSES = {
-    400: OpenApiResponse(description="The job's status does not allow this (e.g. start a job that is not ready)"),
+    409: OpenApiResponse(description="The job's status does not allow this (e.g. start a job that is not ready)"),
     403: OpenApiResponse(description="insufficient_scope, or the caller is not an admin of the organization"),
     404: OpenApiResponse(description="No such job in the organization, or outside the caller's organizations"),
 }
@@ -76,6 +81,17 @@ JOB_RESPONSES = {
 def job_of(request: Request, slug: str, job_id) -> BulkJob:
     organization = organization_of(request, slug)
     return bulk_job_get(principal=principal_of(request), organization=organization, job_id=job_id)
+
+
+def job_act(act: Callable[..., BulkJob | None], *, actor: Principal, job: BulkJob) -> BulkJob | None:
+    """``act`` (one of onboarding.services' start, pause, resume, cancel, discard) on the job. A status that does
+    not allow it is a 409: the request is right, the job is not there yet or any more."""
+    try:
+        return act(actor=actor, job=job)
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict") and {error.code for error in exc.error_list} == {"status"}:
+            raise Conflict(" ".join(exc.messages)) from None
+        raise
 
 
 def job_response(job: BulkJob, code: int = status.HTTP_200_OK) -> Response:
@@ -91,17 +107,29 @@ def _whole_input_error(exc: DjangoValidationError, field: str) -> exceptions.Val
     return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
+# A body whose rows do not fit the schema names at most this many of them (a file of 10,000 wrong rows is one
+# mistake, not 10,000).
+ROW_ERRORS_SHOWN = 20
+
+
 def _rows_of(data) -> list:
-    """The JSON body's rows, as given (``onboarding.files.json_rows`` reads them); a body of anything else is a
-    400."""
+    """The JSON body's rows, as given, once their shape is the schema's (``BulkRowsInput``); they are then read by
+    ``onboarding.files.json_rows``. A body of another shape is a 400 naming what is wrong (``rows[3].email``)."""
     if not isinstance(data, dict) or "rows" not in data:
         raise exceptions.ValidationError({"rows": ["Send {\"rows\": [...]} (one object per person), or a CSV "
                                                    "file as multipart/form-data field file."]})
-    unknown = sorted(set(data) - {"rows"})
-    if unknown:
-        raise exceptions.ValidationError({name: ["Not a field of a bulk job: send rows only."] for name in unknown})
+    shape = BulkRowsInput(data=data)
+    if not shape.is_valid():
+        errors = dict(shape.errors)
+        row_errors = errors.get("rows")
+        if isinstance(row_errors, dict) and len(row_errors) > ROW_ERRORS_SHOWN:
+            # ListField's errors are keyed by the row's index; the first few say what is wrong.
+            errors["rows"] = dict(sorted(row_errors.items())[:ROW_ERRORS_SHOWN])
+            errors["rows_not_shown"] = [f"{len(row_errors) - ROW_ERRORS_SHOWN:,} more rows do not fit either."]
+        raise exceptions.ValidationError(errors)
     rows = data["rows"]
-    # PostgreSQL cannot store a NUL character in JSON text; no person's data has one.
+    # PostgreSQL cannot store a NUL character in JSON text; no person's data has one (the texts' pattern says so;
+    # a metadata key or value is checked here).
     if "\\u0000" in json.dumps(rows):
         raise exceptions.ValidationError({"rows": ["The rows contain a NUL character."]})
     return rows
@@ -122,20 +150,22 @@ class BulkRowsParser(BaseParser):
         return JSONParser().parse(io.BytesIO(body), media_type, parser_context)
 
 
-class BulkJobCollectionView(APIView):
+class BulkJobCollectionView(ApiView):
     permissions_required = {"GET": READ_USERS, "POST": WRITE_USERS}
     parser_classes = [BulkRowsParser, MultiPartParser]
+    query_parameters = [SIZE_PARAMETER, *CURSOR_PARAMETERS]
 
     @extend_schema(summary="The organization's bulk onboarding jobs, newest first", responses=BulkJobPageSerializer,
-                   examples=examples.BULK_JOB_LIST, parameters=[SIZE_PARAMETER, *CURSOR_PARAMETERS],
+                   examples=examples.BULK_JOB_LIST, parameters=openapi(query_parameters),
                    description="Permission: users:read. The organization's admins (and company-wide callers) only.")
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_of(request, slug)
+        query = query_read(request, self.query_parameters)
         jobs = bulk_job_list(principal=principal_of(request), organization=organization)
         paginator = KeysetPaginator(jobs.select_related("organization"),
                                     [SortKey("created_at", descending=True), SortKey("pk", descending=True)],
-                                    page_size_of(request))
-        page = page_read(request, paginator)
+                                    page_size_of(query))
+        page = page_read(query, paginator)
         return Response({"results": BulkJobSerializer(page.items, many=True).data,
                          "next_cursor": page.next_cursor, "previous_cursor": page.previous_cursor})
 
@@ -188,7 +218,7 @@ class BulkJobCollectionView(APIView):
         return idempotent(request, perform, replay)
 
 
-class BulkJobDetailView(APIView):
+class BulkJobDetailView(ApiView):
     permissions_required = {"GET": READ_USERS, "DELETE": WRITE_USERS}
 
     @extend_schema(summary="One bulk job: its status, planned actions and progress (poll it)",
@@ -203,28 +233,25 @@ class BulkJobDetailView(APIView):
                                "are deleted.")
     def delete(self, request: Request, slug: str, job_id) -> Response:
         job = job_of(request, slug, job_id)
-        bulk_job_discard(actor=principal_of(request), job=job)
+        job_act(bulk_job_discard, actor=principal_of(request), job=job)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BulkJobRowsView(APIView):
+class BulkJobRowsView(ApiView):
     permissions_required = {"GET": READ_USERS}
+    query_parameters = [choice("show", list(ROW_FILTERS)), SIZE_PARAMETER, *CURSOR_PARAMETERS]
 
     @extend_schema(
         summary="A bulk job's rows in the file's order: what the check planned and what happened",
         description="Permission: users:read. show narrows them: " + ", ".join(ROW_FILTERS) + ".",
-        parameters=[JOB_ID, OpenApiParameter("show", str, enum=list(ROW_FILTERS)), SIZE_PARAMETER,
-                    *CURSOR_PARAMETERS],
+        parameters=[JOB_ID, *openapi(query_parameters)],
         responses=BulkRowPageSerializer, examples=examples.BULK_ROW_LIST,
     )
     def get(self, request: Request, slug: str, job_id) -> Response:
         job = job_of(request, slug, job_id)
-        show = request.query_params.get("show", "")
-        if show and show not in ROW_FILTERS:
-            raise exceptions.ValidationError({"show": [f"Give one of {', '.join(ROW_FILTERS)}."]})
-        rows = bulk_row_list(job=job, show=show).select_related("operation")
-        page = page_read(request, KeysetPaginator(rows, [SortKey("line"), SortKey("pk")],
-                                                  page_size_of(request)))
+        query = query_read(request, self.query_parameters)
+        rows = bulk_row_list(job=job, show=query.get("show", "")).select_related("operation")
+        page = page_read(query, KeysetPaginator(rows, [SortKey("line"), SortKey("pk")], page_size_of(query)))
         return Response({"results": BulkRowSerializer(page.items, many=True).data,
                          "next_cursor": page.next_cursor, "previous_cursor": page.previous_cursor})
 
@@ -240,7 +267,7 @@ class CsvRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
-class BulkJobReportView(APIView):
+class BulkJobReportView(ApiView):
     permissions_required = {"GET": READ_USERS}
     renderer_classes = [JSONRenderer, CsvRenderer]
 
@@ -253,14 +280,9 @@ class BulkJobReportView(APIView):
                                                       examples=examples.BULK_REPORT)},
     )
     def get(self, request: Request, slug: str, job_id):
+        # An error is the API's JSON whatever the caller accepted (api.base); the report itself is CSV.
         job = job_of(request, slug, job_id)
         return csv_response(bulk_report_rows(job), filename=bulk_report_filename(job))
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # An error is the API's JSON, whatever the caller accepted.
-        if isinstance(response, Response):
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 JOB_ACTS = {"start": bulk_job_start, "pause": bulk_job_pause, "resume": bulk_job_resume, "cancel": bulk_job_cancel}
@@ -274,7 +296,7 @@ ACT_SUMMARIES = {
 }
 
 
-class BulkJobActView(APIView):
+class BulkJobActView(ApiView):
     permissions_required = {"POST": WRITE_USERS}
     act = "start"
 
@@ -283,7 +305,7 @@ class BulkJobActView(APIView):
         principal = principal_of(request)
 
         def perform(_key: str | None) -> tuple[Response, None]:
-            return job_response(JOB_ACTS[self.act](actor=principal, job=job), status.HTTP_202_ACCEPTED), None
+            return job_response(job_act(JOB_ACTS[self.act], actor=principal, job=job), status.HTTP_202_ACCEPTED), None
 
         def replay(earlier: IdempotentRequest) -> Response:
             return job_response(job, status.HTTP_202_ACCEPTED)

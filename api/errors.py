@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -12,6 +14,20 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from api.permissions import InsufficientScope
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is over the limit of this route: send less at once."
+
+
+class Conflict(exceptions.APIException):
+    """The request is well formed, but what it acts on is not in a state that allows it (a bulk job's status)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The resource's state does not allow this now."
 
 
 class IdempotencyKeyReused(exceptions.APIException):
@@ -26,11 +42,37 @@ def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     return {"non_field_errors": exc.messages}
 
 
+def flat_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's errors as ``field -> messages``, the shape the schema gives them: a nested field is named by its path
+    (``rows[3].email``, ``user_metadata.department``)."""
+    if isinstance(errors, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in errors.items():
+            name = f"{prefix}[{key}]" if isinstance(key, int) else f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flat_errors(value, name))
+        return flat
+    if isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
+        flat = {}
+        for index, value in enumerate(errors):
+            flat.update(flat_errors(value, f"{prefix}[{index}]"))
+        return flat
+    messages = errors if isinstance(errors, list) else [errors]
+    return {prefix or "non_field_errors": [str(message) for message in messages]}
+
+
 _CODES = {400: "invalid_request", 401: "invalid_token", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          406: "not_acceptable", 415: "unsupported_media_type", 422: "unprocessable", 429: "rate_limited"}
+          406: "not_acceptable", 409: "conflict", 413: "request_too_large", 415: "unsupported_media_type",
+          422: "unprocessable", 429: "rate_limited"}
 
 
 def api_exception_handler(exc, context) -> Response | None:
+    # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or a form of too many fields) as it is read, with a
+    # SuspiciousOperation that would become its HTML 400 page: here the API's JSON, a 413 for the size.
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge(f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} "
+                              "bytes: send less at once.")
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request cannot be read.")
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_field_errors(exc))
     elif isinstance(exc, DjangoPermissionDenied):
@@ -45,7 +87,7 @@ def api_exception_handler(exc, context) -> Response | None:
     elif isinstance(exc, IdempotencyKeyReused):
         code = exc.default_code
     if isinstance(exc, exceptions.ValidationError):
-        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        errors = flat_errors(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = {"error": code, "detail": "Some of the input is not valid: see errors.", "errors": errors}
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data

@@ -81,7 +81,6 @@ DELETE = [_request("Confirmed by the user's email", {"confirmation": "user01@acm
 ROLE_GRANT = [_request("Appoint a viewer", {"email": "user01@acme.test", "role": "viewer"}),
               _response("Appointed", ROLE, "201"),
               accepted("role_grant", "Appoint an admin or viewer", "user01@acme.test")]
-ROLE_REVOKE = [_request("Remove (confirm only for an organization's last admin)", {"confirm": False})]
 EVENT_LIST = [_response("Events", {"results": [
     {"id": "evt_1201", "type": "operation.finished", "organization": "acme", "occurred_at": NOW,
      "data": {"operation": {"id": OPERATION_ID, "kind": "user_block", "status": "succeeded", "target": USER_ID,

@@ -17,9 +17,12 @@ from rest_framework.response import Response
 from api.caller import ApiCaller
 from api.errors import IdempotencyKeyReused
 from api.models import IdempotentRequest
+from api.query import python_pattern
 
 HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 200
+# Visible ASCII, spaces inside only (a header's ends are trimmed on the way): what the schema says, checked here.
+KEY_PATTERN = "^[!-~]([ -~]*[!-~])?$"
 
 # perform(operation key or None) -> (response, the operation it recorded or None)
 Perform = Callable[[str | None], tuple[Response, object | None]]
@@ -52,8 +55,8 @@ def idempotent(request: Request, perform: Perform, replay: Replay) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
         return perform(None)[0]
-    if not key or len(key) > KEY_MAX_LENGTH or not key.isprintable():
-        raise exceptions.ValidationError({HEADER: [f"Give a key of 1 to {KEY_MAX_LENGTH} printable characters, "
+    if len(key) > KEY_MAX_LENGTH or not python_pattern(KEY_PATTERN).search(key):
+        raise exceptions.ValidationError({HEADER: [f"Give a key of 1 to {KEY_MAX_LENGTH} visible ASCII characters, "
                                                    "e.g. a UUID, new for each new request."]})
     caller: ApiCaller = request.user
     fingerprint = _fingerprint(request)

@@ -18,13 +18,17 @@ class InsufficientScope(exceptions.PermissionDenied):
 
 
 class CallerHoldsPermission(BasePermission):
-    """``view.permissions_required``: method -> the permission (a scope) that method needs."""
+    """``view.permissions_required``: method -> the permission (a scope) that method needs. HEAD is GET without
+    the body, so it needs what GET needs. A method the view serves but names no permission for is refused
+    (tests/api/test_methods.py checks that none is missing): never allowed by an omission."""
 
     def has_permission(self, request, view) -> bool:
         caller = request.user
         if not isinstance(caller, ApiCaller):
             return False  # not authenticated: DRF answers 401
-        needed = view.permissions_required[request.method]
+        needed = view.permissions_required.get("GET" if request.method == "HEAD" else request.method)
+        if needed is None:
+            return False
         if caller.refusal:
             raise InsufficientScope(caller.refusal, needed)
         if not caller.allows(needed):

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
+
+from api.serializers import InputSerializer
 
 SECURITY_SCHEME = "portalToken"
 
@@ -28,7 +31,9 @@ def _error(description: str, code: str, detail: str, **extra) -> OpenApiResponse
 
 
 ERRORS = {
-    "400": _error("Bad input: the messages per field; nothing was changed", "invalid_request",
+    "400": _error("Bad input, or a rule the schema cannot state (a cursor that is not ours, a range that ends "
+                  "before it starts, the organization's metadata schema, a guardrail, the target's state): the "
+                  "messages per field; nothing was changed", "invalid_request",
                   "Some of the input is not valid: see errors.", errors={"email": ["Enter a valid email address."]}),
     "401": _error('No valid access token (WWW-Authenticate: Bearer error="invalid_token")', "invalid_token",
                   "The access token has expired."),
@@ -36,15 +41,28 @@ ERRORS = {
                   "may not do this", "insufficient_scope", "This needs the users:write permission."),
     "404": _error("Not found, or outside the caller's organizations (the API does not say which)", "not_found",
                   "Not found."),
-    "405": _error("This method is not allowed here", "method_not_allowed", 'Method "PUT" not allowed.'),
     "406": _error("The API answers application/json only", "not_acceptable",
                   "Could not satisfy the request Accept header."),
+    "409": _error("What the request acts on is not in a state that allows it now (a bulk job's status)",
+                  "conflict", "This job cannot be paused now: it is checked: waiting for confirmation."),
+    "413": _error("The body is over the route's limit (DATA_UPLOAD_MAX_MEMORY_SIZE; a bulk job's rows and file "
+                  "have their own, larger one, answered as a 400 under rows or file)", "request_too_large",
+                  "The request body is over the limit of 2,621,440 bytes: send less at once."),
     "415": _error("Send JSON (or form data)", "unsupported_media_type", 'Unsupported media type "text/plain".'),
     "422": _error("The Idempotency-Key was used for a different request", "idempotency_key_reused",
                   "This Idempotency-Key was used for a different request: use a new key for a new request."),
     "429": _error("Over the caller's request budget: retry after Retry-After seconds", "rate_limited",
                   "Request was throttled. Expected available in 12 seconds."),
 }
+# Answered by the web server (gunicorn, or the proxy in front) before the portal reads the request, so in its
+# words and in HTML: a URL over the request line limit (8,190 bytes: config/gunicorn_settings.py). Long query
+# values (up to a few thousand characters, more when percent-encoded) can reach it.
+URI_TOO_LONG = OpenApiResponse(OpenApiTypes.STR, description="The URL is longer than the web server takes (8,190 "
+                                                             "bytes): send shorter query values. HTML, from the "
+                                                             "server itself.")
+# Path parameters as Django's converters match them (config urls); a value of another shape is no route, and
+# the API's JSON 404 (api.errors.api_route_not_found).
+PATH_PATTERNS = {"slug": "^[-a-zA-Z0-9_]+$", "user_id": "^[^/]+$", "action": "^[^/]+$"}
 
 
 class PortalTokenScheme(OpenApiAuthenticationExtension):
@@ -58,17 +76,38 @@ class PortalTokenScheme(OpenApiAuthenticationExtension):
 
 
 class PortalAutoSchema(AutoSchema):
+    """Adds the errors an operation can answer: 401, 403, 406 (an Accept it cannot satisfy) and 429 to every one;
+    404 where the path names something; 400 where there is input (query, body, a header) or a service decides;
+    413 and 415 where a body may be read; 422 to a POST (Idempotency-Key); 414 (from the web server) to all.
+    A method a route does not have is a 405 with Allow (api.base): not an operation, so described in the API's
+    description rather than here."""
+
     def _error_codes(self) -> list[str]:
-        codes = ["401", "403", "405", "406", "429"]
+        codes = ["401", "403", "406", "429"]
         if "{" in self.path:
             codes.append("404")
-        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            codes += ["400", "415"]
-        elif self._get_parameters_of_kind("query"):
+        writes = self.method in ("POST", "PUT", "PATCH", "DELETE")
+        if writes or self._get_parameters_of_kind("query") or self._get_parameters_of_kind("header"):
             codes.append("400")
+        if writes:
+            codes += ["413", "415"]
         if self.method == "POST":
             codes.append("422")
         return sorted(codes)
+
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            pattern = PATH_PATTERNS.get(parameter["name"])
+            if pattern and parameter["schema"].get("type") == "string" and "enum" not in parameter["schema"]:
+                parameter["schema"] = {**parameter["schema"], "pattern": pattern}
+        return parameters
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, InputSerializer):
+            schema["additionalProperties"] = False  # InputSerializer refuses unknown fields
+        return schema
 
     def _get_parameters_of_kind(self, location: str) -> list:
         return [p for p in self._get_parameters() if p.get("in") == location]
@@ -85,7 +124,9 @@ class PortalAutoSchema(AutoSchema):
                 error = OpenApiResponse(ErrorSerializer, description=described["description"],
                                         examples=error.examples)
             responses[code] = self._get_response_for_code(error, code, direction=direction)
-        return responses
+        responses["414"] = self._get_response_for_code(URI_TOO_LONG, "414", media_types=["text/html"],
+                                                       direction=direction)
+        return dict(sorted(responses.items()))
 
     def get_operation_id(self) -> str:
         # A GET of a collection is a list, whatever its page serializer looks like to drf-spectacular.

@@ -3,6 +3,9 @@ serializers only parse: every rule is the services', whose ValidationErrors come
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -10,6 +13,7 @@ from organizations.models import Organization, OrganizationRole
 from portal.audit import audit_action_label
 from portal.models import AuditEvent, Operation
 from users.actions import USER_ACTIONS
+from users.invitations import NAME_MAX
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -143,29 +147,98 @@ class ApiEventPageSerializer(serializers.Serializer):
 
 
 # -- input ---------------------------------------------------------------------------------------------------
-class InviteInput(serializers.Serializer):
-    email = serializers.CharField(max_length=320)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+# The longest email address the services take (users.invitations.EMAIL_MAX, RFC 5321's path limit).
+EMAIL_MAX_LENGTH = 254
+# NUL is refused in every text (no database column takes it); as a validator, the schema's pattern says so too.
+NO_NUL = RegexValidator(r"^[^\x00]*\Z", message="A NUL character is not allowed.")
 
 
-class MetadataInput(serializers.Serializer):
+class TextField(serializers.CharField):
+    """Text, and only text, as given: DRF's CharField also takes a number and makes it text, which a schema's
+    string does not allow."""
+
+    def __init__(self, **kwargs) -> None:
+        # As given: DRF would strip whitespace (to Python, which counts more characters as space than a
+        # schema's reader does) and could make a schema-valid text blank. The services normalise it.
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+        # NO_NUL instead of DRF's own NUL check: one message, and a pattern in the schema.
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators.append(NO_NUL)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class EmailAddressField(serializers.EmailField):
+    """An email address as given: the schema's format email, so no whitespace is trimmed into one."""
+
+    default_error_messages = {"invalid": "Enter a valid email address, like name@example.com."}  # the services'
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=EMAIL_MAX_LENGTH, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false: DRF's BooleanField also takes "yes", 1 and "on", which a schema's boolean does not."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class InputSerializer(serializers.Serializer):
+    """A request body: a JSON object of these fields and no others. Unknown fields are refused (a misspelt field
+    would otherwise be dropped without a word), and the schema says so (additionalProperties: false,
+    api.schema)."""
+
+    unknown_field = "Not a field of this request."
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, Mapping) else []
+        errors = {str(name): [self.unknown_field] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class InviteInput(InputSerializer):
+    email = EmailAddressField()
+    # The service's own limit (users.invitations.NAME_MAX), after runs of spaces are made one.
+    name = TextField(max_length=NAME_MAX, required=False, allow_blank=True, default="")
+
+
+class MetadataInput(InputSerializer):
     user_metadata = serializers.DictField(required=False, help_text="key -> value; null deletes the key")
     app_metadata = serializers.DictField(required=False, help_text="key -> value; null deletes the key")
 
 
-class DeleteInput(serializers.Serializer):
-    confirmation = serializers.CharField(max_length=320, help_text="The user's email (or their user id if they "
-                                                                   "have none), as a typed confirmation")
+class DeleteInput(InputSerializer):
+    confirmation = TextField(max_length=320, help_text="The user's email (or their user id if they have none), as "
+                                                       "a typed confirmation")
 
 
-class RoleGrantInput(serializers.Serializer):
-    email = serializers.CharField(max_length=320)
+class RoleGrantInput(InputSerializer):
+    email = EmailAddressField()
     role = serializers.ChoiceField(choices=OrganizationRole.Role.choices)
 
 
-class RoleRevokeInput(serializers.Serializer):
-    confirm = serializers.BooleanField(default=False, help_text="Needed to remove an organization's last admin "
-                                                               "(company-wide clients only)")
+class RoleRevokeInput(InputSerializer):
+    """The body earlier versions took on DELETE (OpenAPI 3.0 has no body there: ?confirm=true is documented)."""
+
+    confirm = StrictBooleanField(default=False)
 
 
 ACTION_SLUGS = sorted(USER_ACTIONS)

@@ -1,17 +1,17 @@
 """The REST API's routes, version 1, and its OpenAPI schema and docs."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import action_views, bulk_views, errors, views
+from api.base import ApiDocsView, ApiSchemaView
 
 ORG = "v1/organizations/<slug:slug>/"
 USER = ORG + "users/<str:user_id>/"
 BULK_JOB = ORG + "bulk-jobs/<uuid:job_id>/"
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("schema/", ApiSchemaView.as_view(), name="api_schema"),
+    path("docs/", ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
     path("v1/organizations/", views.OrganizationListView.as_view(), name="api_organization_list"),
     path("v1/events/", views.ApiEventListView.as_view(), name="api_event_list"),
     path(ORG, views.OrganizationDetailView.as_view(), name="api_organization_detail"),

@@ -3,14 +3,17 @@ the pages'), so another organization's object is a 404 here as there."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api import examples
+from api.base import ApiView
 from api.caller import ApiCaller
+from api.query import QueryParameter, choice, date, query_read, text
 from api.serializers import (
     ApiEventPageSerializer,
     AuditPageSerializer,
@@ -33,6 +36,7 @@ from organizations.selectors import (
 from organizations.webhooks import api_event_list, api_event_payload
 from portal.audit import audit_action_choices
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator, SortKey
+from portal.models import Operation
 from portal.principal import Principal
 from users.forms import UserListForm
 from users.history_forms import ACTOR_MAX_LENGTH, TARGET_MAX_LENGTH, AuditFilterForm
@@ -50,24 +54,29 @@ READ_USERS, WRITE_USERS = ApiPermission.USERS_READ.value, ApiPermission.USERS_WR
 READ_AUDIT = ApiPermission.AUDIT_READ.value
 READ_ORGS, WRITE_ORGS = ApiPermission.ORGANIZATIONS_READ.value, ApiPermission.ORGANIZATIONS_WRITE.value
 CURSOR_MAX_LENGTH = 2000
+# A cursor is django.core.signing's text (portal.keyset): base64url, a leading "." when compressed, ":" before
+# the signature. Anything else cannot be one, and is refused as damaged before it is read.
+CURSOR_PATTERN = "^[A-Za-z0-9_.:-]*$"
+CURSOR_DAMAGED = "This cursor is damaged or out of date: pass a next_cursor or previous_cursor as it was given."
 PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 500
+
+
+def cursor_parameter(name: str, description: str) -> QueryParameter:
+    return QueryParameter(name, {"type": "string", "maxLength": CURSOR_MAX_LENGTH, "pattern": CURSOR_PATTERN},
+                          description, mismatch=CURSOR_DAMAGED)
+
 
 CURSOR_PARAMETERS = [
-    OpenApiParameter("after", {"type": "string", "maxLength": CURSOR_MAX_LENGTH},
-                     description="The next_cursor of the page before (not with before)"),
-    OpenApiParameter("before", {"type": "string", "maxLength": CURSOR_MAX_LENGTH},
-                     description="The previous_cursor of the page after (not with after)"),
+    cursor_parameter("after", "The next_cursor of the page before (not with before)"),
+    cursor_parameter("before", "The previous_cursor of the page after (not with after)"),
 ]
-SIZE_PARAMETER = OpenApiParameter("size", {"type": "integer", "minimum": 1, "maximum": 500},
-                                  description=f"Items per page (default {PAGE_SIZE_DEFAULT})")
+SIZE_PARAMETER = QueryParameter("size", {"type": "integer", "minimum": 1, "maximum": PAGE_SIZE_MAX},
+                                f"Items per page (default {PAGE_SIZE_DEFAULT})")
 
 
-def date_parameter(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "string", "format": "date"}, description=description)
-
-
-def text_parameter(name: str, max_length: int, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, {"type": "string", "maxLength": max_length}, description=description)
+def openapi(parameters: list[QueryParameter]) -> list[OpenApiParameter]:
+    return [parameter.openapi() for parameter in parameters]
 
 
 def principal_of(request: Request) -> Principal:
@@ -84,12 +93,11 @@ def form_errors(form) -> dict[str, list[str]]:
     return {name: [str(e) for e in errors] for name, errors in form.errors.items()}
 
 
-def page_read(request: Request, paginator: KeysetPaginator) -> KeysetPage:
-    """The page ``?after=`` or ``?before=`` asks for (the first without either); a bad cursor is a 400."""
-    after, before = request.query_params.get("after", ""), request.query_params.get("before", "")
+def page_read(query: dict[str, Any], paginator: KeysetPaginator) -> KeysetPage:
+    """The page ``after`` or ``before`` asks for (the first without either); a cursor that is not ours is a
+    400 (the query as ``query_read`` checked it)."""
+    after, before = query.get("after", ""), query.get("before", "")
     try:
-        if len(after) > CURSOR_MAX_LENGTH or len(before) > CURSOR_MAX_LENGTH:
-            raise InvalidCursor("This cursor is damaged or out of date.")
         if after and before:
             raise exceptions.ValidationError({"after": ["Give after or before, not both."]})
         if after:
@@ -101,16 +109,11 @@ def page_read(request: Request, paginator: KeysetPaginator) -> KeysetPage:
         raise exceptions.ValidationError({"after" if after else "before": [str(exc)]}) from None
 
 
-def page_size_of(request: Request, default: int = PAGE_SIZE_DEFAULT, maximum: int = 500) -> int:
-    raw = request.query_params.get("size", "")
-    if not raw:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise exceptions.ValidationError({"size": [f"Give a whole number from 1 to {maximum}."]})
-    return int(raw)
+def page_size_of(query: dict[str, Any]) -> int:
+    return query.get("size", PAGE_SIZE_DEFAULT)
 
 
-class OrganizationListView(APIView):
+class OrganizationListView(ApiView):
     permissions_required = {"GET": READ_ORGS}
 
     @extend_schema(responses=OrganizationSerializer(many=True), summary="Organizations the caller may see",
@@ -121,7 +124,7 @@ class OrganizationListView(APIView):
         return Response(OrganizationSerializer(organizations, many=True).data)
 
 
-class OrganizationDetailView(APIView):
+class OrganizationDetailView(ApiView):
     permissions_required = {"GET": READ_ORGS}
 
     @extend_schema(responses=OrganizationSerializer, summary="One organization", examples=examples.ORGANIZATION_DETAIL,
@@ -130,40 +133,45 @@ class OrganizationDetailView(APIView):
         return Response(OrganizationSerializer(organization_of(request, slug)).data)
 
 
-class UserListView(APIView):
+class UserListView(ApiView):
     permissions_required = {"GET": READ_USERS}
+    query_parameters = [
+        text("q", SEARCH_MAX_LENGTH, "Every word must match the name, email, user id or a searchable metadata field"),
+        choice("blocked", ["yes", "no"]),
+        choice("verified", ["yes", "no"]),
+        QueryParameter("never", {"type": "boolean"}, "Only users who never signed in (true or false)"),
+        text("connection", 128, "Users of this connection only"),
+        date("login_from", "Last sign-in on or after"),
+        date("login_to", "Last sign-in on or before"),
+        date("created_from", "Created on or after"),
+        date("created_to", "Created on or before"),
+        choice("sort", [value for value, _ in UserListForm.base_fields["sort"].choices]),
+        QueryParameter("size", {"type": "integer", "enum": list(PAGE_SIZES)}, f"Users per page (default "
+                                                                             f"{PAGE_SIZES[0]})"),
+        *CURSOR_PARAMETERS,
+    ]
 
     @extend_schema(
         summary="The organization's users: the directory's search, filters and sort, cursor-paged",
         description="Permission: users:read. The same query string as the user list page: q (every word must "
-                    "match), blocked and verified (yes/no), never, connection, login_from/login_to, "
+                    "match), blocked and verified (yes/no), never (true/false), connection, login_from/login_to, "
                     "created_from/created_to (YYYY-MM-DD), sort (a column, '-' first for descending), size "
-                    f"(one of {', '.join(map(str, PAGE_SIZES))}); after/before cursors. Bad input is a 400.",
-        parameters=[
-            text_parameter("q", SEARCH_MAX_LENGTH, "Every word must match the name, email, user id or a "
-                                                   "searchable metadata field"),
-            OpenApiParameter("blocked", str, enum=["yes", "no"]),
-            OpenApiParameter("verified", str, enum=["yes", "no"]),
-            OpenApiParameter("never", bool, description="Only users who never signed in"),
-            text_parameter("connection", 128, "Users of this connection only"),
-            date_parameter("login_from", "Last sign-in on or after"),
-            date_parameter("login_to", "Last sign-in on or before"),
-            date_parameter("created_from", "Created on or after"), date_parameter("created_to", "Created on or before"),
-            OpenApiParameter("sort", str, enum=[value for value, _ in UserListForm.base_fields["sort"].choices]),
-            OpenApiParameter("size", int, enum=list(PAGE_SIZES)), *CURSOR_PARAMETERS,
-        ],
-        responses=UserPageSerializer, examples=examples.USER_LIST,
+                    f"(one of {', '.join(map(str, PAGE_SIZES))}); after/before cursors. Bad input, or a range "
+                    "that ends before it starts, is a 400.",
+        parameters=openapi(query_parameters), responses=UserPageSerializer, examples=examples.USER_LIST,
     )
     def get(self, request: Request, slug: str) -> Response:
         principal = principal_of(request)
         organization = organization_of(request, slug)
-        params = {k: v for k, v in request.query_params.items() if k not in ("after", "before")}
-        form = UserListForm(params)
+        checked = query_read(request, self.query_parameters)
+        # The list page's form reads the same (now well-formed) values and adds what a schema cannot say: a
+        # range that ends before it starts.
+        form = UserListForm({name: request.query_params[name] for name in checked if name not in ("after", "before")})
         if not form.is_valid():
             raise exceptions.ValidationError(form_errors(form))
         query = form.query()
         listing = user_listing(principal=principal, organization=organization, query=query)
-        page = page_read(request, KeysetPaginator(listing, query.sort_keys, query.page_size))
+        page = page_read(checked, KeysetPaginator(listing, query.sort_keys, query.page_size))
         total = user_list_count(principal=principal, organization=organization, query=query)
         return Response({
             "results": UserPageSerializer().fields["results"].to_representation(page.items),
@@ -171,7 +179,7 @@ class UserListView(APIView):
         })
 
 
-class UserDetailView(APIView):
+class UserDetailView(ApiView):
     permissions_required = {"GET": READ_USERS}
 
     @extend_schema(responses=UserSerializer, summary="One user of the organization", examples=examples.USER_DETAIL,
@@ -184,33 +192,31 @@ class UserDetailView(APIView):
         return Response(UserSerializer(user, context={"metadata_fields": fields}).data)
 
 
-class OperationListView(APIView):
+class OperationListView(ApiView):
     permissions_required = {"GET": READ_USERS}
+    query_parameters = [choice("status", list(Operation.Status.values)), SIZE_PARAMETER, *CURSOR_PARAMETERS]
 
     @extend_schema(
         summary="The organization's operations, newest first", responses=OperationPageSerializer,
         examples=examples.OPERATION_LIST,
         description="Permission: users:read. status filters by pending, running, succeeded or failed.",
-        parameters=[OpenApiParameter("status", str, enum=["pending", "running", "succeeded", "failed"]),
-                    SIZE_PARAMETER, *CURSOR_PARAMETERS],
+        parameters=openapi(query_parameters),
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_of(request, slug)
+        query = query_read(request, self.query_parameters)
         operations = operation_list(principal=principal_of(request), organization=organization)
-        status = request.query_params.get("status", "")
-        if status:
-            if status not in operations.model.Status.values:
-                raise exceptions.ValidationError({"status": ["Give pending, running, succeeded or failed."]})
-            operations = operations.filter(status=status)
+        if "status" in query:
+            operations = operations.filter(status=query["status"])
         paginator = KeysetPaginator(operations.select_related("organization"),
                                     [SortKey("created_at", descending=True), SortKey("pk", descending=True)],
-                                    page_size_of(request))
-        page = page_read(request, paginator)
+                                    page_size_of(query))
+        page = page_read(query, paginator)
         return Response({"results": OperationSerializer(page.items, many=True).data,
                          "next_cursor": page.next_cursor, "previous_cursor": page.previous_cursor})
 
 
-class OperationDetailView(APIView):
+class OperationDetailView(ApiView):
     permissions_required = {"GET": READ_USERS}
 
     @extend_schema(responses=OperationSerializer, summary="One operation (poll it until it is finished)",
@@ -223,26 +229,31 @@ class OperationDetailView(APIView):
         return Response(OperationSerializer(operation).data)
 
 
-class AuditEventListView(APIView):
+class AuditEventListView(ApiView):
     permissions_required = {"GET": READ_AUDIT}
+    query_parameters = [
+        text("actor", ACTOR_MAX_LENGTH, "The actor's name, email or user id"),
+        choice("action", [value for value, _ in audit_action_choices()]),
+        text("target", TARGET_MAX_LENGTH, "A user id, or an email: the users who have it"),
+        date("occurred_from", "On or after (UTC)"),
+        date("occurred_to", "On or before (UTC)"),
+        SIZE_PARAMETER, *CURSOR_PARAMETERS,
+    ]
 
     @extend_schema(
         summary="The organization's audit trail, newest first", responses=AuditPageSerializer,
         examples=examples.AUDIT_LIST,
         description="Permission: audit:read. The trail page's filters: actor (name, email or user id), action, "
                     "target (a user id, or an email: the users who have it), occurred_from/occurred_to "
-                    "(YYYY-MM-DD, UTC, inclusive). Bad input is a 400.",
-        parameters=[text_parameter("actor", ACTOR_MAX_LENGTH, "The actor's name, email or user id"),
-                    OpenApiParameter("action", str, enum=[value for value, _ in audit_action_choices()]),
-                    text_parameter("target", TARGET_MAX_LENGTH, "A user id, or an email: the users who have it"),
-                    date_parameter("occurred_from", "On or after (UTC)"),
-                    date_parameter("occurred_to", "On or before (UTC)"), SIZE_PARAMETER, *CURSOR_PARAMETERS],
+                    "(YYYY-MM-DD, UTC, inclusive). Bad input, or a range that ends before it starts, is a 400.",
+        parameters=openapi(query_parameters),
     )
     def get(self, request: Request, slug: str) -> Response:
         principal = principal_of(request)
         organization = organization_of(request, slug)
-        params = {k: v for k, v in request.query_params.items() if k not in ("after", "before", "size")}
-        form = AuditFilterForm(params)
+        checked = query_read(request, self.query_parameters)
+        form = AuditFilterForm({name: request.query_params[name] for name in checked
+                                if name not in ("after", "before", "size")})
         if not form.is_valid():
             raise exceptions.ValidationError(form_errors(form))
         target = (form.cleaned_data.get("target") or "").strip()
@@ -255,13 +266,13 @@ class AuditEventListView(APIView):
         events = audit_event_list(principal=principal, organization=organization, query=form.query(targets=targets))
         paginator = KeysetPaginator(events.select_related("organization"),
                                     [SortKey("occurred_at", descending=True), SortKey("pk", descending=True)],
-                                    page_size_of(request))
-        page = page_read(request, paginator)
+                                    page_size_of(checked))
+        page = page_read(checked, paginator)
         return Response({"results": AuditPageSerializer().fields["results"].to_representation(page.items),
                          "next_cursor": page.next_cursor, "previous_cursor": page.previous_cursor})
 
 
-class RoleListView(APIView):
+class RoleListView(ApiView):
     permissions_required = {"GET": READ_ORGS}
 
     @extend_schema(responses=RoleSerializer(many=True), summary="The organization's admins and viewers",
@@ -273,23 +284,25 @@ class RoleListView(APIView):
         return Response(RoleSerializer(roles, many=True).data)
 
 
-class ApiEventListView(APIView):
+class ApiEventListView(ApiView):
     permissions_required = {"GET": READ_USERS}
+    query_parameters = [
+        QueryParameter("after", {"type": "string", "pattern": "^[0-9]{0,18}$"},
+                       "The next_cursor of the page before (none: from the start)",
+                       mismatch="This cursor is damaged: pass a next_cursor as it was given."),
+        SIZE_PARAMETER,
+    ]
 
     @extend_schema(
         summary="Events of the caller's organizations, oldest first: operations that finished, users changed",
         description="Permission: users:read. A tool that was down catches up from its last next_cursor (the "
                     "same events its webhook gets, signed by the Standard Webhooks scheme). next_cursor is "
                     "always given: with no new events it is the cursor that was passed.",
-        parameters=[OpenApiParameter("after", {"type": "string", "pattern": "^[0-9]{0,18}$"},
-                                     description="The next_cursor of the page before (none: from the start)"),
-                    SIZE_PARAMETER],
-        responses=ApiEventPageSerializer, examples=examples.EVENT_LIST,
+        parameters=openapi(query_parameters), responses=ApiEventPageSerializer, examples=examples.EVENT_LIST,
     )
     def get(self, request: Request) -> Response:
-        after = request.query_params.get("after", "") or "0"
-        if not after.isdigit() or len(after) > 18:
-            raise exceptions.ValidationError({"after": ["This cursor is damaged: pass a next_cursor as it was given."]})
-        events = api_event_list(principal=principal_of(request), after=int(after), size=page_size_of(request))
+        query = query_read(request, self.query_parameters)
+        after = query.get("after") or "0"
+        events = api_event_list(principal=principal_of(request), after=int(after), size=page_size_of(query))
         return Response({"results": [api_event_payload(e) for e in events],
                          "next_cursor": str(events[-1].pk) if events else after})

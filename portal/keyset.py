@@ -13,6 +13,7 @@ A cursor is signed (``django.core.signing``), so a damaged or forged one is refu
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -69,6 +70,9 @@ def _order(keys: Sequence[SortKey], *, reverse: bool) -> list:
 def _encode(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return {"dt": value.isoformat()}
+    # JSON has no UUID (an Operation's or a BulkJob's key) nor date: as text, which the model field reads back.
+    if isinstance(value, uuid.UUID | dt.date):
+        return str(value)
     return value
 
 

@@ -395,12 +395,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # No ?format=: the Accept header chooses (a report's text/csv), and every query parameter is the schema's.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Delegated administration portal API",
     "DESCRIPTION": "The portal's REST API for internal tools, scoped to the organizations and permissions each "
                    "registered client is given. Authenticate with an access token for the portal's API "
-                   "(audience PORTAL_API_AUDIENCE) from the Auth0 tenant.",
+                   "(audience PORTAL_API_AUDIENCE) from the Auth0 tenant. Every route answers the methods "
+                   "described here (and HEAD where there is GET); any other method, OPTIONS and TRACE included, "
+                   "is a 405 with the Allow header and the JSON error body, whoever asks (there is no CORS: "
+                   "the API is for tools). A query parameter given a value it does not describe, or given twice, "
+                   "is a 400 naming it; query parameters it does not describe are ignored; a body field it does "
+                   "not describe is a 400.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The docs page's script and styles come from drf-spectacular-sidecar's static files: no CDN.

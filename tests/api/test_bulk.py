@@ -139,18 +139,19 @@ def test_json_rows_may_be_more_than_other_requests_up_to_the_upload_limit(tool, 
 def test_pause_resume_cancel_and_refusals_for_the_status(tool, acme) -> None:
     job = checked(tool, tool.post(BASE, {"rows": [{"email": unique_email()}, {"email": unique_email()}]},
                                   format="json"))
+    # The request is right, the job's status is not: a 409 Conflict that says why.
     refused = tool.post(f"{job['url']}pause/")
-    assert refused.status_code == 400
-    assert refused.json()["errors"]["non_field_errors"] == [
-        "This job cannot be paused now: it is checked: waiting for confirmation."]
+    assert refused.status_code == 409
+    assert refused.json() == {"error": "conflict",
+                              "detail": "This job cannot be paused now: it is checked: waiting for confirmation."}
     assert tool.post(f"{job['url']}start/").json()["status"] == "running"
-    assert tool.post(f"{job['url']}start/").status_code == 400
+    assert tool.post(f"{job['url']}start/").status_code == 409
     assert tool.post(f"{job['url']}pause/").json()["status"] == "paused"
     assert tool.post(f"{job['url']}resume/").json()["status"] == "running"
     cancelled = tool.post(f"{job['url']}cancel/")
     assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
     # The start sent its rows on commit; nothing ran them yet: each row was under way or is now cancelled.
-    assert tool.delete(job["url"]).status_code == 400  # only a job that never started is discarded
+    assert tool.delete(job["url"]).status_code == 409  # only a job that never started is discarded
     assert BulkJob.objects.filter(pk=job["id"]).exists()
 
 
@@ -199,9 +200,13 @@ def test_bad_input_is_a_400_and_keeps_nothing(tool, acme, settings) -> None:
     audit_before = AuditEvent.objects.count()
     assert "at least one row" in refused(tool.post(BASE, {"rows": []}, format="json"), "rows")
     assert "Send" in refused(tool.post(BASE, {}, format="json"), "rows")
-    assert "keys the portal does not know: phone" in refused(
-        tool.post(BASE, {"rows": [{"email": unique_email(), "phone": "1"}]}, format="json"), "rows")
-    assert refused(tool.post(BASE, {"rows": [], "dry_run": True}, format="json"), "dry_run")
+    assert "Not a field of a row" in refused(
+        tool.post(BASE, {"rows": [{"email": unique_email(), "phone": "1"}]}, format="json"), "rows[0].phone")
+    # The rows' shape is the schema's: a row's email must be text, block true, false or null.
+    assert "valid string" in refused(tool.post(BASE, {"rows": [{"email": 5}]}, format="json"), "rows[0].email")
+    assert "boolean" in refused(
+        tool.post(BASE, {"rows": [{"email": unique_email(), "block": "yes"}]}, format="json"), "rows[0].block")
+    assert refused(tool.post(BASE, {"rows": [{"email": unique_email()}], "dry_run": True}, format="json"), "dry_run")
     assert "no email column" in refused(
         tool.post(BASE, {"file": io.BytesIO(b"name,department\nAda,Sales\n")}, format="multipart"), "file")
     assert "header but no rows" in refused(
@@ -240,3 +245,11 @@ def test_a_viewer_client_is_refused_bulk_jobs(acme, api_on_changing_emulator, ch
     refused = viewer.get(BASE)
     assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
     assert viewer.get("/api/v1/organizations/acme/users/").status_code == 200
+
+
+def test_a_row_of_the_schemas_shape_is_taken_as_given_and_its_problems_reported_per_row(tool, acme) -> None:
+    # "\u0085" is text of one character (the schema's minLength 1), which Python's strip() would have made blank
+    # and a 400: the job takes it, and its check says what is wrong with the row.
+    job = checked(tool, tool.post(BASE, {"rows": [{"email": "\u0085"}, {"email": unique_email()}]}, format="json"))
+    assert job["actions"]["error"] == 1 and job["actions"]["invite"] == 1
+    assert [row["line"] for row in rows_of(tool, job, show="errors")] == [1]
