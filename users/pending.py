@@ -78,8 +78,8 @@ def _record(actor: Principal, organization: Organization, person: DirectoryUser,
 
 def _resend_check(actor: Principal, organization: Organization, user_id: str) -> DirectoryUser:
     person = invitation_pending_get(actor=actor, organization=organization, user_id=user_id)
-    person_act_check(actor, organization, user_id=person.user_id, name=person.display_name,
-                     act=PersonAct.KEEPS_ACCESS)
+    # A set-password link is a credential: only for someone this organization governs alone.
+    person_act_check(actor, organization, user_id=person.user_id, name=person.display_name, act=PersonAct.ACCOUNT)
     if not person.email:
         raise ValidationError(f"{person.display_name} has no email address to send the invitation to.")
     return person
@@ -134,8 +134,7 @@ def invitation_resend_apply(operation: Operation) -> dict:
         person = user_get(principal=actor, organization=organization, user_id=operation.target)
     except Http404:
         raise PermanentFault(f"{who} is no longer a user of {organization.display_name}.") from None
-    person_act_check(actor, organization, user_id=person.user_id, name=person.display_name,
-                     act=PersonAct.KEEPS_ACCESS)
+    person_act_check(actor, organization, user_id=person.user_id, name=person.display_name, act=PersonAct.ACCOUNT)
     auth0 = gateway()
     try:
         user = auth0.user_get(user_id=person.user_id)

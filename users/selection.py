@@ -23,7 +23,7 @@ from organizations.models import Organization
 from portal.models import Operation
 from portal.principal import Principal
 from portal.refusals import refusal_message, refusal_of
-from users.actions import USER_ACTIONS, user_action_check, user_action_request
+from users.actions import USER_ACTIONS, user_action_check, user_action_for, user_action_request
 from users.models import DirectoryUser
 from users.pending import invitation_resend_refusal, invitation_resend_request
 from users.selectors import PAGE_SIZES, UserQuery, user_list
@@ -49,8 +49,9 @@ def _user_action(slug: str) -> SelectionAct:
     action = USER_ACTIONS[slug]
     return SelectionAct(
         slug=slug, label=action.button, consequence=action.consequence,
-        refusal=lambda actor, organization, person: refusal_of(
-            lambda: user_action_check(actor, organization, person, action)),
+        # A block of someone who also belongs elsewhere is a block in this organization (user_action_for).
+        refusal=lambda actor, organization, person: refusal_of(lambda: user_action_check(
+            actor, organization, person, user_action_for(actor, organization, person, action))),
         request=lambda actor, organization, user_id, key: user_action_request(
             actor=actor, organization=organization, user_id=user_id, action=action, idempotency_key=key),
     )

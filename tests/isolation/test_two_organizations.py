@@ -46,7 +46,8 @@ def world(db):
     RoleFactory(organization=s2, role="admin")  # another, so the last-admin rule is not what refuses
     client = Client()
     client.force_login(s2_admin)
-    return {"s1": s1, "s2": s2, "both": both, "only": only_s2, "blocked": blocked_both, "client": client}
+    return {"s1": s1, "s2": s2, "both": both, "only": only_s2, "blocked": blocked_both, "client": client,
+            "s2_admin_id": s2_admin.auth0_user_id}
 
 
 def _recorded() -> tuple[int, int]:
@@ -170,3 +171,22 @@ def test_a_block_through_the_api_is_a_block_here(world, api_callers, caller, dja
     assert response.status_code == 202, response.content[:300]
     assert response.json()["kind"] == OperationKind.USER_BLOCK_HERE
     assert published_tasks == ["users.tasks.user_block_here"]
+
+
+def test_a_selection_blocks_here_and_refuses_the_account_acts(world, django_capture_on_commit_callbacks,
+                                                              published_tasks) -> None:
+    from organizations.selectors import principal_for_user_id
+    from users.selection import SELECTION_ACTS, selection_request
+
+    admin = principal_for_user_id(world["s2_admin_id"], "Admin of S2")
+    ids = [world["both"]["user_id"], world["only"]["user_id"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        emails = selection_request(actor=admin, organization=world["s2"], user_ids=ids,
+                                   act=SELECTION_ACTS["password-email"], token="a" * 32)
+        blocks = selection_request(actor=admin, organization=world["s2"], user_ids=ids, act=SELECTION_ACTS["block"],
+                                   token="b" * 32)
+    assert [i.person.user_id for i in emails.refused] == [world["both"]["user_id"]]
+    assert "managed by company admins only" in emails.refused[0].refusal
+    assert [op.target for op in emails.queued] == [world["only"]["user_id"]]
+    assert {(op.target, op.kind) for op in blocks.queued} == {
+        (world["both"]["user_id"], OperationKind.USER_BLOCK_HERE), (world["only"]["user_id"], OperationKind.USER_BLOCK)}
