@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from organizations.guardrails import account_governed_check
 from organizations.models import Organization
 from organizations.selectors import operation_list, organization_get, organization_list
 from portal.csv_export import csv_response
@@ -426,8 +427,6 @@ def account_refusal(principal: Principal, organization: Organization | None, per
     to this admin for ``person`` ("" when they are): the guardrails' own words."""
     if organization is None or not principal.can_admin(organization.pk) or principal.is_company_admin:
         return ""
-    from organizations.guardrails import account_governed_check
-
     return refusal_of(lambda: account_governed_check(organization, user_id=person.user_id,
                                                      name=person.display_name))
 
