@@ -23,6 +23,7 @@ FROM base AS portal
 COPY manage.py ./
 COPY config/ ./config/
 COPY portal/ ./portal/
+COPY auth0_gateway/ ./auth0_gateway/
 COPY organizations/ ./organizations/
 COPY users/ ./users/
 COPY onboarding/ ./onboarding/

@@ -86,7 +86,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from organizations.models import CompanyAdmin, MembershipMode, Organization, OrganizationRole
 from portal.models import User
-from users.gateway import gateway
+from auth0_gateway import gateway
 
 auth0 = gateway()
 isolated = {{c["name"]: c["id"] for c in auth0.connections_list()}}

@@ -6,6 +6,7 @@ and "The REST API for internal tools").
 
 from __future__ import annotations
 
+from auth0_gateway import Auth0User, gateway
 from organizations.api_clients import api_client_register
 from organizations.membership import user_connections
 from organizations.models import ApiClient, ApiPermission, MembershipMode, Organization
@@ -14,7 +15,6 @@ from organizations.selectors import principal_for_user_id
 from organizations.services import organization_create
 from portal.faults import PermanentFault
 from portal.principal import Principal
-from users.gateway import Auth0User, gateway
 
 COMPANY_ADMIN_EMAIL = "admin@portal.test"
 SHARED_CONNECTION = "Username-Password-Authentication"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from auth0_gateway import Auth0User, gateway
 from organizations.models import MembershipMode, Organization
 from portal.faults import PermanentFault
-from users.gateway import Auth0User, gateway
 
 
 def user_connections(user: Auth0User) -> set[str]:

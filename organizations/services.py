@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from auth0_gateway import Auth0Conflict, Auth0NotFound, gateway
 from organizations import validation
 from organizations.authorization import require_company_admin, require_org_admin
 from organizations.models import MembershipMode, Organization, OrganizationDomain
@@ -26,7 +27,6 @@ from portal.faults import PermanentFault
 from portal.models import SELF_SERVICE_KINDS, Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
-from users.gateway import Auth0Conflict, Auth0NotFound, gateway
 
 
 def connection_name_default(*, slug: str, membership_mode: str) -> str:

@@ -51,7 +51,7 @@ def auth0_on_emulator(settings, emulator: EmulatorProcess):
 
 
 def _portal_pointed_at(settings, emulator: EmulatorProcess):
-    from users.gateway import gateway_reset
+    from auth0_gateway import gateway_reset
 
     settings.AUTH0_DOMAIN = emulator.domain
     settings.AUTH0_BASE_URL = emulator.url

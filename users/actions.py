@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from auth0_gateway import Auth0NotFound, gateway
 from organizations.authorization import require_org_admin
 from organizations.guardrails import PersonAct, person_act_check
 from organizations.models import Organization
@@ -36,7 +37,6 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.directory import directory_user_write_through
 from users.emails import organization_email_send
-from users.gateway import Auth0NotFound, gateway
 from users.invitations import password_ticket_create
 from users.models import DirectoryUser
 from users.org_blocks import (

@@ -15,10 +15,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from auth0_gateway import Auth0NotFound, LogEvent, gateway
 from portal.celery import app
 from portal.operations import failure_classify
 from users.directory import auth0_time
-from users.gateway import Auth0NotFound, LogEvent, gateway
 from users.models import UserActivity
 
 ACTIVITY_TASK = "users.tasks.user_activity_refresh"

@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from auth0_gateway.budget import budget_state
 from portal.operations import operations_waiting_on_rate_limits
 from portal.principal import company_admin_from_request
-from users.gateway.budget import budget_state
 
 
 @login_required

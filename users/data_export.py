@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from auth0_gateway import Auth0NotFound, gateway
 from organizations.models import Audience, MetadataField, Organization
 from organizations.validation import RESERVED_KEYS
 from portal.audit import audit_action_label, audit_record
@@ -32,7 +33,6 @@ from portal.models import AuditEvent, Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import ROLE_LABELS, Principal
 from portal.quota import Quota
-from users.gateway import Auth0NotFound, gateway
 from users.models import DataExport, Membership
 from users.profile import profile_organization_check, profile_quota_check, profile_subject_load
 

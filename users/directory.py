@@ -18,11 +18,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from auth0_gateway import Auth0User
 from organizations.membership import user_belongs
 from organizations.models import MembershipMode, MetadataField, Organization
 from organizations.webhooks import user_changed_record
 from portal.celery import app
-from users.gateway import Auth0User
 from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
 
 # Columns the upsert writes (everything but the id and user_id it matches on).

@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from auth0_gateway import Auth0Permanent, gateway
 from organizations.guardrails import PersonAct
 from organizations.models import Organization
 from portal.audit import audit_record
@@ -30,7 +31,6 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.actions import operation_subject_load, user_rights_check
 from users.directory import directory_user_write_through
-from users.gateway import Auth0Permanent, gateway
 from users.models import DirectoryUser
 from users.selectors import user_get
 

@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from auth0_gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
 from organizations.authorization import require_org_admin
 from organizations.membership import user_belongs
 from organizations.models import MembershipMode, Organization
@@ -40,7 +41,6 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.directory import directory_user_write_through
 from users.emails import email_brand, organization_email_send, organization_signin_url
-from users.gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
 from users.membership_writes import auth0_organization_ids, connection_user, membership_add, metadata_held
 from users.models import JoinInvitation
 from users.org_blocks import organization_block_check

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from auth0_gateway import Auth0NotFound, gateway
 from organizations.authorization import require_org_admin
 from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
@@ -37,7 +38,6 @@ from portal.principal import Principal
 from portal.refusals import refusal_message
 from users.directory import directory_user_write_through
 from users.emails import organization_email_send
-from users.gateway import Auth0NotFound, gateway
 from users.membership_writes import auth0_organization_ids, membership_add, metadata_held
 from users.models import JoinInvitation, OrganizationBlock
 from users.selectors import join_invitation_get, profile_join_invitation_get

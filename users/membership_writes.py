@@ -4,9 +4,9 @@ block in an organization does. (Ending a membership is ``users.removal.membershi
 
 from __future__ import annotations
 
+from auth0_gateway import Auth0Gateway, Auth0User
 from organizations.membership import user_connections
 from organizations.models import MembershipMode, Organization
-from users.gateway import Auth0Gateway, Auth0User
 
 
 def connection_user(auth0: Auth0Gateway, connection: str, email: str) -> Auth0User | None:

@@ -49,6 +49,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
+from auth0_gateway import gateway
 from organizations.models import Audience, MetadataField, Organization
 from organizations.validation import METADATA_DATE_RE, METADATA_INTEGER_MAX, METADATA_PHONE_RE, RESERVED_KEYS
 from portal.audit import audit_record
@@ -58,7 +59,6 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.actions import operation_subject_load, user_rights_check
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 from users.models import DirectoryUser
 from users.profile import profile_organization_check, profile_person_require, profile_subject_load
 from users.selectors import profile_metadata_fields_editable, user_get, user_metadata_fields_editable

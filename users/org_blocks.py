@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from auth0_gateway import Auth0NotFound, gateway
 from organizations.authorization import require_org_admin
 from organizations.guardrails import PersonAct, person_act_check, person_governed_by
 from organizations.models import MembershipMode, Organization
@@ -35,7 +36,6 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from portal.refusals import refusal_of
 from users.directory import directory_user_write_through, directory_users_delete
-from users.gateway import Auth0NotFound, gateway
 from users.membership_writes import auth0_organization_ids, membership_add
 from users.models import DirectoryUser, OrganizationBlock
 from users.removal import membership_end

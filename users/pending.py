@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from organizations.authorization import require_org_admin
 from organizations.guardrails import PersonAct, person_act_check
 from organizations.models import MembershipMode, Organization
@@ -36,7 +37,6 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from portal.refusals import refusal_of
 from users.directory import auth0_time
-from users.gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from users.invitations import invitation_set_password_send
 from users.models import DirectoryUser
 from users.removal import account_delete, membership_end

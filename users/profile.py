@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from auth0_gateway import Auth0NotFound, gateway
 from organizations.models import Organization
 from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
@@ -26,7 +27,6 @@ from portal.principal import Principal
 from portal.quota import Quota, quota_take, quota_wait_text
 from users.email_change import user_has_database_identity, user_primary_identity
 from users.emails import organization_email_send
-from users.gateway import Auth0NotFound, gateway
 from users.identities import identity_provider_label
 from users.invitations import password_ticket_create
 from users.models import DirectoryUser, Membership

@@ -7,10 +7,10 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db import transaction
 
+from auth0_gateway import Auth0NotFound, gateway
 from organizations.models import MembershipMode, Organization
 from portal.celery import app
 from users.directory import directory_user_write_through, directory_users_delete
-from users.gateway import Auth0NotFound, gateway
 
 REFRESH_TASK = "users.tasks.directory_user_refresh"
 # While a refresh of a user is queued and not started, more requests for the same user add nothing.

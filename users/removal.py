@@ -29,6 +29,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from organizations.authorization import require_org_admin
 from organizations.guardrails import PersonAct, person_act_check
 from organizations.models import MembershipMode, Organization
@@ -41,7 +42,6 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from portal.refusals import refusal_of
 from users.directory import directory_user_write_through, directory_users_delete
-from users.gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from users.models import DirectoryUser, Tombstone
 from users.selectors import user_get
 

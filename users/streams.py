@@ -23,8 +23,8 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.db import transaction
 
+from auth0_gateway import Auth0NotFound, Auth0Permanent, gateway
 from portal.faults import PermanentFault
-from users.gateway import Auth0NotFound, Auth0Permanent, gateway
 from users.models import StreamEvent
 from users.refresh import directory_user_refresh_request
 

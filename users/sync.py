@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from auth0_gateway import SEARCH_RESULT_LIMIT, Auth0User, gateway
 from organizations.models import MembershipMode, Organization
 from portal.celery import app
 from portal.faults import PermanentFault
@@ -41,7 +42,6 @@ from users.directory import (
     directory_users_upsert,
     organization_members_replace,
 )
-from users.gateway import SEARCH_RESULT_LIMIT, Auth0User, gateway
 from users.models import DirectoryUser, StreamEvent, SyncRun
 from users.refresh import directory_user_refresh_request
 

@@ -9,12 +9,12 @@ import uuid
 import pytest
 
 from api.models import IdempotentRequest
+from auth0_gateway import gateway
 from organizations.models import MembershipMode, OrganizationRole
 from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.api_tokens import register, tool_token
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 from users.invitations import password_random
 from users.models import DirectoryUser
 from users.tasks import user_action

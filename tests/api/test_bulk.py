@@ -10,6 +10,7 @@ import io
 import pytest
 
 from api.models import IdempotentRequest
+from auth0_gateway import gateway
 from onboarding.models import BulkJob, BulkRow
 from onboarding.tasks import bulk_job_check
 from organizations.models import MembershipMode
@@ -17,7 +18,6 @@ from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.onboarding.conftest import job_run, member_create, schema_add, unique_email
 from tests.support.api_tokens import register, tool_token
-from users.gateway import gateway
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""users.gateway against a real emulator process: every gateway call, over HTTP, through the SDK.
+"""auth0_gateway against a real emulator process: every gateway call, over HTTP, through the SDK.
 
 These tests need no database. The module starts its own demo tenant (so the users it creates do not
 disturb the shared one) and compares what the gateway returns with what the emulator serves.
@@ -14,9 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.authn_browser import Browser, page_parse
-from tests.support.processes import EmulatorProcess
-from users.gateway import (
+from auth0_gateway import (
     Auth0Conflict,
     Auth0Gateway,
     Auth0NotFound,
@@ -25,6 +23,8 @@ from users.gateway import (
     Job,
     UserBlock,
 )
+from tests.support.authn_browser import Browser, page_parse
+from tests.support.processes import EmulatorProcess
 
 M2M_ID, M2M_SECRET = "portal-m2m-dev", "portal-m2m-dev-secret"
 WEB_CLIENT_ID = "portal-web-dev"

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from auth0_gateway import Auth0Gateway, Auth0RateLimited
 from portal.ratelimit import Limit, RateLimiter
 from tests.contract.test_gateway import M2M_ID, M2M_SECRET, RecordingTransport, demo_user_id
 from tests.support.budget import IsolatedRedisStore
 from tests.support.processes import EmulatorProcess
-from users.gateway import Auth0Gateway, Auth0RateLimited
 
 USER = demo_user_id("user01@acme.test")
 PLENTY = Limit(burst=1000, per_minute=60000)

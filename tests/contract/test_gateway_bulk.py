@@ -1,4 +1,4 @@
-"""users.gateway on a synthetic tenant of a few thousand users: the search iterator never asks for a
+"""auth0_gateway on a synthetic tenant of a few thousand users: the search iterator never asks for a
 page past Auth0's 1,000-result limit, and a users export streams every user."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from auth0_gateway import SEARCH_RESULT_LIMIT, Auth0Gateway, Auth0Permanent, Auth0Transient, ExportField
+from auth0_gateway.client import _ndjson_gzip_rows as ndjson_gzip_rows
 from tests.contract.test_gateway import SHARED, RecordingTransport, gateway_for, job_wait
 from tests.support.processes import EmulatorProcess
-from users.gateway import SEARCH_RESULT_LIMIT, Auth0Gateway, Auth0Permanent, Auth0Transient, ExportField
-from users.gateway.client import _ndjson_gzip_rows as ndjson_gzip_rows
 
 USERS = 3000
 

@@ -1,4 +1,4 @@
-"""users.gateway failure handling against real emulator processes: the cached token, no SDK
+"""auth0_gateway failure handling against real emulator processes: the cached token, no SDK
 retries (429 and injected 5xx surface at once), token endpoint failures, and token secrecy."""
 
 from __future__ import annotations
@@ -13,6 +13,18 @@ import httpx
 import pytest
 import redis
 
+from auth0_gateway import (
+    Auth0Conflict,
+    Auth0Gateway,
+    Auth0NotFound,
+    Auth0Permanent,
+    Auth0RateLimited,
+    Auth0Transient,
+    Auth0Unauthorized,
+    gateway,
+    gateway_reset,
+)
+from auth0_gateway.token import REFRESH_MARGIN_SECONDS, ManagementToken
 from portal.ratelimit import rate_limiter
 from tests.contract.test_gateway import (
     M2M_ID,
@@ -27,18 +39,6 @@ from tests.contract.test_gateway import (
 )
 from tests.support.budget import REDIS_URL as BUDGET_URL
 from tests.support.processes import EmulatorProcess, free_port
-from users.gateway import (
-    Auth0Conflict,
-    Auth0Gateway,
-    Auth0NotFound,
-    Auth0Permanent,
-    Auth0RateLimited,
-    Auth0Transient,
-    Auth0Unauthorized,
-    gateway,
-    gateway_reset,
-)
-from users.gateway.token import REFRESH_MARGIN_SECONDS, ManagementToken
 
 USER = demo_user_id("user01@acme.test")
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from auth0.management.errors import NotFoundError
 
+from auth0_gateway import Auth0Gateway, Auth0NotFound
 from tests.contract.test_mgmt_authentication_methods import NOBODY, USER_404, auth0_error, checked, raw
 from tests.support.authn_browser import (
     PORTAL_CALLBACK,
@@ -27,7 +28,6 @@ from tests.support.authn_browser import (
     query_of,
 )
 from tests.support.processes import EmulatorProcess
-from users.gateway import Auth0Gateway, Auth0NotFound
 
 CONNECTION = "Username-Password-Authentication"
 PASSWORD = "Sessions-pass-2026!"

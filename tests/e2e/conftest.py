@@ -8,11 +8,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
+from auth0_gateway import gateway
 from organizations.demo import ORGANIZATIONS as DEMO_ORGANIZATIONS
 from organizations.models import Organization, OrganizationRole
 from tests.e2e.pages import DESKTOP, PageAudit
 from tests.factories import RoleFactory
-from users.gateway import gateway
 
 
 @pytest.hookimpl(wrapper=True)
@@ -71,8 +71,8 @@ def portal(live_server, auth0_on_emulator, settings) -> str:
 @pytest.fixture
 def company_admin(portal) -> str:
     """admin@portal.test (a user of the emulator's demo tenant) is a company admin; returns the email."""
+    from auth0_gateway import gateway
     from tests.factories import CompanyAdminFactory
-    from users.gateway import gateway
 
     email = "admin@portal.test"
     CompanyAdminFactory(user_id=gateway().users_by_email(email=email)[0]["user_id"], email=email)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from auth0_gateway import gateway
 from onboarding.models import BulkJob
 from onboarding.tasks import bulk_job_advance, bulk_job_check
 from organizations.models import Audience, MetadataField
@@ -20,7 +21,6 @@ from portal.models import Operation, OutboxMessage
 from tests.e2e.pages import check_page, sign_in
 from users import tasks as _users_tasks  # noqa: F401 - registers the operations' tasks
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 from users.invitations import password_random
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

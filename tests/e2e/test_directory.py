@@ -11,13 +11,13 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
+from auth0_gateway import gateway
 from organizations.models import OrganizationRole
 from tests.e2e.pages import check_page, expect_field_error, sign_in, sign_out
 from tests.factories import RoleFactory
 from tests.support.authn_browser import Browser
 from tests.users.auth0_users import auth0_user
 from users.directory import directory_users_upsert
-from users.gateway import gateway
 from users.models import DirectoryUser
 from users.tasks import user_activity_refresh
 

@@ -13,13 +13,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from auth0_gateway import gateway
 from organizations.selectors import principal_for_user_id
 from portal.models import Operation
 from tests.e2e.pages import check_page, sign_in
 from tests.support.history import event_at, operation_in
 from users.actions import USER_ACTIONS, user_action_request
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 from users.invitations import password_random
 from users.tasks import user_action
 

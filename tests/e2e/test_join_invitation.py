@@ -11,10 +11,10 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from auth0_gateway import gateway
 from organizations.models import OrganizationRole
 from tests.e2e.pages import check_page, run_pending, sign_in, sign_out
 from tests.factories import RoleFactory
-from users.gateway import gateway
 from users.tasks import join_invitation_accept, user_invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

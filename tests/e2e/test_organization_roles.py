@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from auth0_gateway import gateway
 from organizations.models import OrganizationRole
 from organizations.tasks import role_grant
 from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in
 from tests.factories import RoleFactory
-from users.gateway import gateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,11 +8,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from auth0_gateway import gateway
 from organizations.tasks import organization_provision, role_grant
 from portal.models import Operation
 from tests.e2e.pages import DEMO_PASSWORD, check_page, sign_in, sign_out
 from tests.factories import CompanyAdminFactory
-from users.gateway import gateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

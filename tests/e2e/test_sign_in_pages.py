@@ -8,10 +8,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from auth0_gateway import gateway
 from organizations.models import OrganizationRole
 from tests.e2e.pages import DEMO_PASSWORD, check_page, expect_field_error
 from tests.factories import RoleFactory
-from users.gateway import gateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

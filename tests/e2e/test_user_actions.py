@@ -8,10 +8,10 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
+from auth0_gateway import gateway
 from portal.models import Operation
 from tests.e2e.pages import check_page, run_pending, sign_in
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 from users.invitations import password_random
 from users.tasks import user_action
 

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from auth0_gateway import gateway
 from onboarding.check import bulk_job_check
 from onboarding.models import BulkJob
 from onboarding.run import bulk_job_advance
@@ -20,7 +21,6 @@ from portal.principal import Principal
 from tests.factories import OrganizationFactory, RoleFactory, metadata_fields_create
 from users import tasks as _users_tasks  # noqa: F401 - registers the operations' tasks
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 
 SCHEMA = [
     ("department", "user_metadata", "text", {"label": "Department", "max_length": 20}),

@@ -11,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from auth0_gateway import gateway
 from onboarding.models import BulkJob, BulkRow
 from onboarding.progress import bulk_job_progress
 from onboarding.report import bulk_report_rows
@@ -18,7 +19,6 @@ from onboarding.run import bulk_job_advance
 from onboarding.services import bulk_job_cancel, bulk_job_discard, bulk_job_pause, bulk_job_resume, bulk_job_start
 from portal.models import AuditEvent, Operation
 from tests.onboarding.conftest import job_checked, job_run, member_create, unique_email
-from users.gateway import gateway
 from users.models import DirectoryUser
 
 pytestmark = pytest.mark.django_db

@@ -6,13 +6,13 @@ import uuid
 
 import pytest
 
+from auth0_gateway import gateway, gateway_reset
 from organizations import roles, services
 from organizations.models import MembershipMode, OrganizationRole
 from organizations.selectors import principal_for_user_id
 from organizations.tasks import demo_seed, organization_provision, role_grant
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory
-from users.gateway import gateway, gateway_reset
 
 pytestmark = pytest.mark.django_db
 

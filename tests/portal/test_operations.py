@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
+from auth0_gateway import Auth0Permanent, Auth0RateLimited, Auth0Transient, Auth0Unauthorized
 from portal.celery import app
 from portal.faults import PermanentFault
 from portal.models import AuditEvent, Operation, OperationKind
@@ -29,7 +30,6 @@ from portal.operations import (
     operations_sweep,
     task_retry_or_raise,
 )
-from users.gateway import Auth0Permanent, Auth0RateLimited, Auth0Transient, Auth0Unauthorized
 
 pytestmark = pytest.mark.django_db
 

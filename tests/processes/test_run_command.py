@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from auth0_gateway import Auth0Gateway
 from tests.support.processes import REPO, free_port, wait_for_http
-from users.gateway import Auth0Gateway
 
 pytestmark = pytest.mark.processes
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from django.test import Client
 
+from auth0_gateway import gateway
 from organizations import services
 from organizations.models import MembershipMode
 from organizations.selectors import principal_for_user_id
@@ -16,7 +17,6 @@ from organizations.tasks import organization_provision
 from portal.models import Operation, User
 from tests.factories import CompanyAdminFactory, DomainFactory, OrganizationFactory, RoleFactory
 from tests.support.authn_browser import DEMO_PASSWORD, Browser, page_parse
-from users.gateway import gateway
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -55,7 +55,7 @@ def _plain_gateway():
     """A gateway that spends nothing from the portal's budget (the report reads the whole tenant)."""
     from django.conf import settings
 
-    from users.gateway import Auth0Gateway
+    from auth0_gateway import Auth0Gateway
 
     return Auth0Gateway(base_url=settings.AUTH0_BASE_URL, client_id=settings.AUTH0_MGMT_CLIENT_ID,
                         client_secret=settings.AUTH0_MGMT_CLIENT_SECRET, audience=settings.AUTH0_MGMT_AUDIENCE,

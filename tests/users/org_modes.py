@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import uuid
 
+from auth0_gateway import Auth0User, gateway
 from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.principal import Principal
 from tests.factories import OrganizationFactory, RoleFactory
 from users.directory import directory_user_write_through
-from users.gateway import Auth0User, gateway
 from users.invitations import password_random
 
 SHARED = "Username-Password-Authentication"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from auth0_gateway import gateway
 from organizations.models import MembershipMode, Organization
-from users.gateway import gateway
 from users.models import SyncRun
 from users.sync import sync_run_start
 from users.tasks import directory_sync

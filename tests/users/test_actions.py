@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from auth0_gateway import gateway
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, RoleFactory
@@ -19,7 +20,6 @@ from tests.support.authn_browser import Browser
 from tests.support.openapi import management_token
 from users.actions import USER_ACTIONS, user_action_apply, user_action_request
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 from users.invitations import password_random
 from users.models import DirectoryUser
 from users.tasks import user_action

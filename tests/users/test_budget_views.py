@@ -9,11 +9,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from auth0_gateway import gateway_reset
 from portal.models import Operation, OperationKind, User
 from portal.operations import RATE_WAIT_AUTH0, RATE_WAIT_BUDGET
 from portal.ratelimit import rate_limiter
 from tests.factories import CompanyAdminFactory
-from users.gateway import gateway_reset
 
 pytestmark = pytest.mark.django_db
 

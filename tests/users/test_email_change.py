@@ -13,13 +13,13 @@ import httpx
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from auth0_gateway import gateway
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, RoleFactory
 from tests.users.auth0_users import auth0_user
 from users.directory import directory_user_write_through, directory_users_upsert
 from users.email_change import user_email_change_apply, user_email_change_request
-from users.gateway import gateway
 from users.invitations import password_random
 from users.models import DirectoryUser
 from users.tasks import user_email_change

@@ -15,13 +15,13 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from auth0_gateway import gateway
 from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.authn_browser import Browser
 from users import invitations
-from users.gateway import gateway
 from users.invitations import password_random, user_invite_apply, user_invite_request
 from users.models import DirectoryUser, JoinInvitation
 from users.tasks import user_invite

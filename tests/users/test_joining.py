@@ -14,11 +14,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from auth0_gateway import gateway
 from organizations.models import Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.users.org_modes import admin_of, member_create, organizations_per_mode
-from users.gateway import gateway
 from users.invitations import user_invite_request
 from users.joining import (
     join_invitation_accept_request,

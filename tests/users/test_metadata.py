@@ -14,13 +14,13 @@ import uuid
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from auth0_gateway import gateway
 from organizations.models import Audience, MembershipMode, MetadataField, Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, metadata_fields_create
 from tests.users.auth0_users import auth0_user
 from users.directory import directory_user_write_through, directory_users_upsert
-from users.gateway import gateway
 from users.invitations import password_random
 from users.metadata import user_metadata_edit_apply, user_metadata_edit_preview, user_metadata_edit_request
 from users.models import DirectoryUser

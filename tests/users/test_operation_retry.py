@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from auth0_gateway import gateway
 from organizations.models import Organization, OrganizationRole
 from organizations.selectors import principal_for_user_id
 from organizations.services import operation_retry
@@ -19,7 +20,6 @@ from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactor
 from tests.support.history import operation_in
 from users.actions import USER_ACTIONS, user_action_request
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 from users.invitations import password_random
 from users.models import DirectoryUser
 from users.tasks import user_action

@@ -15,6 +15,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from auth0_gateway import Auth0NotFound, gateway
 from organizations.models import Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
@@ -23,7 +24,6 @@ from tests.support.authn_browser import Browser
 from tests.users.org_modes import admin_of, member_create, organizations_per_mode
 from users import invitations
 from users.directory import directory_user_write_through
-from users.gateway import Auth0NotFound, gateway
 from users.invitations import user_invite_request
 from users.models import DirectoryUser, Tombstone
 from users.pending import invitation_resend_request, invitation_revoke_request

@@ -19,6 +19,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from auth0_gateway import gateway
 from organizations.models import Audience, MetadataField
 from organizations.selectors import principal_for_user_id
 from organizations.services import operation_retry_allowed
@@ -32,7 +33,6 @@ from tests.users.org_modes import SHARED, admin_of, member_create, organizations
 from users import data_export
 from users.data_export import data_exports_purge, profile_data_export_request
 from users.directory import directory_user_write_through, directory_users_upsert
-from users.gateway import gateway
 from users.metadata import profile_metadata_edit_preview, profile_metadata_edit_request
 from users.models import DataExport, DirectoryUser
 from users.profile import (

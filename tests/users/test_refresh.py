@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
+from auth0_gateway import gateway
 from organizations.models import MembershipMode
 from tests.factories import OrganizationFactory
-from users.gateway import gateway
 from users.models import DirectoryUser, Membership, Tombstone
 from users.refresh import directory_user_refresh_request
 from users.tasks import directory_user_refresh

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from auth0_gateway import Auth0NotFound, gateway
 from organizations.models import Organization, OrganizationRole
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, RoleFactory
 from tests.users.org_modes import admin_of, member_create, organizations_per_mode
-from users.gateway import Auth0NotFound, gateway
 from users.models import DirectoryUser, Membership, Tombstone
 from users.removal import user_delete_apply, user_delete_request, user_remove_apply, user_remove_request
 from users.selectors import UserQuery, user_list

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from auth0_gateway import gateway
 from organizations.models import MembershipMode
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
@@ -19,7 +20,6 @@ from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
 from tests.users.test_actions import new_user
 from users.directory import directory_users_upsert
-from users.gateway import gateway
 from users.models import DirectoryUser
 from users.selection import SELECTION_ACTS, SELECTION_MAX, selection_request, selection_review
 from users.tasks import user_action

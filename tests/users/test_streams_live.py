@@ -12,9 +12,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
+from auth0_gateway import Auth0Gateway, gateway_reset
 from portal.celery import app
 from tests.users.sync_support import SHARED, demo_organizations
-from users.gateway import Auth0Gateway, gateway_reset
 from users.models import DirectoryUser, Membership
 from users.tasks import directory_streams_register
 

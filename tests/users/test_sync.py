@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
+from auth0_gateway import gateway, gateway_reset
 from tests.users.sync_support import SHARED, demo_organizations, sync_run
-from users.gateway import gateway, gateway_reset
 from users.models import DirectoryUser, Membership, SyncRun
 
 pytestmark = pytest.mark.django_db

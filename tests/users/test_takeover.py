@@ -18,6 +18,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from auth0_gateway import gateway
 from organizations.models import CompanyAdmin
 from organizations.selectors import principal_for_user_id
 from portal.celery import app
@@ -29,7 +30,6 @@ from tests.users.org_modes import organizations_per_mode
 from users import tasks as _tasks  # noqa: F401 (registers the tasks run below)
 from users.actions import USER_ACTIONS
 from users.directory import directory_user_write_through
-from users.gateway import gateway
 from users.joining import join_invitation_accept_request
 from users.models import JoinInvitation, OrganizationBlock
 

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from auth0_gateway import gateway
 from organizations.models import MembershipMode
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.support.authn_browser import Browser
@@ -27,7 +28,6 @@ from users.activity import (
     user_activity_refresh_request,
 )
 from users.directory import directory_users_upsert
-from users.gateway import gateway
 from users.models import UserActivity
 from users.tasks import user_activity_refresh
 

@@ -1,4 +1,4 @@
-"""What the Auth0 gateway returns (import these from ``users.gateway``).
+"""What the Auth0 gateway returns (import these from ``auth0_gateway``).
 
 Auth0's objects stay the JSON dicts Auth0 sent, typed with ``TypedDict``s that name the fields the
 Management API documents (``total=False``: Auth0 leaves out what is not set, and ``fields=`` narrows

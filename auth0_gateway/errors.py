@@ -4,7 +4,7 @@ Callers (views, Celery tasks) decide on retries from the class alone: ``Auth0Tra
 ``Auth0RateLimited`` are worth retrying later, everything else is not. They subclass the base layer's
 :mod:`portal.faults`, which is all the operation runner knows. Every exception keeps Auth0's own
 ``message``, ``status`` and ``errorCode`` so they can be shown or logged as Auth0 said them.
-Import these from ``users.gateway``.
+Import these from ``auth0_gateway``.
 """
 
 from __future__ import annotations

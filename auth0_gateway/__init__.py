@@ -5,8 +5,8 @@ Everything that talks to Auth0 goes through :class:`Auth0Gateway`, built on the 
 
 - inputs are keyword-only and typed; users, organizations, connections, invitations and logs come
   back as the JSON dicts Auth0 sent, typed as ``TypedDict``s (no SDK models leak out), pages and jobs
-  as small frozen dataclasses (:mod:`users.gateway.types`);
-- every listing pages through Auth0 with one helper (:mod:`users.gateway.paging`);
+  as small frozen dataclasses (:mod:`auth0_gateway.types`);
+- every listing pages through Auth0 with one helper (:mod:`auth0_gateway.paging`);
 - the SDK never retries: a 429 or a 5xx surfaces at once as :class:`Auth0RateLimited` or
   :class:`Auth0Transient`, so Celery (which can wait without holding a worker) owns retries;
 - every failure is one of the :class:`Auth0GatewayError` subclasses, carrying Auth0's message,
