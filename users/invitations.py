@@ -164,6 +164,9 @@ def user_invite_apply(operation: Operation) -> dict:
     auth0 = gateway()
     connection = organization.connection_name
     user = connection_user(auth0, connection, email)
+    # The user's Auth0 Organizations, read once per run (None: not read yet): a run that reads more than it
+    # needs spends the Read Users budget that every other run waits on.
+    organization_ids: list[str] | None = None
     if user is None:
         shared = organization.membership_mode == MembershipMode.SHARED_CONNECTION
         app_metadata = {**metadata.get("app_metadata", {}),
@@ -176,11 +179,13 @@ def user_invite_apply(operation: Operation) -> dict:
             )
             _created_user_record(operation, user["user_id"])
             metadata = {}  # set by the create
+            organization_ids = []  # a new account is in no organization yet
         except Auth0Conflict:
             user = connection_user(auth0, connection, email)
             if user is None:
                 raise PermanentFault(f"Auth0 says {email} exists in {connection} but does not list them.") from None
-    organization_ids = auth0_organization_ids(auth0, organization, user)
+    if organization_ids is None:
+        organization_ids = auth0_organization_ids(auth0, organization, user)
     member = user_belongs(organization, user, organization_ids)
     if not member and not _created_by(operation, user):
         # Someone else's account (perhaps another organization's member, or a company admin): asked, not added.
@@ -195,8 +200,10 @@ def user_invite_apply(operation: Operation) -> dict:
     if metadata and not metadata_held(user, metadata):
         user = auth0.user_update(user_id=user["user_id"], user_metadata=metadata.get("user_metadata"),
                                  app_metadata=metadata.get("app_metadata"))
-    directory_user_write_through(user, auth0_organization_ids=auth0_organization_ids(auth0, organization, user)
-                                 if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION else None)
+    in_auth0_organization = organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION
+    directory_user_write_through(user, auth0_organization_ids=sorted({*organization_ids,
+                                                                      organization.auth0_organization_id})
+                                 if in_auth0_organization else None)
     invitation_set_password_send(auth0, organization, user_id=user["user_id"], email=email, name=name,
                                  inviter=operation.actor_display)
     return {"user_id": user["user_id"], "new_user": True, "outcome": "invited"}
