@@ -26,6 +26,7 @@ COPY portal/ ./portal/
 COPY auth0_gateway/ ./auth0_gateway/
 COPY organizations/ ./organizations/
 COPY users/ ./users/
+COPY history/ ./history/
 COPY onboarding/ ./onboarding/
 COPY signin/ ./signin/
 COPY api/ ./api/

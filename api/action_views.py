@@ -40,10 +40,10 @@ from organizations.models import OrganizationRole
 from organizations.roles import role_grant_request, role_revoke
 from organizations.selectors import role_get
 from portal.models import Operation
-from users.actions import USER_ACTIONS, user_action_request
-from users.invitations import user_invite_request
-from users.metadata import user_metadata_edit_request
-from users.removal import user_delete_request, user_remove_request
+from users.acts.account import USER_ACTIONS, user_action_request
+from users.acts.invite import user_invite_request
+from users.acts.metadata import user_metadata_edit_request
+from users.acts.removal import user_delete_request, user_remove_request
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER, {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH, "pattern": KEY_PATTERN},

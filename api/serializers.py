@@ -12,8 +12,8 @@ from rest_framework import serializers
 from organizations.models import Organization, OrganizationRole
 from portal.audit import audit_action_label
 from portal.models import AuditEvent, Operation
-from users.actions import USER_ACTIONS
-from users.invitations import NAME_MAX
+from users.acts.account import USER_ACTIONS
+from users.acts.invite import NAME_MAX
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -147,7 +147,7 @@ class ApiEventPageSerializer(serializers.Serializer):
 
 
 # -- input ---------------------------------------------------------------------------------------------------
-# The longest email address the services take (users.invitations.EMAIL_MAX, RFC 5321's path limit).
+# The longest email address the services take (users.acts.invite.EMAIL_MAX, RFC 5321's path limit).
 EMAIL_MAX_LENGTH = 254
 # NUL is refused in every text (no database column takes it); as a validator, the schema's pattern says so too.
 NO_NUL = RegexValidator(r"^[^\x00]*\Z", message="A NUL character is not allowed.")
@@ -216,7 +216,7 @@ class InputSerializer(serializers.Serializer):
 
 class InviteInput(InputSerializer):
     email = EmailAddressField()
-    # The service's own limit (users.invitations.NAME_MAX), after runs of spaces are made one.
+    # The service's own limit (users.acts.invite.NAME_MAX), after runs of spaces are made one.
     name = TextField(max_length=NAME_MAX, required=False, allow_blank=True, default="")
 
 

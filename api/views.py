@@ -24,6 +24,7 @@ from api.serializers import (
     UserPageSerializer,
     UserSerializer,
 )
+from history.forms import ACTOR_MAX_LENGTH, TARGET_MAX_LENGTH, AuditFilterForm
 from organizations.models import ApiPermission, Organization
 from organizations.selectors import (
     audit_event_list,
@@ -38,9 +39,7 @@ from portal.audit import audit_action_choices
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator, SortKey
 from portal.models import Operation
 from portal.principal import Principal
-from users.forms import UserListForm
-from users.history_forms import ACTOR_MAX_LENGTH, TARGET_MAX_LENGTH, AuditFilterForm
-from users.selectors import (
+from users.directory.selectors import (
     PAGE_SIZES,
     SEARCH_MAX_LENGTH,
     user_get,
@@ -49,6 +48,7 @@ from users.selectors import (
     user_listing,
     user_metadata_fields,
 )
+from users.views.forms import UserListForm
 
 READ_USERS, WRITE_USERS = ApiPermission.USERS_READ.value, ApiPermission.USERS_WRITE.value
 READ_AUDIT = ApiPermission.AUDIT_READ.value

@@ -27,7 +27,7 @@ def main() -> None:
     # Everything the sync imports is loaded before the baseline, so growth is the sync's own.
     from django.core.management import call_command
 
-    import users.sync  # noqa: F401
+    import users.directory.sync  # noqa: F401
     import users.tasks  # noqa: F401
     from users.models import SyncRun
 

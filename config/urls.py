@@ -2,13 +2,14 @@
 
 from django.urls import include, path
 
+from history import budget_views
 from organizations import api_client_views, webhook_views
 from organizations import urls as organization_urls
 from portal import outbox_views
 from portal import views as base
 from signin import oidc
 from signin import views as signin
-from users import budget_views, hooks, sync_views
+from users.directory import hooks, sync_views
 
 urlpatterns = [
     path("", signin.home, name="home"),
@@ -41,6 +42,6 @@ urlpatterns = [
     # Before users.urls, whose o/<slug>/users/<user_id>/ would otherwise take "bulk" for a user id.
     path("o/<slug:slug>/users/bulk/", include("onboarding.urls")),
     path("", include("users.urls")),
-    path("", include("users.profile_urls")),
-    path("", include("users.history_urls")),
+    path("", include("users.profile.urls")),
+    path("", include("history.urls")),
 ]

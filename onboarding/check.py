@@ -3,10 +3,10 @@ Auth0), a chunk of rows per transaction so a killed worker's successor carries o
 
 Per row it says what will happen: invite (someone new), add an existing user to the organization (an account in
 its connection already, not a member: they get an invitation to join and become a member when they accept it,
-``users.joining``), update (a member whose
+``users.acts.join``), update (a member whose
 metadata or block would change), nothing (a member already as the row says), or an error with the reason. The
-rules are the services': an email as the invitation takes it, each metadata value by ``users.metadata``'s
-``MetadataEditor`` (the schema's rules, the fields the admin may set), the guardrails of ``users.actions`` for a
+rules are the services': an email as the invitation takes it, each metadata value by ``users.acts.metadata``'s
+``MetadataEditor`` (the schema's rules, the fields the admin may set), the guardrails of ``users.acts.account`` for a
 block. Also refused: a repeat of an email earlier in the file, and someone with an invitation already on its way.
 
 The run checks every row again through the same services (``onboarding.run``): the preview may be old by then.
@@ -30,9 +30,10 @@ from organizations.selectors import principal_for_user_id
 from portal.models import Operation, OperationKind
 from portal.principal import Principal
 from portal.refusals import refusal_of
-from users.actions import USER_ACTIONS, user_action_check, user_action_for, user_rights_check
-from users.invitations import EMAIL_MAX, NAME_MAX
-from users.metadata import MetadataEditor
+from users.acts.account import USER_ACTIONS, user_action_check, user_action_for
+from users.acts.invite import EMAIL_MAX, NAME_MAX
+from users.acts.metadata import MetadataEditor
+from users.acts.rules import user_rights_check
 from users.models import DirectoryUser, JoinInvitation, OrganizationBlock
 
 CHUNK = 1000

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 
 from organizations.models import MetadataField, Organization
 from portal.principal import Principal
-from users.selectors import user_metadata_fields_editable
+from users.directory.selectors import user_metadata_fields_editable
 
 EMAIL, NAME, GIVEN_NAME, FAMILY_NAME, BLOCK = "email", "name", "given_name", "family_name", "block"
 PERSON_COLUMNS = (EMAIL, GIVEN_NAME, FAMILY_NAME, NAME, BLOCK)

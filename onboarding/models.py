@@ -84,7 +84,7 @@ class BulkRow(models.Model):
     name = models.CharField(max_length=300, blank=True)
     given_name = models.CharField(max_length=150, blank=True)
     family_name = models.CharField(max_length=150, blank=True)
-    # Metadata to set, keyed as users.metadata keys an edit ({"user_metadata": {…}, "app_metadata": {…}}).
+    # Metadata to set, keyed as users.acts.metadata keys an edit ({"user_metadata": {…}, "app_metadata": {…}}).
     values = models.JSONField(default=dict, blank=True)
     # Block (True) or unblock (False) the person; None leaves them as they are.
     block = models.BooleanField(null=True, blank=True)

@@ -1,7 +1,7 @@
 """Running a confirmed job: its rows sent as operations a window at a time, in the order of the file.
 
-Each row becomes the operations of the services an admin would use one at a time (``users.invitations`` for
-an invite or an add, ``users.metadata`` for an update of metadata, ``users.actions`` for a block or unblock),
+Each row becomes the operations of the services an admin would use one at a time (``users.acts.invite`` for
+an invite or an add, ``users.acts.metadata`` for an update of metadata, ``users.acts.account`` for a block or unblock),
 with their checks, audit events and tasks, under an operation key made of the job and the line: a row is
 sent in the same transaction that records its operation, so it is sent once, whatever runs twice. The
 operations then go at the pace of the Management API limiter like any other.
@@ -26,9 +26,9 @@ from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
 from portal.principal import Principal
 from portal.refusals import refusal_message
-from users.actions import USER_ACTIONS, user_action_request
-from users.invitations import user_invite_request
-from users.metadata import user_metadata_edit_request
+from users.acts.account import USER_ACTIONS, user_action_request
+from users.acts.invite import user_invite_request
+from users.acts.metadata import user_metadata_edit_request
 
 
 def row_operation_key(job: BulkJob, row: BulkRow, part: str = "") -> str:

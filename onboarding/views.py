@@ -36,8 +36,8 @@ from organizations.selectors import organization_get
 from portal.csv_export import csv_response
 from portal.principal import Principal, principal_from_request
 from portal.refusals import refusal_message
-from users.invitations import NAME_MAX
-from users.selectors import user_metadata_fields_editable
+from users.acts.invite import NAME_MAX
+from users.directory.selectors import user_metadata_fields_editable
 
 ROWS_PER_PAGE = 50
 JOBS_PER_PAGE = 20

@@ -13,7 +13,7 @@ command, the API) and whichever act it is (block, remove from an organization, d
   who belong to that organization alone. Someone who also belongs to another organization (a member
   there, blocked there, or holding a portal role there) is the company's to govern: their account is
   changed by company admins only, and an organization's admin may block them in that organization
-  (``users.org_blocks``) or remove them from it, never more. Without this, an admin who added a member
+  (``users.acts.block_here``) or remove them from it, never more. Without this, an admin who added a member
   of another organization to their own could change that person's email to one they read, send it a
   change-password email and sign in as them.
 
@@ -50,7 +50,7 @@ class PersonAct(enum.Enum):
     EMAIL_CHANGE = "email_change"
     # They can no longer sign in anywhere (blocked in Auth0).
     BLOCK = "block"
-    # They lose their access to this organization only (users.org_blocks).
+    # They lose their access to this organization only (users.acts.block_here).
     BLOCK_HERE = "block_here"
     # They leave one organization.
     REMOVE = "remove"

@@ -107,9 +107,9 @@ class OperationKind(models.TextChoices):
     USER_BLOCK_HERE = "user_block_here", "Block a user in the organization"
     USER_UNBLOCK_HERE = "user_unblock_here", "Unblock a user in the organization"
     USER_JOIN_RESEND = "user_join_resend", "Resend an invitation to join"
-    # Asked for by the invited person themselves, signed in as the account invited (users.joining).
+    # Asked for by the invited person themselves, signed in as the account invited (users.acts.join).
     USER_JOIN_ACCEPT = "user_join_accept", "Accept an invitation to join"
-    # Asked for by the person themselves, on their profile page (users.profile).
+    # Asked for by the person themselves, on their profile page (users.profile.acts).
     PROFILE_METADATA_EDIT = "profile_metadata_edit", "Edit own details (self-service)"
     PROFILE_PASSWORD_EMAIL = "profile_password_email", "Send a change-password email (self-service)"
     PROFILE_VERIFICATION_EMAIL = "profile_verification_email", "Resend the verification email (self-service)"

@@ -6,7 +6,7 @@ class UsersConfig(AppConfig):
 
     def ready(self) -> None:
         from organizations.signals import metadata_schema_saved
-        from users.directory import search_text_rebuild_request
+        from users.directory.mirror import search_text_rebuild_request
 
         # Which metadata fields are searchable may have changed: the organization's search text follows.
         metadata_schema_saved.connect(search_text_rebuild_request, dispatch_uid="users.search_text_rebuild")

@@ -2,7 +2,7 @@
 
 Auth0 stays the source of truth. The mirror exists so that lists and searches are instant, scoped in
 the query and not capped at Auth0 search's 1,000 results (DESIGN.md section 4). It is written only by
-``users.directory`` (the upsert every sync path shares) and read through ``users.selectors``.
+``users.directory.mirror`` (the upsert every sync path shares) and read through ``users.directory.selectors``.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class DirectoryUser(models.Model):
 
 
 # The user columns an organization's list filters and sorts on, copied onto each of the user's
-# memberships (users.directory keeps them equal), so that list reads one table with an index per sort
+# memberships (users.directory.mirror keeps them equal), so that list reads one table with an index per sort
 # instead of joining every user of a large organization.
 LISTED_COLUMNS = ("email", "name", "connection", "blocked", "email_verified", "logins_count", "last_login",
                   "created_at", "updated_at")
@@ -90,7 +90,7 @@ class Membership(models.Model):
     # organization's own search looks in, so a field searchable in one organization is never searched
     # in another's list.
     search_text = models.TextField(blank=True)
-    # Copies of the user's COPIED_COLUMNS and Auth0 id (users.directory keeps them equal).
+    # Copies of the user's COPIED_COLUMNS and Auth0 id (users.directory.mirror keeps them equal).
     auth0_user_id = models.CharField("Auth0 user id", max_length=255, blank=True)
     given_name = models.CharField(max_length=150, blank=True)
     family_name = models.CharField(max_length=150, blank=True)
@@ -191,7 +191,7 @@ class StreamEvent(models.Model):
 
 
 class UserActivity(models.Model):
-    """A user's recent Auth0 log events and brute-force blocks, fetched by a task (``users.activity``)
+    """A user's recent Auth0 log events and brute-force blocks, fetched by a task (``users.directory.activity``)
     and shown with their "as of"."""
 
     user_id = models.CharField(max_length=255, unique=True)
@@ -207,7 +207,7 @@ class UserActivity(models.Model):
 
 class DataExport(models.Model):
     """A person's "export my data": the JSON a task builds of what the portal and Auth0 hold about them
-    (``users.data_export``), kept here until it expires so that any web process can hand it to its owner,
+    (``users.profile.data_export``), kept here until it expires so that any web process can hand it to its owner,
     whichever machine the worker that built it ran on."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -228,7 +228,7 @@ class DataExport(models.Model):
 
 
 class OrganizationBlock(models.Model):
-    """A person an organization's admins blocked in that organization alone (``users.org_blocks``): their
+    """A person an organization's admins blocked in that organization alone (``users.acts.block_here``): their
     membership ended in Auth0 (so every application that honours membership refuses them there) and their
     portal roles in it with it, while their account, sign-in and other organizations are left alone. Kept
     so that the organization's admins see who they blocked and can let them back without asking them."""
@@ -256,7 +256,7 @@ class OrganizationBlock(models.Model):
 
 class JoinInvitation(models.Model):
     """An invitation to join an organization sent to someone who already has an account
-    (``users.joining``): they become a member only when they accept it, signed in as that account. An
+    (``users.acts.join``): they become a member only when they accept it, signed in as that account. An
     admin's act alone never adds an existing account to their organization (it could be another
     organization's member, or a company admin)."""
 

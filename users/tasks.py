@@ -7,23 +7,17 @@ from celery import shared_task
 from organizations.models import Organization
 from portal.faults import TransientFault
 from portal.operations import operation_execute, task_retry_or_raise
-from users import (
-    actions,
-    data_export,
-    directory,
-    email_change,
-    invitations,
-    joining,
-    metadata,
-    org_blocks,
-    pending,
-    profile,
-    refresh,
-    removal,
-    streams,
-    sync,
-)
-from users.activity import ACTIVITY_TASK, user_activity_fetch
+from users.acts import account as actions
+from users.acts import block_here as org_blocks
+from users.acts import email_change, metadata, pending, removal
+from users.acts import invite as invitations
+from users.acts import join as joining
+from users.directory import mirror as directory
+from users.directory import refresh, streams, sync
+from users.directory.activity import ACTIVITY_TASK, user_activity_fetch
+from users.profile import acts as profile
+from users.profile import data_export
+from users.profile import metadata as profile_metadata
 
 
 @shared_task(bind=True, name=refresh.REFRESH_TASK, acks_late=True)
@@ -132,7 +126,7 @@ def invitation_revoke(self, operation_id: str) -> None:
 @shared_task(bind=True, name="users.tasks.profile_metadata_edit", acks_late=True)
 def profile_metadata_edit(self, operation_id: str) -> None:
     """Send a person's edit of their own details to Auth0 (user_metadata only)."""
-    operation_execute(self, operation_id, metadata.profile_metadata_edit_apply)
+    operation_execute(self, operation_id, profile_metadata.profile_metadata_edit_apply)
 
 
 @shared_task(bind=True, name="users.tasks.profile_action", acks_late=True)

@@ -137,11 +137,11 @@ STORAGES = {
 # The base layer's principal reads portal roles through this function of the organizations package.
 PORTAL_PRINCIPAL_LOADER = "organizations.selectors.principal_for_user_id"
 # Parts of /healthz's report that packages above the base add (each returns a dict).
-PORTAL_HEALTH_REPORTS = ["users.sync.sync_health"]
+PORTAL_HEALTH_REPORTS = ["users.directory.sync.sync_health"]
 # Role grants by email look the person up in the directory first (users above organizations).
-PORTAL_MEMBER_LOOKUP = "users.selectors.organization_member_lookup"
+PORTAL_MEMBER_LOOKUP = "users.directory.selectors.organization_member_lookup"
 # The guardrails ask the directory which organizations a person belongs to (organizations.guardrails).
-PORTAL_PERSON_ORGANIZATIONS = "users.selectors.person_organization_ids"
+PORTAL_PERSON_ORGANIZATIONS = "users.directory.selectors.person_organization_ids"
 
 # --- The directory (the local mirror of the tenant's users) --------------------------------------------
 DIRECTORY_DELTA_MINUTES = env.int("DIRECTORY_DELTA_MINUTES", default=5)

@@ -14,8 +14,8 @@ from organizations.models import MembershipMode, OrganizationRole
 from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.api_tokens import register, tool_token
-from users.directory import directory_user_write_through
-from users.invitations import password_random
+from users.acts.invite import password_random
+from users.directory.mirror import directory_user_write_through
 from users.models import DirectoryUser
 from users.tasks import user_action
 

@@ -26,7 +26,7 @@ from tests.factories import CompanyAdminFactory, OrganizationFactory, UserFactor
 from tests.support.api_tokens import ACME_TOOL_ID, ACME_TOOL_SECRET, register, tool_token
 from tests.support.outbound import PUBLIC_ADDRESS, dns_fake
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_user_write_through, directory_users_delete
+from users.directory.mirror import directory_user_write_through, directory_users_delete
 
 pytestmark = pytest.mark.django_db
 

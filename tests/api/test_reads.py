@@ -12,7 +12,7 @@ from portal.operations import operation_create
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.api_tokens import person_token, register, tool_token
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.api_fuzz import positive_data_acceptance_within_rules
 from tests.support.api_tokens import register, tool_token
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ["config", "api", "onboarding", "signin", "users", "organizations", "auth0_gateway", "portal",
+PACKAGES = ["config", "api", "onboarding", "history", "signin", "users", "organizations", "auth0_gateway", "portal",
             "auth0_emulator"]
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
@@ -43,18 +43,23 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("module", "line", "contract"),
     [
         ("portal/audit.py", "from organizations.models import Organization", "Layers"),
-        ("organizations/selectors.py", "from users import views", "Layers"),
-        ("users/views.py", "from config import urls", "Layers"),
+        ("organizations/selectors.py", "from users.directory import selectors", "Layers"),
+        ("users/views/user_page.py", "from config import urls", "Layers"),
         ("organizations/views.py", "import auth0", "Only auth0_gateway imports the Auth0 SDK"),
         ("portal/operations.py", "from auth0.management.client import Auth0", "Only auth0_gateway imports"),
-        ("users/views.py", "import auth0_emulator.directory", "The portal never imports the Auth0 emulator"),
+        ("users/views/user_page.py", "import auth0_emulator.directory", "The portal never imports the Auth0 emulator"),
         ("auth0_emulator/store.py", "import portal.models", "The Auth0 emulator imports nothing of the portal"),
         ("auth0_gateway/client.py", "from organizations.models import Organization", "Layers"),
         ("portal/operations.py", "from auth0_gateway import gateway", "Layers"),
+        ("users/views/user_page.py", "from history import operation_views", "Layers"),
+        ("users/directory/mirror.py", "from users.acts import invite", "users: its rooms import downwards only"),
+        ("users/acts/invite.py", "from users.views import user_page", "users: its rooms import downwards only"),
+        ("users/views/user_page.py", "from users.profile import acts", "users: its rooms import downwards only"),
     ],
     ids=["base-imports-app", "organizations-imports-users", "app-imports-root", "view-imports-sdk",
          "base-imports-sdk", "portal-imports-emulator", "emulator-imports-portal", "gateway-imports-app",
-         "base-imports-gateway"],
+         "base-imports-gateway", "users-imports-history", "directory-imports-acts", "acts-import-pages",
+         "pages-import-profile"],
 )
 def test_a_forbidden_import_breaks_its_contract(project_copy: Path, module: str, line: str, contract: str) -> None:
     path = project_copy / module

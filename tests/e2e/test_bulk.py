@@ -20,8 +20,8 @@ from portal.celery import app
 from portal.models import Operation, OutboxMessage
 from tests.e2e.pages import check_page, sign_in
 from users import tasks as _users_tasks  # noqa: F401 - registers the operations' tasks
-from users.directory import directory_user_write_through
-from users.invitations import password_random
+from users.acts.invite import password_random
+from users.directory.mirror import directory_user_write_through
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

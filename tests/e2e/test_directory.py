@@ -17,7 +17,7 @@ from tests.e2e.pages import check_page, expect_field_error, sign_in, sign_out
 from tests.factories import RoleFactory
 from tests.support.authn_browser import Browser
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 from users.models import DirectoryUser
 from users.tasks import user_activity_refresh
 

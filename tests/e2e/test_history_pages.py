@@ -18,9 +18,9 @@ from organizations.selectors import principal_for_user_id
 from portal.models import Operation
 from tests.e2e.pages import check_page, sign_in
 from tests.support.history import event_at, operation_in
-from users.actions import USER_ACTIONS, user_action_request
-from users.directory import directory_user_write_through
-from users.invitations import password_random
+from users.acts.account import USER_ACTIONS, user_action_request
+from users.acts.invite import password_random
+from users.directory.mirror import directory_user_write_through
 from users.tasks import user_action
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from auth0_gateway import gateway
 from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in, sign_out
-from users import invitations
+from users.acts import invite as invitations
 from users.tasks import user_invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -21,7 +21,7 @@ from auth0_gateway import gateway
 from organizations.models import Audience, MetadataField
 from portal.models import Operation, OperationKind
 from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in
-from users.directory import directory_user_write_through
+from users.directory.mirror import directory_user_write_through
 from users.tasks import profile_action, profile_data_export, profile_metadata_edit, user_activity_refresh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

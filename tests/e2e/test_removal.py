@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.selectors import principal_for_user_id
 from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in
-from users.directory import directory_user_write_through
-from users.invitations import password_random, user_invite_request
+from users.acts.invite import password_random, user_invite_request
+from users.directory.mirror import directory_user_write_through
 from users.models import DirectoryUser
 from users.tasks import invitation_revoke, user_delete, user_invite
 

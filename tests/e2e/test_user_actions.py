@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 from auth0_gateway import gateway
 from portal.models import Operation
 from tests.e2e.pages import check_page, run_pending, sign_in
-from users.directory import directory_user_write_through
-from users.invitations import password_random
+from users.acts.invite import password_random
+from users.directory.mirror import directory_user_write_through
 from users.tasks import user_action
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -20,7 +20,7 @@ from tests.factories import OrganizationFactory, RoleFactory
 from tests.isolation.test_matrix import _all_patterns
 from tests.support.api_tokens import person_token, register, tool_token
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 
 # Every API route with every method it accepts. The schema and its docs describe the API and hold no data.
 API_ROUTES: dict[str, tuple[str, ...]] = {

@@ -19,7 +19,7 @@ from django.utils import timezone
 from organizations.models import MembershipMode
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 from users.models import JoinInvitation, OrganizationBlock
 
 SHARED = "Username-Password-Authentication"

@@ -23,7 +23,7 @@ from portal.models import Operation
 from portal.operations import operation_create
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 from users.models import JoinInvitation, OrganizationBlock
 
 # Routes that carry an organization slug but are public by design, and why.

@@ -19,7 +19,7 @@ from portal.operations import operation_create
 from portal.principal import Principal
 from tests.factories import OrganizationFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 from users.models import DataExport, UserActivity
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from portal.models import AuditEvent, Operation, OperationKind
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.support.api_tokens import person_token, register, tool_token
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 
 SHARED = "Username-Password-Authentication"
 # The acts on the account itself, by their page and API slug.
@@ -176,7 +176,7 @@ def test_a_block_through_the_api_is_a_block_here(world, api_callers, caller, dja
 def test_a_selection_blocks_here_and_refuses_the_account_acts(world, django_capture_on_commit_callbacks,
                                                               published_tasks) -> None:
     from organizations.selectors import principal_for_user_id
-    from users.selection import SELECTION_ACTS, selection_request
+    from users.acts.selection import SELECTION_ACTS, selection_request
 
     admin = principal_for_user_id(world["s2_admin_id"], "Admin of S2")
     ids = [world["both"]["user_id"], world["only"]["user_id"]]

@@ -20,7 +20,7 @@ from portal.models import Operation
 from portal.principal import Principal
 from tests.factories import OrganizationFactory, RoleFactory, metadata_fields_create
 from users import tasks as _users_tasks  # noqa: F401 - registers the operations' tasks
-from users.directory import directory_user_write_through
+from users.directory.mirror import directory_user_write_through
 
 SCHEMA = [
     ("department", "user_metadata", "text", {"label": "Department", "max_length": 20}),

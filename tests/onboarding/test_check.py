@@ -63,7 +63,7 @@ def test_a_company_admin_may_set_their_fields_and_learns_of_accounts_elsewhere(a
     elsewhere = unique_email("elsewhere")
     directory_user = {"user_id": "auth0|elsewhere", "email": elsewhere,
                       "identities": [{"connection": "globex-users", "provider": "auth0", "user_id": "elsewhere"}]}
-    from users.directory import directory_users_upsert
+    from users.directory.mirror import directory_users_upsert
 
     directory_users_upsert([directory_user])
     job = job_checked(company, acme, f"email,cost_centre\n{unique_email()},CC-9\n{elsewhere},\n")
@@ -76,7 +76,7 @@ def test_a_company_admin_may_set_their_fields_and_learns_of_accounts_elsewhere(a
 
 
 def test_an_existing_account_in_the_connection_is_added_not_invited(acme, admin) -> None:
-    from users.directory import directory_users_upsert
+    from users.directory.mirror import directory_users_upsert
 
     email = unique_email("known")
     # In the organization's connection, but (the shared-connection case) not one of its members.

@@ -10,7 +10,7 @@ from organizations.models import MetadataField
 from portal.models import AuditEvent, Operation, User
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 from users.models import SyncRun
 
 pytestmark = pytest.mark.django_db

@@ -59,7 +59,7 @@ WAIVERS: dict[str, str] = {
     "non_field_errors": "a guardrail or the target's state: the last admin, an organization's only admin, "
                         "already blocked, nothing to change, an organization not connected yet",
 }
-# Metadata errors are keyed "<target>.<key>" by the organization's schema (users.metadata).
+# Metadata errors are keyed "<target>.<key>" by the organization's schema (users.acts.metadata).
 WAIVED_PREFIXES = {
     "user_metadata.": "the organization's metadata schema: its keys, types and who may edit them",
     "app_metadata.": "the same as user_metadata",

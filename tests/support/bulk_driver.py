@@ -31,8 +31,8 @@ def bulk_members_create(slug: str, prefix: str, count: int) -> list[dict[str, st
     caller turns the tenant's faults and limits off first). Returns their user ids and emails."""
     from organizations.models import Organization
     from tests.support.operations_driver import _persist, _plain_gateway
-    from users.directory import directory_user_write_through
-    from users.invitations import password_random
+    from users.acts.invite import password_random
+    from users.directory.mirror import directory_user_write_through
 
     organization = Organization.objects.get(slug=slug)
     shared = organization.membership_mode == "shared_connection"

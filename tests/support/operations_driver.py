@@ -102,7 +102,7 @@ def invite(prefix: str, count: int) -> dict[str, Any]:
     """``count`` invitations, spread over the three organizations, asked for as the invite page asks."""
     from organizations.models import Organization
     from organizations.selectors import principal_for_user_id
-    from users.invitations import user_invite_request
+    from users.acts.invite import user_invite_request
 
     organizations = [Organization.objects.get(slug=slug) for slug, *_ in ORGANIZATIONS]
     operations, errors = [], []
@@ -121,8 +121,8 @@ def people_create(prefix: str, count: int) -> list[str]:
     """``count`` people already in the organizations (spread over the three), in the tenant and in the
     directory, for edits to act on; made directly (the caller turns faults and rate limits off first)."""
     from organizations.models import Organization
-    from users.directory import directory_user_write_through
-    from users.invitations import password_random
+    from users.acts.invite import password_random
+    from users.directory.mirror import directory_user_write_through
 
     auth0 = _plain_gateway()
     organizations = [Organization.objects.get(slug=slug) for slug, *_ in ORGANIZATIONS]
@@ -149,7 +149,7 @@ def edit(prefix: str, people: list[str], rounds: int) -> dict[str, Any]:
     asks (each round a new value of both fields): the last round's values are what each must end with."""
     from organizations.models import Organization
     from organizations.selectors import principal_for_user_id
-    from users.metadata import user_metadata_edit_request
+    from users.acts.metadata import user_metadata_edit_request
     from users.models import DirectoryUser
 
     organization_of = dict(DirectoryUser.objects.filter(user_id__in=people)

@@ -11,8 +11,8 @@ from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.principal import Principal
 from tests.factories import OrganizationFactory, RoleFactory
-from users.directory import directory_user_write_through
-from users.invitations import password_random
+from users.acts.invite import password_random
+from users.directory.mirror import directory_user_write_through
 
 SHARED = "Username-Password-Authentication"
 

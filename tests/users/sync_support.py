@@ -6,8 +6,8 @@ import time
 
 from auth0_gateway import gateway
 from organizations.models import MembershipMode, Organization
+from users.directory.sync import sync_run_start
 from users.models import SyncRun
-from users.sync import sync_run_start
 from users.tasks import directory_sync
 
 SHARED = "Username-Password-Authentication"

@@ -11,7 +11,7 @@ from django.urls import reverse
 from portal.models import Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 
 pytestmark = pytest.mark.django_db
 

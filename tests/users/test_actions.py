@@ -18,9 +18,9 @@ from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, RoleFactory
 from tests.support.authn_browser import Browser
 from tests.support.openapi import management_token
-from users.actions import USER_ACTIONS, user_action_apply, user_action_request
-from users.directory import directory_user_write_through
-from users.invitations import password_random
+from users.acts.account import USER_ACTIONS, user_action_apply, user_action_request
+from users.acts.invite import password_random
+from users.directory.mirror import directory_user_write_through
 from users.models import DirectoryUser
 from users.tasks import user_action
 

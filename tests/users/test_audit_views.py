@@ -17,7 +17,7 @@ from organizations.selectors import principal_for_user_id
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
 from tests.support.history import event_at
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -186,7 +186,7 @@ def test_company_admins_see_every_organization_and_what_happened_outside_any(wor
 
 
 def test_the_trail_is_paged_newest_first_with_links_between_pages(world) -> None:
-    from users.audit_views import AUDIT_EVENTS_PER_PAGE
+    from history.audit_views import AUDIT_EVENTS_PER_PAGE
 
     acme = world["acme"]
     boss = principal_for_user_id("auth0|boss", "Grace Boss")

@@ -10,7 +10,7 @@ from organizations.selectors import principal_for_user_id
 from tests.factories import CompanyAdminFactory, OrganizationFactory
 from tests.users.auth0_users import auth0_user
 from users import tasks
-from users.directory import (
+from users.directory.mirror import (
     directory_user_write_through,
     directory_users_delete,
     directory_users_upsert,

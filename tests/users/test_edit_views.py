@@ -1,6 +1,7 @@
-"""The metadata and email pages (users.edit_views): linked from the user's page for the organization's
-admins only; a form, then a page showing exactly what will change, then the queued operation and the user's
-page following it. A refusal shows beside its field with what was typed kept, and records nothing.
+"""The metadata and email pages (users.views.metadata, users.views.email_change): linked from the user's
+page for the organization's admins only; a form, then a page showing exactly what will change, then the
+queued operation and the user's page following it. A refusal shows beside its field with what was typed
+kept, and records nothing.
 (The services themselves, against the emulator: test_metadata.py and test_email_change.py.)"""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from organizations.models import Audience, MetadataField
 from portal.models import Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 
 pytestmark = pytest.mark.django_db
 

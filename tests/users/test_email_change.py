@@ -1,4 +1,4 @@
-"""Changing a user's email address (users.email_change), run with .apply() against an emulator over HTTP:
+"""Changing a user's email address (users.acts.email_change), run with .apply() against an emulator over HTTP:
 the new address is set unverified and Auth0 emails it a verification link, the directory follows, the audit
 trail holds the address before and after. Bad input (an invalid address, the same one, one the connection
 already has), a social user and the guardrails are refused with a specific message and record nothing; an
@@ -18,9 +18,9 @@ from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, RoleFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_user_write_through, directory_users_upsert
-from users.email_change import user_email_change_apply, user_email_change_request
-from users.invitations import password_random
+from users.acts.email_change import user_email_change_apply, user_email_change_request
+from users.acts.invite import password_random
+from users.directory.mirror import directory_user_write_through, directory_users_upsert
 from users.models import DirectoryUser
 from users.tasks import user_email_change
 

@@ -13,10 +13,10 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
 from tests.users.auth0_users import auth0_user
-from users.actions import USER_ACTIONS, user_action_apply, user_action_request
-from users.directory import directory_users_upsert
-from users.pending import invitation_resend_request, invitation_revoke_request
-from users.removal import user_delete_request, user_remove_request
+from users.acts.account import USER_ACTIONS, user_action_apply, user_action_request
+from users.acts.pending import invitation_resend_request, invitation_revoke_request
+from users.acts.removal import user_delete_request, user_remove_request
+from users.directory.mirror import directory_users_upsert
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.authn_browser import Browser
-from users import invitations
-from users.invitations import password_random, user_invite_apply, user_invite_request
+from users.acts import invite as invitations
+from users.acts.invite import password_random, user_invite_apply, user_invite_request
 from users.models import DirectoryUser, JoinInvitation
 from users.tasks import user_invite
 
@@ -143,7 +143,7 @@ def test_a_create_that_came_back_409_finds_the_user_and_carries_on(organizations
 def test_someone_with_an_account_elsewhere_is_invited_to_join_not_added(organizations, changing_emulator) -> None:
     """A user of the shared connection in another organization already has an account: the invitation
     changes nothing in Auth0 and emails them an invitation to join, which they accept or not themselves
-    (users.joining). The admin learns neither their account's id nor where else they belong."""
+    (users.acts.join). The admin learns neither their account's id nor where else they belong."""
     organization = organizations["initech"]
     email, password = new_email("elsewhere"), password_random()
     gateway().user_create(connection=SHARED, email=email, password=password,

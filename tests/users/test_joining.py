@@ -1,4 +1,4 @@
-"""Invitations to join (users.joining), run with .apply() against an emulator over HTTP: someone who has an
+"""Invitations to join (users.acts.join), run with .apply() against an emulator over HTTP: someone who has an
 account already is never made a member by an admin's act; they get an invitation to join that only they,
 signed in as that account, can accept, in each membership mode. Declining, revoking, expiry and a block
 in the organization all leave Auth0 as it was."""
@@ -19,8 +19,8 @@ from organizations.models import Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.users.org_modes import admin_of, member_create, organizations_per_mode
-from users.invitations import user_invite_request
-from users.joining import (
+from users.acts.invite import user_invite_request
+from users.acts.join import (
     join_invitation_accept_request,
     join_invitation_decline,
     join_invitation_resend_request,

@@ -1,4 +1,4 @@
-"""Editing a user's metadata through the organization's schema (users.metadata).
+"""Editing a user's metadata through the organization's schema (users.acts.metadata).
 
 The request half, on the directory alone: every field type's rules with a specific message keyed by the
 field, reserved keys and keys outside the schema refused, fields the actor may not edit refused, nothing
@@ -20,11 +20,11 @@ from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, metadata_fields_create
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_user_write_through, directory_users_upsert
-from users.invitations import password_random
-from users.metadata import user_metadata_edit_apply, user_metadata_edit_preview, user_metadata_edit_request
+from users.acts.invite import password_random
+from users.acts.metadata import user_metadata_edit_apply, user_metadata_edit_preview, user_metadata_edit_request
+from users.directory.mirror import directory_user_write_through, directory_users_upsert
+from users.directory.selectors import user_metadata_fields_editable
 from users.models import DirectoryUser
-from users.selectors import user_metadata_fields_editable
 from users.tasks import user_metadata_edit
 
 pytestmark = pytest.mark.django_db

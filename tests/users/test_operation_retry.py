@@ -18,9 +18,9 @@ from organizations.services import operation_retry
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
 from tests.support.history import operation_in
-from users.actions import USER_ACTIONS, user_action_request
-from users.directory import directory_user_write_through
-from users.invitations import password_random
+from users.acts.account import USER_ACTIONS, user_action_request
+from users.acts.invite import password_random
+from users.directory.mirror import directory_user_write_through
 from users.models import DirectoryUser
 from users.tasks import user_action
 

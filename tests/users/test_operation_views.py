@@ -15,7 +15,7 @@ from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
 from tests.support.history import operation_in
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)

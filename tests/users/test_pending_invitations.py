@@ -22,12 +22,12 @@ from portal.models import AuditEvent, Operation
 from tests.factories import RoleFactory
 from tests.support.authn_browser import Browser
 from tests.users.org_modes import admin_of, member_create, organizations_per_mode
-from users import invitations
-from users.directory import directory_user_write_through
-from users.invitations import user_invite_request
+from users.acts import invite as invitations
+from users.acts.invite import user_invite_request
+from users.acts.pending import invitation_resend_request, invitation_revoke_request
+from users.directory.mirror import directory_user_write_through
+from users.directory.selectors import invitation_expires_at, invitation_pending_list
 from users.models import DirectoryUser, Tombstone
-from users.pending import invitation_resend_request, invitation_revoke_request
-from users.selectors import invitation_expires_at, invitation_pending_list
 from users.tasks import invitation_resend, invitation_revoke, user_invite
 
 pytestmark = pytest.mark.django_db

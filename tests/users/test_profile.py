@@ -1,4 +1,4 @@
-"""The self-service acts (users.profile, users.metadata's profile_metadata_edit_*, users.data_export).
+"""The self-service acts (users.profile.acts, users.acts.metadata's profile_metadata_edit_*, users.profile.data_export).
 
 The request halves on the directory alone: only the person's own fields, in one of their own organizations;
 every refusal keyed by the field it concerns, with nothing recorded; where a password lives when it is not
@@ -30,17 +30,17 @@ from tests.contract.test_mgmt_user_sessions import refreshes, signed_in, signs_i
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
 from tests.users.org_modes import SHARED, admin_of, member_create, organizations_per_mode
-from users import data_export
-from users.data_export import data_exports_purge, profile_data_export_request
-from users.directory import directory_user_write_through, directory_users_upsert
-from users.metadata import profile_metadata_edit_preview, profile_metadata_edit_request
+from users.directory.mirror import directory_user_write_through, directory_users_upsert
 from users.models import DataExport, DirectoryUser
-from users.profile import (
+from users.profile import data_export
+from users.profile.acts import (
     profile_password_email_request,
     profile_password_home,
     profile_sessions_revoke_request,
     profile_verification_email_request,
 )
+from users.profile.data_export import data_exports_purge, profile_data_export_request
+from users.profile.metadata import profile_metadata_edit_preview, profile_metadata_edit_request
 from users.tasks import profile_action, profile_data_export, profile_metadata_edit
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from organizations.models import Audience, MetadataField
 from portal.models import AuditEvent, Operation, OperationKind, User
 from tests.factories import OrganizationFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 from users.models import DataExport, DirectoryUser
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 from auth0_gateway import gateway
 from organizations.models import MembershipMode
 from tests.factories import OrganizationFactory
+from users.directory.refresh import directory_user_refresh_request
 from users.models import DirectoryUser, Membership, Tombstone
-from users.refresh import directory_user_refresh_request
 from users.tasks import directory_user_refresh
 
 pytestmark = pytest.mark.django_db

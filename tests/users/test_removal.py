@@ -16,9 +16,9 @@ from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, RoleFactory
 from tests.users.org_modes import admin_of, member_create, organizations_per_mode
+from users.acts.removal import user_delete_apply, user_delete_request, user_remove_apply, user_remove_request
+from users.directory.selectors import UserQuery, user_list
 from users.models import DirectoryUser, Membership, Tombstone
-from users.removal import user_delete_apply, user_delete_request, user_remove_apply, user_remove_request
-from users.selectors import UserQuery, user_list
 from users.tasks import user_delete, user_remove
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Acts on a selection of an organization's users (users.selection and its page): each person's act goes
+"""Acts on a selection of an organization's users (users.acts.selection and its page): each person's act goes
 through that act's own service, so the selection queues one operation per person it can be done to, says
 why for the others, queues nothing twice when the confirmation is sent again, and never reaches a user
 outside the organization. The queued operations run with .apply() against the emulator."""
@@ -19,9 +19,9 @@ from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
 from tests.users.test_actions import new_user
-from users.directory import directory_users_upsert
+from users.acts.selection import SELECTION_ACTS, SELECTION_MAX, selection_request, selection_review
+from users.directory.mirror import directory_users_upsert
 from users.models import DirectoryUser
-from users.selection import SELECTION_ACTS, SELECTION_MAX, selection_request, selection_review
 from users.tasks import user_action
 
 pytestmark = pytest.mark.django_db

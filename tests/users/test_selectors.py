@@ -10,8 +10,8 @@ from organizations.models import MetadataField
 from organizations.selectors import principal_for_user_id
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
-from users.selectors import NO_ORGANIZATION, UserQuery, user_get, user_list
+from users.directory.mirror import directory_users_upsert
+from users.directory.selectors import NO_ORGANIZATION, UserQuery, user_get, user_list
 
 pytestmark = pytest.mark.django_db
 

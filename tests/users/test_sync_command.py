@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from tests.users.sync_support import demo_organizations
+from users.directory.sync import _lease_key, sync_run_advance, sync_run_start
 from users.models import DirectoryUser, Membership, SyncRun
-from users.sync import _lease_key, sync_run_advance, sync_run_start
 
 pytestmark = pytest.mark.django_db
 

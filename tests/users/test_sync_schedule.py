@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import OrganizationFactory
+from users.directory.sync import sync_schedule, sync_status
 from users.models import StreamEvent, SyncRun
-from users.sync import sync_schedule, sync_status
 
 pytestmark = pytest.mark.django_db
 TASK = "users.tasks.directory_sync"

@@ -28,9 +28,9 @@ from tests.factories import RoleFactory, UserFactory
 from tests.support.api_tokens import person_token, register, tool_token
 from tests.users.org_modes import organizations_per_mode
 from users import tasks as _tasks  # noqa: F401 (registers the tasks run below)
-from users.actions import USER_ACTIONS
-from users.directory import directory_user_write_through
-from users.joining import join_invitation_accept_request
+from users.acts.account import USER_ACTIONS
+from users.acts.join import join_invitation_accept_request
+from users.directory.mirror import directory_user_write_through
 from users.models import JoinInvitation, OrganizationBlock
 
 pytestmark = pytest.mark.django_db

@@ -23,10 +23,10 @@ from organizations.models import MembershipMode
 from portal.keyset import KeysetPaginator, SortKey
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
+from users.directory.selectors import SORTS
 from users.models import DirectoryUser, Membership
-from users.selectors import SORTS
-from users.views import COLUMNS
+from users.views.user_list import COLUMNS
 
 pytestmark = pytest.mark.django_db
 SHARED = "Username-Password-Authentication"
@@ -287,7 +287,7 @@ def test_first_next_previous_last(world) -> None:
 
 
 def test_a_page_past_the_end_shows_the_last_page_with_a_message(world) -> None:
-    # An organization's list pages over its memberships (users.selectors.member_list), as cursors say.
+    # An organization's list pages over its memberships (users.directory.selectors.member_list), as cursors say.
     members = Membership.objects.filter(organization__slug="acme")
     paginator = KeysetPaginator(members, [SortKey("email"), SortKey("pk")], 25)
     past_the_end = paginator.cursor(members.order_by("-email", "-pk").first())  # after the very last user

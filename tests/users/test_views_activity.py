@@ -19,7 +19,7 @@ from auth0_gateway import gateway
 from organizations.models import MembershipMode
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.support.authn_browser import Browser
-from users.activity import (
+from users.directory.activity import (
     ACTIVITY_TASK,
     device_of,
     event_label,
@@ -27,7 +27,7 @@ from users.activity import (
     user_activity_refresh_pending,
     user_activity_refresh_request,
 )
-from users.directory import directory_users_upsert
+from users.directory.mirror import directory_users_upsert
 from users.models import UserActivity
 from users.tasks import user_activity_refresh
 

@@ -17,10 +17,10 @@ from organizations.models import Audience, MembershipMode, MetadataField
 from portal.audit import audit_record
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
-from users.activity import ACTIVITY_TASK
-from users.directory import directory_users_upsert
+from users.directory.activity import ACTIVITY_TASK
+from users.directory.mirror import directory_users_upsert
+from users.directory.refresh import REFRESH_TASK
 from users.models import UserActivity
-from users.refresh import REFRESH_TASK
 
 pytestmark = pytest.mark.django_db
 SHARED = "Username-Password-Authentication"

@@ -4,7 +4,7 @@ An organization's list always searches within that organization. With the organi
 trigram index, PostgreSQL either rechecked every member of the tenant whose text matched or intersected the
 matches with all of the organization's memberships (30,000 entries for a large one), on every search and
 again for its count. btree_gin lets the organization lead the GIN index, so the index returns that
-organization's matches alone. (``users.selectors.member_list`` compares the organization as a bigint:
+organization's matches alone. (``users.directory.selectors.member_list`` compares the organization as a bigint:
 btree_gin's operators are same-type only.) PostgreSQL only, like 0002; SQLite scans.
 """
 

@@ -21,11 +21,11 @@ from django.utils.safestring import SafeString, mark_safe
 from organizations.models import MetadataField, Organization
 from organizations.validation import METADATA_PHONE_RE
 from portal.principal import Principal
-from users import activity
-from users.directory import auth0_time
-from users.identities import identity_provider_label
+from users.directory import activity
+from users.directory.identities import identity_provider_label
+from users.directory.mirror import auth0_time
+from users.directory.selectors import user_count
 from users.models import DirectoryUser, Membership
-from users.selectors import user_count
 
 register = template.Library()
 
@@ -172,7 +172,7 @@ def _user_in_organization_url_maker():
 @register.simple_tag
 def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organization | None,
               selection_form: str = "") -> SafeString:
-    """The rows of the user list (the columns of ``users.views.COLUMNS``, then organizations for company
+    """The rows of the user list (the columns of ``users.views.user_list.COLUMNS``, then organizations for company
     admins), each cell labelled for the phone layout.
 
     Every value from the directory goes through ``html.escape`` (quotes included): the values are plain

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from organizations.models import Organization
+from users.directory.sync import sync_run_start
 from users.models import SyncRun
-from users.sync import sync_run_start
 from users.tasks import directory_sync
 
 # While a worker holds the run, look at its progress this often.

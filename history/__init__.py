@@ -1,0 +1,1 @@
+"""What happened: the operations and audit trail pages, their filters and the retry of a failed operation."""

@@ -1,0 +1,190 @@
+"""An admin's acts on one user of their organization: block, unblock, clear failed sign-in blocks, send a
+change-password email, resend the verification email, reset multi-factor authentication.
+
+Each is one act in two halves, as every operation is: :func:`user_action_request` (what a view calls:
+the user must be one the actor may see in that organization, the actor one of its admins, and the
+guardrails hold; it records the Operation and its audit event and queues the task) and
+:func:`user_action_apply` (what the task calls: the same checks again, against the user as the directory
+has them now, then the Management API call and the write-through to the directory).
+
+Guardrails (``organizations.guardrails``, shared by every act on a user): nobody blocks themselves (they
+would be locked out), only company admins act on company admins, an organization's only admin is not
+blocked, and every one of these acts is on the account as a whole, so an organization's admin does them
+only to people their organization governs alone. Blocking someone who also belongs elsewhere is a block in
+this organization (``users.acts.block_here``), and unblocking them lifts it.
+
+Each act is idempotent in effect (blocking a blocked user changes nothing), so a retry after a lost answer
+is harmless; a retried email sends a second email, which a retry must.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from auth0_gateway import Auth0NotFound, gateway
+from organizations.guardrails import PersonAct
+from organizations.models import Organization
+from portal.audit import audit_record
+from portal.models import Operation, OperationKind
+from portal.operations import operation_create, operation_enqueue_on_commit
+from portal.principal import Principal
+from users.acts.block_here import (
+    block_here_applies,
+    user_block_here_check,
+    user_block_here_request,
+    user_unblock_here_request,
+)
+from users.acts.emails import organization_email_send
+from users.acts.rules import operation_subject_load, password_ticket_create, user_rights_check
+from users.directory.mirror import directory_user_write_through
+from users.directory.selectors import organization_block_list, user_get
+from users.models import DirectoryUser
+
+
+@dataclass(frozen=True)
+class UserAction:
+    kind: str
+    # The URL's name for it, the button people press and what the confirmation page says it does.
+    slug: str
+    button: str
+    consequence: str
+    audit_verb: str
+
+
+USER_ACTIONS: dict[str, UserAction] = {a.slug: a for a in (
+    UserAction(OperationKind.USER_BLOCK, "block", "Block",
+               "They will not be able to sign in until an admin unblocks them.", "Blocked"),
+    UserAction(OperationKind.USER_UNBLOCK, "unblock", "Unblock",
+               "They will be able to sign in again.", "Unblocked"),
+    UserAction(OperationKind.USER_BLOCKS_CLEAR, "clear-blocks", "Clear failed sign-in blocks",
+               "Auth0 lifts the blocks it placed after repeated failed sign-ins, from every IP address.",
+               "Cleared failed sign-in blocks of"),
+    UserAction(OperationKind.USER_PASSWORD_EMAIL, "password-email", "Send a change-password email",
+               "They get an email with a link to choose a new password; their current one keeps working until "
+               "they do.", "Sent a change-password email to"),
+    UserAction(OperationKind.USER_VERIFICATION_EMAIL, "verification-email", "Resend the verification email",
+               "Auth0 sends them an email with a link that confirms their address.",
+               "Resent the verification email to"),
+    UserAction(OperationKind.USER_MFA_RESET, "reset-mfa", "Reset multi-factor authentication",
+               "Their enrolled second factors (authenticator apps, phone and email codes, security keys) are "
+               "removed; they enrol again at their next sign-in. Passkeys, which are a way to sign in, stay.",
+               "Reset multi-factor authentication of"),
+)}
+# Offered in place of "block" for someone who also belongs to another organization (user_action_for); its
+# own task (users.acts.block_here) carries it out.
+BLOCK_HERE = UserAction(OperationKind.USER_BLOCK_HERE, "block-here", "Block in this organization",
+                        "They lose their access to this organization (its membership and any portal role in it end) "
+                        "until an admin lifts the block; their account, sign-in and other organizations are left "
+                        "alone.", "Blocked")
+USER_ACTIONS[BLOCK_HERE.slug] = BLOCK_HERE
+# Passkeys sign a person in; resetting MFA removes second factors only (Auth0 also refuses to delete
+# every method at once while a passkey is enrolled).
+_KEPT_ON_MFA_RESET = {"passkey"}
+_BY_KIND = {a.kind: a for a in USER_ACTIONS.values()}
+
+
+def _rights_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
+    """Who may do ``action`` to whom: blocking takes away sign-in everywhere; the other acts leave it, and
+    every one of them is on the account (its credentials, its Auth0 block)."""
+    user_rights_check(actor, organization, person,
+                      PersonAct.BLOCK if action.kind == OperationKind.USER_BLOCK else PersonAct.ACCOUNT)
+
+
+def user_action_for(actor: Principal, organization: Organization, person: DirectoryUser,
+                    action: UserAction) -> UserAction:
+    """The act a request for ``action`` is: a block by an organization's admin of someone who also belongs
+    elsewhere blocks them in this organization only (``users.acts.block_here``)."""
+    if action.kind == OperationKind.USER_BLOCK and block_here_applies(actor, organization, person):
+        return BLOCK_HERE
+    return action
+
+
+def _state_check(person: DirectoryUser, action: UserAction) -> None:
+    """Whether ``action`` makes sense for the user as the directory has them."""
+    if action.kind == OperationKind.USER_BLOCK and person.blocked:
+        raise ValidationError(f"{person.display_name} is already blocked.")
+    if action.kind == OperationKind.USER_UNBLOCK and not person.blocked:
+        raise ValidationError(f"{person.display_name} is not blocked.")
+    if action.kind in (OperationKind.USER_PASSWORD_EMAIL, OperationKind.USER_VERIFICATION_EMAIL) and not person.email:
+        raise ValidationError(f"{person.display_name} has no email address.")
+    if action.kind == OperationKind.USER_VERIFICATION_EMAIL and person.email_verified:
+        raise ValidationError(f"{person.email} is verified already.")
+
+
+def user_action_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
+    """Whether ``actor`` may do ``action`` to ``person`` now (ValidationError or PermissionDenied if not)."""
+    if action.kind == OperationKind.USER_BLOCK_HERE:
+        user_block_here_check(actor, organization, person.user_id, person.display_name)
+        return
+    _rights_check(actor, organization, person, action)
+    _state_check(person, action)
+
+
+def user_action_request(*, actor: Principal, organization: Organization, user_id: str, action: UserAction,
+                        idempotency_key: str | None = None) -> Operation:
+    """Record and queue ``action`` on the user. With ``idempotency_key``, asking again with the same key (a
+    form sent twice) returns the operation the first request recorded and does nothing more."""
+    if idempotency_key and (done := Operation.objects.filter(idempotency_key=idempotency_key).first()):
+        return done
+    if action.kind == OperationKind.USER_UNBLOCK and organization_block_list(
+            principal=actor, organization=organization).filter(user_id=user_id).exists():
+        # Blocked in this organization (and so no longer its member): unblocking lifts that block.
+        return user_unblock_here_request(actor=actor, organization=organization, user_id=user_id,
+                                         idempotency_key=idempotency_key)
+    person = user_get(principal=actor, organization=organization, user_id=user_id)  # 404 outside the scope
+    action = user_action_for(actor, organization, person, action)
+    if action.kind == OperationKind.USER_BLOCK_HERE:
+        return user_block_here_request(actor=actor, organization=organization, user_id=person.user_id,
+                                       idempotency_key=idempotency_key)
+    user_action_check(actor, organization, person, action)
+    with transaction.atomic():
+        operation = operation_create(kind=action.kind, actor=actor, organization=organization, target=person.user_id,
+                                     payload={"user_id": person.user_id, "email": person.email},
+                                     idempotency_key=idempotency_key)
+        audit_record(actor=actor, action=f"{action.kind}.requested", organization=organization, target_type="user",
+                     target_id=person.user_id, summary=f"{action.audit_verb} {person.display_name}",
+                     operation=operation)
+        operation_enqueue_on_commit(operation)
+    return operation
+
+
+def user_action_apply(operation: Operation) -> dict:
+    """Carry out a user action's operation (the task's half)."""
+    action = _BY_KIND[operation.kind]
+    organization: Organization = operation.organization
+    actor, person = operation_subject_load(operation)
+    _rights_check(actor, organization, person, action)
+    if action.kind not in (OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK):
+        # Blocking twice changes nothing: a retry after the change went through just finishes.
+        _state_check(person, action)
+    auth0 = gateway()
+    if action.kind in (OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK):
+        user = auth0.user_update(user_id=person.user_id, blocked=action.kind == OperationKind.USER_BLOCK)
+        directory_user_write_through(user)
+        return {"blocked": bool(user.get("blocked"))}
+    if action.kind == OperationKind.USER_BLOCKS_CLEAR:
+        auth0.user_blocks_clear(user_id=person.user_id)
+        return {}
+    if action.kind == OperationKind.USER_VERIFICATION_EMAIL:
+        job = auth0.verification_email_job_create(user_id=person.user_id)
+        return {"job_id": job.id}
+    if action.kind == OperationKind.USER_MFA_RESET:
+        removed = 0
+        for method in auth0.user_authentication_methods(user_id=person.user_id):
+            if method.get("type") in _KEPT_ON_MFA_RESET:
+                continue
+            try:
+                auth0.user_authentication_method_delete(user_id=person.user_id, method_id=method["id"])
+            except Auth0NotFound:
+                continue  # removed already (by a run cut off after Auth0 answered, or by the user)
+            removed += 1
+        return {"removed": removed}
+    ticket = password_ticket_create(auth0, organization, user_id=person.user_id)
+    organization_email_send(organization, to=person.email, template="users/email/password_change",
+                            subject=f"Choose a new password for {organization.display_name}",
+                            context={"name": person.name, "link": ticket, "inviter": operation.actor_display,
+                                     "link_label": "Choose a new password"})
+    return {}

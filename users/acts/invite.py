@@ -1,0 +1,222 @@
+"""Inviting a person into an organization, by its membership mode (DESIGN.md section 2).
+
+One act in two halves: :func:`user_invite_request` (what a view calls: checks the input and the actor's
+rights, records the Operation, queues it) and :func:`user_invite_apply` (what the task calls, against
+Auth0, re-checking the actor's rights then).
+
+The new user's password is random, generated inside the apply, used once in the create call and then
+forgotten: it is never stored, logged, queued or shown. The person sets their own through a
+password-change ticket that the invitation email carries.
+
+An account that exists already and is not a member (someone who belongs to another organization, a
+company admin, anyone with an account in the connection) is never added by the admin's act: they get an
+invitation to join that they accept by signing in as themselves (``users.acts.join``). Without that rule
+an admin could pull another organization's member into their own and act on their account.
+
+Exactly once, in effect: the account a run creates is noted on the operation at once, so a retried run
+(after a 409 or a lost answer) knows it for its own and makes it a member; adding a membership is
+idempotent. A retry after the email was sent sends a new ticket, which is what a retry must do. (An
+Auth0 Organization's run killed between Auth0's answer and that note leaves an account the retry cannot
+tell from someone else's: it invites it to join, the safe side.)
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from auth0_gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
+from organizations.authorization import require_org_admin
+from organizations.membership import user_belongs
+from organizations.models import MembershipMode, Organization
+from portal.audit import audit_record
+from portal.faults import PermanentFault
+from portal.models import Operation, OperationKind
+from portal.operations import operation_create, operation_enqueue_on_commit
+from portal.principal import Principal
+from users.acts.block_here import organization_block_check
+from users.acts.emails import organization_email_send
+from users.acts.join import join_invitation_offer
+from users.acts.membership import auth0_organization_ids, connection_user, membership_add, metadata_held
+from users.acts.metadata import MetadataEditor, invite_metadata_merge, metadata_changes_audit, metadata_payload
+from users.acts.rules import operation_actor_load, password_ticket_create
+from users.directory.mirror import directory_user_write_through
+from users.directory.selectors import organization_member_lookup
+from users.models import JoinInvitation
+
+EMAIL_MAX = 254
+NAME_MAX = 120
+
+# Four classes of character, as Auth0's strictest policy ("excellent": at least 10 characters, 3 of the 4
+# classes, no character more than twice in a row) asks; 32 characters clear every policy's minimum length.
+_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits, "!#$%&*+-=?@^_")
+PASSWORD_LENGTH = 32
+
+
+def password_random(length: int = PASSWORD_LENGTH) -> str:
+    """A password no one will ever know: every character class, no character three times in a row."""
+    alphabet = "".join(_CLASSES)
+    while True:
+        chars = [secrets.choice(c) for c in _CLASSES]
+        chars += [secrets.choice(alphabet) for _ in range(length - len(chars))]
+        for i in range(len(chars) - 1, 0, -1):  # Fisher-Yates with the system's randomness
+            j = secrets.randbelow(i + 1)
+            chars[i], chars[j] = chars[j], chars[i]
+        password = "".join(chars)
+        if not any(password[i] == password[i + 1] == password[i + 2] for i in range(len(password) - 2)):
+            return password
+
+
+def user_invite_request(*, actor: Principal, organization: Organization, email: str, name: str = "",
+                        given_name: str = "", family_name: str = "", values: dict | None = None,
+                        idempotency_key: str | None = None) -> Operation:
+    """Invite ``email`` into ``organization``: every problem with the input is a ValidationError naming
+    its field, and nothing is recorded; otherwise an Operation is recorded and queued (keyed by
+    ``idempotency_key`` when the caller has one, e.g. the API's Idempotency-Key).
+
+    ``values`` (optional) is metadata to set on the person as they join, keyed as ``users.acts.metadata`` keys an
+    edit (``{"user_metadata": {…}, "app_metadata": {…}}``) and checked by the same rules: only the schema's
+    fields the actor may edit, each valid by its field's rules (errors named ``"<target>.<key>"``)."""
+    require_org_admin(actor, organization)
+    email, name = email.strip().lower(), " ".join(name.split())
+    given_name, family_name = " ".join(given_name.split()), " ".join(family_name.split())
+    errors: dict[str, str] = {}
+    try:
+        if len(email) > EMAIL_MAX:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = "Enter a valid email address, like name@example.com."
+    for field, value in (("name", name), ("given_name", given_name), ("family_name", family_name)):
+        if len(value) > NAME_MAX:
+            errors[field] = f"Keep the name to {NAME_MAX} characters."
+    changes = []
+    if values:
+        try:
+            changes = MetadataEditor.for_admin(actor, organization).changes(({}, {}), values)
+        except ValidationError as exc:
+            errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"values": " ".join(exc.messages)})
+    if errors:
+        raise ValidationError(errors)
+    if not organization.is_provisioned:
+        raise ValidationError(f"{organization.display_name} is not connected to Auth0 yet: invite once its "
+                              "connection is ready (its page shows the progress).")
+    if organization_member_lookup(organization, email).members:
+        raise ValidationError({"email": f"{email} is already a user of {organization.display_name}."})
+    organization_block_check(organization, email=email)
+    if JoinInvitation.objects.filter(organization=organization, email__iexact=email,
+                                     status=JoinInvitation.Status.PENDING).exists():
+        raise ValidationError({"email": f"{email} has been invited already and has not answered yet: the pending "
+                                        "invitations page can send the invitation again."})
+    with transaction.atomic():
+        on_its_way = Operation.objects.select_for_update().filter(
+            kind=OperationKind.USER_INVITE, organization=organization, target=email,
+            status__in=[Operation.Status.PENDING, Operation.Status.RUNNING],
+        )
+        if on_its_way.exists():
+            raise ValidationError({"email": f"An invitation to {email} is already on its way."})
+        payload = {"email": email, "name": name, **_given_names(given_name, family_name), **metadata_payload(changes)}
+        operation = operation_create(kind=OperationKind.USER_INVITE, actor=actor, organization=organization,
+                                     target=email, payload=payload, idempotency_key=idempotency_key)
+        audit_record(actor=actor, action="user.invite_requested", organization=organization, target_type="user",
+                     target_id=email, summary=f"Invited {email} to {organization.display_name}", operation=operation,
+                     details={"changes": metadata_changes_audit(changes)} if changes else None)
+        operation_enqueue_on_commit(operation)
+    return operation
+
+
+def _given_names(given_name: str, family_name: str) -> dict[str, str]:
+    return {k: v for k, v in (("given_name", given_name), ("family_name", family_name)) if v}
+
+
+def _created_user_record(operation: Operation, user_id: str) -> None:
+    """Note on the operation, as soon as Auth0 answers, the account this invitation created: a retried run
+    then knows the account is its own (and may make it a member) rather than someone else's (whom it may
+    only invite to join, ``users.acts.join``)."""
+    operation.result = {**(operation.result or {}), "created_user_id": user_id}
+    Operation.objects.filter(pk=operation.pk).update(result=operation.result)
+
+
+def _created_by(operation: Operation, user: Auth0User) -> bool:
+    return (operation.result or {}).get("created_user_id") == user["user_id"]
+
+
+def user_invite_apply(operation: Operation) -> dict:
+    """Create the person and make them a member, with a set-password link by email; or, for someone who
+    already has an account that is not a member, invite them to join (``users.acts.join``): an existing
+    account joins only when its owner accepts, signed in as themselves, never by an admin's act alone."""
+    organization: Organization = operation.organization
+    # The actor's rights are checked again now, not only when the invitation was asked for.
+    actor = operation_actor_load(operation)
+    email, name = operation.payload["email"], operation.payload.get("name", "")
+    given_name, family_name = operation.payload.get("given_name", ""), operation.payload.get("family_name", "")
+    organization_block_check(organization, email=email, fault=True)
+    metadata = invite_metadata_merge(operation, actor)
+    auth0 = gateway()
+    connection = organization.connection_name
+    user = connection_user(auth0, connection, email)
+    # The user's Auth0 Organizations, read once per run (None: not read yet): a run that reads more than it
+    # needs spends the Read Users budget that every other run waits on.
+    organization_ids: list[str] | None = None
+    if user is None:
+        shared = organization.membership_mode == MembershipMode.SHARED_CONNECTION
+        app_metadata = {**metadata.get("app_metadata", {}),
+                        **({"organizations": [organization.slug]} if shared else {})}
+        try:
+            user = auth0.user_create(
+                connection=connection, email=email, password=password_random(), email_verified=False,
+                verify_email=False, name=name or None, given_name=given_name or None, family_name=family_name or None,
+                user_metadata=metadata.get("user_metadata") or None, app_metadata=app_metadata or None,
+            )
+            _created_user_record(operation, user["user_id"])
+            metadata = {}  # set by the create
+            organization_ids = []  # a new account is in no organization yet
+        except Auth0Conflict:
+            user = connection_user(auth0, connection, email)
+            if user is None:
+                raise PermanentFault(f"Auth0 says {email} exists in {connection} but does not list them.") from None
+    if organization_ids is None:
+        organization_ids = auth0_organization_ids(auth0, organization, user)
+    member = user_belongs(organization, user, organization_ids)
+    if not member and not _created_by(operation, user):
+        # Someone else's account (perhaps another organization's member, or a company admin): asked, not added.
+        return join_invitation_offer(operation, organization, user_id=user["user_id"], email=email, name=name,
+                                     metadata=metadata)
+    if member and user.get("logins_count"):
+        raise PermanentFault(f"{email} is already a user of {organization.display_name}.")
+    # From here on the account is this organization's invitation's own: created by it (by this run or one cut
+    # off before it finished), or a member who never signed in, whose set-password link goes out again.
+    user = membership_add(auth0, organization, user)
+    # Not again when they hold the metadata already (a run retried after an earlier one set it).
+    if metadata and not metadata_held(user, metadata):
+        user = auth0.user_update(user_id=user["user_id"], user_metadata=metadata.get("user_metadata"),
+                                 app_metadata=metadata.get("app_metadata"))
+    in_auth0_organization = organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION
+    directory_user_write_through(user, auth0_organization_ids=sorted({*organization_ids,
+                                                                      organization.auth0_organization_id})
+                                 if in_auth0_organization else None)
+    invitation_set_password_send(auth0, organization, user_id=user["user_id"], email=email, name=name,
+                                 inviter=operation.actor_display)
+    return {"user_id": user["user_id"], "new_user": True, "outcome": "invited"}
+
+
+def invitation_set_password_send(auth0: Auth0Gateway, organization: Organization, *, user_id: str, email: str,
+                                 name: str, inviter: str) -> None:
+    """The invitation of someone who never signed in: a new set-password ticket (choosing a password through
+    the emailed link proves the address) in the invitation email. Sending it again is what resending an
+    invitation does."""
+    ticket = password_ticket_create(auth0, organization, user_id=user_id, mark_email_as_verified=True)
+    invitation_email_send(organization, email=email, name=name, link=ticket, inviter=inviter, new_user=True)
+
+
+def invitation_email_send(organization: Organization, *, email: str, name: str, link: str, inviter: str,
+                          new_user: bool) -> None:
+    subject = (f"You are invited to {organization.display_name}" if new_user
+               else f"You now have access to {organization.display_name}")
+    organization_email_send(organization, to=email, subject=subject, template="users/email/invitation",
+                            context={"name": name, "link": link, "inviter": inviter, "new_user": new_user,
+                                     "link_label": "Choose your password" if new_user else "Sign in"})

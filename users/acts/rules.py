@@ -1,0 +1,64 @@
+"""The rules every act on a person shares, in one place: who may act on whom (both halves of an act check
+it), the actor and the person as they are when a task runs, and the set-password ticket that invitations,
+change-password emails and the profile send."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from auth0_gateway import Auth0Gateway
+from organizations.authorization import require_org_admin
+from organizations.guardrails import PersonAct, person_act_check
+from organizations.models import Organization
+from organizations.selectors import principal_for_user_id
+from portal.faults import PermanentFault
+from portal.models import Operation
+from portal.principal import Principal
+from users.acts.emails import email_brand, organization_signin_url
+from users.directory.selectors import user_get
+from users.models import DirectoryUser
+
+
+def operation_actor_load(operation: Operation) -> Principal:
+    """The admin who asked for ``operation``, with their roles as they are now, not as they were when they
+    asked: a task checks the actor's rights again before it changes anything (PermissionDenied if they
+    are no longer an admin of the operation's organization)."""
+    actor = principal_for_user_id(operation.actor_user_id, operation.actor_display)
+    require_org_admin(actor, operation.organization)
+    return actor
+
+
+def user_rights_check(actor: Principal, organization: Organization, person: DirectoryUser,
+                      act: PersonAct = PersonAct.KEEPS_ACCESS) -> None:
+    """Who may act on ``person``, and how: the organization's admins, never on a company admin unless they
+    are one, within the guardrails (``organizations.guardrails``: nobody locks themselves out, the last admin
+    stays). Every act on a user (here, ``users.acts.metadata``, ``users.acts.email_change``,
+    ``users.acts.removal``) checks it in both halves."""
+    person_act_check(actor, organization, user_id=person.user_id, name=person.display_name, act=act)
+
+
+def operation_subject_load(operation: Operation, act: PersonAct = PersonAct.KEEPS_ACCESS
+                           ) -> tuple[Principal, DirectoryUser]:
+    """The task's half of any act on a user: the actor with their roles as they are now, and the user as
+    the directory has them now, if the actor may still act on them (:func:`user_rights_check`)."""
+    organization: Organization = operation.organization
+    actor = operation_actor_load(operation)
+    try:
+        person = user_get(principal=actor, organization=organization, user_id=operation.target)
+    except Http404:
+        raise PermanentFault(f"{operation.payload.get('email') or operation.target} is no longer a user of "
+                             f"{organization.display_name}.") from None
+    user_rights_check(actor, organization, person, act)
+    return actor, person
+
+
+def password_ticket_create(auth0: Auth0Gateway, organization: Organization | None, *, user_id: str,
+                           mark_email_as_verified: bool = False) -> str:
+    """A password-change ticket that leads back to the organization's sign-in page and lasts as long as the
+    organization's links do (an invitation's, a change-password email's); for a person in no organization,
+    the portal's sign-in page and its own link lifetime."""
+    return auth0.password_change_ticket_create(
+        user_id=user_id, result_url=organization_signin_url(organization),
+        ttl_sec=email_brand(organization).invite_link_lifetime_days * 86400,
+        mark_email_as_verified=True if mark_email_as_verified else None,
+    )

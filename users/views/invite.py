@@ -1,0 +1,39 @@
+"""Inviting one person into an organization: the form, whose refusals (``users.acts.invite``) show beside
+the field they concern."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from organizations.selectors import organization_get
+from portal.followed import operation_follow
+from portal.forms import form_errors_add
+from portal.principal import principal_from_request
+from users.acts.invite import user_invite_request
+from users.views.forms import UserInviteForm
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_invite(request: HttpRequest, slug: str) -> HttpResponse:
+    """Invite one person into the organization: its admins only (viewers see the list, not this)."""
+    principal = principal_from_request(request)
+    organization = organization_get(principal=principal, slug=slug)
+    if not principal.can_admin(organization.pk):
+        raise PermissionDenied
+    form = UserInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            operation = user_invite_request(actor=principal, organization=organization,
+                                            email=form.cleaned_data["email"], name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            operation_follow(request, operation)
+            return redirect("user_list", slug=organization.slug)
+    return render(request, "users/invite.html", {"organization": organization, "form": form},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,57 @@
+"""The list's acts on a selection of users: the list posts the chosen people and act here; this page says,
+per person, what will happen or why it cannot, and its confirmation queues the operations (then the
+organization's operations page follows them). Thin views: the rules are ``users.acts.selection``'s."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from organizations.selectors import organization_get
+from portal.principal import principal_from_request
+from users.acts.selection import selection_act_get, selection_request, selection_review
+
+
+def _queued_message(count: int, label: str) -> str:
+    people = "1 user" if count == 1 else f"{count:,} users"
+    return f"{label}: queued for {people}. Their progress shows below."
+
+
+@login_required
+@require_POST
+def user_selection(request: HttpRequest, slug: str) -> HttpResponse:
+    """From the list: review the selection. From the review (``confirm``): queue the act for each person."""
+    principal = principal_from_request(request)
+    organization = organization_get(principal=principal, slug=slug)
+    if not principal.can_admin(organization.pk):
+        raise PermissionDenied
+    list_url = reverse("user_list", kwargs={"slug": organization.slug})
+    user_ids = request.POST.getlist("user")
+    try:
+        act = selection_act_get(request.POST.get("act", ""))
+        if request.POST.get("confirm"):
+            outcome = selection_request(actor=principal, organization=organization, user_ids=user_ids, act=act,
+                                        token=request.POST.get("token", ""))
+        else:
+            items = selection_review(actor=principal, organization=organization, user_ids=user_ids, act=act)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(list_url)
+    if request.POST.get("confirm"):
+        if outcome.queued:
+            messages.success(request, _queued_message(len(outcome.queued), act.label))
+        for item in outcome.refused:
+            messages.warning(request, f"Not done for {item.person.display_name}: {item.refusal}")
+        return redirect(reverse("operation_list", kwargs={"slug": organization.slug}) if outcome.queued else list_url)
+    doable = [item for item in items if not item.refusal]
+    return render(request, "users/selection_confirm.html", {
+        "organization": organization, "act": act, "items": items, "doable": doable,
+        "refused": [item for item in items if item.refusal], "token": uuid.uuid4().hex, "list_url": list_url,
+    })

@@ -1,0 +1,296 @@
+"""The directory's user list (one organization's, or every organization's for company admins) and its CSV
+export.
+
+Thin views over scoped selectors: every user is read through ``users.directory.selectors.user_listing``
+(another organization's users never reach a page), nothing here calls Auth0, and the list's whole state
+is in its URL so a view of it can be bookmarked and shared. The list offers the acts on a selection
+(``users.acts.selection``), which is why it is a page above the acts rather than in ``users.directory``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from organizations.models import Organization
+from organizations.selectors import operation_list, organization_get, organization_list
+from portal.csv_export import csv_response
+from portal.followed import operations_followed, operations_following
+from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
+from portal.models import OperationKind
+from portal.principal import Principal, company_admin_from_request, principal_from_request
+from users.acts.selection import SELECTION_ACTS
+from users.directory import selectors
+from users.directory.selectors import NO_ORGANIZATION, SORTS, UserQuery
+from users.views.forms import QuickTextInput, UserListForm
+
+# The list's columns, in order: the sort key the query string uses and the header people read.
+COLUMNS = [
+    ("name", "Name"), ("email", "Email"), ("verified", "Verified"), ("connection", "Connection"),
+    ("blocked", "Blocked"), ("logins", "Sign-ins"), ("last_login", "Last sign-in"), ("created", "Created"),
+]
+# The columns a list page reads: what its rows show (users.templatetags.directory.user_rows), and every
+# sort key. An organization's page reads them from its memberships' copies, with the Auth0 id as
+# auth0_user_id (a membership's user_id is its key to the user's row).
+ROW_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "connection", "blocked",
+              "logins_count", "last_login", "created_at")
+LIST_FIELDS = ("user_id", *ROW_FIELDS)
+MEMBER_LIST_FIELDS = ("auth0_user_id", *ROW_FIELDS)
+# Query parameters that say which page to show (the rest is the list's state).
+PAGING = ("after", "before", "page")
+# A cursor is a few hundred characters; anything much longer was not made by this page.
+CURSOR_MAX_LENGTH = 1000
+EXPORT_CHUNK = 2000
+
+
+# -- the list -----------------------------------------------------------------------------------------
+@dataclass
+class ListState:
+    """The list's state as the query string gives it: the bound form (errors beside their fields), the
+    query made of its valid parts, and those parts again as query parameters for the page's links."""
+
+    form: UserListForm
+    query: UserQuery
+    params: dict[str, str]
+
+
+def _list_state(request: HttpRequest, principal: Principal, organization: Organization | None) -> ListState:
+    connections = selectors.user_connections(principal=principal, organization=organization)
+    organizations = None
+    if organization is None:
+        organizations = [("", "Any organization"), (NO_ORGANIZATION, "No organization"),
+                         *organization_list(principal=principal).values_list("slug", "display_name")]
+    form = UserListForm(request.GET, connections=connections, organizations=organizations)
+    query = form.query()
+    for name, field in form.fields.items():
+        # A browser's date picker cannot show a value that is not a date: show what was typed, as text.
+        if isinstance(field, forms.DateField) and form.has_error(name, "invalid"):
+            field.widget = QuickTextInput(attrs={"placeholder": "YYYY-MM-DD"})
+    params = {name: request.GET[name] for name in form.fields
+              if name not in form.errors and request.GET.get(name, "") != ""}
+    return ListState(form=form, query=query, params=params)
+
+
+def _page_read(request: HttpRequest, paginator: KeysetPaginator) -> tuple[KeysetPage, str]:
+    """The page the query string asks for, and what to tell the reader when that page cannot be shown
+    (a damaged or foreign cursor, a page past either end): the nearest page that can, never an error."""
+    after, before, where = (request.GET.get(name, "") for name in PAGING)
+    try:
+        if len(after) > CURSOR_MAX_LENGTH or len(before) > CURSOR_MAX_LENGTH:
+            raise InvalidCursor("This page link is damaged or out of date.")
+        if after:
+            page = paginator.after(after)
+        elif before:
+            page = paginator.before(before)
+        elif where == "last":
+            page = paginator.last()
+        elif where in ("", "first"):
+            return paginator.first(), ""
+        else:
+            shown = where[:40]
+            return paginator.first(), (f"There is no page “{shown}”: pages are reached with the links below "
+                                        "the list. Showing the first page.")
+    except InvalidCursor as exc:
+        return paginator.first(), f"{exc} Showing the first page."
+    if not page.items and after:
+        last = paginator.last()
+        if last.items:
+            return last, ("That page is past the end of the list (it may have changed since the link was "
+                          "made). Showing the last page.")
+    if not page.items and before:
+        first = paginator.first()
+        if first.items:
+            return first, ("That page is before the start of the list (it may have changed since the link "
+                           "was made). Showing the first page.")
+    return page, ""
+
+
+def _with(url: str, params: dict[str, str], **extra: str) -> str:
+    query = urlencode({**params, **extra})
+    return f"{url}?{query}" if query else url
+
+
+@dataclass(frozen=True)
+class Header:
+    key: str
+    label: str
+    url: str
+    # "ascending" or "descending" on the column the list is sorted by (aria-sort), else "".
+    sorted: str
+
+
+def _headers(list_url: str, state: ListState) -> list[Header]:
+    """Each column's header links to the list sorted by it: ascending first, then the other way."""
+    base = {k: v for k, v in state.params.items() if k != "sort"}
+    headers = []
+    for key, label in COLUMNS:
+        current = state.query.sort == key
+        target = f"-{key}" if current and not state.query.descending else key
+        direction = ("descending" if state.query.descending else "ascending") if current else ""
+        headers.append(Header(key=key, label=label, url=_with(list_url, base, sort=target), sorted=direction))
+    return headers
+
+
+def _total_label(total: int) -> str:
+    return f"{total:,} user" if total == 1 else f"{total:,} users"
+
+
+def _filters_open(state: ListState) -> bool:
+    """Whether the filters are shown unfolded: when one is in use or has an error."""
+    return bool(state.form.errors) or any(k not in ("q", "sort", "size") for k in state.params)
+
+
+def _listing_columns(listing: QuerySet, organization: Organization | None, query: UserQuery) -> QuerySet:
+    """Only what the rows show and the sort key (cursors read it): not the metadata, identities or search
+    text. An organization's page is read from its memberships alone (their copies of the user's columns),
+    so however broad the search, no user row is joined or read."""
+    sort_field = SORTS[query.sort]
+    if organization is None:
+        return listing.only(*LIST_FIELDS, sort_field)
+    return listing.only(*MEMBER_LIST_FIELDS, sort_field)
+
+
+def _list_render(request: HttpRequest, principal: Principal, organization: Organization | None) -> HttpResponse:
+    state = _list_state(request, principal, organization)
+    listing = selectors.user_listing(principal=principal, organization=organization, query=state.query)
+    paginator = KeysetPaginator(_listing_columns(listing, organization, state.query), state.query.sort_keys,
+                                state.query.page_size)
+    page, page_message = _page_read(request, paginator)
+    users = page.items
+    total = selectors.user_list_count(principal=principal, organization=organization, query=state.query)
+    if organization is None:  # the organization column, read in one query for the whole page
+        organizations_of = selectors.users_organizations(principal=principal, users=users)
+        for user in users:
+            user.organizations_shown = organizations_of.get(user.pk, [])
+    if organization is None:
+        list_url, export_url = reverse("directory_user_list"), reverse("directory_user_export")
+    else:
+        list_url = reverse("user_list", kwargs={"slug": organization.slug})
+        export_url = reverse("user_export", kwargs={"slug": organization.slug})
+    params = state.params
+    can_act = organization is not None and principal.can_admin(organization.pk)
+    context = {
+        "organization": organization,
+        "form": state.form,
+        "filters_open": _filters_open(state),
+        "headers": _headers(list_url, state),
+        "users": users,
+        "total": total,
+        "total_label": _total_label(total),
+        "page_message": page_message,
+        "list_url": list_url,
+        "export_url": _with(export_url, params),
+        "first_url": _with(list_url, params) if page.has_previous else "",
+        "previous_url": _with(list_url, params, before=page.previous_cursor) if page.has_previous else "",
+        "next_url": _with(list_url, params, after=page.next_cursor) if page.has_next else "",
+        "last_url": _with(list_url, params, page="last") if page.has_next else "",
+        "reset_url": list_url,
+        "searching": bool(state.query.search_terms) or _filters_open(state),
+        "detail_route": "directory_user_detail" if organization is None else "user_detail",
+        "can_invite": can_act,
+        "can_act": can_act,
+        "selection_acts": SELECTION_ACTS.values(),
+        # Invitations this browser sent: shown until their outcome has been seen once.
+        "followed_invites": operations_followed(request, operation_list(
+            principal=principal, organization=organization).filter(kind=OperationKind.USER_INVITE))
+        if organization is not None and operations_following(request) else [],
+    }
+    return render(request, "users/list.html", context)
+
+
+@login_required
+@require_GET
+def user_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """An organization's users: admins and viewers alike."""
+    principal = principal_from_request(request)
+    organization = organization_get(principal=principal, slug=slug)
+    return _list_render(request, principal, organization)
+
+
+
+@login_required
+@require_GET
+def directory_user_list(request: HttpRequest) -> HttpResponse:
+    """Every user of the tenant, in any organization or none: company admins only."""
+    return _list_render(request, company_admin_from_request(request), None)
+
+
+# -- the CSV export ---------------------------------------------------------------------------------------
+def _when(value) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def _export_rows(listing: QuerySet, principal: Principal, with_organizations: bool) -> Iterator[list]:
+    yield [label for _, label in COLUMNS[:6]] + ["Last sign-in (UTC)", "Created (UTC)"] + (
+        ["Organizations"] if with_organizations else [])
+    rows = listing.iterator(chunk_size=EXPORT_CHUNK)
+    while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):
+        organizations = (selectors.users_organizations(principal=principal, users=chunk)
+                         if with_organizations else {})
+        for user in chunk:
+            row = [
+                user.name or " ".join(p for p in (user.given_name, user.family_name) if p), user.email,
+                _yes_no(user.email_verified), user.connection, _yes_no(user.blocked), user.logins_count,
+                _when(user.last_login) or "Never", _when(user.created_at),
+            ]
+            if with_organizations:
+                row.append("; ".join(o.display_name for o in organizations.get(user.pk, [])))
+            yield row
+
+
+def _export_filename(organization: Organization | None, query: UserQuery) -> str:
+    if organization is not None:
+        who = organization.slug
+    elif query.organization_slug == NO_ORGANIZATION:
+        who = "no-organization"
+    else:
+        who = query.organization_slug or "all-organizations"
+    return f"{who}-users-{timezone.now():%Y-%m-%d}.csv"
+
+
+def _export(request: HttpRequest, principal: Principal, organization: Organization | None) -> HttpResponse:
+    """The whole current result (every page) as CSV, streamed: the same query and scoping as the list."""
+    state = _list_state(request, principal, organization)
+    if state.form.errors:  # exporting would not match what the filters say: show them with their errors
+        messages.error(request, "Correct the filters marked below, then export again.")
+        list_url = reverse("directory_user_list") if organization is None else reverse(
+            "user_list", kwargs={"slug": organization.slug})
+        return redirect(f"{list_url}?{request.GET.urlencode()}")
+    listing = _listing_columns(
+        selectors.user_listing(principal=principal, organization=organization, query=state.query), organization,
+        state.query)
+    ordering = [F(k.field).desc(nulls_last=True) if k.descending else F(k.field).asc(nulls_last=True)
+                for k in state.query.sort_keys]
+    return csv_response(_export_rows(listing.order_by(*ordering), principal, organization is None),
+                        filename=_export_filename(organization, state.query))
+
+
+@login_required
+@require_GET
+def user_export(request: HttpRequest, slug: str) -> HttpResponse:
+    principal = principal_from_request(request)
+    organization = organization_get(principal=principal, slug=slug)
+    return _export(request, principal, organization)
+
+
+@login_required
+@require_GET
+def directory_user_export(request: HttpRequest) -> HttpResponse:
+    return _export(request, company_admin_from_request(request), None)
