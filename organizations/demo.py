@@ -1,7 +1,7 @@
 """The portal side of the demo tenant that `python -m auth0_emulator --seed demo` serves.
 
 Emails, connections and tool client ids here are the emulator's demo data (README, "Trying every persona",
-and "The REST API for internal tools").
+and docs/rest-api.md).
 """
 
 from __future__ import annotations

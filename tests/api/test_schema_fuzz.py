@@ -3,7 +3,7 @@ every middleware, authenticated as a company-wide tool with a real emulator toke
 every response (status, headers, body) is what the schema says, a request the schema forbids is refused, and
 a request it allows is accepted unless a rule the schema cannot state refuses it (tests/support/api_fuzz.py
 lists each). Bounded: a few examples per operation. The full run against the real processes is
-``python -m tests.support.api_fuzz`` (README, "The REST API")."""
+``python -m tests.support.api_fuzz`` (docs/rest-api.md)."""
 
 from __future__ import annotations
 
