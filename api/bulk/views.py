@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from api import examples
 from api.action_views import IDEMPOTENCY_PARAMETER
 from api.base import ApiView
-from api.bulk_serializers import (
+from api.bulk.serializers import (
     BulkFileInput,
     BulkJobDetailSerializer,
     BulkJobPageSerializer,
