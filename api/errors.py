@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from api.permissions import InsufficientScope
+from api.auth.permissions import InsufficientScope
 
 
 class RequestTooLarge(exceptions.APIException):

@@ -14,7 +14,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.caller import ApiCaller
+from api.auth.caller import ApiCaller
 from api.errors import IdempotencyKeyReused
 from api.models import IdempotentRequest
 from api.query import python_pattern

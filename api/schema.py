@@ -66,7 +66,7 @@ PATH_PATTERNS = {"slug": "^[-a-zA-Z0-9_]+$", "user_id": "^[^/]+$", "action": "^[
 
 
 class PortalTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "api.authentication.PortalTokenAuthentication"
+    target_class = "api.auth.authentication.PortalTokenAuthentication"
     name = SECURITY_SCHEME
 
     def get_security_definition(self, auto_schema):

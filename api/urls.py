@@ -2,8 +2,9 @@
 
 from django.urls import path, re_path
 
-from api import action_views, bulk_views, errors, views
+from api import action_views, errors, views
 from api.base import ApiDocsView, ApiSchemaView
+from api.bulk import views as bulk_views
 
 ORG = "v1/organizations/<slug:slug>/"
 USER = ORG + "users/<str:user_id>/"

@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import examples
+from api.auth.caller import ApiCaller
 from api.base import ApiView
-from api.caller import ApiCaller
 from api.query import QueryParameter, choice, date, query_read, text
 from api.serializers import (
     ApiEventPageSerializer,

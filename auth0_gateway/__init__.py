@@ -17,9 +17,16 @@ Everything that talks to Auth0 goes through :class:`Auth0Gateway`, built on the 
 
 Use :func:`gateway` for the process-wide instance; tests build their own with
 ``Auth0Gateway(base_url=..., client_id=..., client_secret=...)`` and call :func:`gateway_reset`.
+
+Where things are: :mod:`.client` composes :class:`Auth0Gateway` and keeps the process-wide instance;
+:mod:`.core` builds the SDK client and makes each call (its failure mapped); the calls, by Auth0 resource,
+are in :mod:`.users`, :mod:`.organizations`, :mod:`.connections`, :mod:`.streams` (event and log streams)
+and :mod:`.jobs` (users exports, verification emails, password-change tickets); then :mod:`.types`,
+:mod:`.errors`, :mod:`.paging`, :mod:`.token` and :mod:`.budget` (the shared rate-limit budget).
 """
 
-from .client import MAX_PER_PAGE, SEARCH_RESULT_LIMIT, Auth0Gateway, UserSearch, gateway, gateway_reset
+from .client import Auth0Gateway, gateway, gateway_reset
+from .core import MAX_PER_PAGE
 from .errors import (
     Auth0Conflict,
     Auth0GatewayError,
@@ -45,6 +52,7 @@ from .types import (
     UserBlock,
     UserPage,
 )
+from .users import SEARCH_RESULT_LIMIT, UserSearch
 
 __all__ = [
     "MAX_PER_PAGE",

@@ -60,7 +60,7 @@ CALLS = {
 }
 VALIDATE = """
 import json, time
-from api.authentication import token_claims_validate
+from api.auth.authentication import token_claims_validate
 token, count = {token!r}, {count}
 token_claims_validate(token)  # reads the JWKS once; what follows is local
 started = time.perf_counter()

@@ -6,7 +6,7 @@ class OnboardingConfig(AppConfig):
     verbose_name = "Bulk onboarding"
 
     def ready(self) -> None:
-        from onboarding.progress import bulk_row_operation_finished
+        from onboarding.processing.progress import bulk_row_operation_finished
         from portal.operations import operation_finished
 
         # A row's operation finished: its row records the outcome, and the job sends its next rows.

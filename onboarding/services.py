@@ -1,8 +1,9 @@
 """A bulk job's life, as an admin drives it: upload (the rows stored, the check queued), confirm, pause, resume,
 cancel, discard. Each is a service: the actor's rights checked, one transaction, an audit event.
 
-Nothing reaches Auth0 before the admin confirms: the check (``onboarding.check``) reads the portal's directory
-only. Confirming hands the job to ``onboarding.run``, which sends its rows as operations a window at a time.
+Nothing reaches Auth0 before the admin confirms: the check (``onboarding.processing.check``) reads the portal's
+directory only. Confirming hands the job to ``onboarding.processing.run``, which sends its rows as operations a window
+at a time.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from onboarding.columns import EMAIL, columns_resolve
-from onboarding.files import CsvRows, json_rows
+from onboarding.intake.columns import EMAIL, columns_resolve
+from onboarding.intake.files import CsvRows, json_rows
 from onboarding.models import SENT_ACTIONS, BulkJob, BulkRow
 from onboarding.selectors import bulk_action_counts, bulk_counts_text
 from onboarding.tasks_names import ADVANCE_TASK, CHECK_TASK, task_send_on_commit
@@ -112,7 +113,7 @@ def _refuse(job: BulkJob, allowed: tuple[str, ...], what: str) -> None:
 
 def bulk_job_start(*, actor: Principal, job: BulkJob) -> BulkJob:
     """The admin confirmed the preview: the job runs. Rows with nothing to do or an error are skipped (the
-    report keeps why); the others are sent as operations by ``onboarding.run``."""
+    report keeps why); the others are sent as operations by ``onboarding.processing.run``."""
     require_org_admin(actor, job.organization)
     with transaction.atomic():
         job = _job_locked(job)

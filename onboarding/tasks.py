@@ -9,8 +9,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from onboarding import check, run
 from onboarding.models import BulkJob
+from onboarding.processing import check, run
 from onboarding.tasks_names import ADVANCE_TASK, CHECK_TASK
 from portal.celery import app
 

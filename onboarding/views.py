@@ -24,11 +24,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from onboarding import services
-from onboarding.columns import PERSON_COLUMNS, field_labels_not_settable, template_headers
 from onboarding.forms import BulkRowFilterForm, BulkUploadForm
+from onboarding.intake.columns import PERSON_COLUMNS, field_labels_not_settable, template_headers
 from onboarding.models import BulkJob, BulkRow
-from onboarding.progress import BulkProgress, bulk_job_progress
-from onboarding.report import bulk_report_filename, bulk_report_rows
+from onboarding.processing.progress import BulkProgress, bulk_job_progress
+from onboarding.processing.report import bulk_report_filename, bulk_report_rows
 from onboarding.selectors import bulk_action_counts, bulk_job_get, bulk_job_list, bulk_row_list
 from organizations.authorization import require_org_admin
 from organizations.models import MetadataField, Organization

@@ -82,7 +82,7 @@ def api_on_changing_emulator(auth0_on_changing_emulator, settings):
 def _api_clients(settings):
     from rest_framework.test import APIClient
 
-    from api.authentication import jwks_cache
+    from api.auth.authentication import jwks_cache
     from tests.support.api_tokens import AUDIENCE
 
     settings.PORTAL_API_AUDIENCE = AUDIENCE

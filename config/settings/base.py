@@ -193,7 +193,7 @@ PORTAL_API_EVENTS_KEEP_DAYS = env.int("PORTAL_API_EVENTS_KEEP_DAYS", default=30)
 # Webhooks go to the public internet only (portal.outbound). This lets them reach this machine too (loopback:
 # a developer's local receiver; never private ranges): on in the embedded profile, refused in production.
 PORTAL_WEBHOOK_ALLOW_LOOPBACK = env.bool("PORTAL_WEBHOOK_ALLOW_LOOPBACK", default=False)
-OIDC_DRF_AUTH_BACKEND = "api.authentication.LocalTokenBackend"
+OIDC_DRF_AUTH_BACKEND = "api.auth.authentication.LocalTokenBackend"
 AUTH0_ORG_CLAIM = env("AUTH0_ORG_CLAIM", default="https://portal.local/org")
 # The tenant's Management API rate limits per endpoint group, as group=burst/per-minute (Auth0 publishes
 # them per plan; these are Essentials and Professional). "other" covers every endpoint not named.
@@ -388,9 +388,9 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.PortalAutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.PortalTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.CallerHoldsPermission"],
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiCallerThrottle"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.authentication.PortalTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.permissions.CallerHoldsPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.throttling.ApiCallerThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",

@@ -9,7 +9,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.authentication import jwks_cache
+from api.auth.authentication import jwks_cache
 from api.models import IdempotentRequest
 from organizations.models import OrganizationRole
 from portal.models import AuditEvent, Operation

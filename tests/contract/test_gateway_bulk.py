@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from auth0_gateway import SEARCH_RESULT_LIMIT, Auth0Gateway, Auth0Permanent, Auth0Transient, ExportField
-from auth0_gateway.client import _ndjson_gzip_rows as ndjson_gzip_rows
+from auth0_gateway.jobs import _ndjson_gzip_rows as ndjson_gzip_rows
 from tests.contract.test_gateway import SHARED, RecordingTransport, gateway_for, job_wait
 from tests.support.processes import EmulatorProcess
 

@@ -1,4 +1,11 @@
-"""Headless Chromium (Debian's, driven by Playwright) for browser tests."""
+"""Headless Chromium (Debian's, driven by Playwright) for browser tests, and the fixtures they share.
+
+The tests are grouped by who drives the browser: ``sign_in/`` (the home page, the ways in, each persona's
+landing), ``end_user/`` (a person's own profile), ``org_admin/`` (an organization's admin: directory, acts,
+invitations, roles, history, bulk onboarding) and ``company_admin/`` (organizations, API clients' webhooks).
+What every test does with a page is in ``pages.py``; ``test_page_checks.py`` shows those checks catch what
+they are for.
+"""
 
 from __future__ import annotations
 

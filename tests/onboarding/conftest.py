@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 from auth0_gateway import gateway
-from onboarding.check import bulk_job_check
 from onboarding.models import BulkJob
-from onboarding.run import bulk_job_advance
+from onboarding.processing.check import bulk_job_check
+from onboarding.processing.run import bulk_job_advance
 from onboarding.services import bulk_job_create
 from organizations.models import Audience, MembershipMode, Organization
 from organizations.selectors import principal_for_user_id

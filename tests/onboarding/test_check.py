@@ -148,7 +148,7 @@ def test_json_rows_are_checked_as_a_file_is(acme, admin) -> None:
         {"email": email, "given_name": "Ada", "user_metadata": {"seats": 4}, "app_metadata": {"region": "apac"}},
         {"email": email},
     ])
-    from onboarding.check import bulk_job_check
+    from onboarding.processing.check import bulk_job_check
 
     bulk_job_check(job.pk)
     assert plans(job) == {1: ("invite", ""), 2: ("error", f"{email} is also on line 1: each person once per file.")}

@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 
 from auth0_gateway import gateway
 from onboarding.models import BulkJob, BulkRow
-from onboarding.progress import bulk_job_progress
-from onboarding.report import bulk_report_rows
-from onboarding.run import bulk_job_advance
+from onboarding.processing.progress import bulk_job_progress
+from onboarding.processing.report import bulk_report_rows
+from onboarding.processing.run import bulk_job_advance
 from onboarding.services import bulk_job_cancel, bulk_job_discard, bulk_job_pause, bulk_job_resume, bulk_job_start
 from portal.models import AuditEvent, Operation
 from tests.onboarding.conftest import job_checked, job_run, member_create, unique_email

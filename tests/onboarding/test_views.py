@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from onboarding.check import bulk_job_check
 from onboarding.models import BulkJob
-from onboarding.run import bulk_job_advance
+from onboarding.processing.check import bulk_job_check
+from onboarding.processing.run import bulk_job_advance
 from onboarding.services import bulk_job_start
 from portal.models import Operation
 from tests.factories import CompanyAdminFactory, RoleFactory, UserFactory

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from api.caller import ApiCaller
+from api.auth.caller import ApiCaller
 
 
 class ApiCallerThrottle(SimpleRateThrottle):

@@ -23,7 +23,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.contrib.drf import OIDCAuthentication
 from rest_framework import exceptions
 
-from api.caller import ApiCaller, api_caller_for_client, api_caller_for_person, api_caller_unregistered
+from api.auth.caller import ApiCaller, api_caller_for_client, api_caller_for_person, api_caller_unregistered
 from organizations.models import API_CLIENT_SUFFIX
 from organizations.selectors import api_client_for_subject, api_client_principal, principal_for_user_id
 

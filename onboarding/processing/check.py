@@ -9,7 +9,8 @@ rules are the services': an email as the invitation takes it, each metadata valu
 ``MetadataEditor`` (the schema's rules, the fields the admin may set), the guardrails of ``users.acts.account`` for a
 block. Also refused: a repeat of an email earlier in the file, and someone with an invitation already on its way.
 
-The run checks every row again through the same services (``onboarding.run``): the preview may be old by then.
+The run checks every row again through the same services (``onboarding.processing.run``): the preview may be old
+by then.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from onboarding.columns import BLOCK, FAMILY_NAME, GIVEN_NAME, NAME, spec_target_key
+from onboarding.intake.columns import BLOCK, FAMILY_NAME, GIVEN_NAME, NAME, spec_target_key
 from onboarding.models import BulkJob, BulkRow
 from organizations.authorization import require_org_admin
 from organizations.models import Organization

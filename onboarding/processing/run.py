@@ -8,7 +8,7 @@ operations then go at the pace of the Management API limiter like any other.
 
 At most ``BULK_IN_FLIGHT`` rows are under way at a time: enough to keep the tenant's rate limit busy, few
 enough that pausing or cancelling takes effect at once (only rows already under way finish). The job is
-advanced when it starts or resumes, whenever one of its operations finishes (``onboarding.progress``), and
+advanced when it starts or resumes, whenever one of its operations finishes (``onboarding.processing.progress``), and
 every minute by the sweeper, which is what carries a job on after its messages were lost (a broker restart).
 """
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from onboarding.columns import BLOCK, EMAIL, FAMILY_NAME, GIVEN_NAME, NAME
+from onboarding.intake.columns import BLOCK, EMAIL, FAMILY_NAME, GIVEN_NAME, NAME
 
 Cells = dict[str, Any]
 

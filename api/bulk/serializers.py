@@ -1,6 +1,6 @@
 """Bulk onboarding's shapes in the API: a job (with its planned actions and progress), its rows, and what a
 new job is made of (the JSON rows or a CSV file). The input serializers describe the request for the OpenAPI
-schema and check the rows' shape; the rows themselves are then read by ``onboarding.files.json_rows``, as the
+schema and check the rows' shape; the rows themselves are then read by ``onboarding.intake.files.json_rows``, as the
 page reads a file's."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from api.serializers import InputSerializer, StrictBooleanField, TextField
 from onboarding.models import BulkJob, BulkRow
-from onboarding.progress import bulk_job_progress
+from onboarding.processing.progress import bulk_job_progress
 from onboarding.selectors import bulk_action_counts
 
 PLANNED_ACTIONS = [value for value in BulkRow.Action.values if value]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from api.caller import ApiCaller
+from api.auth.caller import ApiCaller
 
 
 class InsufficientScope(exceptions.PermissionDenied):

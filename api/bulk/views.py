@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from api import examples
 from api.action_views import IDEMPOTENCY_PARAMETER
 from api.base import ApiView
-from api.bulk_serializers import (
+from api.bulk.serializers import (
     BulkFileInput,
     BulkJobDetailSerializer,
     BulkJobPageSerializer,
@@ -49,7 +49,7 @@ from api.views import (
     principal_of,
 )
 from onboarding.models import BulkJob
-from onboarding.report import bulk_report_filename, bulk_report_rows
+from onboarding.processing.report import bulk_report_filename, bulk_report_rows
 from onboarding.selectors import ROW_FILTERS, bulk_job_get, bulk_job_list, bulk_row_list
 from onboarding.services import (
     bulk_job_cancel,
@@ -63,7 +63,7 @@ from portal.csv_export import csv_response
 from portal.keyset import KeysetPaginator, SortKey
 from portal.principal import Principal
 
-# The ValidationError codes of a file or rows that cannot be read as a whole (onboarding.files, .columns,
+# The ValidationError codes of a file or rows that cannot be read as a whole (onboarding.intake.files, .columns,
 # .services): answered as the file's or the rows' field error. Others (the organization not connected) are not.
 WHOLE_INPUT_CODES = {"empty", "encoding", "csv", "rows", "size", "columns"}
 # A multipart body this much bigger than the file limit is refused before it is read (the parts' headers and
@@ -114,7 +114,7 @@ ROW_ERRORS_SHOWN = 20
 
 def _rows_of(data) -> list:
     """The JSON body's rows, as given, once their shape is the schema's (``BulkRowsInput``); they are then read by
-    ``onboarding.files.json_rows``. A body of another shape is a 400 naming what is wrong (``rows[3].email``)."""
+    ``onboarding.intake.files.json_rows``. A body of another shape is a 400 naming what is wrong (``rows[3].email``)."""
     if not isinstance(data, dict) or "rows" not in data:
         raise exceptions.ValidationError({"rows": ["Send {\"rows\": [...]} (one object per person), or a CSV "
                                                    "file as multipart/form-data field file."]})
