@@ -67,7 +67,7 @@ OPEN_TO_ALL = {
     "organization_choose": "the organizations one holds a role in",
     "openid_connect_callback": "the OIDC callback", "account_login": "leads to sign-in",
     "socialaccount_login_cancelled": "leads to sign-in",
-    "auth0_hook": "Auth0's pushes, authenticated by the stream's bearer token (tests/users/test_hooks.py)",
+    "auth0_hook": "Auth0's pushes, authenticated by the stream's bearer token (tests/users/directory/test_hooks.py)",
 }
 
 

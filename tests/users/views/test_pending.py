@@ -1,7 +1,7 @@
 """The pending invitations page: who was invited and never signed in, when each link expires (or that it
 has), linked from the organization's page and the invitation page; admins resend and revoke, each after
 a page that says what it does, and the list follows the outcome; viewers only read. (The acts
-themselves, against the emulator, are tests/users/test_pending_invitations.py.)"""
+themselves, against the emulator, are tests/users/acts/test_pending.py.)"""
 
 from __future__ import annotations
 

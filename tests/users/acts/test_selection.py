@@ -17,8 +17,8 @@ from organizations.models import MembershipMode
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
+from tests.users.acts.test_account import new_user
 from tests.users.auth0_users import auth0_user
-from tests.users.test_actions import new_user
 from users.acts.selection import SELECTION_ACTS, SELECTION_MAX, selection_request, selection_review
 from users.directory.mirror import directory_users_upsert
 from users.models import DirectoryUser

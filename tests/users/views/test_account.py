@@ -1,6 +1,6 @@
 """The user page's actions: offered to the organization's admins only and as they make sense, each
 behind a page that says what it does; a refusal shows its reason on that page. (The acts themselves,
-against the emulator, are tests/users/test_actions.py.)"""
+against the emulator, are tests/users/acts/test_account.py.)"""
 
 from __future__ import annotations
 

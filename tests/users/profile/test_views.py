@@ -1,5 +1,5 @@
 """The self-service profile's pages with Django's test client (the directory only: nothing here reaches Auth0;
-the tasks are tests/users/test_profile.py's): what the page shows a person of an organization, of none, with a
+the tasks are tests/users/profile/test_acts.py's): what the page shows a person of an organization, of none, with a
 social account or before the directory has read them; editing one's details, where a crafted POST adding an
 admin's field or an app_metadata field is refused by name and changes nothing; the email requests and their
 per-person limit (a clear message, nothing recorded, queued or sent); signing out everywhere (every other

@@ -1,7 +1,7 @@
 """The remove and delete pages: offered on the user's page as the organization's mode and the actor's
 rights allow, each saying what it does (or, before anything is pressed, why it cannot be done); deletion
 asks for the user's email, typed, and a wrong one is refused beside its field with the text kept. (The
-acts themselves, against the emulator, are tests/users/test_removal.py.)"""
+acts themselves, against the emulator, are tests/users/acts/test_removal.py.)"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 invited and never signed in, with when the link expires; resending sends a new working link in the
 invitation email; revoking deletes the unused account an invitation created (always in an isolated
 organization) and only takes the organization away from a person who has others. (People who had an account
-before the invitation are invited to join instead, and never pending here: tests/users/test_joining.py.)"""
+before the invitation are invited to join instead, and never pending here: tests/users/acts/test_join.py.)"""
 
 from __future__ import annotations
 

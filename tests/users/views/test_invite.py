@@ -1,6 +1,6 @@
 """The invitation page: its admins only, errors beside their fields with the input kept, and the list
 page following the invitation until its outcome has been shown once. (The work itself, against the
-emulator, is tests/users/test_invitations.py; the whole path in a browser is tests/e2e.)"""
+emulator, is tests/users/acts/test_invite.py; the whole path in a browser is tests/e2e.)"""
 
 from __future__ import annotations
 
