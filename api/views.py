@@ -34,7 +34,7 @@ from organizations.selectors import (
     organization_list,
     role_list,
 )
-from organizations.webhooks import api_event_list, api_event_payload
+from organizations.webhooks.services import api_event_list, api_event_payload
 from portal.audit import audit_action_choices
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator, SortKey
 from portal.models import Operation

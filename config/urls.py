@@ -3,10 +3,11 @@
 from django.urls import include, path
 
 from history import budget_views
-from organizations import api_client_views, webhook_views
 from organizations import urls as organization_urls
-from portal import outbox_views
+from organizations.clients import views as api_client_views
+from organizations.webhooks import views as webhook_views
 from portal import views as base
+from portal.outbox import views as outbox_views
 from signin import oidc
 from signin import views as signin
 from users.directory import hooks, sync_views

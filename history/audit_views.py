@@ -28,9 +28,9 @@ from history.forms import AuditFilterForm, url_with
 from organizations.models import Organization
 from organizations.selectors import NO_ORGANIZATION, AuditQuery, audit_event_list, organization_get, organization_list
 from portal.audit import audit_action_label
-from portal.csv_export import csv_response
 from portal.models import AuditEvent
 from portal.principal import Principal, company_admin_from_request, principal_from_request
+from portal.web.csv_export import csv_response
 from users.directory.selectors import user_ids_with_email, users_named
 
 AUDIT_EVENTS_PER_PAGE = 50

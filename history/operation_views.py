@@ -26,7 +26,7 @@ from organizations.models import Organization
 from organizations.selectors import operation_get, operation_list_attention_first, organization_get
 from portal.models import Operation, OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
-from portal.refusals import refusal_message
+from portal.web.refusals import refusal_message
 from users.directory.selectors import users_named
 
 OPERATIONS_PER_PAGE = 25

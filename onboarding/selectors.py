@@ -8,7 +8,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from onboarding.models import BulkJob, BulkRow
-from organizations.authorization import require_org_admin
+from organizations.access.authorization import require_org_admin
 from organizations.models import Organization
 from portal.principal import Principal
 

@@ -20,7 +20,7 @@ from onboarding.intake.files import CsvRows, json_rows
 from onboarding.models import SENT_ACTIONS, BulkJob, BulkRow
 from onboarding.selectors import bulk_action_counts, bulk_counts_text
 from onboarding.tasks_names import ADVANCE_TASK, CHECK_TASK, task_send_on_commit
-from organizations.authorization import require_org_admin
+from organizations.access.authorization import require_org_admin
 from organizations.models import Organization
 from portal.audit import audit_record
 from portal.principal import Principal

@@ -30,12 +30,12 @@ from onboarding.models import BulkJob, BulkRow
 from onboarding.processing.progress import BulkProgress, bulk_job_progress
 from onboarding.processing.report import bulk_report_filename, bulk_report_rows
 from onboarding.selectors import bulk_action_counts, bulk_job_get, bulk_job_list, bulk_row_list
-from organizations.authorization import require_org_admin
+from organizations.access.authorization import require_org_admin
 from organizations.models import MetadataField, Organization
 from organizations.selectors import organization_get
-from portal.csv_export import csv_response
 from portal.principal import Principal, principal_from_request
-from portal.refusals import refusal_message
+from portal.web.csv_export import csv_response
+from portal.web.refusals import refusal_message
 from users.acts.invite import NAME_MAX
 from users.directory.selectors import user_metadata_fields_editable
 

@@ -198,7 +198,7 @@ class ApiClient(models.Model):
     created_by = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Where the portal POSTs this client's events (organizations.webhooks), signed with the secret (Standard
+    # Where the portal POSTs this client's events (organizations.webhooks.services), signed with the secret (Standard
     # Webhooks, "whsec_…"), which is shown once when it is made.
     webhook_url = models.URLField("Webhook URL", max_length=500, blank=True)
     webhook_secret = models.CharField(max_length=100, blank=True)

@@ -16,8 +16,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from organizations.authorization import require_company_admin_person, require_org_admin
-from organizations.guardrails import organizations_only_admin
+from organizations.access.authorization import require_company_admin_person, require_org_admin
+from organizations.access.guardrails import organizations_only_admin
 from organizations.membership import organization_member_by_email
 from organizations.models import CompanyAdmin, Organization, OrganizationRole
 from organizations.selectors import principal_for_user_id
@@ -130,7 +130,7 @@ def _guard_admin_removal(
     *, actor: Principal, organization: Organization, role: OrganizationRole, confirm: bool
 ) -> None:
     """An org keeps an admin unless a company admin explicitly says otherwise (the last-admin rule is
-    ``organizations.guardrails``); self-removal is confirmed."""
+    ``organizations.access.guardrails``); self-removal is confirmed."""
     if organizations_only_admin(role.user_id, [organization]):
         if not actor.is_company_admin:
             raise ValidationError("An organization keeps at least one admin: appoint another admin first.")
@@ -178,7 +178,7 @@ def user_roles_end(*, actor: Principal, user_id: str, organization: Organization
     """End the portal roles of a person who has just left ``organization`` (their roles there), or whose
     account was deleted (``organization`` None: every role, a company admin's too), so no role outlives
     the membership it was granted for. The act that ended the membership was authorized and passed the
-    guardrails (``organizations.guardrails``); returns how many roles ended."""
+    guardrails (``organizations.access.guardrails``); returns how many roles ended."""
     with transaction.atomic():
         roles = OrganizationRole.objects.select_for_update().filter(user_id=user_id).select_related("organization")
         if organization is not None:

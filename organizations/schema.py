@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from organizations import validation
-from organizations.authorization import require_company_admin
+from organizations.access.authorization import require_company_admin
 from organizations.models import Audience, MetadataField, Organization
 from organizations.signals import metadata_schema_saved
 from portal.audit import audit_record

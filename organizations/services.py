@@ -19,7 +19,7 @@ from django.db import transaction
 
 from auth0_gateway import Auth0Conflict, Auth0NotFound, gateway
 from organizations import validation
-from organizations.authorization import require_company_admin, require_org_admin
+from organizations.access.authorization import require_company_admin, require_org_admin
 from organizations.models import MembershipMode, Organization, OrganizationDomain
 from organizations.selectors import operation_get
 from portal.audit import audit_record

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from organizations import demo, roles, services, webhooks
+from organizations import roles, services
+from organizations.management import demo
+from organizations.webhooks import services as webhooks
 from portal.faults import TransientFault
 from portal.operations import operation_execute
 

@@ -12,6 +12,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from organizations import roles, schema, selectors, services
+from organizations.access.guardrails import organizations_only_admin
 from organizations.forms import (
     MetadataSchemaFormSet,
     OrganizationCreateForm,
@@ -20,13 +21,12 @@ from organizations.forms import (
     RoleGrantForm,
     RoleRevokeForm,
 )
-from organizations.guardrails import organizations_only_admin
 from organizations.models import MetadataField, Organization, OrganizationRole
-from portal.followed import operation_follow, operations_followed
-from portal.forms import form_errors_add
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
-from portal.refusals import refusal_message
+from portal.web.followed import operation_follow, operations_followed
+from portal.web.forms import form_errors_add
+from portal.web.refusals import refusal_message
 
 ORGANIZATIONS_PER_PAGE = 25
 

@@ -70,7 +70,7 @@ class RateBucket(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """An email the embedded mode kept instead of sending (:mod:`portal.outbox`)."""
+    """An email the embedded mode kept instead of sending (:mod:`portal.outbox.backend`)."""
 
     sender = models.CharField(max_length=254)
     recipients = models.TextField()

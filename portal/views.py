@@ -4,7 +4,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal.health import health_report
+from portal.runtime.health import health_report
 
 
 @never_cache

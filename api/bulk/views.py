@@ -59,9 +59,9 @@ from onboarding.services import (
     bulk_job_resume,
     bulk_job_start,
 )
-from portal.csv_export import csv_response
 from portal.keyset import KeysetPaginator, SortKey
 from portal.principal import Principal
+from portal.web.csv_export import csv_response
 
 # The ValidationError codes of a file or rows that cannot be read as a whole (onboarding.intake.files, .columns,
 # .services): answered as the file's or the rows' field error. Others (the organization not connected) are not.

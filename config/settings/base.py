@@ -13,8 +13,8 @@ import xstatic.pkg.bootstrap
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env
 from portal.ratelimit import limits_parse
+from portal.runtime.env import env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # Runtime state of the embedded mode: SQLite file, broker folders, beat schedule, collected static.
@@ -75,7 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.portal",
+                "portal.web.context_processors.portal",
             ],
         },
     },
@@ -140,7 +140,7 @@ PORTAL_PRINCIPAL_LOADER = "organizations.selectors.principal_for_user_id"
 PORTAL_HEALTH_REPORTS = ["users.directory.sync.sync_health"]
 # Role grants by email look the person up in the directory first (users above organizations).
 PORTAL_MEMBER_LOOKUP = "users.directory.selectors.organization_member_lookup"
-# The guardrails ask the directory which organizations a person belongs to (organizations.guardrails).
+# The guardrails ask the directory which organizations a person belongs to (organizations.access.guardrails).
 PORTAL_PERSON_ORGANIZATIONS = "users.directory.selectors.person_organization_ids"
 
 # --- The directory (the local mirror of the tenant's users) --------------------------------------------
@@ -160,7 +160,7 @@ DIRECTORY_STREAM_URL = env("DIRECTORY_STREAM_URL", default="")
 if env("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "portal.outbox.OutboxBackend"
+    EMAIL_BACKEND = "portal.outbox.backend.OutboxBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Delegated Admin <no-reply@portal.localhost>")
 # The portal's public address, for the links its emails carry.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -298,8 +298,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=90)
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-# Celery's consumer, surviving a restart of a Redis broker (portal/worker.py says why).
-CELERY_WORKER_CONSUMER = "portal.worker:Consumer"
+# Celery's consumer, surviving a restart of a Redis broker (portal/runtime/worker.py says why).
+CELERY_WORKER_CONSUMER = "portal.runtime.worker:Consumer"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every Management API call runs on its own queue, so a backlog of Auth0 work (rate limited) never

@@ -11,17 +11,17 @@ os.environ.setdefault("AUTH0_MGMT_CLIENT_SECRET", "portal-m2m-dev-secret")
 
 from config.settings.base import *  # noqa: E402,F403
 from config.settings.base import VAR_DIR  # noqa: E402
-from portal.env import env  # noqa: E402
+from portal.runtime.env import env  # noqa: E402
 
 DEBUG = env.bool("DEBUG", default=True)
 # Only for this local profile: a key kept beside the SQLite file, made on first start.
 if not SECRET_KEY:  # noqa: F405
-    from portal.secret_key import secret_key_load_or_create
+    from portal.runtime.secret_key import secret_key_load_or_create
 
     SECRET_KEY = secret_key_load_or_create(VAR_DIR / "secret_key")
 # The demo registers the portal's receiver with the emulator's streams (prepare --demo) with this token.
 if not DIRECTORY_STREAM_TOKEN:  # noqa: F405
-    from portal.secret_key import secret_key_load_or_create
+    from portal.runtime.secret_key import secret_key_load_or_create
 
     DIRECTORY_STREAM_TOKEN = secret_key_load_or_create(VAR_DIR / "stream_token")
 # Where the demo's streams deliver: this machine's web process.

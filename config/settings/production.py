@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
 from config.settings.base import _database
-from portal.env import env
+from portal.runtime.env import env
 
 REQUIRED = [
     "SECRET_KEY",

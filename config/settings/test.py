@@ -15,7 +15,7 @@ os.environ.setdefault("AUTH0_MGMT_CLIENT_SECRET", "portal-m2m-dev-secret")
 
 from config.settings.base import *  # noqa: E402,F403
 from config.settings.base import _database  # noqa: E402
-from portal.env import env  # noqa: E402
+from portal.runtime.env import env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105

@@ -25,12 +25,12 @@ from django.utils import timezone
 
 from onboarding.intake.columns import BLOCK, FAMILY_NAME, GIVEN_NAME, NAME, spec_target_key
 from onboarding.models import BulkJob, BulkRow
-from organizations.authorization import require_org_admin
+from organizations.access.authorization import require_org_admin
 from organizations.models import Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import Operation, OperationKind
 from portal.principal import Principal
-from portal.refusals import refusal_of
+from portal.web.refusals import refusal_of
 from users.acts.account import USER_ACTIONS, user_action_check, user_action_for
 from users.acts.invite import EMAIL_MAX, NAME_MAX
 from users.acts.metadata import MetadataEditor

@@ -1,5 +1,5 @@
 """A job's report: per row, the file's own cells, what the check planned and what happened, as a CSV that is
-streamed from the rows kept with the job (``portal.csv_export`` makes it safe for spreadsheets)."""
+streamed from the rows kept with the job (``portal.web.csv_export`` makes it safe for spreadsheets)."""
 
 from __future__ import annotations
 

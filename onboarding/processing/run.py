@@ -25,7 +25,7 @@ from onboarding.selectors import bulk_counts_text, bulk_row_counts
 from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
 from portal.principal import Principal
-from portal.refusals import refusal_message
+from portal.web.refusals import refusal_message
 from users.acts.account import USER_ACTIONS, user_action_request
 from users.acts.invite import user_invite_request
 from users.acts.metadata import user_metadata_edit_request

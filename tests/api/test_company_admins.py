@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from organizations.api_clients import api_client_register
-from organizations.guardrails import PersonAct, person_act_check
+from organizations.access.guardrails import PersonAct, person_act_check
+from organizations.clients.services import api_client_register
 from organizations.models import MembershipMode
 from organizations.roles import company_admin_grant
 from organizations.selectors import api_client_principal, principal_for_user_id

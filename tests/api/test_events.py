@@ -18,7 +18,7 @@ from standardwebhooks import Webhook
 from organizations.models import ApiEvent, WebhookDelivery
 from organizations.selectors import api_client_principal, principal_for_user_id
 from organizations.tasks import WEBHOOK_RETRIES, api_events_prune, webhook_deliver
-from organizations.webhooks import webhook_configure, webhook_redeliver
+from organizations.webhooks.services import webhook_configure, webhook_redeliver
 from portal.models import AuditEvent, OperationKind
 from portal.operations import operation_create, operation_fail, operation_succeed
 from tests.emulator.receiver import Receiver

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from auth0_gateway import gateway
-from organizations.demo import ORGANIZATIONS as DEMO_ORGANIZATIONS
+from organizations.management.demo import ORGANIZATIONS as DEMO_ORGANIZATIONS
 from organizations.models import Organization, OrganizationRole
 from tests.e2e.pages import DESKTOP, PageAudit
 from tests.factories import RoleFactory
@@ -120,7 +120,7 @@ def created_users() -> Iterator[list[str]]:
 @pytest.fixture
 def acme(portal, demo_organizations, settings):
     """Acme (its own connection) with its demo admin; emails kept in the outbox, links to this portal."""
-    settings.EMAIL_BACKEND = "portal.outbox.OutboxBackend"
+    settings.EMAIL_BACKEND = "portal.outbox.backend.OutboxBackend"
     settings.PORTAL_BASE_URL = portal
     acme = demo_organizations["acme"]
     admin = gateway().users_by_email(email="admin@acme.test")[0]

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from organizations.api_clients import api_client_update
-from organizations.demo import demo_tool_clients_register
+from organizations.clients.services import api_client_update
+from organizations.management.demo import demo_tool_clients_register
 from organizations.models import ApiClient, ApiPermission
 from organizations.tasks import demo_seed
 from portal.models import AuditEvent

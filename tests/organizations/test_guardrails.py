@@ -1,4 +1,4 @@
-"""The guardrails every act on a person keeps (organizations.guardrails): nobody locks themselves out,
+"""The guardrails every act on a person keeps (organizations.access.guardrails): nobody locks themselves out,
 only company admins act on company admins, and an organization keeps its last admin."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from organizations import roles
-from organizations.guardrails import PersonAct, organizations_only_admin, person_act_check
+from organizations.access.guardrails import PersonAct, organizations_only_admin, person_act_check
 from organizations.models import OrganizationRole
 from organizations.selectors import principal_for_user_id
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory

@@ -12,10 +12,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from organizations import webhooks
 from organizations.models import ApiClient, ApiEvent, WebhookDelivery
 from organizations.tasks import webhook_deliver
-from organizations.webhooks import api_events_record, webhook_configure, webhook_deliver_attempt
+from organizations.webhooks import services as webhooks
+from organizations.webhooks.services import api_events_record, webhook_configure, webhook_deliver_attempt
 from portal.models import AuditEvent
 from tests.emulator.receiver import Receiver
 from tests.factories import CompanyAdminFactory, OrganizationFactory, UserFactory

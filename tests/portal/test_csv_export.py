@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.csv_export import csv_cell, csv_response
+from portal.web.csv_export import csv_cell, csv_response
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def outbox(settings) -> None:
-    settings.EMAIL_BACKEND = "portal.outbox.OutboxBackend"
+    settings.EMAIL_BACKEND = "portal.outbox.backend.OutboxBackend"
 
 
 def send() -> None:

@@ -163,7 +163,7 @@ def test_celery_is_configured_for_reliability() -> None:
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.task_acks_late is True and conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
-    assert conf.worker_consumer == "portal.worker:Consumer"  # lives through a restart of Redis
+    assert conf.worker_consumer == "portal.runtime.worker:Consumer"  # lives through a restart of Redis
     assert 0 < conf.task_soft_time_limit < conf.task_time_limit
     assert conf.task_routes["users.tasks.*"] == {"queue": "auth0-management"}
     # Redis redelivers unacknowledged messages after visibility_timeout: it must outlast any task
@@ -181,4 +181,4 @@ def test_email_goes_through_email_url_in_production_and_to_the_outbox_when_embed
                           "PORTAL_BASE_URL": "https://portal.example.com"}
     env = _clean_env(PORTAL_VAR_DIR=str(tmp_path), PORTAL_BIND="0.0.0.0:8123")
     embedded = json.loads(_settings_of("config.settings.embedded", ["EMAIL_BACKEND", "PORTAL_BASE_URL"], env).stdout)
-    assert embedded == {"EMAIL_BACKEND": "portal.outbox.OutboxBackend", "PORTAL_BASE_URL": "http://127.0.0.1:8123"}
+    assert embedded == {"EMAIL_BACKEND": "portal.outbox.backend.OutboxBackend", "PORTAL_BASE_URL": "http://127.0.0.1:8123"}

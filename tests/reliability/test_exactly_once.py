@@ -141,7 +141,7 @@ def test_a_worker_killed_mid_batch(cluster: Cluster) -> None:
 
 def test_the_broker_restarted_mid_batch(cluster: Cluster) -> None:
     batch, outcome = run_batch(cluster, "broker", cluster.redis.restart)
-    # The workers lived through it (Celery 5.7's own consumer exits on a Redis restart: portal.worker).
+    # The workers lived through it (Celery 5.7's own consumer exits on a Redis restart: portal.runtime.worker).
     assert [worker.proc.poll() for worker in cluster.workers] == [None] * cluster.worker_count, cluster.logs()
     # Losing the broker's connection, each worker stops the runs it holds (Celery's
     # worker_cancel_long_running_tasks_on_connection_loss): any of them may have been cut short.

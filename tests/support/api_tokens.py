@@ -10,7 +10,7 @@ import time
 import httpx
 import jwt
 
-from organizations.api_clients import api_client_register
+from organizations.clients.services import api_client_register
 from organizations.models import ApiClient, ApiPermission, Organization
 from tests.support.processes import EmulatorProcess
 

@@ -7,7 +7,7 @@ guardrails hold; it records the Operation and its audit event and queues the tas
 :func:`user_action_apply` (what the task calls: the same checks again, against the user as the directory
 has them now, then the Management API call and the write-through to the directory).
 
-Guardrails (``organizations.guardrails``, shared by every act on a user): nobody blocks themselves (they
+Guardrails (``organizations.access.guardrails``, shared by every act on a user): nobody blocks themselves (they
 would be locked out), only company admins act on company admins, an organization's only admin is not
 blocked, and every one of these acts is on the account as a whole, so an organization's admin does them
 only to people their organization governs alone. Blocking someone who also belongs elsewhere is a block in
@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from auth0_gateway import Auth0NotFound, gateway
-from organizations.guardrails import PersonAct
+from organizations.access.guardrails import PersonAct
 from organizations.models import Organization
 from portal.audit import audit_record
 from portal.models import Operation, OperationKind

@@ -1,7 +1,7 @@
 """Blocking a person in one organization only, and lifting that block.
 
 An organization's admin may block in Auth0 (everywhere) only people their organization governs alone
-(``organizations.guardrails``). Someone who also belongs to another organization is blocked *here*: their
+(``organizations.access.guardrails``). Someone who also belongs to another organization is blocked *here*: their
 membership ends in Auth0 (the slug leaves ``app_metadata.organizations``, or the Auth0 Organization's
 membership is deleted), so every application that honours membership, and the portal's own sign-in, stops
 letting them into this organization, and their portal roles in it end; their account, password and other
@@ -24,8 +24,8 @@ from django.db import transaction
 from django.http import Http404
 
 from auth0_gateway import Auth0NotFound, gateway
-from organizations.authorization import require_org_admin
-from organizations.guardrails import PersonAct, person_act_check, person_governed_by
+from organizations.access.authorization import require_org_admin
+from organizations.access.guardrails import PersonAct, person_act_check, person_governed_by
 from organizations.models import MembershipMode, Organization
 from organizations.roles import user_roles_end
 from portal.audit import audit_record
@@ -33,7 +33,7 @@ from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
-from portal.refusals import refusal_of
+from portal.web.refusals import refusal_of
 from users.acts.membership import auth0_organization_ids, membership_add
 from users.acts.removal import membership_end
 from users.acts.rules import operation_actor_load

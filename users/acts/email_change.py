@@ -22,7 +22,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from auth0_gateway import Auth0Permanent, gateway
-from organizations.guardrails import PersonAct
+from organizations.access.guardrails import PersonAct
 from organizations.models import Organization
 from portal.audit import audit_record
 from portal.faults import PermanentFault

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from organizations.models import Organization
 from organizations.validation import contrast_text_colour
-from portal.context_processors import PRODUCT_NAME
+from portal.web.context_processors import PRODUCT_NAME
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from auth0_gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
-from organizations.authorization import require_org_admin
+from organizations.access.authorization import require_org_admin
 from organizations.membership import user_belongs
 from organizations.models import MembershipMode, Organization
 from portal.audit import audit_record

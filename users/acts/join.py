@@ -27,14 +27,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from auth0_gateway import Auth0NotFound, gateway
-from organizations.authorization import require_org_admin
+from organizations.access.authorization import require_org_admin
 from organizations.models import MembershipMode, Organization
 from portal.audit import audit_record
 from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
-from portal.refusals import refusal_message
+from portal.web.refusals import refusal_message
 from users.acts.emails import organization_email_send
 from users.acts.membership import auth0_organization_ids, membership_add, metadata_held
 from users.acts.rules import operation_actor_load

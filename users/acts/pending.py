@@ -2,7 +2,7 @@
 
 Each is one act in two halves, as every operation is: the request (what a view calls: the invitation
 must be one of the organization's pending ones that the actor may see, the actor one of its admins and
-the guardrails of ``organizations.guardrails`` kept) and the apply (what the task calls: the same again
+the guardrails of ``organizations.access.guardrails`` kept) and the apply (what the task calls: the same again
 against Auth0's copy of the user, who may have signed in meanwhile).
 
 Resend: a new set-password ticket in the invitation email, as the invitation sent it
@@ -25,7 +25,7 @@ from django.db import transaction
 from django.http import Http404
 
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
-from organizations.guardrails import PersonAct, person_act_check
+from organizations.access.guardrails import PersonAct, person_act_check
 from organizations.models import MembershipMode, Organization
 from organizations.roles import user_roles_end
 from portal.audit import audit_record
@@ -33,7 +33,7 @@ from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
-from portal.refusals import refusal_of
+from portal.web.refusals import refusal_of
 from users.acts.invite import invitation_set_password_send
 from users.acts.removal import account_delete, membership_end
 from users.acts.rules import operation_actor_load

@@ -2,7 +2,7 @@
 
 Each is one act in two halves, as every operation is (see ``users.acts.account``): the request (what a view
 calls: the user must be one the actor may see in the organization, the actor allowed and the guardrails of
-``organizations.guardrails`` kept; it records the Operation and its audit event and queues the task) and
+``organizations.access.guardrails`` kept; it records the Operation and its audit event and queues the task) and
 the apply (what the task calls: the same checks again, as things are then, the Management API call, the
 write-through to the directory).
 
@@ -30,8 +30,8 @@ from django.db import transaction
 from django.http import Http404
 
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
-from organizations.authorization import require_org_admin
-from organizations.guardrails import PersonAct, person_act_check
+from organizations.access.authorization import require_org_admin
+from organizations.access.guardrails import PersonAct, person_act_check
 from organizations.models import MembershipMode, Organization
 from organizations.roles import user_roles_end
 from portal.audit import audit_record
@@ -39,7 +39,7 @@ from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
-from portal.refusals import refusal_of
+from portal.web.refusals import refusal_of
 from users.acts.rules import operation_actor_load
 from users.directory.mirror import directory_user_write_through, directory_users_delete
 from users.directory.selectors import user_get

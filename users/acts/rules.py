@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.http import Http404
 
 from auth0_gateway import Auth0Gateway
-from organizations.authorization import require_org_admin
-from organizations.guardrails import PersonAct, person_act_check
+from organizations.access.authorization import require_org_admin
+from organizations.access.guardrails import PersonAct, person_act_check
 from organizations.models import Organization
 from organizations.selectors import principal_for_user_id
 from portal.faults import PermanentFault
@@ -31,7 +31,7 @@ def operation_actor_load(operation: Operation) -> Principal:
 def user_rights_check(actor: Principal, organization: Organization, person: DirectoryUser,
                       act: PersonAct = PersonAct.KEEPS_ACCESS) -> None:
     """Who may act on ``person``, and how: the organization's admins, never on a company admin unless they
-    are one, within the guardrails (``organizations.guardrails``: nobody locks themselves out, the last admin
+    are one, within the guardrails (``organizations.access.guardrails``: nobody locks themselves out, the last admin
     stays). Every act on a user (here, ``users.acts.metadata``, ``users.acts.email_change``,
     ``users.acts.removal``) checks it in both halves."""
     person_act_check(actor, organization, user_id=person.user_id, name=person.display_name, act=act)

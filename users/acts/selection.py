@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from organizations.authorization import require_org_admin
+from organizations.access.authorization import require_org_admin
 from organizations.models import Organization
 from portal.models import Operation
 from portal.principal import Principal
-from portal.refusals import refusal_message, refusal_of
+from portal.web.refusals import refusal_message, refusal_of
 from users.acts.account import USER_ACTIONS, user_action_check, user_action_for, user_action_request
 from users.acts.pending import invitation_resend_refusal, invitation_resend_request
 from users.directory.selectors import PAGE_SIZES, UserQuery, user_list

@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 from auth0_gateway import Auth0User
 from organizations.membership import user_belongs
 from organizations.models import MembershipMode, MetadataField, Organization
-from organizations.webhooks import user_changed_record
+from organizations.webhooks.services import user_changed_record
 from portal.celery import app
 from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
 

@@ -26,11 +26,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from organizations.models import Organization
-from portal.followed import operation_follow, operations_followed
-from portal.forms import form_errors_add
 from portal.models import Operation, OperationKind
 from portal.principal import Principal, principal_from_request
-from portal.refusals import refusal_message
+from portal.web.followed import operation_follow, operations_followed
+from portal.web.forms import form_errors_add
+from portal.web.refusals import refusal_message
 from users.acts.metadata import TARGETS, metadata_field_name
 from users.directory import selectors
 from users.directory.activity import (

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from organizations.selectors import organization_get
-from portal.followed import operation_follow
 from portal.principal import principal_from_request
-from portal.refusals import refusal_message, refusal_of
+from portal.web.followed import operation_follow
+from portal.web.refusals import refusal_message, refusal_of
 from users.acts.account import USER_ACTIONS, user_action_check, user_action_for, user_action_request
 from users.directory import selectors
 

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations.selectors import organization_get
-from portal.followed import operation_follow
 from portal.principal import principal_from_request
-from portal.refusals import refusal_message
+from portal.web.followed import operation_follow
+from portal.web.refusals import refusal_message
 from users.acts.block_here import user_unblock_here_request
 from users.directory import selectors
 

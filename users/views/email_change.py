@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from organizations.guardrails import PersonAct
-from portal.followed import operation_follow
-from portal.forms import form_errors_add
-from portal.refusals import refusal_message
+from organizations.access.guardrails import PersonAct
+from portal.web.followed import operation_follow
+from portal.web.forms import form_errors_add
+from portal.web.refusals import refusal_message
 from users.acts.email_change import user_database_connection_check, user_email_change_check, user_email_change_request
 from users.acts.rules import user_rights_check
 from users.views.forms import UserEmailChangeForm

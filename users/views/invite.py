@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from organizations.selectors import organization_get
-from portal.followed import operation_follow
-from portal.forms import form_errors_add
 from portal.principal import principal_from_request
+from portal.web.followed import operation_follow
+from portal.web.forms import form_errors_add
 from users.acts.invite import user_invite_request
 from users.views.forms import UserInviteForm
 

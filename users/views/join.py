@@ -17,9 +17,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from organizations.selectors import organization_get
-from portal.followed import operation_follow
 from portal.principal import principal_from_request
-from portal.refusals import refusal_message, refusal_of
+from portal.web.followed import operation_follow
+from portal.web.refusals import refusal_message, refusal_of
 from users.acts.join import (
     join_invitation_accept_pending,
     join_invitation_accept_request,

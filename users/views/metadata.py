@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from portal.followed import operation_follow
-from portal.forms import form_errors_add
+from portal.web.followed import operation_follow
+from portal.web.forms import form_errors_add
 from users.acts.metadata import metadata_field_name, user_metadata_edit_preview, user_metadata_edit_request
 from users.acts.rules import user_rights_check
 from users.directory import selectors

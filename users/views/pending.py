@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations.models import MembershipMode
 from organizations.selectors import operation_list, organization_get
-from portal.followed import operation_follow, operations_followed
 from portal.models import Operation, OperationKind
 from portal.principal import principal_from_request
-from portal.refusals import refusal_message
+from portal.web.followed import operation_follow, operations_followed
+from portal.web.refusals import refusal_message
 from users.acts.pending import (
     invitation_resend_refusal,
     invitation_resend_request,

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from organizations.models import Organization
-from portal.followed import operation_follow
-from portal.forms import form_errors_add
 from portal.principal import Principal
-from portal.refusals import refusal_message
+from portal.web.followed import operation_follow
+from portal.web.forms import form_errors_add
+from portal.web.refusals import refusal_message
 from users.acts.removal import (
     delete_confirmation_text,
     user_delete_permitted,

@@ -27,11 +27,11 @@ from django.views.decorators.http import require_GET
 
 from organizations.models import Organization
 from organizations.selectors import operation_list, organization_get, organization_list
-from portal.csv_export import csv_response
-from portal.followed import operations_followed, operations_following
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
+from portal.web.csv_export import csv_response
+from portal.web.followed import operations_followed, operations_following
 from users.acts.selection import SELECTION_ACTS
 from users.directory import selectors
 from users.directory.selectors import NO_ORGANIZATION, SORTS, UserQuery

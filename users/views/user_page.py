@@ -17,13 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from organizations.guardrails import account_governed_check
+from organizations.access.guardrails import account_governed_check
 from organizations.models import Organization
 from organizations.selectors import operation_list, organization_get
-from portal.followed import operations_followed
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
-from portal.refusals import refusal_of
+from portal.web.followed import operations_followed
+from portal.web.refusals import refusal_of
 from users.acts.account import USER_ACTIONS, user_action_for
 from users.acts.email_change import user_database_connection_check
 from users.directory import selectors

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from organizations.demo import demo_tool_clients_register
+from organizations.management.demo import demo_tool_clients_register
 from organizations.models import Organization
 from organizations.tasks import demo_seed
 from users.tasks import directory_streams_register

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from organizations.api_clients import api_client_register, api_client_update
+from organizations.clients.services import api_client_register, api_client_update
 from organizations.models import ApiClient, ApiPermission, Organization
 
 

@@ -92,7 +92,7 @@ def test_an_admin_filters_the_audit_trail_downloads_it_and_retries_a_failed_oper
 def test_a_company_admin_follows_every_organization_and_confirms_a_second_email(
     portal, page: Page, company_admin, demo_organizations, settings
 ) -> None:
-    settings.EMAIL_BACKEND = "portal.outbox.OutboxBackend"
+    settings.EMAIL_BACKEND = "portal.outbox.backend.OutboxBackend"
     acme, globex = demo_organizations["acme"], demo_organizations["globex"]
     failed = operation_in("failed", kind="user_password_email", organization=acme, target="auth0|gone",
                           payload={"email": "someone@acme.test"}, last_error="someone@acme.test is no longer a user "

@@ -23,7 +23,7 @@ PASSWORD = "Consultant-2026-keys!"
 
 @pytest.fixture
 def initech(portal, demo_organizations, settings):
-    settings.EMAIL_BACKEND = "portal.outbox.OutboxBackend"
+    settings.EMAIL_BACKEND = "portal.outbox.backend.OutboxBackend"
     settings.PORTAL_BASE_URL = portal
     initech = demo_organizations["initech"]
     admin = gateway().users_by_email(email="admin@initech.test")[0]

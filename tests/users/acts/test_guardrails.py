@@ -1,4 +1,4 @@
-"""Every act on a user keeps the same guardrails (organizations.guardrails), in its request and again when
+"""Every act on a user keeps the same guardrails (organizations.access.guardrails), in its request and again when
 its task runs: blocking, removing, deleting and revoking an invitation of an organization's only admin is
 refused with the same message, and so is any of them on oneself; nothing is recorded."""
 

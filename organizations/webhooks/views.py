@@ -1,5 +1,5 @@
 """A tool's webhook, for company admins: its URL (the secret is shown once, when it is made), and the
-delivery log with redelivery. Thin views over organizations.webhooks (the rules) and the scoped selectors."""
+delivery log with redelivery. Thin views over organizations.webhooks.services (the rules) and the scoped selectors."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from organizations.selectors import api_client_list
-from organizations.webhooks import webhook_configure, webhook_delivery_list, webhook_redeliver
-from portal.forms import form_errors_add
+from organizations.webhooks.services import webhook_configure, webhook_delivery_list, webhook_redeliver
 from portal.principal import company_admin_from_request
+from portal.web.forms import form_errors_add
 
 
 class WebhookForm(forms.Form):

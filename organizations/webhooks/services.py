@@ -28,7 +28,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from organizations.authorization import require_company_admin_person
+from organizations.access.authorization import require_company_admin_person
 from organizations.models import ApiClient, ApiEvent, ApiPermission, Organization, WebhookDelivery
 from portal.audit import audit_record
 from portal.outbound import OutboundPolicy, OutboundRefused, outbound_post, url_check, url_loopback_port

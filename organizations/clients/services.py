@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from organizations.authorization import require_company_admin_person
+from organizations.access.authorization import require_company_admin_person
 from organizations.models import ApiClient, ApiPermission, Organization
 from portal.audit import audit_record
 from portal.principal import Principal

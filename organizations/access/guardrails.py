@@ -32,7 +32,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.module_loading import import_string
 
-from organizations.authorization import require_org_admin
+from organizations.access.authorization import require_org_admin
 from organizations.models import CompanyAdmin, Organization, OrganizationRole
 from portal.principal import Principal
 

@@ -7,7 +7,7 @@ and docs/rest-api.md).
 from __future__ import annotations
 
 from auth0_gateway import Auth0User, gateway
-from organizations.api_clients import api_client_register
+from organizations.clients.services import api_client_register
 from organizations.membership import user_connections
 from organizations.models import ApiClient, ApiPermission, MembershipMode, Organization
 from organizations.roles import company_admin_grant, role_assign

@@ -1,4 +1,4 @@
-"""The embedded mode's outbox pages: the emails the portal kept instead of sending (:mod:`portal.outbox`),
+"""The embedded mode's outbox pages: the emails the portal kept instead of sending (:mod:`portal.outbox.backend`),
 so that whoever tries the portal on one machine can open an invitation and follow its link. Open to
 anyone, as a local mail catcher is; they answer 404 unless emails are kept locally (never in production,
 which sends through EMAIL_URL)."""
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from portal.models import OutboxMessage
 
-OUTBOX_BACKEND = "portal.outbox.OutboxBackend"
+OUTBOX_BACKEND = "portal.outbox.backend.OutboxBackend"
 SHOWN = 50
 
 

@@ -1,5 +1,5 @@
 """Company admins register the REST API's machine clients: a list with a registration form, and a page to
-change one. Thin views over organizations.api_clients (the rules) and the scoped selectors."""
+change one. Thin views over organizations.clients.services (the rules) and the scoped selectors."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from organizations.api_client_forms import ApiClientForm
-from organizations.api_clients import api_client_register, api_client_update
+from organizations.clients.forms import ApiClientForm
+from organizations.clients.services import api_client_register, api_client_update
 from organizations.selectors import api_client_list, organization_list
-from portal.forms import form_errors_add
 from portal.principal import company_admin_from_request
+from portal.web.forms import form_errors_add
 
 
 @login_required

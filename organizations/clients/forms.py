@@ -1,4 +1,4 @@
-"""The API client registration form: it only parses; the rules are organizations.api_clients'."""
+"""The API client registration form: it only parses; the rules are organizations.clients.services'."""
 
 from __future__ import annotations
 

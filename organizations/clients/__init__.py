@@ -1,0 +1,2 @@
+"""API clients (internal tools' machine-to-machine callers): registering, rotating and revoking them; their
+pages."""

@@ -1,0 +1,2 @@
+"""What pages and API views share: form errors, refusals in words, operations a browser follows, CSV
+responses, the template context."""
