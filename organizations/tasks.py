@@ -8,15 +8,18 @@ from organizations import roles, services
 from organizations.management import demo
 from organizations.webhooks import services as webhooks
 from portal.faults import TransientFault
-from portal.operations import operation_execute
+from portal.models import OperationKind
+from portal.operations import operation_execute, operation_task
 
 
+@operation_task(OperationKind.ORGANIZATION_PROVISION)
 @shared_task(bind=True, name="organizations.tasks.organization_provision", acks_late=True)
 def organization_provision(self, operation_id: str) -> None:
     """Create (or link, when it exists) the organization's connection or Auth0 Organization."""
     operation_execute(self, operation_id, services.organization_provision_apply)
 
 
+@operation_task(OperationKind.ROLE_GRANT)
 @shared_task(bind=True, name="organizations.tasks.role_grant", acks_late=True)
 def role_grant(self, operation_id: str) -> None:
     """Find the person by email among the organization's users and give them the role."""

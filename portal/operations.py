@@ -9,8 +9,9 @@ one that stays, and an unblock asked for after a block leaves the user unblocked
 target has an earlier one unfinished waits; when an operation finishes, the next one waiting on its
 target is sent.
 
-Services never import tasks: each kind of operation names its Celery task here, and the task is sent
-by name once the transaction that recorded the operation commits.
+Services never import tasks: each kind of operation has its Celery task registered here by the package that
+owns it (:func:`operation_task`), and the task is sent by name once the transaction that recorded the
+operation commits.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import redis.exceptions
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.dispatch import Signal
@@ -55,30 +56,46 @@ MAX_TRANSIENT_ATTEMPTS = 30
 STALE_CLAIM = timedelta(seconds=settings.OPERATIONS_STALE_CLAIM_SECONDS)
 
 
-# The Celery task that carries out each kind of operation, by name (a test checks each is registered).
-OPERATION_TASKS: dict[str, str] = {
-    OperationKind.ORGANIZATION_PROVISION: "organizations.tasks.organization_provision",
-    OperationKind.ROLE_GRANT: "organizations.tasks.role_grant",
-    OperationKind.USER_INVITE: "users.tasks.user_invite",
-    **{kind: "users.tasks.user_action" for kind in (
-        OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK, OperationKind.USER_BLOCKS_CLEAR,
-        OperationKind.USER_PASSWORD_EMAIL, OperationKind.USER_VERIFICATION_EMAIL, OperationKind.USER_MFA_RESET)},
-    OperationKind.USER_REMOVE: "users.tasks.user_remove",
-    OperationKind.USER_DELETE: "users.tasks.user_delete",
-    OperationKind.USER_INVITE_RESEND: "users.tasks.invitation_resend",
-    OperationKind.USER_INVITE_REVOKE: "users.tasks.invitation_revoke",
-    OperationKind.USER_METADATA_EDIT: "users.tasks.user_metadata_edit",
-    OperationKind.USER_EMAIL_CHANGE: "users.tasks.user_email_change",
-    OperationKind.USER_BLOCK_HERE: "users.tasks.user_block_here",
-    OperationKind.USER_UNBLOCK_HERE: "users.tasks.user_unblock_here",
-    OperationKind.USER_JOIN_RESEND: "users.tasks.join_invitation_resend",
-    OperationKind.USER_JOIN_ACCEPT: "users.tasks.join_invitation_accept",
-    OperationKind.PROFILE_METADATA_EDIT: "users.tasks.profile_metadata_edit",
-    **{kind: "users.tasks.profile_action" for kind in (
-        OperationKind.PROFILE_PASSWORD_EMAIL, OperationKind.PROFILE_VERIFICATION_EMAIL,
-        OperationKind.PROFILE_SESSIONS_REVOKE)},
-    OperationKind.PROFILE_DATA_EXPORT: "users.tasks.profile_data_export",
-}
+# The Celery task that carries out each kind of operation, by name. Each package registers its own kinds'
+# tasks (:func:`operation_task`, on the task itself) when Django starts (its AppConfig.ready imports its
+# tasks module), so that this base names none of the layers above it.
+_OPERATION_TASKS: dict[str, str] = {}
+
+
+def operation_task_register(kind: str, task_name: str) -> None:
+    """Say which Celery task carries out operations of ``kind``; a kind has one task."""
+    kind = str(kind)
+    if kind not in OperationKind.values:
+        raise ImproperlyConfigured(f"{kind!r} is not an operation kind (portal.models.OperationKind).")
+    registered = _OPERATION_TASKS.setdefault(kind, task_name)
+    if registered != task_name:
+        raise ImproperlyConfigured(f"Operations of kind {kind!r} are carried out by {registered}; "
+                                   f"{task_name} cannot be registered for them too.")
+
+
+def operation_task(*kinds: str) -> Callable[[Task], Task]:
+    """Register the decorated Celery task (put it above ``@shared_task``) as the one that carries out
+    operations of ``kinds``."""
+    def register(task: Task) -> Task:
+        for kind in kinds:
+            operation_task_register(kind, task.name)
+        return task
+    return register
+
+
+def operation_tasks() -> dict[str, str]:
+    """Every kind's task, as registered (a copy)."""
+    return dict(_OPERATION_TASKS)
+
+
+def operation_task_name(kind: str) -> str:
+    """The task that carries out operations of ``kind`` (ImproperlyConfigured when no package registered one:
+    a kind added without its task, or an app not installed)."""
+    try:
+        return _OPERATION_TASKS[str(kind)]
+    except KeyError:
+        raise ImproperlyConfigured(f"No task carries out operations of kind {kind!r}: register one with "
+                                   "portal.operations.operation_task on the task (docs/adding-an-act.md).") from None
 
 
 def operation_create(
@@ -94,7 +111,7 @@ def operation_create(
         actor_display=(actor.display if actor else "") or "system",
         payload=payload or {},
         idempotency_key=idempotency_key or f"{kind}:{uuid.uuid4()}",
-        task_name=task_name or OPERATION_TASKS[kind],
+        task_name=task_name or operation_task_name(kind),
     )
 
 

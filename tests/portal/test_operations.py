@@ -10,7 +10,7 @@ import redis.exceptions
 from celery import shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from celery.signals import task_retry
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
@@ -20,13 +20,15 @@ from portal.faults import PermanentFault
 from portal.models import AuditEvent, Operation, OperationKind
 from portal.operations import (
     MAX_TRANSIENT_ATTEMPTS,
-    OPERATION_TASKS,
     WAITING_FOR_EARLIER,
     backoff_seconds,
     operation_claim,
     operation_create,
     operation_enqueue_on_commit,
     operation_execute,
+    operation_task_name,
+    operation_task_register,
+    operation_tasks,
     operations_sweep,
     task_retry_or_raise,
 )
@@ -359,8 +361,22 @@ def test_operations_on_other_targets_do_not_wait() -> None:
 
 
 def test_every_operation_kind_has_a_registered_task() -> None:
-    """Services send tasks by name: a kind without a task, or a misspelt name, would queue into nothing."""
+    """Services send tasks by name: a kind without a task, or a misspelt name, would queue into nothing. Each
+    package registers its kinds' tasks when Django starts (its AppConfig.ready imports its tasks)."""
     app.loader.import_default_modules()
-    assert set(OPERATION_TASKS) == set(OperationKind.values)
-    missing = {kind: name for kind, name in OPERATION_TASKS.items() if name not in app.tasks}
+    registered = operation_tasks()
+    assert set(registered) == set(OperationKind.values)
+    missing = {kind: name for kind, name in registered.items() if name not in app.tasks}
     assert not missing, missing
+
+
+def test_a_kind_has_one_task_and_an_unregistered_kind_is_named() -> None:
+    kind = OperationKind.USER_INVITE
+    operation_task_register(kind, operation_task_name(kind))  # the same again: nothing changes
+    with pytest.raises(ImproperlyConfigured, match="user_invite.* are carried out by users.tasks.user_invite"):
+        operation_task_register(kind, "users.tasks.something_else")
+    with pytest.raises(ImproperlyConfigured, match="'no_such_kind' is not an operation kind"):
+        operation_task_register("no_such_kind", "users.tasks.user_invite")
+    with pytest.raises(ImproperlyConfigured, match="No task carries out operations of kind 'no_such_kind'"):
+        operation_task_name("no_such_kind")
+    assert operation_tasks()[kind] == "users.tasks.user_invite"
