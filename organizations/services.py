@@ -9,7 +9,6 @@ must change, an Operation whose task runs after commit. Provisioning is one act 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,22 +16,20 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from auth0_gateway import Auth0Conflict, Auth0NotFound, gateway
+from auth0_gateway import gateway
 from organizations import validation
 from organizations.access.authorization import require_company_admin, require_org_admin
-from organizations.models import MembershipMode, Organization, OrganizationDomain
+from organizations.membership import MEMBERSHIPS, membership_class, membership_of
+from organizations.models import Organization, OrganizationDomain
 from organizations.selectors import operation_get
 from portal.audit import audit_record
-from portal.faults import PermanentFault
 from portal.models import SELF_SERVICE_KINDS, Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 
 
 def connection_name_default(*, slug: str, membership_mode: str) -> str:
-    if membership_mode == MembershipMode.ISOLATED_CONNECTION:
-        return f"{slug}-users"
-    return settings.AUTH0_SHARED_CONNECTION
+    return membership_class(membership_mode).connection_default(slug)
 
 
 def connection_check_free(*, membership_mode: str, connection_name: str) -> None:
@@ -41,13 +38,13 @@ def connection_check_free(*, membership_mode: str, connection_name: str) -> None
     every user of the shared connection a member)."""
     name = connection_name.lower()
     others = Organization.objects.filter(connection_name__iexact=name)
-    if membership_mode == MembershipMode.ISOLATED_CONNECTION:
+    if membership_class(membership_mode).by_own_connection:
         if name == settings.AUTH0_SHARED_CONNECTION.lower():
             raise ValidationError({"connection_name": f"“{connection_name}” is the tenant's shared connection; an "
                                                       "isolated organization needs a connection of its own."})
         other = others.first()
     else:
-        other = others.filter(membership_mode=MembershipMode.ISOLATED_CONNECTION).first()
+        other = others.filter(membership_mode__in=[m.mode for m in MEMBERSHIPS.values() if m.by_own_connection]).first()
     if other:
         raise ValidationError({"connection_name": f"{other.display_name} already uses the connection "
                                                   f"“{connection_name}”; an isolated connection belongs to one "
@@ -148,33 +145,10 @@ def organization_provision_apply(operation: Operation) -> dict:
     """Find or create what the organization's mode needs in Auth0, and record its ids (idempotent:
     a second run finds what the first created)."""
     organization: Organization = operation.organization
-    auth0 = gateway()
-    try:
-        connection = auth0.connection_get_by_name(name=organization.connection_name)
-    except Auth0NotFound:
-        if organization.membership_mode != MembershipMode.ISOLATED_CONNECTION:
-            raise PermanentFault(
-                f"The shared connection “{organization.connection_name}” does not exist in the tenant."
-            ) from None
-        connection = auth0.connection_create_database(
-            name=organization.connection_name, display_name=organization.display_name,
-            enabled_clients=[settings.AUTH0_CLIENT_ID],
-        )
-    if organization.membership_mode != MembershipMode.AUTH0_ORGANIZATION:
-        _organization_auth0_ids_save(organization, connection_id=connection["id"])
-        return {"connection_id": connection["id"], "connection": connection["name"]}
-
-    try:
-        auth0_org = auth0.organization_get_by_name(name=organization.slug)
-        with contextlib.suppress(Auth0Conflict):  # already enabled: linking an existing org is idempotent
-            auth0.organization_connection_enable(organization_id=auth0_org["id"], connection_id=connection["id"])
-    except Auth0NotFound:
-        auth0_org = auth0.organization_create(
-            name=organization.slug, display_name=organization.display_name,
-            enabled_connection_ids=[connection["id"]],
-        )
-    _organization_auth0_ids_save(organization, connection_id=connection["id"], auth0_organization_id=auth0_org["id"])
-    return {"connection_id": connection["id"], "organization_id": auth0_org["id"]}
+    found = membership_of(organization).provision(gateway())
+    _organization_auth0_ids_save(organization, connection_id=found["connection_id"],
+                                 auth0_organization_id=found.get("organization_id", ""))
+    return found
 
 
 def _organization_auth0_ids_save(

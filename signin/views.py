@@ -17,7 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from organizations.models import MembershipMode, Organization
+from organizations.membership import membership_of
+from organizations.models import Organization
 from organizations.selectors import organization_by_slug_public, organization_for_email, organization_list
 from portal.principal import principal_from_request
 from signin.oidc import PROVIDER_ID, end_session_url
@@ -33,10 +34,7 @@ def authorize_params_for(organization: Organization | None, email: str = "") -> 
     """The extra /authorize parameters that send the browser to the organization's own login."""
     params: dict[str, str] = {}
     if organization is not None:
-        if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION and organization.auth0_organization_id:
-            params["organization"] = organization.auth0_organization_id
-        elif organization.connection_name:
-            params["connection"] = organization.connection_name
+        params.update(membership_of(organization).authorize_params())
     if email:
         params["login_hint"] = email
     return params

@@ -26,7 +26,8 @@ from django.http import Http404
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.access.authorization import require_org_admin
 from organizations.access.guardrails import PersonAct, person_act_check, person_governed_by
-from organizations.models import MembershipMode, Organization
+from organizations.membership import membership_of
+from organizations.models import Organization
 from organizations.roles import user_roles_end
 from portal.audit import audit_record
 from portal.faults import PermanentFault
@@ -34,7 +35,6 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from portal.web.refusals import refusal_of
-from users.acts.membership import auth0_organization_ids, membership_add
 from users.acts.removal import membership_end
 from users.acts.rules import operation_actor_load
 from users.directory.mirror import directory_user_write_through, directory_users_delete
@@ -50,7 +50,7 @@ def block_here_applies(actor: Principal, organization: Organization, person: Dir
 
 def user_block_here_check(actor: Principal, organization: Organization, user_id: str, name: str) -> None:
     require_org_admin(actor, organization)
-    if organization.membership_mode == MembershipMode.ISOLATED_CONNECTION:
+    if membership_of(organization).by_own_connection:
         raise ValidationError(f"{name or 'This person'} belongs to {organization.display_name} by its own "
                               "connection and to another organization too: only a company admin can block them.")
     person_act_check(actor, organization, user_id=user_id, name=name, act=PersonAct.BLOCK_HERE)
@@ -144,8 +144,9 @@ def user_unblock_here_apply(operation: Operation) -> dict:
             directory_users_delete([user_id])
         raise PermanentFault(f"{block.email or user_id} no longer has an account: there is no one to let back "
                              "in.") from None
-    user = membership_add(auth0, organization, user)
-    directory_user_write_through(user, auth0_organization_ids=auth0_organization_ids(auth0, organization, user)
-                                 if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION else None)
+    membership = membership_of(organization)
+    user = membership.add(auth0, user)
+    directory_user_write_through(user, auth0_organization_ids=membership.auth0_organization_ids(auth0, user)
+                                 if membership.in_auth0_organizations else None)
     block.delete()
     return {"unblocked_here": True}

@@ -31,8 +31,8 @@ from django.db import transaction
 
 from auth0_gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
 from organizations.access.authorization import require_org_admin
-from organizations.membership import user_belongs
-from organizations.models import MembershipMode, Organization
+from organizations.membership import membership_of
+from organizations.models import Organization
 from portal.audit import audit_record
 from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
@@ -41,7 +41,7 @@ from portal.principal import Principal
 from users.acts.block_here import organization_block_check
 from users.acts.emails import organization_email_send
 from users.acts.join import join_invitation_offer
-from users.acts.membership import auth0_organization_ids, connection_user, membership_add, metadata_held
+from users.acts.membership import connection_user, metadata_held
 from users.acts.metadata import MetadataEditor, invite_metadata_merge, metadata_changes_audit, metadata_payload
 from users.acts.rules import operation_actor_load, password_ticket_create
 from users.directory.mirror import directory_user_write_through
@@ -158,14 +158,13 @@ def user_invite_apply(operation: Operation) -> dict:
     metadata = invite_metadata_merge(operation, actor)
     auth0 = gateway()
     connection = organization.connection_name
+    membership = membership_of(organization)
     user = connection_user(auth0, connection, email)
     # The user's Auth0 Organizations, read once per run (None: not read yet): a run that reads more than it
     # needs spends the Read Users budget that every other run waits on.
     organization_ids: list[str] | None = None
     if user is None:
-        shared = organization.membership_mode == MembershipMode.SHARED_CONNECTION
-        app_metadata = {**metadata.get("app_metadata", {}),
-                        **({"organizations": [organization.slug]} if shared else {})}
+        app_metadata = {**metadata.get("app_metadata", {}), **membership.created_app_metadata()}
         try:
             user = auth0.user_create(
                 connection=connection, email=email, password=password_random(), email_verified=False,
@@ -180,8 +179,8 @@ def user_invite_apply(operation: Operation) -> dict:
             if user is None:
                 raise PermanentFault(f"Auth0 says {email} exists in {connection} but does not list them.") from None
     if organization_ids is None:
-        organization_ids = auth0_organization_ids(auth0, organization, user)
-    member = user_belongs(organization, user, organization_ids)
+        organization_ids = membership.auth0_organization_ids(auth0, user)
+    member = membership.belongs(user, organization_ids)
     if not member and not _created_by(operation, user):
         # Someone else's account (perhaps another organization's member, or a company admin): asked, not added.
         return join_invitation_offer(operation, organization, user_id=user["user_id"], email=email, name=name,
@@ -190,15 +189,14 @@ def user_invite_apply(operation: Operation) -> dict:
         raise PermanentFault(f"{email} is already a user of {organization.display_name}.")
     # From here on the account is this organization's invitation's own: created by it (by this run or one cut
     # off before it finished), or a member who never signed in, whose set-password link goes out again.
-    user = membership_add(auth0, organization, user)
+    user = membership.add(auth0, user)
     # Not again when they hold the metadata already (a run retried after an earlier one set it).
     if metadata and not metadata_held(user, metadata):
         user = auth0.user_update(user_id=user["user_id"], user_metadata=metadata.get("user_metadata"),
                                  app_metadata=metadata.get("app_metadata"))
-    in_auth0_organization = organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION
     directory_user_write_through(user, auth0_organization_ids=sorted({*organization_ids,
                                                                       organization.auth0_organization_id})
-                                 if in_auth0_organization else None)
+                                 if membership.in_auth0_organizations else None)
     invitation_set_password_send(auth0, organization, user_id=user["user_id"], email=email, name=name,
                                  inviter=operation.actor_display)
     return {"user_id": user["user_id"], "new_user": True, "outcome": "invited"}

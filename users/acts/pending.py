@@ -26,7 +26,8 @@ from django.http import Http404
 
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from organizations.access.guardrails import PersonAct, person_act_check
-from organizations.models import MembershipMode, Organization
+from organizations.membership import membership_of
+from organizations.models import Organization
 from organizations.roles import user_roles_end
 from portal.audit import audit_record
 from portal.faults import PermanentFault
@@ -146,11 +147,10 @@ def _account_is_the_invitations(auth0: Auth0Gateway, organization: Organization,
                                 user: Auth0User) -> bool:
     """Whether revoking may delete the account: always in an isolated organization; elsewhere only an
     account the invitation created (none older) that belongs to no other organization, by Auth0's data."""
-    if organization.membership_mode == MembershipMode.ISOLATED_CONNECTION:
+    membership = membership_of(organization)
+    if membership.by_own_connection:
         return True
-    others = set((user.get("app_metadata") or {}).get("organizations") or []) - {organization.slug}
-    others |= {o["id"] for o in auth0.user_organizations(user_id=user["user_id"])} - {
-        organization.auth0_organization_id}
+    others = membership.other_organizations(auth0, user)
     if others:
         return False
     first = (invitations_sent(principal=actor, organization=organization)

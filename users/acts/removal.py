@@ -32,7 +32,8 @@ from django.http import Http404
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from organizations.access.authorization import require_org_admin
 from organizations.access.guardrails import PersonAct, person_act_check
-from organizations.models import MembershipMode, Organization
+from organizations.membership import membership_of
+from organizations.models import Organization
 from organizations.roles import user_roles_end
 from portal.audit import audit_record
 from portal.faults import PermanentFault
@@ -49,7 +50,7 @@ from users.models import DirectoryUser, Tombstone
 # -- who may do what ------------------------------------------------------------------------------------
 def user_remove_offered(organization: Organization) -> bool:
     """Whether the organization's users can leave it without their account being deleted."""
-    return organization.membership_mode != MembershipMode.ISOLATED_CONNECTION
+    return not membership_of(organization).by_own_connection
 
 
 def user_delete_permitted(actor: Principal, organization: Organization) -> bool:
@@ -57,7 +58,7 @@ def user_delete_permitted(actor: Principal, organization: Organization) -> bool:
     users belong to no other organization."""
     if actor.is_company_admin:
         return True
-    return actor.can_admin(organization.pk) and organization.membership_mode == MembershipMode.ISOLATED_CONNECTION
+    return actor.can_admin(organization.pk) and membership_of(organization).by_own_connection
 
 
 def _remove_check(actor: Principal, organization: Organization, user_id: str, name: str) -> None:
@@ -137,21 +138,9 @@ def membership_end(auth0: Auth0Gateway, organization: Organization, user_id: str
     except Auth0NotFound:
         directory_users_delete([user_id])
         return None
-    if organization.membership_mode == MembershipMode.SHARED_CONNECTION:
-        held = list((user.get("app_metadata") or {}).get("organizations") or [])
-        if organization.slug in held:
-            # app_metadata merges at its first level only: the list is written whole, without this slug.
-            user = auth0.user_update(user_id=user_id,
-                                     app_metadata={"organizations": [s for s in held if s != organization.slug]})
-        directory_user_write_through(user)
-        return user
-    if organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION:
-        auth0.organization_members_remove(organization_id=organization.auth0_organization_id, user_ids=[user_id])
-        remaining = [o["id"] for o in auth0.user_organizations(user_id=user_id)]
-        directory_user_write_through(user, auth0_organization_ids=remaining)
-        return user
-    raise PermanentFault(f"Users of {organization.display_name} belong to it by its own connection: they cannot "
-                         "be removed from it, only deleted.")
+    user, auth0_organization_ids = membership_of(organization).end(auth0, user)
+    directory_user_write_through(user, auth0_organization_ids=auth0_organization_ids)
+    return user
 
 
 def account_delete(auth0: Auth0Gateway, user_id: str, *, actor: Principal, operation: Operation) -> None:

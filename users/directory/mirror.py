@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from auth0_gateway import Auth0User
-from organizations.membership import user_belongs
-from organizations.models import MembershipMode, MetadataField, Organization
+from organizations.membership import membership_of, user_belongs
+from organizations.models import MetadataField, Organization
 from organizations.webhooks.services import user_changed_record
 from portal.celery import app
 from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
@@ -76,7 +76,7 @@ class Organizations:
 
     def derived(self) -> list[Organization]:
         """Organizations whose membership follows from the user's own data (not an Auth0 Organization)."""
-        return [o for o in self.all if o.membership_mode != MembershipMode.AUTH0_ORGANIZATION]
+        return [o for o in self.all if not membership_of(o).in_auth0_organizations]
 
     def by_pk(self) -> dict[int, Organization]:
         return {o.pk: o for o in self.all}
@@ -234,7 +234,7 @@ def _memberships_final(
         ids = {o.pk for o in _organizations_of(user, organizations, auth0_organization_ids.get(user_id))}
         if user_id not in auth0_organization_ids:
             kept = {o for o in current.get(user_id, ()) if o in by_pk
-                    and by_pk[o].membership_mode == MembershipMode.AUTH0_ORGANIZATION}
+                    and membership_of(by_pk[o]).in_auth0_organizations}
             carried |= {(user_id, o) for o in kept - ids}
             ids |= kept
         final[user_id] = ids

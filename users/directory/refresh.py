@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.db import transaction
 
 from auth0_gateway import Auth0NotFound, gateway
-from organizations.models import MembershipMode, Organization
+from organizations.membership import modes_in_auth0_organizations
+from organizations.models import Organization
 from portal.celery import app
 from users.directory.mirror import directory_user_write_through, directory_users_delete
 
@@ -41,7 +42,7 @@ def directory_user_refresh(*, user_id: str) -> str:
         directory_users_delete([user_id])
         return "deleted"
     auth0_organization_ids = None
-    if Organization.objects.filter(membership_mode=MembershipMode.AUTH0_ORGANIZATION).exists():
+    if Organization.objects.filter(membership_mode__in=modes_in_auth0_organizations()).exists():
         auth0_organization_ids = [o["id"] for o in auth0.user_organizations(user_id=user_id)]
     directory_user_write_through(user, auth0_organization_ids=auth0_organization_ids)
     return "updated"

@@ -30,7 +30,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from auth0_gateway import SEARCH_RESULT_LIMIT, Auth0User, gateway
-from organizations.models import MembershipMode, Organization
+from organizations.membership import membership_of, modes_in_auth0_organizations
+from organizations.models import Organization
 from portal.celery import app
 from portal.faults import PermanentFault
 from portal.operations import MAX_TRANSIENT_ATTEMPTS, backoff_seconds, failure_classify
@@ -180,7 +181,7 @@ def _run_finish(run: SyncRun, *, status: str, error: str = "") -> None:
 # -- full sync ----------------------------------------------------------------------------------------
 def _export_connection_id(organization: Organization | None) -> str | None:
     """An organization-scoped full sync exports its connection's users only."""
-    if organization is None or organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION:
+    if organization is None or membership_of(organization).in_auth0_organizations:
         return None
     if not organization.auth0_connection_id:
         raise PermanentFault(f"{organization.display_name} is not connected to Auth0 yet.")
@@ -192,7 +193,7 @@ def _full_step(run: SyncRun, step: str) -> float | None:
     auth0 = gateway()
     if step == "start":
         # An Auth0 Organization's users are its members: no export, the members step reads them.
-        if organization is not None and organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION:
+        if organization is not None and membership_of(organization).in_auth0_organizations:
             _state_save(run, step="members", snapshot_at=_iso(timezone.now()))
             return 0
         job = auth0.users_export_start(connection_id=_export_connection_id(organization), fields=EXPORT_FIELDS)
@@ -243,9 +244,9 @@ def _import_export(run: SyncRun, *, location: str) -> None:
 def _members_sync(run: SyncRun) -> None:
     """Auth0 Organization memberships, which users' own data does not carry, from the members API."""
     if run.organization is not None:
-        targets = [run.organization] if run.organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION else []
+        targets = [run.organization] if membership_of(run.organization).in_auth0_organizations else []
     else:
-        targets = list(Organization.objects.filter(membership_mode=MembershipMode.AUTH0_ORGANIZATION)
+        targets = list(Organization.objects.filter(membership_mode__in=modes_in_auth0_organizations())
                        .exclude(auth0_organization_id=""))
     auth0 = gateway()
     for organization in targets:
@@ -262,7 +263,7 @@ def _users_refresh_request(user_ids: list[str]) -> None:
 
 def _reconcile(run: SyncRun) -> int:
     """Remove users the export did not list, unless something wrote them after the export began."""
-    if run.organization is not None and run.organization.membership_mode == MembershipMode.AUTH0_ORGANIZATION:
+    if run.organization is not None and membership_of(run.organization).in_auth0_organizations:
         return 0  # nothing was exported: members alone changed
     snapshot = auth0_time(run.state["snapshot_at"])
     unseen = DirectoryUser.objects.filter(synced_at__lt=snapshot)
@@ -334,7 +335,7 @@ def _delta_read(run: SyncRun) -> bool:
     """Read up to PAGES_PER_STEP pages of the windows still to read; True when none is left."""
     windows: list[list] = list(run.state.get("windows", []))
     organizations = Organizations.load()
-    has_auth0_orgs = Organization.objects.filter(membership_mode=MembershipMode.AUTH0_ORGANIZATION).exists()
+    has_auth0_orgs = Organization.objects.filter(membership_mode__in=modes_in_auth0_organizations()).exists()
     auth0 = gateway()
     for _ in range(PAGES_PER_STEP):
         if not windows:

@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from organizations.models import MembershipMode
+from organizations.membership import membership_of
 from organizations.selectors import operation_list, organization_get
 from portal.models import Operation, OperationKind
 from portal.principal import principal_from_request
@@ -103,7 +103,7 @@ def _confirm(request: HttpRequest, slug: str, user_id: str, act: InvitationAct) 
             return redirect("invitation_list", slug=organization.slug)
     return render(request, "users/invitation_confirm.html", {
         "organization": organization, "person": person, "act": act, "refusal": refusal,
-        "isolated": organization.membership_mode == MembershipMode.ISOLATED_CONNECTION,
+        "isolated": membership_of(organization).by_own_connection,
     }, status=400 if refusal and request.method == "POST" else 200)
 
 
