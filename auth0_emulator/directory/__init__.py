@@ -21,9 +21,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import Auth0Error
-from .store import register_schema
-from .tenant import Tenant
+from ..errors import Auth0Error
+from ..store import register_schema
+from ..tenant import Tenant
 
 register_schema(
     """
