@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from .directory import now_iso, random_id
+from .directory.formats import now_iso, random_id
 from .store import register_schema
 from .tenant import Tenant
 

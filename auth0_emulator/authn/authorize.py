@@ -15,7 +15,9 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import directory
+from ..directory.connections import connection_get_by_name
+from ..directory.organizations import organization_connection_names, organization_get, organization_get_by_name
+from ..directory.users import user_get
 from ..tenant import Tenant
 from .access import user_may_use
 from .clients import client_get, resource_servers, url_allowed
@@ -61,8 +63,8 @@ def browser_cookie_set(tenant: Tenant, response: Response, value: str) -> None:
 def organization_resolve(tenant: Tenant, value: str) -> dict | None:
     """``organization`` accepts an ``org_…`` id or the organization's name, as Auth0 does."""
     if value.startswith("org_"):
-        return directory.organization_get(tenant, value)
-    return directory.organization_get_by_name(tenant, value)
+        return organization_get(tenant, value)
+    return organization_get_by_name(tenant, value)
 
 
 def request_validate(tenant: Tenant, client: dict, redirect_uri: str, q: dict[str, str]) -> dict:
@@ -95,12 +97,12 @@ def request_validate(tenant: Tenant, client: dict, redirect_uri: str, q: dict[st
             raise AuthorizeError("invalid_request", f"parameter organization is invalid: {q['organization']}")
     connection = None
     if q.get("connection"):
-        connection = directory.connection_get_by_name(tenant, q["connection"])
+        connection = connection_get_by_name(tenant, q["connection"])
         if connection is None or client["client_id"] not in connection.get("enabled_clients", []):
             raise AuthorizeError("invalid_request", "the connection was not found")
         if connection.get("strategy", "auth0") != "auth0":
             raise AuthorizeError("invalid_request", "the connection is not a database connection")
-        if org and connection["name"] not in directory.organization_connection_names(tenant, org["id"]):
+        if org and connection["name"] not in organization_connection_names(tenant, org["id"]):
             raise AuthorizeError("invalid_request", f"the connection is not enabled for the organization {org['id']}")
     invitation = None
     if q.get("invitation"):
@@ -181,7 +183,7 @@ async def authorize_get(request: Request) -> Response:
     session = session_get(tenant, request.cookies.get(SESSION_COOKIE))
     # An invitation is accepted on the hosted pages, so it always shows them.
     if session and "login" not in txn["prompt"] and not txn["invitation"]:
-        user = directory.user_get(tenant, session["user_id"])
+        user = user_get(tenant, session["user_id"])
         if user is not None and user_may_use(tenant, user, txn) is None:
             return code_redirect(tenant, txn, user=user, session=session)
     if "none" in txn["prompt"]:

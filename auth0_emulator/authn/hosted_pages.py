@@ -19,7 +19,12 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import directory
+from ..directory.brute_force import login_failures_clear, user_identifiers
+from ..directory.connections import connection_get_by_name
+from ..directory.logs import log_event_record
+from ..directory.passwords import password_policy_check
+from ..directory.tickets import ticket_consume, ticket_get
+from ..directory.users import user_connection, user_find_by_email, user_get, user_password_set, user_update
 from ..tenant import Tenant
 from .access import login_connections
 from .authorize import url_with_params
@@ -44,9 +49,9 @@ def _ticket_log(
     ticket: dict | None,
     user: dict | None = None,
 ) -> None:
-    user = user or (directory.user_get(tenant, ticket["user_id"]) if ticket else None)
+    user = user or (user_get(tenant, ticket["user_id"]) if ticket else None)
     client = client_get(tenant, ticket.get("client_id")) if ticket else None
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type=kind,
         description=description,
@@ -54,7 +59,7 @@ def _ticket_log(
         user_name=user.get("email") if user else None,
         client_id=client["client_id"] if client else None,
         client_name=client.get("name") if client else None,
-        connection=directory.user_connection(user) if user else None,
+        connection=user_connection(user) if user else None,
         ip=client_ip(request),
     )
 
@@ -62,7 +67,7 @@ def _ticket_log(
 def ticket_check(tenant: Tenant, request: Request, kind: str, failure_log: str | None = None) -> dict:
     """The usable ticket named in ``?ticket=``; an error page (logged when ``failure_log``) otherwise."""
     ticket_id = request.query_params.get("ticket", "")
-    ticket = directory.ticket_get(tenant, ticket_id) if ticket_id else None
+    ticket = ticket_get(tenant, ticket_id) if ticket_id else None
     problem: tuple[int, str, str] | None = None
     if ticket is None or ticket["kind"] != kind:
         ticket = None
@@ -78,7 +83,7 @@ def ticket_check(tenant: Tenant, request: Request, kind: str, failure_log: str |
             if kind == "password_change"
             else "This link has expired. Ask for a new verification email.",
         )
-    elif directory.user_get(tenant, ticket["user_id"]) is None:
+    elif user_get(tenant, ticket["user_id"]) is None:
         problem = (404, "invalid_ticket", "The user of this link no longer exists.")
     if problem:
         if failure_log:
@@ -119,7 +124,7 @@ def _reset_form(
 async def reset_password_get(request: Request) -> Response:
     tenant = tenant_of(request)
     ticket = ticket_check(tenant, request, "password_change")
-    user = directory.user_get(tenant, ticket["user_id"]) or {}
+    user = user_get(tenant, ticket["user_id"]) or {}
     return _reset_form(tenant, request, ticket, user)
 
 
@@ -131,25 +136,25 @@ async def reset_password_post(request: Request) -> Response:
     expected = page_token(tenant, f"reset:{ticket['id']}")
     if not hmac.compare_digest(form.get("csrf_token", "").encode(), expected.encode()):
         raise PageError(403, "invalid_request", "Invalid CSRF token. Open the link from the email again.")
-    user = directory.user_get(tenant, ticket["user_id"])
+    user = user_get(tenant, ticket["user_id"])
     assert user is not None  # ticket_check refuses tickets of deleted users
     password = form.get("password", "")
     if password != form.get("password_confirmation", ""):
         return _reset_form(tenant, request, ticket, user, error=CONFIRMATION_MISMATCH, status=400)
-    connection = directory.connection_get_by_name(tenant, directory.user_connection(user)) or {}
-    policy_error = directory.password_policy_check(connection, password)
+    connection = connection_get_by_name(tenant, user_connection(user)) or {}
+    policy_error = password_policy_check(connection, password)
     if policy_error:
         _ticket_log(tenant, request, "fcp", policy_error, ticket, user)
         return _reset_form(tenant, request, ticket, user, error=policy_error, status=400)
     with tenant.store.transaction():
         verify = bool(ticket.get("mark_email_as_verified"))
-        directory.user_password_set(tenant, user["user_id"], password, publish=not verify)
+        user_password_set(tenant, user["user_id"], password, publish=not verify)
         if verify:
-            directory.user_update(tenant, user["user_id"], {"email_verified": True})
-        directory.ticket_consume(tenant, ticket["id"])
+            user_update(tenant, user["user_id"], {"email_verified": True})
+        ticket_consume(tenant, ticket["id"])
         # Choosing a new password lifts brute-force blocks on the account, as in Auth0.
-        for identifier in directory.user_identifiers(user):
-            directory.login_failures_clear(tenant, identifier=identifier)
+        for identifier in user_identifiers(user):
+            login_failures_clear(tenant, identifier=identifier)
     _ticket_log(tenant, request, "scp", "Successful change password", ticket, user)
     return result_redirect(ticket, user, PASSWORD_CHANGED) or message_page(
         "Password Changed!", "You have successfully changed your password."
@@ -161,8 +166,8 @@ async def email_verification_get(request: Request) -> Response:
     tenant = tenant_of(request)
     ticket = ticket_check(tenant, request, "email_verification", failure_log="fv")
     with tenant.store.transaction():
-        user = directory.user_update(tenant, ticket["user_id"], {"email_verified": True})
-        directory.ticket_consume(tenant, ticket["id"])
+        user = user_update(tenant, ticket["user_id"], {"email_verified": True})
+        ticket_consume(tenant, ticket["id"])
     _ticket_log(tenant, request, "sv", "Email verified", ticket, user)
     return result_redirect(ticket, user, EMAIL_VERIFIED) or message_page("Email Verified", EMAIL_VERIFIED)
 
@@ -202,7 +207,7 @@ async def reset_request_post(request: Request) -> Response:
     params = txn["params"]
     client = client_get(tenant, params["client_id"])
     for connection in login_connections(tenant, params):
-        user = directory.user_find_by_email(tenant, connection, email)
+        user = user_find_by_email(tenant, connection, email)
         if user is not None:
             password_reset_email_send(
                 tenant, user=user, client=client, organization_id=params.get("org_id"), ip=client_ip(request)

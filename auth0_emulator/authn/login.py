@@ -15,7 +15,11 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import directory
+from ..directory.brute_force import login_blocked, login_failure_record, login_failures_clear
+from ..directory.logs import log_event_record
+from ..directory.outbox import outbox_send
+from ..directory.tickets import ticket_create
+from ..directory.users import user_connection, user_find_by_email, user_login_record, user_password_check
 from ..tenant import Tenant
 from .access import invited_email, login_connections, signup_target, user_may_use
 from .authorize import code_redirect, cookie_secure, redirect_to_app
@@ -84,7 +88,7 @@ async def login_get(request: Request) -> Response:
     params = txn["params"]
     connection, invitation = signup_target(tenant, params)
     invited = invited_email(invitation)
-    if invited and not any(directory.user_find_by_email(tenant, c, invited) for c in login_connections(tenant, params)):
+    if invited and not any(user_find_by_email(tenant, c, invited) for c in login_connections(tenant, params)):
         # An invited person without an account creates one first.
         return RedirectResponse(f"/u/signup?{urlencode({'state': txn['id']})}", status_code=302)
     return login_form(tenant, txn, email=invited or params.get("login_hint") or "")
@@ -102,7 +106,7 @@ def _log(
     connection: str | None = None,
 ) -> None:
     client = client_get(tenant, params["client_id"]) or {}
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type=kind,
         description=description,
@@ -110,7 +114,7 @@ def _log(
         user_name=(user or {}).get("email") or email,
         client_id=params["client_id"],
         client_name=client.get("name"),
-        connection=connection or (directory.user_connection(user) if user else None),
+        connection=connection or (user_connection(user) if user else None),
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
         details={"organization_id": params["org_id"]} if params.get("org_id") else None,
@@ -122,8 +126,8 @@ def _block_notify(tenant: Tenant, user: dict, client_id: str) -> None:
     # Changing the password lifts the block, so the email carries a password-change link.
     if not user.get("email"):
         return
-    ticket_url = directory.ticket_create(tenant, kind="password_change", user_id=user["user_id"], client_id=client_id)
-    directory.outbox_send(
+    ticket_url = ticket_create(tenant, kind="password_change", user_id=user["user_id"], client_id=client_id)
+    outbox_send(
         tenant,
         to=user["email"],
         kind="blocked_account",
@@ -151,11 +155,11 @@ async def login_post(request: Request) -> Response:
         return login_form(tenant, txn, email=email, error=MISSING_FIELDS, status=400)
 
     ip = client_ip(request)
-    if directory.login_blocked(tenant, identifier=email, ip=ip):
+    if login_blocked(tenant, identifier=email, ip=ip):
         return login_form(tenant, txn, email=email, error=BRUTE_FORCE_BLOCKED, status=429)
 
     connections = login_connections(tenant, params)
-    found = [u for c in connections if (u := directory.user_find_by_email(tenant, c, email))]
+    found = [u for c in connections if (u := user_find_by_email(tenant, c, email))]
     if not found:
         _log(
             tenant,
@@ -167,12 +171,12 @@ async def login_post(request: Request) -> Response:
             connection=connections[0] if len(connections) == 1 else None,
         )
         return login_form(tenant, txn, email=email, error=WRONG_CREDENTIALS, status=400)
-    user = next((u for u in found if directory.user_password_check(tenant, u["user_id"], password)), None)
+    user = next((u for u in found if user_password_check(tenant, u["user_id"], password)), None)
     if user is None:
         target = found[0]
         _log(tenant, request, params, "fp", WRONG_CREDENTIALS, user=target)
-        if directory.login_failure_record(
-            tenant, identifier=email, ip=ip, connection=directory.user_connection(target)
+        if login_failure_record(
+            tenant, identifier=email, ip=ip, connection=user_connection(target)
         ):
             _log(
                 tenant,
@@ -186,7 +190,7 @@ async def login_post(request: Request) -> Response:
             return login_form(tenant, txn, email=email, error=BRUTE_FORCE_BLOCKED, status=429)
         return login_form(tenant, txn, email=email, error=WRONG_CREDENTIALS, status=400)
 
-    directory.login_failures_clear(tenant, identifier=email, ip=ip)
+    login_failures_clear(tenant, identifier=email, ip=ip)
     return login_complete(request, tenant, txn, user)
 
 
@@ -210,10 +214,10 @@ def login_complete(request: Request, tenant: Tenant, txn: dict, user: dict) -> R
             {"error": "access_denied", "error_description": description, "state": params.get("state")},
         )
 
-    directory.user_login_record(tenant, user["user_id"], client_ip(request))
+    user_login_record(tenant, user["user_id"], client_ip(request))
     _log(tenant, request, params, "s", "Successful login", user=user)
     cookie, session = session_create(
-        tenant, user_id=user["user_id"], connection=directory.user_connection(user), client_id=params["client_id"],
+        tenant, user_id=user["user_id"], connection=user_connection(user), client_id=params["client_id"],
         ip=client_ip(request), user_agent=request.headers.get("user-agent"),
     )
     transaction_delete(tenant, txn["id"])

@@ -17,8 +17,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
-from .. import directory
 from ..config import oidc_value_problem
+from ..directory.logs import log_event_record
+from ..directory.users import user_get
 from ..tenant import Tenant
 from .authorize import cookie_secure, url_with_params
 from .clients import client_get, url_allowed
@@ -51,8 +52,8 @@ def _logout(request: Request, tenant: Tenant, *, client: dict | None, sid: str |
     session = session_get(tenant, cookie)
     session_end(tenant, cookie=cookie, sid=sid)
     if session:
-        user = directory.user_get(tenant, session["user_id"]) or {}
-        directory.log_event_record(
+        user = user_get(tenant, session["user_id"]) or {}
+        log_event_record(
             tenant,
             type="slo",
             description="User successfully logged out",

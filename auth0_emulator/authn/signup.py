@@ -14,7 +14,10 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import directory
+from ..directory.connections import connection_get_by_name
+from ..directory.logs import log_event_record
+from ..directory.passwords import password_policy_check
+from ..directory.users import user_build, user_insert
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .access import invited_email, signup_target
@@ -66,7 +69,7 @@ async def signup_post(request: Request) -> Response:
         raise PageError(403, "invalid_request", "Invalid CSRF token. Go back to the application and try again.")
     params = txn["params"]
     connection_name, invitation = signup_target(tenant, params)
-    connection = directory.connection_get_by_name(tenant, connection_name) if connection_name else None
+    connection = connection_get_by_name(tenant, connection_name) if connection_name else None
     if connection is None:
         raise PageError(403, "access_denied", "Signups are not allowed for this application.")
     # An invitation fixes the address: the form field cannot redirect it to another one.
@@ -76,11 +79,11 @@ async def signup_post(request: Request) -> Response:
         return signup_form(tenant, txn, email=email, error="Please enter an email address and a password.", status=400)
     if password != form.get("password_confirmation", ""):
         return signup_form(tenant, txn, email=email, error=CONFIRMATION_MISMATCH, status=400)
-    policy_error = directory.password_policy_check(connection, password)
+    policy_error = password_policy_check(connection, password)
     if policy_error:
         return signup_form(tenant, txn, email=email, error=policy_error, status=400)
     # An invited person reached this page through the link emailed to them, which verifies the address.
-    user = directory.user_build(
+    user = user_build(
         connection=connection["name"],
         email=email,
         email_verified=invitation is not None,
@@ -88,11 +91,11 @@ async def signup_post(request: Request) -> Response:
         app_metadata=(invitation or {}).get("app_metadata") or None,
     )
     try:
-        directory.user_insert(tenant, user, password=password)
+        user_insert(tenant, user, password=password)
     except Auth0Error:
         return signup_form(tenant, txn, email=email, error="The user already exists.", status=400)
     client = tenant.store.client_get(params["client_id"]) or {}
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type="ss",
         description="Successful signup",

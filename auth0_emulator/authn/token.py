@@ -10,7 +10,8 @@ import hmac
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import directory
+from ..directory.logs import log_event_record
+from ..directory.users import user_get
 from ..tenant import ACCESS_TOKEN_LIFETIME, Tenant
 from .clients import client_authenticate, client_grant_type_check, resource_servers
 from .codes import code_redeem, refresh_token_create, refresh_token_get, refresh_token_revoke
@@ -66,7 +67,7 @@ def client_credentials_grant(tenant: Tenant, client: dict, params: dict[str, str
         scopes = list(granted)
     scope = " ".join(scopes)
     token = tenant.access_token_issue(client_id=client["client_id"], audience=audience, scope=scope)
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type="seccft",
         description="Client Credentials for Access Token",
@@ -96,7 +97,7 @@ def _user_tokens(tenant: Tenant, grant: dict, user: dict) -> dict:
 
 
 def _grant_user(tenant: Tenant, grant: dict) -> dict:
-    user = directory.user_get(tenant, grant["user_id"])
+    user = user_get(tenant, grant["user_id"])
     if user is None:
         raise OAuthError(403, "invalid_grant", "Invalid authorization code")
     if user.get("blocked"):
@@ -110,7 +111,7 @@ def authorization_code_grant(tenant: Tenant, request: Request, client: dict, par
     # Unknown, expired, reused, or issued to another application: Auth0 says the same for all,
     # and its log tells them apart.
     if grant is None or grant["client_id"] != client["client_id"]:
-        directory.log_event_record(
+        log_event_record(
             tenant,
             type="feacft",
             description="Invalid authorization code",
@@ -138,7 +139,7 @@ def authorization_code_grant(tenant: Tenant, request: Request, client: dict, par
     body = _user_tokens(tenant, grant, user)
     if "offline_access" in scope_split(grant.get("scope")) and "refresh_token" in client.get("grant_types", []):
         body["refresh_token"] = refresh_token_create(tenant, grant, grant.get("code_hash"))
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type="seacft",
         description="Authorization Code for Access Token",
@@ -166,7 +167,7 @@ def refresh_token_grant(tenant: Tenant, client: dict, request: Request, params: 
     user = _grant_user(tenant, grant)
     grant = {k: v for k, v in grant.items() if k != "nonce"}  # nonce belongs to the first ID token only
     body = _user_tokens(tenant, grant, user)
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type="sertft",
         description="Refresh Token for Access Token",

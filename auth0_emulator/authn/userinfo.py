@@ -6,7 +6,7 @@ import jwt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import directory
+from ..directory.users import user_get
 from .clients import userinfo_audience
 from .errors import OAuthError, json_endpoint
 from .params import tenant_of
@@ -38,7 +38,7 @@ async def userinfo(request: Request) -> Response:
     scopes = scope_split(claims.get("scope"))
     if "openid" not in scopes:
         raise _unauthorized("Access token was not issued for the openid scope")
-    user = directory.user_get(tenant, str(claims.get("sub", "")))
+    user = user_get(tenant, str(claims.get("sub", "")))
     if user is None:
         raise _unauthorized("The user of this token no longer exists")
     if user.get("blocked"):

@@ -32,7 +32,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import auth_methods, directory
+from .. import auth_methods
+from ..directory.users import user_get
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
@@ -213,7 +214,7 @@ def _build(kind: str, body: dict) -> dict:
 
 # -- path parameters ------------------------------------------------------------------------------------
 def _user_or_404(request: Request) -> dict:
-    user = directory.user_get(tenant_of(request), request.path_params["id"])
+    user = user_get(tenant_of(request), request.path_params["id"])
     if user is None:
         raise user_not_found()
     return user

@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
+from ..directory.brute_force import login_blocks_list, login_failures_clear, user_identifiers
+from ..directory.users import user_get
 from ..tenant import Tenant
 from .apilog import api_write
 from .auth import require
@@ -15,15 +16,15 @@ from .users import user_not_found
 
 
 def _user_identifiers(request: Request) -> list[str]:
-    user = directory.user_get(tenant_of(request), request.path_params["id"])
+    user = user_get(tenant_of(request), request.path_params["id"])
     if user is None:
         raise user_not_found()
-    return directory.user_identifiers(user)
+    return user_identifiers(user)
 
 
 async def blocks_get(request: Request) -> Response:
     require(request, "read:users")
-    return ok({"blocked_for": directory.login_blocks_list(tenant_of(request), _user_identifiers(request))})
+    return ok({"blocked_for": login_blocks_list(tenant_of(request), _user_identifiers(request))})
 
 
 @api_write("Unblock a User")
@@ -31,21 +32,21 @@ async def blocks_delete(request: Request) -> Response:
     require(request, "update:users")
     tenant = tenant_of(request)
     for identifier in _user_identifiers(request):
-        directory.login_failures_clear(tenant, identifier=identifier)
+        login_failures_clear(tenant, identifier=identifier)
     return no_content()
 
 
 async def blocks_by_identifier_get(request: Request) -> Response:
     require(request, "read:users")
     identifier = query_str(request, "identifier", required=True) or ""
-    return ok({"blocked_for": directory.login_blocks_list(tenant_of(request), [identifier])})
+    return ok({"blocked_for": login_blocks_list(tenant_of(request), [identifier])})
 
 
 @api_write("Unblock by identifier")
 async def blocks_by_identifier_delete(request: Request) -> Response:
     require(request, "update:users")
     identifier = query_str(request, "identifier", required=True) or ""
-    directory.login_failures_clear(tenant_of(request), identifier=identifier)
+    login_failures_clear(tenant_of(request), identifier=identifier)
     return no_content()
 
 

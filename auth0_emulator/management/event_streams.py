@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
 from ..delivery import events
+from ..directory.formats import now_iso
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
@@ -192,7 +192,7 @@ async def streams_create(request: Request) -> Response:
                         "Indicates whether the event stream is actively forwarding events.")
     if name:
         _name_free(tenant, name)
-    stamp = directory.now_iso()
+    stamp = now_iso()
     stream = _ordered({"id": events.new_id("est_"), "name": name, "subscriptions": subscriptions,
                        "destination": destination, "status": status, "created_at": stamp, "updated_at": stamp})
     events.stream_put(tenant, stream, secret)
@@ -217,7 +217,7 @@ async def streams_update(request: Request) -> Response:
     if "status" in body:
         changes["status"] = enum_check(body["status"], STATUSES, "status",
                                        "Indicates whether the event stream is actively forwarding events.")
-    updated = _ordered({**stream, **changes, "updated_at": directory.now_iso()})
+    updated = _ordered({**stream, **changes, "updated_at": now_iso()})
     events.stream_put(tenant, updated, secret)
     if updated["status"] == "enabled":
         _wake(tenant)  # deliveries held while it was disabled may go now

@@ -39,7 +39,7 @@ from luqum.tree import (
     Word,
 )
 
-from .. import directory
+from ..directory.organizations import organization_member_ids
 from ..errors import Auth0Error
 from ..tenant import Tenant
 
@@ -189,7 +189,7 @@ class UsersIndex:
                     self._unindex(user_id, old)
                     self._ordered = None
                 continue
-            org_ids = frozenset(directory.organization_member_ids(self.tenant, user_id))
+            org_ids = frozenset(organization_member_ids(self.tenant, user_id))
             self._put(user_id, row["data"], json.loads(row["data"]), org_ids)
         if changed:
             self.version += 1

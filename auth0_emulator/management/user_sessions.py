@@ -25,10 +25,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
 from ..authn import codes, sessions
 from ..authn.clients import userinfo_audience
-from ..directory import now_iso
+from ..directory.formats import now_iso
+from ..directory.users import user_get
 from ..tenant import Tenant
 from .apilog import api_write
 from .auth import require
@@ -43,7 +43,7 @@ IDLE_LIFETIME = 3 * 86400
 
 
 def _user_or_404(request: Request) -> dict:
-    user = directory.user_get(tenant_of(request), request.path_params["id"])
+    user = user_get(tenant_of(request), request.path_params["id"])
     if user is None:
         raise user_not_found()
     return user

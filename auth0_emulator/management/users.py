@@ -9,7 +9,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
+from ..directory.connections import connection_get_by_name
+from ..directory.logs import log_event_record
+from ..directory.outbox import outbox_send
+from ..directory.passwords import password_policy_check
+from ..directory.tickets import ticket_create
+from ..directory.users import (
+    user_build,
+    user_connection,
+    user_delete,
+    user_find_by_email,
+    user_find_by_username,
+    user_get,
+    user_insert,
+    user_organizations,
+    user_password_set,
+    user_update,
+)
+
+# Aliased: this module's handler of GET /users-by-email has the directory function's name.
+from ..directory.users import users_by_email as directory_users_by_email
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
@@ -107,7 +126,7 @@ def user_not_found() -> Auth0Error:
 
 
 def _user_or_404(request: Request) -> dict:
-    user = directory.user_get(tenant_of(request), request.path_params["id"])
+    user = user_get(tenant_of(request), request.path_params["id"])
     if user is None:
         raise user_not_found()
     return user
@@ -176,7 +195,7 @@ async def users_by_email(request: Request) -> Response:
     require(request, "read:users")
     email = query_str(request, "email", required=True)
     fields, include = fields_projection(request)
-    users = directory.users_by_email(tenant_of(request), email or "")
+    users = directory_users_by_email(tenant_of(request), email or "")
     return ok([project(u, fields, include) for u in users])
 
 
@@ -187,7 +206,7 @@ async def users_create(request: Request) -> Response:
     tenant = tenant_of(request)
     body = await request_body(request, allowed=CREATE_FIELDS, required=("connection",))
     _check_types(body)
-    connection = directory.connection_get_by_name(tenant, body["connection"])
+    connection = connection_get_by_name(tenant, body["connection"])
     if connection is None:
         raise Auth0Error(400, "The connection does not exist.", "inexistent_connection")
     if connection.get("strategy") not in DATABASE_STRATEGIES:
@@ -206,11 +225,11 @@ async def users_create(request: Request) -> Response:
         raise Auth0Error(400, "Cannot set username for connection without requires_username", "invalid_body")
     if options.get("requires_username") and not body.get("username"):
         raise payload_invalid("Missing required property: username")
-    weak = directory.password_policy_check(connection, body["password"])
+    weak = password_policy_check(connection, body["password"])
     if weak:
         raise Auth0Error(400, weak, "invalid_password")
     user_id = body.get("user_id")
-    user = directory.user_build(
+    user = user_build(
         connection=connection["name"],
         email=body["email"].lower(),
         user_id=f"auth0|{user_id}" if user_id else None,
@@ -226,8 +245,8 @@ async def users_create(request: Request) -> Response:
         user_metadata=body.get("user_metadata"),
         app_metadata=body.get("app_metadata"),
     )
-    directory.user_insert(tenant, user, password=body["password"])
-    directory.log_event_record(
+    user_insert(tenant, user, password=body["password"])
+    log_event_record(
         tenant,
         type="ss",
         user_id=user["user_id"],
@@ -247,14 +266,14 @@ def verification_email_send(
     tenant: Tenant, user: dict, *, client_id: str | None, organization_id: str | None = None
 ) -> dict:
     """Put Auth0's 'verify your email' message, with a fresh ticket link, in the outbox."""
-    link = directory.ticket_create(
+    link = ticket_create(
         tenant,
         kind="email_verification",
         user_id=user["user_id"],
         client_id=client_id,
         organization_id=organization_id,
     )
-    return directory.outbox_send(
+    return outbox_send(
         tenant,
         to=user["email"],
         kind="verify_email",
@@ -297,7 +316,7 @@ async def users_update(request: Request) -> Response:
         if a in body and b in body:
             raise Auth0Error(400, f"Cannot update {a} and {b} simultaneously", "invalid_body")
     user = _user_or_404(request)
-    connection = directory.connection_get_by_name(tenant, directory.user_connection(user)) or {}
+    connection = connection_get_by_name(tenant, user_connection(user)) or {}
     is_database = connection.get("strategy") in DATABASE_STRATEGIES
     changes: dict[str, Any] = {}
     for name in (
@@ -320,7 +339,7 @@ async def users_update(request: Request) -> Response:
         if not is_database:
             raise Auth0Error(400, "Cannot update email for non-database user", "invalid_body")
         new_email = body["email"].lower()
-        other = directory.user_find_by_email(tenant, connection["name"], new_email)
+        other = user_find_by_email(tenant, connection["name"], new_email)
         if other and other["user_id"] != user["user_id"]:
             raise Auth0Error(400, "The specified new email already exists", "email_conflict")
         changes["email"] = new_email
@@ -331,20 +350,20 @@ async def users_update(request: Request) -> Response:
             raise Auth0Error(
                 400, "Cannot set username for connection without requires_username", "invalid_body"
             )
-        other = directory.user_find_by_username(tenant, connection["name"], body["username"])
+        other = user_find_by_username(tenant, connection["name"], body["username"])
         if other and other["user_id"] != user["user_id"]:
             raise Auth0Error(400, "The specified new username already exists", "username_conflict")
         changes["username"] = body["username"]
     if "password" in body:
         if not is_database:
             raise Auth0Error(400, "Cannot update password for non-database user", "invalid_body")
-        weak = directory.password_policy_check(connection, body["password"])
+        weak = password_policy_check(connection, body["password"])
         if weak:
             raise Auth0Error(400, weak, "invalid_password")
     with tenant.store.transaction():
         if "password" in body:
-            directory.user_password_set(tenant, user["user_id"], body["password"], publish=False)
-        updated = directory.user_update(tenant, user["user_id"], changes)
+            user_password_set(tenant, user["user_id"], body["password"], publish=False)
+        updated = user_update(tenant, user["user_id"], changes)
     if "email" in body and body.get("verify_email") and not updated.get("email_verified"):
         verification_email_send(tenant, updated, client_id=body.get("client_id"))
     return ok(updated)
@@ -354,12 +373,12 @@ async def users_update(request: Request) -> Response:
 async def users_delete(request: Request) -> Response:
     claims = require(request, "delete:users", "delete:current_user")
     tenant = tenant_of(request)
-    user = directory.user_get(tenant, request.path_params["id"])
-    if user is not None and directory.user_delete(tenant, user["user_id"]):
+    user = user_get(tenant, request.path_params["id"])
+    if user is not None and user_delete(tenant, user["user_id"]):
         # Auth0 records the deletion itself as ``sdu`` beside the ``sapi`` of the API call (its log
         # schema: details.body names the connection and the tenant).
-        connection = directory.connection_get_by_name(tenant, directory.user_connection(user)) or {}
-        directory.log_event_record(
+        connection = connection_get_by_name(tenant, user_connection(user)) or {}
+        log_event_record(
             tenant,
             type="sdu",
             user_id=user["user_id"],
@@ -376,7 +395,7 @@ async def users_delete(request: Request) -> Response:
 async def users_organizations(request: Request) -> Response:
     require(request, "read:users", "read:organizations")
     user = _user_or_404(request)
-    orgs = directory.user_organizations(tenant_of(request), user["user_id"])
+    orgs = user_organizations(tenant_of(request), user["user_id"])
     return ok(paged(request, orgs, "organizations"))
 
 

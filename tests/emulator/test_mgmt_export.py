@@ -10,8 +10,10 @@ import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from auth0_emulator import directory
 from auth0_emulator.config import EmulatorConfig
+from auth0_emulator.directory.formats import random_id
+from auth0_emulator.directory.jobs import job_get
+from auth0_emulator.directory.users import user_get, user_update
 from auth0_emulator.management import jobs
 from auth0_emulator.seed import tenant_seed
 from auth0_emulator.tenant import Tenant
@@ -40,10 +42,10 @@ def job_run(tenant: Tenant, job: dict) -> None:
 
 def export(tenant: Tenant, **job: object) -> list[dict]:
     """Run one export job to its end (as the emulator's event loop would) and read its file."""
-    record = {"id": directory.random_id("job_"), "type": "users_export", "status": "pending", "format": "json",
+    record = {"id": random_id("job_"), "type": "users_export", "status": "pending", "format": "json",
               "connection": "", **job}
     job_run(tenant, record)
-    done = directory.job_get(tenant, record["id"])
+    done = job_get(tenant, record["id"])
     assert done["status"] == "completed", done
     path = jobs.exports_dir(tenant) / done["location"].rsplit("/", 1)[1]
     with gzip.open(path, "rt", encoding="utf-8") as fh:
@@ -53,11 +55,11 @@ def export(tenant: Tenant, **job: object) -> list[dict]:
 def test_rows_carry_every_mirror_field_as_the_api_shows_it(tmp_path: Path) -> None:
     tenant = synthetic(40, tmp_path)
     blocked = "auth0|" + f"{5:024x}"
-    directory.user_update(tenant, blocked, {"blocked": True, "app_metadata": {"plan": "gold"}})
+    user_update(tenant, blocked, {"blocked": True, "app_metadata": {"plan": "gold"}})
     rows = export(tenant, fields=[{"name": name} for name in MIRROR_FIELDS])
     assert [row["user_id"] for row in rows] == ["auth0|" + f"{i:024x}" for i in range(40)]
     for row in rows:
-        user = directory.user_get(tenant, row["user_id"])
+        user = user_get(tenant, row["user_id"])
         # A field the user has is there with the same value; one the user lacks is left out.
         assert row == {name: user[name] for name in MIRROR_FIELDS if name in user}
     logged_in = rows[8]
@@ -73,7 +75,7 @@ def test_default_fields_include_what_a_mirror_needs(tmp_path: Path) -> None:
 
 def _export_peak(tenant: Tenant) -> int:
     """Peak memory allocated while one export of every user runs."""
-    job = {"id": directory.random_id("job_"), "type": "users_export", "status": "pending", "format": "json",
+    job = {"id": random_id("job_"), "type": "users_export", "status": "pending", "format": "json",
            "connection": ""}
     tracemalloc.start()
     try:

@@ -6,8 +6,17 @@ import dataclasses
 
 import pytest
 
-from auth0_emulator import directory
 from auth0_emulator.config import EmulatorConfig
+from auth0_emulator.directory.formats import user_id_for_email
+from auth0_emulator.directory.organizations import organization_get_by_name, organization_members_add
+from auth0_emulator.directory.users import (
+    user_build,
+    user_delete,
+    user_get,
+    user_insert,
+    user_login_record,
+    user_update,
+)
 from auth0_emulator.errors import Auth0Error
 from auth0_emulator.management.search import users_index
 from auth0_emulator.seed import ACME_CONNECTION, tenant_seed
@@ -66,9 +75,9 @@ def test_ranges_with_open_ends(tenant: Tenant) -> None:
     assert len(everyone) == DEMO_USERS
     early = emails(tenant, "created_at:[* TO 2025-01-10}")
     assert early and all(e in everyone for e in early) and len(early) < 10
-    uid = directory.user_id_for_email("user05@acme.test")
+    uid = user_id_for_email("user05@acme.test")
     for _ in range(3):
-        directory.user_login_record(tenant, uid, "10.1.2.3")
+        user_login_record(tenant, uid, "10.1.2.3")
     assert emails(tenant, "logins_count:[2 TO *]") == ["user05@acme.test"]
     assert emails(tenant, "logins_count:{3 TO *]") == []
     assert emails(tenant, 'last_ip:"10.1.2.3"') == ["user05@acme.test"]
@@ -77,15 +86,15 @@ def test_ranges_with_open_ends(tenant: Tenant) -> None:
 
 
 def test_nested_paths_arrays_org_id_and_blocked(tenant: Tenant) -> None:
-    uid = directory.user_id_for_email("user07@acme.test")
-    directory.user_update(tenant, uid, {"app_metadata": {"plan": {"tier": "gold"}, "tags": ["a", "b"]},
+    uid = user_id_for_email("user07@acme.test")
+    user_update(tenant, uid, {"app_metadata": {"plan": {"tier": "gold"}, "tags": ["a", "b"]},
                                         "blocked": True})
     assert emails(tenant, 'app_metadata.plan.tier:"gold"') == ["user07@acme.test"]
     assert emails(tenant, 'app_metadata.tags:"b"') == ["user07@acme.test"]
     assert emails(tenant, "blocked:true") == ["user07@acme.test"]
-    globex = directory.organization_get_by_name(tenant, "globex")
+    globex = organization_get_by_name(tenant, "globex")
     assert len(emails(tenant, f'organization_id:"{globex["id"]}"')) == 33  # its 32 and the consultant
-    directory.organization_members_add(tenant, globex["id"], [uid])
+    organization_members_add(tenant, globex["id"], [uid])
     assert "user07@acme.test" in emails(tenant, f'organization_id:"{globex["id"]}"')
 
 
@@ -112,14 +121,14 @@ def test_syntax_errors_are_400(tenant: Tenant) -> None:
 def test_search_lag_delays_writes_but_not_reads(tenant: Tenant) -> None:
     index = users_index(tenant)
     tenant.config = dataclasses.replace(tenant.config, search_lag_seconds=3600)
-    user = directory.user_build(connection=ACME_CONNECTION, email="late@acme.test")
-    directory.user_insert(tenant, user, password="Str0ng-pass!")
-    assert directory.user_get(tenant, user["user_id"]) is not None
+    user = user_build(connection=ACME_CONNECTION, email="late@acme.test")
+    user_insert(tenant, user, password="Str0ng-pass!")
+    assert user_get(tenant, user["user_id"]) is not None
     assert emails(tenant, 'email:"late@acme.test"') == []
     # Once the lag has passed (forced here), the write shows up.
     index.pending = type(index.pending)((0.0, uid) for _, uid in index.pending)
     assert emails(tenant, 'email:"late@acme.test"') == ["late@acme.test"]
-    directory.user_delete(tenant, user["user_id"])
+    user_delete(tenant, user["user_id"])
     assert emails(tenant, 'email:"late@acme.test"') == ["late@acme.test"]
     index.pending = type(index.pending)((0.0, uid) for _, uid in index.pending)
     assert emails(tenant, 'email:"late@acme.test"') == []

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from auth0_emulator import directory
 from auth0_emulator.config import EmulatorConfig
+from auth0_emulator.directory.formats import user_id_for_email
+from auth0_emulator.directory.users import user_update
 from auth0_emulator.management.search import users_index
 from auth0_emulator.seed import tenant_seed
 from auth0_emulator.tenant import Tenant
@@ -31,7 +32,7 @@ def tenant() -> Tenant:
     t = Tenant(EmulatorConfig(data_file=":memory:", seed="demo"))
     tenant_seed(t)
     for email, stamp in STAMPS.items():
-        directory.user_update(t, directory.user_id_for_email(email), {"updated_at": stamp})
+        user_update(t, user_id_for_email(email), {"updated_at": stamp})
     return t
 
 
