@@ -7,7 +7,7 @@ the Management API).
   invitations), ``logs``, ``tickets``, ``brute_force`` (failed logins and blocks), ``jobs``, ``outbox``.
 
 Every write to a user goes through here so that the in-memory search index (owned by
-``management.search``) hears about it, and changes are announced to whatever pushes them to
+``management.users.search``) hears about it, and changes are announced to whatever pushes them to
 receivers (``delivery``): ``user.created|updated|deleted`` and ``organization.member.added|deleted``,
 in the transaction of the change, and ``"logs_appended"`` after each log event (see ``hooks``).
 Functions return Auth0-shaped JSON (plain dicts) and raise ``Auth0Error`` where Auth0 would answer with

@@ -1,6 +1,6 @@
 """How a write tells the rest of the emulator: the search index and the delivery of events.
 
-Both find their callee in ``tenant.extensions``: the index (owned by ``management.search``)
+Both find their callee in ``tenant.extensions``: the index (owned by ``management.users.search``)
 registers itself under ``"users_index"`` and gets ``touch(user_id)`` after each change; whatever pushes
 changes to receivers (``delivery``) registers ``"events_publish"``, which gets ``(event type, object)``.
 When neither is there (a bare tenant in a test), writes announce nothing.

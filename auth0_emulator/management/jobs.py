@@ -31,7 +31,7 @@ from ..tenant import Tenant
 from .apilog import api_write
 from .auth import require
 from .common import check_type, ok, payload_invalid, request_body, tenant_of
-from .users import user_not_found, verification_email_send
+from .users.users import user_not_found, verification_email_send
 
 log = logging.getLogger("auth0_emulator.jobs")
 JOB_ID = re.compile(r"^job_[A-Za-z0-9]{16}$")

@@ -15,8 +15,8 @@ from ..errors import Auth0Error
 from ..tenant import Tenant
 from .auth import require
 from .common import fields_projection, ok, project, query_bool, query_int, query_invalid, tenant_of
-from .search import record_predicate
-from .users import INVALID_PAGING, SEARCH_LIMIT, user_not_found
+from .users.search import record_predicate
+from .users.users import INVALID_PAGING, SEARCH_LIMIT, user_not_found
 
 LOG_FIELDS = (
     "date",

@@ -14,7 +14,7 @@ from ..tenant import Tenant
 from .apilog import api_write
 from .auth import require
 from .common import check_type, ok, payload_invalid, request_body, tenant_of
-from .users import user_not_found
+from .users.users import user_not_found
 
 PASSWORD_CHANGE_FIELDS = (
     "result_url",

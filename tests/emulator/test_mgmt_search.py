@@ -18,7 +18,7 @@ from auth0_emulator.directory.users import (
     user_update,
 )
 from auth0_emulator.errors import Auth0Error
-from auth0_emulator.management.search import users_index
+from auth0_emulator.management.users.search import users_index
 from auth0_emulator.seed import ACME_CONNECTION, tenant_seed
 from auth0_emulator.tenant import Tenant
 

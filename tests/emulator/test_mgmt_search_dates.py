@@ -13,7 +13,7 @@ import pytest
 from auth0_emulator.config import EmulatorConfig
 from auth0_emulator.directory.formats import user_id_for_email
 from auth0_emulator.directory.users import user_update
-from auth0_emulator.management.search import users_index
+from auth0_emulator.management.users.search import users_index
 from auth0_emulator.seed import tenant_seed
 from auth0_emulator.tenant import Tenant
 from tests.support.openapi import management_token, response_check

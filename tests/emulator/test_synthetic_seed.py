@@ -12,7 +12,7 @@ from auth0_emulator.__main__ import parse_args
 from auth0_emulator.config import EmulatorConfig
 from auth0_emulator.directory.organizations import organization_connection_names, organization_get_by_name
 from auth0_emulator.directory.users import user_get
-from auth0_emulator.management.search import users_index
+from auth0_emulator.management.users.search import users_index
 from auth0_emulator.tenant import Tenant
 
 

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..directory.connections import connection_get_by_name
-from ..directory.logs import log_event_record
-from ..directory.outbox import outbox_send
-from ..directory.passwords import password_policy_check
-from ..directory.tickets import ticket_create
-from ..directory.users import (
+from ...directory.connections import connection_get_by_name
+from ...directory.logs import log_event_record
+from ...directory.outbox import outbox_send
+from ...directory.passwords import password_policy_check
+from ...directory.tickets import ticket_create
+from ...directory.users import (
     user_build,
     user_connection,
     user_delete,
@@ -28,12 +28,12 @@ from ..directory.users import (
 )
 
 # Aliased: this module's handler of GET /users-by-email has the directory function's name.
-from ..directory.users import users_by_email as directory_users_by_email
-from ..errors import Auth0Error
-from ..tenant import Tenant
-from .apilog import api_write
-from .auth import require
-from .common import (
+from ...directory.users import users_by_email as directory_users_by_email
+from ...errors import Auth0Error
+from ...tenant import Tenant
+from ..apilog import api_write
+from ..auth import require
+from ..common import (
     check_type,
     fields_projection,
     no_content,

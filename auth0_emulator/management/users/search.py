@@ -39,9 +39,9 @@ from luqum.tree import (
     Word,
 )
 
-from ..directory.organizations import organization_member_ids
-from ..errors import Auth0Error
-from ..tenant import Tenant
+from ...directory.organizations import organization_member_ids
+from ...errors import Auth0Error
+from ...tenant import Tenant
 
 # Fields Auth0 matches case-insensitively; everything else (metadata included) is case-sensitive.
 CASE_INSENSITIVE = {"email", "name", "given_name", "family_name", "nickname"}

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..directory.brute_force import login_blocks_list, login_failures_clear, user_identifiers
-from ..directory.users import user_get
-from ..tenant import Tenant
-from .apilog import api_write
-from .auth import require
-from .common import no_content, ok, query_str, tenant_of
+from ...directory.brute_force import login_blocks_list, login_failures_clear, user_identifiers
+from ...directory.users import user_get
+from ...tenant import Tenant
+from ..apilog import api_write
+from ..auth import require
+from ..common import no_content, ok, query_str, tenant_of
 from .users import user_not_found
 
 

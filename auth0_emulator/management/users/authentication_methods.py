@@ -32,14 +32,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import auth_methods
-from ..directory.users import user_get
-from ..errors import Auth0Error
-from ..tenant import Tenant
-from .apilog import api_write
-from .auth import require
-from .common import _json_type, no_content, ok, paged, payload_invalid, request_array, request_body, tenant_of
-from .destinations import enum_check
+from ... import auth_methods
+from ...directory.users import user_get
+from ...errors import Auth0Error
+from ...tenant import Tenant
+from ..apilog import api_write
+from ..auth import require
+from ..common import _json_type, no_content, ok, paged, payload_invalid, request_array, request_body, tenant_of
+from ..streams.destinations import enum_check
 from .users import EMAIL_PATTERN, user_not_found
 
 BASE = "/api/v2/users/{id}/authentication-methods"

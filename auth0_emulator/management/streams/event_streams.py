@@ -19,22 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..delivery import events
-from ..directory.formats import now_iso
-from ..errors import Auth0Error
-from ..tenant import Tenant
-from .apilog import api_write
-from .auth import require
-from .common import (
-    checkpointed,
-    no_content,
-    ok,
-    payload_invalid,
-    query_int,
-    query_invalid,
-    request_body,
-    tenant_of,
-)
+from ...delivery import events
+from ...directory.formats import now_iso
+from ...errors import Auth0Error
+from ...tenant import Tenant
+from ..apilog import api_write
+from ..auth import require
+from ..common import checkpointed, no_content, ok, payload_invalid, query_int, query_invalid, request_body, tenant_of
 from .destinations import endpoint_check, enum_check
 
 STREAM_FIELDS = ("name", "subscriptions", "destination", "status")

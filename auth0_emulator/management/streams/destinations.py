@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..tenant import Tenant
-from .common import payload_invalid
+from ...tenant import Tenant
+from ..common import payload_invalid
 
 
 def endpoint_check(tenant: Tenant, value: Any, name: str, description: str) -> str:

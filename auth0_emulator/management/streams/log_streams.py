@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..delivery import logstreams
-from ..errors import Auth0Error
-from ..tenant import Tenant
-from .apilog import api_write
-from .auth import require
-from .common import check_type, no_content, ok, payload_invalid, request_body, tenant_of
+from ...delivery import logstreams
+from ...errors import Auth0Error
+from ...tenant import Tenant
+from ..apilog import api_write
+from ..auth import require
+from ..common import check_type, no_content, ok, payload_invalid, request_body, tenant_of
 from .destinations import endpoint_check, enum_check
 
 CREATE_FIELDS = ("name", "type", "isPriority", "filters", "pii_config", "sink", "startFrom")

@@ -25,14 +25,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..authn import codes, sessions
-from ..authn.clients import userinfo_audience
-from ..directory.formats import now_iso
-from ..directory.users import user_get
-from ..tenant import Tenant
-from .apilog import api_write
-from .auth import require
-from .common import checkpointed, ok, query_bool, tenant_of
+from ...authn import codes, sessions
+from ...authn.clients import userinfo_audience
+from ...directory.formats import now_iso
+from ...directory.users import user_get
+from ...tenant import Tenant
+from ..apilog import api_write
+from ..auth import require
+from ..common import checkpointed, ok, query_bool, tenant_of
 from .users import user_not_found
 
 SESSIONS = "/api/v2/users/{id}/sessions"
