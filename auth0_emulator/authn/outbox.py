@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..directory.outbox import outbox_list
 from .errors import OAuthError, json_endpoint, page_endpoint
-from .pages import page_render
+from .pages.render import page_render
 from .params import tenant_of
 
 

@@ -3,7 +3,7 @@
 how a "sign out everywhere" reaches Auth0.
 
 Storage is the Authentication API's own: the SSO sessions its hosted login page opens
-(``authn.sessions``) and the refresh tokens ``/oauth/token`` hands out (``authn.codes``), so what these
+(``authn.sessions``) and the refresh tokens ``/oauth/token`` hands out (``authn.oidc.codes``), so what these
 operations end really stops working: ``/authorize`` asks for the password again, a refresh token is
 refused with ``invalid_grant``.
 
@@ -25,8 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ...authn import codes, sessions
+from ...authn import sessions
 from ...authn.clients import userinfo_audience
+from ...authn.oidc import codes
 from ...directory.formats import now_iso
 from ...directory.users import user_get
 from ...tenant import Tenant

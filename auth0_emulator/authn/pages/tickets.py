@@ -19,22 +19,22 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..directory.brute_force import login_failures_clear, user_identifiers
-from ..directory.connections import connection_get_by_name
-from ..directory.logs import log_event_record
-from ..directory.passwords import password_policy_check
-from ..directory.tickets import ticket_consume, ticket_get
-from ..directory.users import user_connection, user_find_by_email, user_get, user_password_set, user_update
-from ..tenant import Tenant
-from .access import login_connections
-from .authorize import url_with_params
-from .clients import client_get
-from .dbconnections import RESET_EMAIL_SENT, password_reset_email_send
-from .errors import PageError, page_endpoint
+from ...directory.brute_force import login_failures_clear, user_identifiers
+from ...directory.connections import connection_get_by_name
+from ...directory.logs import log_event_record
+from ...directory.passwords import password_policy_check
+from ...directory.tickets import ticket_consume, ticket_get
+from ...directory.users import user_connection, user_find_by_email, user_get, user_password_set, user_update
+from ...tenant import Tenant
+from ..access import login_connections
+from ..clients import client_get
+from ..dbconnections import RESET_EMAIL_SENT, password_reset_email_send
+from ..errors import PageError, page_endpoint
+from ..oidc.authorize import url_with_params
+from ..params import client_ip, form_params, tenant_of
+from ..sessions import page_token
 from .login import transaction_for
-from .pages import message_page, page_render
-from .params import client_ip, form_params, tenant_of
-from .sessions import page_token
+from .render import message_page, page_render
 
 PASSWORD_CHANGED = "You can now login to the application with the new password."  # noqa: S105 - a message
 EMAIL_VERIFIED = "Your email was verified. You can continue using the application."

@@ -6,10 +6,10 @@ import jwt
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..directory.users import user_get
-from .clients import userinfo_audience
-from .errors import OAuthError, json_endpoint
-from .params import tenant_of
+from ...directory.users import user_get
+from ..clients import userinfo_audience
+from ..errors import OAuthError, json_endpoint
+from ..params import tenant_of
 from .tokens import scope_split, user_claims
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import page_endpoint
-from .pages import page_render
-from .params import tenant_of
+from ..errors import page_endpoint
+from ..params import tenant_of
+from .render import page_render
 
 # Auth0's application types as its dashboard names them.
 APP_TYPES = {

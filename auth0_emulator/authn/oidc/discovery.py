@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..config import EmulatorConfig
-from .params import tenant_of
+from ...config import EmulatorConfig
+from ..params import tenant_of
 
 # Auth0 publishes more (implicit and hybrid response types, HS256, device flow, MFA, …); the emulator
 # lists what it implements, so a client that reads this document never picks something that fails.

@@ -10,13 +10,13 @@ import hmac
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..directory.logs import log_event_record
-from ..directory.users import user_get
-from ..tenant import ACCESS_TOKEN_LIFETIME, Tenant
-from .clients import client_authenticate, client_grant_type_check, resource_servers
+from ...directory.logs import log_event_record
+from ...directory.users import user_get
+from ...tenant import ACCESS_TOKEN_LIFETIME, Tenant
+from ..clients import client_authenticate, client_grant_type_check, resource_servers
+from ..errors import OAuthError, invalid_request, json_endpoint
+from ..params import body_params, client_ip, tenant_of
 from .codes import code_redeem, refresh_token_create, refresh_token_get, refresh_token_revoke
-from .errors import OAuthError, invalid_request, json_endpoint
-from .params import body_params, client_ip, tenant_of
 from .tokens import USER_ACCESS_TOKEN_LIFETIME, id_token_issue, scope_split, user_access_token_issue
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

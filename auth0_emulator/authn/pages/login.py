@@ -15,20 +15,19 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..directory.brute_force import login_blocked, login_failure_record, login_failures_clear
-from ..directory.logs import log_event_record
-from ..directory.outbox import outbox_send
-from ..directory.tickets import ticket_create
-from ..directory.users import user_connection, user_find_by_email, user_login_record, user_password_check
-from ..tenant import Tenant
-from .access import invited_email, login_connections, signup_target, user_may_use
-from .authorize import code_redirect, cookie_secure, redirect_to_app
-from .clients import client_get
-from .errors import PageError, page_endpoint
-from .invitations import invitation_accept, invitation_find, invitation_matches
-from .pages import page_render
-from .params import client_ip, form_params, tenant_of
-from .sessions import (
+from ...directory.brute_force import login_blocked, login_failure_record, login_failures_clear
+from ...directory.logs import log_event_record
+from ...directory.outbox import outbox_send
+from ...directory.tickets import ticket_create
+from ...directory.users import user_connection, user_find_by_email, user_login_record, user_password_check
+from ...tenant import Tenant
+from ..access import invited_email, login_connections, signup_target, user_may_use
+from ..clients import client_get
+from ..errors import PageError, page_endpoint
+from ..invitations import invitation_accept, invitation_find, invitation_matches
+from ..oidc.authorize import code_redirect, cookie_secure, redirect_to_app
+from ..params import client_ip, form_params, tenant_of
+from ..sessions import (
     BROWSER_COOKIE,
     SESSION_COOKIE,
     SESSION_LIFETIME,
@@ -36,6 +35,7 @@ from .sessions import (
     transaction_delete,
     transaction_get,
 )
+from .render import page_render
 
 WRONG_CREDENTIALS = "Wrong email or password."
 BRUTE_FORCE_BLOCKED = (

@@ -14,18 +14,18 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..directory.connections import connection_get_by_name
-from ..directory.logs import log_event_record
-from ..directory.passwords import password_policy_check
-from ..directory.users import user_build, user_insert
-from ..errors import Auth0Error
-from ..tenant import Tenant
-from .access import invited_email, signup_target
-from .dbconnections import verification_email_send
-from .errors import PageError, page_endpoint
+from ...directory.connections import connection_get_by_name
+from ...directory.logs import log_event_record
+from ...directory.passwords import password_policy_check
+from ...directory.users import user_build, user_insert
+from ...errors import Auth0Error
+from ...tenant import Tenant
+from ..access import invited_email, signup_target
+from ..dbconnections import verification_email_send
+from ..errors import PageError, page_endpoint
+from ..params import client_ip, form_params, tenant_of
 from .login import login_complete, transaction_for
-from .pages import page_render
-from .params import client_ip, form_params, tenant_of
+from .render import page_render
 
 CONFIRMATION_MISMATCH = "Please ensure the password and the confirmation are the same."
 

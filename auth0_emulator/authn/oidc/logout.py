@@ -17,16 +17,16 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
-from ..config import oidc_value_problem
-from ..directory.logs import log_event_record
-from ..directory.users import user_get
-from ..tenant import Tenant
+from ...config import oidc_value_problem
+from ...directory.logs import log_event_record
+from ...directory.users import user_get
+from ...tenant import Tenant
+from ..clients import client_get, url_allowed
+from ..errors import PageError, page_endpoint
+from ..pages.render import message_page
+from ..params import client_ip, tenant_of
+from ..sessions import SESSION_COOKIE, session_end, session_get
 from .authorize import cookie_secure, url_with_params
-from .clients import client_get, url_allowed
-from .errors import PageError, page_endpoint
-from .pages import message_page
-from .params import client_ip, tenant_of
-from .sessions import SESSION_COOKIE, session_end, session_get
 
 
 def _not_allowed(parameter: str, url: str) -> PageError:

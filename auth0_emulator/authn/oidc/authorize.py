@@ -15,17 +15,17 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..directory.connections import connection_get_by_name
-from ..directory.organizations import organization_connection_names, organization_get, organization_get_by_name
-from ..directory.users import user_get
-from ..tenant import Tenant
-from .access import user_may_use
-from .clients import client_get, resource_servers, url_allowed
+from ...directory.connections import connection_get_by_name
+from ...directory.organizations import organization_connection_names, organization_get, organization_get_by_name
+from ...directory.users import user_get
+from ...tenant import Tenant
+from ..access import user_may_use
+from ..clients import client_get, resource_servers, url_allowed
+from ..errors import PageError, page_endpoint
+from ..invitations import invitation_find
+from ..params import tenant_of
+from ..sessions import BROWSER_COOKIE, SESSION_COOKIE, session_get, transaction_create
 from .codes import code_create, code_lifetime
-from .errors import PageError, page_endpoint
-from .invitations import invitation_find
-from .params import tenant_of
-from .sessions import BROWSER_COOKIE, SESSION_COOKIE, session_get, transaction_create
 
 PKCE_METHODS = ("S256", "plain")
 

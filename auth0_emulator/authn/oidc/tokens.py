@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..seed import ORG_CLAIM
-from ..tenant import Tenant
-from .clients import userinfo_audience
+from ...seed import ORG_CLAIM
+from ...tenant import Tenant
+from ..clients import userinfo_audience
 
 ID_TOKEN_LIFETIME = 36000  # Auth0's default ID token expiration: 10 hours.
 USER_ACCESS_TOKEN_LIFETIME = 86400

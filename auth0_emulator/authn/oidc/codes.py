@@ -10,9 +10,9 @@ import json
 import secrets
 import time
 
-from ..store import register_schema
-from ..tenant import Tenant
-from .sessions import secret_hash
+from ...store import register_schema
+from ...tenant import Tenant
+from ..sessions import secret_hash
 
 register_schema(
     """

@@ -20,7 +20,8 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_STYLESHEET = (Path(__file__).resolve().parent.parent / "templates" / "style.css").read_text()
+# The templates are the package's (auth0_emulator/templates), two levels above this module.
+_STYLESHEET = (Path(__file__).resolve().parents[2] / "templates" / "style.css").read_text()
 STYLESHEET_PATH = "/u/assets/style.css"
 
 
