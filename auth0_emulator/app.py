@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from . import authn, delivery, management
+from .authn.oidc.logout import end_session_path_problem
 from .config import EmulatorConfig
 from .errors import Auth0Error
 from .seed import tenant_seed
@@ -33,7 +34,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(config: EmulatorConfig | None = None, tenant: Tenant | None = None) -> Starlette:
     tenant = tenant or Tenant(config or EmulatorConfig())
     routes = [*authn.routes(tenant), *management.routes(tenant)]
-    problem = authn.logout.end_session_path_problem(tenant.config.end_session_path, routes)
+    problem = end_session_path_problem(tenant.config.end_session_path, routes)
     if problem:  # before seeding, so a refused start leaves the data file alone
         raise ValueError(f"end_session_path: {problem}")
     tenant_seed(tenant)

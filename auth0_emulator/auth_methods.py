@@ -3,7 +3,7 @@ keys and passkeys, as ``/api/v2/users/{id}/authentication-methods`` manages them
 
 One table. Each row is the whole method as stored, secrets included (``totp_secret``); what each
 Management API operation shows of it (masked or not, which fields) is decided by
-``management.authentication_methods``. Rows belong to their user (``ON DELETE CASCADE``, the store
+``management.users.authentication_methods``. Rows belong to their user (``ON DELETE CASCADE``, the store
 turns foreign keys on): deleting the user deletes its methods in the same statement.
 
 Ids are Auth0's: ``<type>|dev_<16 letters and digits>``. A phone method's sub-methods
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from .directory import now_iso, random_id
+from .directory.formats import now_iso, random_id
 from .store import register_schema
 from .tenant import Tenant
 

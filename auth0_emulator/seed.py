@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import json
 
-from . import auth_methods, directory
+from . import auth_methods
+from .directory.connections import connection_create
+from .directory.formats import now_iso, stable_id, user_id_for_email
+from .directory.organizations import organization_connection_put, organization_members_add, organization_put
+from .directory.passwords import password_hash_make
+from .directory.users import user_build, user_connection, user_insert
 from .tenant import Tenant
 
 PORTAL_WEB_CLIENT_ID = "portal-web-dev"
@@ -158,8 +163,8 @@ DEMO_ORGS = [
 def connections_seed(tenant: Tenant) -> dict[str, dict]:
     """The shared database connection every tenant has (and the demo's Acme connection)."""
     enabled = [PORTAL_WEB_CLIENT_ID, PORTAL_M2M_CLIENT_ID]
-    shared = directory.connection_create(
-        tenant, name=SHARED_CONNECTION, connection_id=directory.stable_id("con_", SHARED_CONNECTION),
+    shared = connection_create(
+        tenant, name=SHARED_CONNECTION, connection_id=stable_id("con_", SHARED_CONNECTION),
         options={"passwordPolicy": "good", "requires_username": False}, enabled_clients=enabled,
     )
     return {SHARED_CONNECTION: shared}
@@ -171,34 +176,34 @@ def _demo_user(tenant: Tenant, *, email: str, connection: str, index: int, passw
     given = given or FIRST_NAMES[index % len(FIRST_NAMES)]
     family = family or LAST_NAMES[(index * 7) % len(LAST_NAMES)]
     # Deterministic creation dates spread over 2025, so sorting and date ranges have something to do.
-    created = directory.now_iso(1735732800 + index * 86400 * 3 + index * 3607)
-    user = directory.user_build(
-        connection=connection, email=email, user_id=directory.user_id_for_email(email),
+    created = now_iso(1735732800 + index * 86400 * 3 + index * 3607)
+    user = user_build(
+        connection=connection, email=email, user_id=user_id_for_email(email),
         email_verified=verified, given_name=given, family_name=family, name=f"{given} {family}",
         nickname=email.split("@")[0], user_metadata=metadata, app_metadata=app_metadata, created_at=created,
     )
-    return directory.user_insert(tenant, user, password_hash=password_hash)
+    return user_insert(tenant, user, password_hash=password_hash)
 
 
 def demo_seed(tenant: Tenant) -> None:
     """The demo tenant the portal's documentation and tests rely on (see DESIGN.md and the README)."""
     connections = connections_seed(tenant)
-    acme = directory.connection_create(
-        tenant, name=ACME_CONNECTION, connection_id=directory.stable_id("con_", ACME_CONNECTION),
+    acme = connection_create(
+        tenant, name=ACME_CONNECTION, connection_id=stable_id("con_", ACME_CONNECTION),
         options={"passwordPolicy": "good", "requires_username": False},
         enabled_clients=[PORTAL_WEB_CLIENT_ID, PORTAL_M2M_CLIENT_ID],
     )
     connections[ACME_CONNECTION] = acme
-    globex = directory.organization_put(tenant, {
-        "id": directory.stable_id("org_", GLOBEX_ORG_NAME), "name": GLOBEX_ORG_NAME,
+    globex = organization_put(tenant, {
+        "id": stable_id("org_", GLOBEX_ORG_NAME), "name": GLOBEX_ORG_NAME,
         "display_name": "Globex Corporation",
         "branding": {"colors": {"primary": "#0b6e4f", "page_background": "#f4f7f6"}},
         "metadata": {"portal_slug": "globex"},
     })
-    directory.organization_connection_put(tenant, globex["id"], connections[SHARED_CONNECTION]["id"])
+    organization_connection_put(tenant, globex["id"], connections[SHARED_CONNECTION]["id"])
     # One hash for every demo user: they share the published demo password, and hashing it once
     # keeps seeding fast.
-    password_hash = directory.password_hash_make(DEMO_PASSWORD)
+    password_hash = password_hash_make(DEMO_PASSWORD)
     n = 0
     _demo_user(tenant, email="admin@portal.test", connection=SHARED_CONNECTION, index=n,
                password_hash=password_hash, given="Casey", family="Morgan",
@@ -236,7 +241,7 @@ def demo_seed(tenant: Tenant) -> None:
                             password_hash=password_hash, given="Sam", family="Rivera",
                             app_metadata={"organizations": ["initech"]}, metadata={"job_title": "Consultant"})
     globex_members.append(consultant["user_id"])
-    directory.organization_members_add(tenant, globex["id"], globex_members)
+    organization_members_add(tenant, globex["id"], globex_members)
     n += 1
     _demo_user(tenant, email="enduser@portal.test", connection=SHARED_CONNECTION, index=n,
                password_hash=password_hash, given="Robin", family="Lee",
@@ -261,14 +266,14 @@ DEMO_MFA = [
 
 def demo_mfa_seed(tenant: Tenant) -> None:
     for k, (email, methods) in enumerate(DEMO_MFA):
-        user_id = directory.user_id_for_email(email)
+        user_id = user_id_for_email(email)
         for i, (kind, fields) in enumerate(methods):
             # Deterministic ids and dates: enrolled in February 2026, factors last used a day later (the
             # recovery code never).
             enrolled = 1769904000 + k * 86400 + i * 60
-            used = None if kind == "recovery-code" else directory.now_iso(enrolled + 86400)
+            used = None if kind == "recovery-code" else now_iso(enrolled + 86400)
             auth_methods.method_insert(tenant, user_id, auth_methods.method_build(
-                kind, suffix=directory.stable_id("dev_", f"{email} {kind}"), created_at=directory.now_iso(enrolled),
+                kind, suffix=stable_id("dev_", f"{email} {kind}"), created_at=now_iso(enrolled),
                 last_auth_at=used, **fields,
             ))
 
@@ -287,15 +292,15 @@ def _synthetic_plans(tenant: Tenant, orgs: int, shared_id: str) -> list[tuple[st
         mode = i % 3
         if mode == 0:  # isolated connection
             name = f"{slug}-users"
-            directory.connection_create(tenant, name=name, connection_id=directory.stable_id("con_", name),
+            connection_create(tenant, name=name, connection_id=stable_id("con_", name),
                                         enabled_clients=[PORTAL_WEB_CLIENT_ID, PORTAL_M2M_CLIENT_ID])
             plans.append((slug, name, None))
         elif mode == 1:  # shared connection, app_metadata.organizations
             plans.append((slug, SHARED_CONNECTION, None))
         else:  # Auth0 Organization
-            org_id = directory.stable_id("org_", slug)
-            directory.organization_put(tenant, {"id": org_id, "name": slug, "display_name": f"Org {i:04d}"})
-            directory.organization_connection_put(tenant, org_id, shared_id)
+            org_id = stable_id("org_", slug)
+            organization_put(tenant, {"id": org_id, "name": slug, "display_name": f"Org {i:04d}"})
+            organization_connection_put(tenant, org_id, shared_id)
             plans.append((slug, SHARED_CONNECTION, org_id))
     return plans
 
@@ -320,8 +325,8 @@ def _synthetic_user(i: int, plan: tuple[str, str, str | None] | None) -> dict:
     connection = plan[1] if plan else SHARED_CONNECTION
     given = FIRST_NAMES[i % len(FIRST_NAMES)]
     family = LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)]
-    created = directory.now_iso(SYNTHETIC_BASE + i * 37)
-    user = directory.user_build(
+    created = now_iso(SYNTHETIC_BASE + i * 37)
+    user = user_build(
         connection=connection, email=f"user{i:06d}@{slug}.example", user_id="auth0|" + f"{i:024x}",
         email_verified=i % 10 != 0, given_name=given, family_name=family, name=f"{given} {family}",
         created_at=created, user_metadata={"department": DEPARTMENTS[i % len(DEPARTMENTS)]},
@@ -330,11 +335,11 @@ def _synthetic_user(i: int, plan: tuple[str, str, str | None] | None) -> dict:
     )
     if i % 4 == 0:
         user["logins_count"] = i % 50 + 1
-        user["last_login"] = user["updated_at"] = directory.now_iso(SYNTHETIC_BASE + i * 37 + 86400)
+        user["last_login"] = user["updated_at"] = now_iso(SYNTHETIC_BASE + i * 37 + 86400)
         user["last_ip"] = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
     if i % 3 == 0:
         # A later profile change, so updated_at is spread apart from created_at (delta syncs search it).
-        user["updated_at"] = directory.now_iso(SYNTHETIC_BASE + i * 37 + 3 * 86400)
+        user["updated_at"] = now_iso(SYNTHETIC_BASE + i * 37 + 3 * 86400)
     return user
 
 
@@ -347,7 +352,7 @@ def synthetic_seed(tenant: Tenant, *, users: int, orgs: int, big_org_users: int 
         raise ValueError("big_org_users must be at most users, with at least one organization")
     store = tenant.store
     shared = connections_seed(tenant)[SHARED_CONNECTION]
-    password_hash = directory.password_hash_make(DEMO_PASSWORD)
+    password_hash = password_hash_make(DEMO_PASSWORD)
     plans = _synthetic_plans(tenant, orgs, shared["id"])
     for start in range(0, users, SYNTHETIC_BATCH):
         user_rows = []
@@ -355,7 +360,7 @@ def synthetic_seed(tenant: Tenant, *, users: int, orgs: int, big_org_users: int 
         for i in range(start, min(users, start + SYNTHETIC_BATCH)):
             plan = synthetic_plan_of(i, plans, big_org_users)
             user = _synthetic_user(i, plan)
-            user_rows.append((user["user_id"], directory.user_connection(user), user["email"], None, password_hash,
+            user_rows.append((user["user_id"], user_connection(user), user["email"], None, password_hash,
                               json.dumps(user, separators=(",", ":"))))
             if plan and plan[2]:
                 member_rows.append((plan[2], user["user_id"], user["created_at"]))

@@ -1,26 +1,21 @@
 """Authentication API: OIDC discovery, JWKS, /authorize with the hosted login page, /oauth/token,
-/userinfo, logout, /dbconnections, the pages tickets point to, the outbox, and an index page at /."""
+/userinfo, logout, /dbconnections, the pages tickets point to, the outbox, and an index page at /.
+
+The OpenID provider's endpoints are in ``oidc/``, the hosted HTML pages in ``pages/``. Beside them, what
+both use: ``errors`` (error answers and the endpoint decorators), ``params`` (reading requests),
+``clients`` (applications), ``sessions`` (login transactions and SSO sessions), ``access`` (who may log
+in where), ``invitations`` (Organization invitations at login); and the endpoints of their own:
+``dbconnections`` (``/dbconnections/*``), ``outbox`` and ``controls`` (``/emulator/*``).
+"""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
 from ..tenant import Tenant
-from . import (
-    authorize,
-    controls,
-    dbconnections,
-    discovery,
-    hosted_pages,
-    index,
-    login,
-    logout,
-    outbox,
-    pages,
-    signup,
-    token,
-    userinfo,
-)
+from . import controls, dbconnections, outbox
+from .oidc import authorize, discovery, logout, token, userinfo
+from .pages import index, login, render, signup, tickets
 
 
 def routes(tenant: Tenant) -> list[BaseRoute]:
@@ -40,13 +35,13 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
         logout.EndSessionRoute(tenant),
         Route("/dbconnections/change_password", dbconnections.change_password, methods=["POST"]),
         Route("/dbconnections/signup", dbconnections.signup, methods=["POST"]),
-        Route("/u/reset-password", hosted_pages.reset_password_get, methods=["GET"]),
-        Route("/u/reset-password", hosted_pages.reset_password_post, methods=["POST"]),
-        Route("/u/reset-password/request", hosted_pages.reset_request_get, methods=["GET"]),
-        Route("/u/reset-password/request", hosted_pages.reset_request_post, methods=["POST"]),
-        Route("/u/email-verification", hosted_pages.email_verification_get, methods=["GET"]),
-        Route(pages.STYLESHEET_PATH, pages.stylesheet, methods=["GET"]),
-        Route("/favicon.ico", pages.favicon, methods=["GET"]),
+        Route("/u/reset-password", tickets.reset_password_get, methods=["GET"]),
+        Route("/u/reset-password", tickets.reset_password_post, methods=["POST"]),
+        Route("/u/reset-password/request", tickets.reset_request_get, methods=["GET"]),
+        Route("/u/reset-password/request", tickets.reset_request_post, methods=["POST"]),
+        Route("/u/email-verification", tickets.email_verification_get, methods=["GET"]),
+        Route(render.STYLESHEET_PATH, render.stylesheet, methods=["GET"]),
+        Route("/favicon.ico", render.favicon, methods=["GET"]),
         Route("/emulator/outbox", outbox.outbox_get, methods=["GET"]),
         Route("/emulator/outbox", outbox.outbox_delete, methods=["DELETE"]),
         Route("/emulator/outbox/page", outbox.outbox_page, methods=["GET"]),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import directory
+from ..directory.connections import connection_get_by_name, connection_list
+from ..directory.organizations import organization_connection_names, organization_member_check
+from ..directory.users import user_connection
 from ..tenant import Tenant
 from .invitations import invitation_connection, invitation_find
 
@@ -14,10 +16,10 @@ def login_connections(tenant: Tenant, txn: dict) -> list[str]:
     if txn.get("connection"):
         return [txn["connection"]]
     if txn.get("org_id"):
-        names = directory.organization_connection_names(tenant, txn["org_id"])
-        candidates = [directory.connection_get_by_name(tenant, n) for n in names]
+        names = organization_connection_names(tenant, txn["org_id"])
+        candidates = [connection_get_by_name(tenant, n) for n in names]
     else:
-        candidates = directory.connection_list(tenant)
+        candidates = connection_list(tenant)
     return [
         c["name"]
         for c in candidates
@@ -29,9 +31,9 @@ def user_may_use(tenant: Tenant, user: dict, txn: dict) -> tuple[str, str] | Non
     """None if ``user`` may complete ``txn``, else ``(reason, Auth0's description)``."""
     if user.get("blocked"):
         return "blocked", "user is blocked"
-    if directory.user_connection(user) not in login_connections(tenant, txn):
+    if user_connection(user) not in login_connections(tenant, txn):
         return "connection", "the user's connection is not allowed for this login"
-    if txn.get("org_id") and not directory.organization_member_check(tenant, txn["org_id"], user["user_id"]):
+    if txn.get("org_id") and not organization_member_check(tenant, txn["org_id"], user["user_id"]):
         return "organization", f"user {user['user_id']} is not part of the {txn['org_id']} organization"
     return None
 
@@ -42,7 +44,7 @@ def signup_target(tenant: Tenant, params: dict) -> tuple[str | None, dict | None
     if invitation is not None:
         return invitation_connection(tenant, invitation), invitation
     for name in login_connections(tenant, params):
-        connection = directory.connection_get_by_name(tenant, name) or {}
+        connection = connection_get_by_name(tenant, name) or {}
         if not (connection.get("options") or {}).get("disable_signup"):
             return name, None
     return None, None

@@ -21,11 +21,11 @@ from starlette.responses import JSONResponse, Response
 
 from ..config import OIDC_PROFILES, OIDC_SWITCHES, oidc_value_problem
 from ..tenant import Tenant
-from .codes import AUTHORIZATION_CODE_LIFETIME, code_lifetime
 from .errors import OAuthError, invalid_request, json_endpoint
-from .logout import end_session_path_problem
+from .oidc.codes import AUTHORIZATION_CODE_LIFETIME, code_lifetime
+from .oidc.logout import end_session_path_problem
+from .oidc.tokens import ID_TOKEN_FAULT_KEY, ID_TOKEN_FAULTS
 from .params import tenant_of
-from .tokens import ID_TOKEN_FAULT_KEY, ID_TOKEN_FAULTS
 
 URL_LISTS = ("callbacks", "allowed_logout_urls")
 

@@ -12,7 +12,12 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import directory
+from ..directory.connections import connection_get_by_name
+from ..directory.logs import log_event_record
+from ..directory.outbox import outbox_send
+from ..directory.passwords import password_policy_check
+from ..directory.tickets import ticket_create
+from ..directory.users import user_build, user_connection, user_find_by_email, user_insert
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .clients import client_get
@@ -23,7 +28,7 @@ RESET_EMAIL_SENT = "We've just sent you an email to reset your password."
 
 
 def database_connection(tenant: Tenant, name: str) -> dict | None:
-    connection = directory.connection_get_by_name(tenant, name)
+    connection = connection_get_by_name(tenant, name)
     if connection is None or connection.get("strategy", "auth0") != "auth0":
         return None
     return connection
@@ -40,7 +45,7 @@ def password_reset_email_send(
     """Make a password-change ticket for ``user`` and put the reset email in the outbox."""
     if not user.get("email"):
         return None
-    ticket_url = directory.ticket_create(
+    ticket_url = ticket_create(
         tenant,
         kind="password_change",
         user_id=user["user_id"],
@@ -48,7 +53,7 @@ def password_reset_email_send(
         organization_id=organization_id,
     )
     app_name = client.get("name") if client else "your application"
-    message = directory.outbox_send(
+    message = outbox_send(
         tenant,
         to=user["email"],
         kind="change_password",
@@ -61,7 +66,7 @@ def password_reset_email_send(
         ),
         links=[ticket_url],
     )
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type="scpr",
         description="Success Change Password Request",
@@ -69,7 +74,7 @@ def password_reset_email_send(
         user_name=user["email"],
         client_id=client["client_id"] if client else None,
         client_name=client.get("name") if client else None,
-        connection=directory.user_connection(user),
+        connection=user_connection(user),
         ip=ip,
     )
     return message
@@ -89,7 +94,7 @@ async def change_password(request: Request) -> Response:
             raise OAuthError(401, "access_denied", "Unauthorized")
     if database_connection(tenant, params["connection"]) is None:
         raise invalid_request("connection not found")
-    user = directory.user_find_by_email(tenant, params["connection"], params["email"])
+    user = user_find_by_email(tenant, params["connection"], params["email"])
     if user is not None:
         password_reset_email_send(
             tenant,
@@ -109,13 +114,13 @@ def _signup_error(status: int, body: dict) -> JSONResponse:
 def verification_email_send(tenant: Tenant, *, user: dict, client: dict | None) -> dict | None:
     if not user.get("email"):
         return None
-    ticket_url = directory.ticket_create(
+    ticket_url = ticket_create(
         tenant,
         kind="email_verification",
         user_id=user["user_id"],
         client_id=client["client_id"] if client else None,
     )
-    return directory.outbox_send(
+    return outbox_send(
         tenant,
         to=user["email"],
         kind="verify_email",
@@ -151,7 +156,7 @@ async def signup(request: Request) -> Response:
                 "description": "Public signup is disabled",
             },
         )
-    policy_error = directory.password_policy_check(connection, params["password"])
+    policy_error = password_policy_check(connection, params["password"])
     if policy_error:
         return _signup_error(
             400,
@@ -171,7 +176,7 @@ async def signup(request: Request) -> Response:
             metadata = None
         if not isinstance(metadata, dict):
             raise invalid_request("user_metadata must be an object")
-    user = directory.user_build(
+    user = user_build(
         connection=connection["name"],
         email=params["email"].strip(),
         given_name=params.get("given_name"),
@@ -182,9 +187,9 @@ async def signup(request: Request) -> Response:
         user_metadata=metadata,
     )
     try:
-        directory.user_insert(tenant, user, password=params["password"])
+        user_insert(tenant, user, password=params["password"])
     except Auth0Error:
-        directory.log_event_record(
+        log_event_record(
             tenant,
             type="fs",
             description="Invalid sign up",
@@ -197,7 +202,7 @@ async def signup(request: Request) -> Response:
         return _signup_error(
             400, {"name": "BadRequestError", "code": "invalid_signup", "description": "Invalid sign up"}
         )
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type="ss",
         description="Successful signup",

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .pages import error_page
+from .pages.render import error_page
 
 log = logging.getLogger("auth0_emulator.authn")
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from .. import directory
+from ..directory.connections import connection_get, connection_get_by_name
+from ..directory.organizations import (
+    invitation_delete,
+    invitation_get_by_ticket,
+    organization_connection_names,
+    organization_members_add,
+)
 from ..tenant import Tenant
 
 
 def invitation_find(tenant: Tenant, ticket: str, org_id: str) -> dict | None:
     """The live invitation behind ``ticket`` for ``org_id``, or None (unknown, other org, expired)."""
-    invitation = directory.invitation_get_by_ticket(tenant, ticket) if ticket else None
+    invitation = invitation_get_by_ticket(tenant, ticket) if ticket else None
     if invitation is None or invitation.get("organization_id") != org_id:
         return None
     expires_at = invitation.get("expires_at")
@@ -35,17 +41,17 @@ def invitation_matches(invitation: dict, user: dict) -> bool:
 
 
 def invitation_accept(tenant: Tenant, invitation: dict, user: dict) -> None:
-    directory.organization_members_add(tenant, invitation["organization_id"], [user["user_id"]])
-    directory.invitation_delete(tenant, invitation["organization_id"], invitation["id"])
+    organization_members_add(tenant, invitation["organization_id"], [user["user_id"]])
+    invitation_delete(tenant, invitation["organization_id"], invitation["id"])
 
 
 def invitation_connection(tenant: Tenant, invitation: dict) -> str | None:
     """The database connection a new account for this invitation is created in."""
     if invitation.get("connection_id"):
-        connection = directory.connection_get(tenant, invitation["connection_id"])
+        connection = connection_get(tenant, invitation["connection_id"])
         return connection["name"] if connection else None
-    for name in directory.organization_connection_names(tenant, invitation["organization_id"]):
-        connection = directory.connection_get_by_name(tenant, name)
+    for name in organization_connection_names(tenant, invitation["organization_id"]):
+        connection = connection_get_by_name(tenant, name)
         if connection and connection.get("strategy", "auth0") == "auth0":
             return name
     return None

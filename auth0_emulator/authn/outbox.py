@@ -10,9 +10,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import directory
+from ..directory.outbox import outbox_list
 from .errors import OAuthError, json_endpoint, page_endpoint
-from .pages import page_render
+from .pages.render import page_render
 from .params import tenant_of
 
 
@@ -20,7 +20,7 @@ from .params import tenant_of
 async def outbox_get(request: Request) -> Response:
     tenant = tenant_of(request)
     to = request.query_params.get("to") or None
-    return JSONResponse(directory.outbox_list(tenant, to=to), headers={"Cache-Control": "no-store"})
+    return JSONResponse(outbox_list(tenant, to=to), headers={"Cache-Control": "no-store"})
 
 
 @page_endpoint
@@ -30,7 +30,7 @@ async def outbox_page(request: Request) -> Response:
     return page_render(
         "outbox.html",
         {
-            "messages": directory.outbox_list(tenant, to=to),
+            "messages": outbox_list(tenant, to=to),
             "to": to,
             "action": "/emulator/outbox/page",
         },
@@ -42,6 +42,6 @@ async def outbox_delete(request: Request) -> Response:
     tenant = tenant_of(request)
     if not tenant.config.test_controls:
         raise OAuthError(404, "not_found", "Test controls are disabled (start the emulator with --test-controls)")
-    # The outbox table belongs to directory.py, which has no clear function; empty it whole.
+    # The outbox table belongs to directory/outbox.py, which has no clear function; empty it whole.
     tenant.store.execute("DELETE FROM outbox")
     return Response(status_code=204)

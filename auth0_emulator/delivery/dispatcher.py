@@ -51,7 +51,7 @@ class Dispatcher:
         self._wakeup.set()
 
     def logs_appended(self) -> None:
-        """Called by ``directory.log_event_record``: wake only when a log stream wants events."""
+        """Called by ``directory.logs.log_event_record``: wake only when a log stream wants events."""
         if logstreams.any_active(self.tenant):
             self.wake()
 

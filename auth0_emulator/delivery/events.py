@@ -34,7 +34,7 @@ import string
 import time
 from typing import Any
 
-from .. import directory
+from ..directory.formats import now_iso
 from ..store import register_schema
 from ..tenant import Tenant
 
@@ -162,7 +162,7 @@ def publish(tenant: Tenant, event_type: str, obj: dict) -> bool:
         "source": source(tenant),
         "specversion": "1.0",
         "type": event_type,
-        "time": directory.now_iso(now),
+        "time": now_iso(now),
         "data": {"object": obj},
     }
     text = json.dumps(event, separators=(",", ":"))
@@ -217,7 +217,7 @@ def delivery_failed(tenant: Tenant, seq: int, message: str, *, attempts_allowed:
     if row is None:  # the stream was deleted while the attempt ran
         return
     tries = row["tries"] + 1
-    attempts = [*json.loads(row["attempts"]), {"status": "failed", "timestamp": directory.now_iso(),
+    attempts = [*json.loads(row["attempts"]), {"status": "failed", "timestamp": now_iso(),
                                                 "error_message": message}]
     status = "failed" if tries >= attempts_allowed else "pending"
     tenant.store.execute(

@@ -1,4 +1,11 @@
-"""Management API v2 (``/api/v2/…``)."""
+"""Management API v2 (``/api/v2/…``).
+
+What every operation goes through sits here: ``common`` (reading requests, shaping answers), ``forms``
+(form-encoded bodies), ``auth`` (bearer tokens and scopes), ``apilog`` (``sapi``/``fapi`` log events),
+``ratelimit`` and ``controls`` (rate limits, test controls, fault injection). The operations: ``users/``
+(users, their search, authentication methods, sessions, blocks), ``streams/`` (event and log streams),
+``connections``, ``organizations``, ``logs``, ``tickets`` and ``jobs``.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +15,10 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ..errors import Auth0Error
 from ..tenant import Tenant
-from . import (
-    authentication_methods,
-    blocks,
-    connections,
-    controls,
-    event_streams,
-    jobs,
-    log_streams,
-    logs,
-    organizations,
-    tickets,
-    user_sessions,
-    users,
-)
-from .search import users_index
+from . import connections, controls, jobs, logs, organizations, tickets
+from .streams import event_streams, log_streams
+from .users import authentication_methods, blocks, user_sessions, users
+from .users.search import users_index
 
 
 async def _unknown(request: Request) -> None:

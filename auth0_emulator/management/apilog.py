@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import directory
+from ..directory.logs import log_event_record
 from ..errors import Auth0Error
 from .common import tenant_of
 
@@ -39,7 +39,7 @@ def _record(request: Request, description: str, status: int, ok: bool, target: s
         details_request["body"] = {"members": list(members)}
         if user_id is None and len(members) == 1:
             user_id = members[0]
-    directory.log_event_record(
+    log_event_record(
         tenant,
         type="sapi" if ok else "fapi",
         description=description,

@@ -8,7 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
+from ..directory.connections import (
+    connection_create,
+    connection_get,
+    connection_get_by_name,
+    connection_list,
+    connection_put,
+)
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
@@ -93,7 +99,7 @@ def _body_checks(body: dict) -> None:
 async def connections_list(request: Request) -> Response:
     require(request, "read:connections")
     tenant = tenant_of(request)
-    connections = directory.connection_list(tenant)
+    connections = connection_list(tenant)
     strategies = request.query_params.getlist("strategy")
     if strategies:
         connections = [c for c in connections if c.get("strategy") in strategies]
@@ -112,7 +118,7 @@ async def connections_list(request: Request) -> Response:
 
 async def connections_get(request: Request) -> Response:
     require(request, "read:connections")
-    connection = directory.connection_get(tenant_of(request), request.path_params["id"])
+    connection = connection_get(tenant_of(request), request.path_params["id"])
     if connection is None:
         raise connection_not_found()
     fields, include = fields_projection(request)
@@ -138,9 +144,9 @@ async def connections_create(request: Request) -> Response:
             NAME_DESCRIPTION,
         )
     _body_checks(body)
-    if directory.connection_get_by_name(tenant, name):
+    if connection_get_by_name(tenant, name):
         raise Auth0Error(409, "A connection with the same name already exists", "connection_conflicts")
-    connection = directory.connection_create(
+    connection = connection_create(
         tenant,
         name=name,
         strategy=body["strategy"],
@@ -152,7 +158,7 @@ async def connections_create(request: Request) -> Response:
     )
     if body.get("realms"):
         connection["realms"] = body["realms"]
-        directory.connection_put(tenant, connection)
+        connection_put(tenant, connection)
     return ok(connection, 201)
 
 
@@ -160,7 +166,7 @@ async def connections_create(request: Request) -> Response:
 async def connections_update(request: Request) -> Response:
     require(request, "update:connections")
     tenant = tenant_of(request)
-    connection = directory.connection_get(tenant, request.path_params["id"])
+    connection = connection_get(tenant, request.path_params["id"])
     if connection is None:
         raise connection_not_found()
     body = await request_body(request, allowed=UPDATE_FIELDS)
@@ -171,7 +177,7 @@ async def connections_update(request: Request) -> Response:
         else:
             # Auth0 replaces ``options`` whole on PATCH.
             connection[key] = value
-    directory.connection_put(tenant, connection)
+    connection_put(tenant, connection)
     return ok(connection)
 
 

@@ -22,13 +22,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
+from ..directory.connections import connection_get
+from ..directory.formats import now_iso, random_id
+from ..directory.jobs import job_get, job_put
+from ..directory.users import user_get
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
 from .auth import require
 from .common import check_type, ok, payload_invalid, request_body, tenant_of
-from .users import user_not_found, verification_email_send
+from .users.users import user_not_found, verification_email_send
 
 log = logging.getLogger("auth0_emulator.jobs")
 JOB_ID = re.compile(r"^job_[A-Za-z0-9]{16}$")
@@ -74,7 +77,7 @@ async def verification_email(request: Request) -> Response:
     )
     for name in ("user_id", "client_id", "organization_id"):
         check_type(body, name, str)
-    user = directory.user_get(tenant, body["user_id"])
+    user = user_get(tenant, body["user_id"])
     if user is None:
         raise user_not_found()
     if not user.get("email"):
@@ -82,13 +85,13 @@ async def verification_email(request: Request) -> Response:
     verification_email_send(
         tenant, user, client_id=body.get("client_id"), organization_id=body.get("organization_id")
     )
-    job = directory.job_put(
+    job = job_put(
         tenant,
         {
-            "id": directory.random_id("job_"),
+            "id": random_id("job_"),
             "type": "verification_email",
             "status": "completed",
-            "created_at": directory.now_iso(),
+            "created_at": now_iso(),
         },
     )
     return ok(job, 201)
@@ -124,7 +127,7 @@ async def users_export(request: Request) -> Response:
         )
     connection = None
     if body.get("connection_id"):
-        connection = directory.connection_get(tenant, body["connection_id"])
+        connection = connection_get(tenant, body["connection_id"])
         if connection is None:
             raise Auth0Error(400, "The connection does not exist", "inexistent_connection")
     fields = []
@@ -135,10 +138,10 @@ async def users_export(request: Request) -> Response:
             {"name": item["name"], **({"export_as": item["export_as"]} if item.get("export_as") else {})}
         )
     job: dict[str, Any] = {
-        "id": directory.random_id("job_"),
+        "id": random_id("job_"),
         "type": "users_export",
         "status": "pending",
-        "created_at": directory.now_iso(),
+        "created_at": now_iso(),
         "connection": connection["name"] if connection else "",
         "format": fmt,
     }
@@ -148,7 +151,7 @@ async def users_export(request: Request) -> Response:
         job["limit"] = body["limit"]
     if fields:
         job["fields"] = fields
-    directory.job_put(tenant, job)
+    job_put(tenant, job)
     task = asyncio.get_running_loop().create_task(_export_run(tenant, dict(job)))
     # Keep a reference so the task is not collected before it finishes.
     tasks: set = tenant.extensions.setdefault("export_tasks", set())
@@ -165,7 +168,7 @@ async def _export_run(tenant: Tenant, job: dict) -> None:
     limit = job.get("limit")
     try:
         job["status"] = "processing"
-        directory.job_put(tenant, job)
+        job_put(tenant, job)
         written = 0
         with gzip.open(path, "wt", encoding="utf-8", compresslevel=5, newline="") as out:
             writer = None
@@ -208,7 +211,7 @@ async def _export_run(tenant: Tenant, job: dict) -> None:
     except Exception:
         log.exception("users export %s failed", job["id"])
         job.update({"status": "failed", "status_details": "The export failed."})
-    directory.job_put(tenant, job)
+    job_put(tenant, job)
 
 
 def _csv_cell(value: Any) -> str:
@@ -239,7 +242,7 @@ async def jobs_get(request: Request) -> Response:
             f"{job_id}' on property id (ID of the job).",
             "invalid_uri",
         )
-    job = directory.job_get(tenant_of(request), job_id)
+    job = job_get(tenant_of(request), job_id)
     if job is None:
         raise Auth0Error(404, "The job does not exist", "inexistent_job")
     return ok(job)

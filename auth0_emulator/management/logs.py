@@ -9,13 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
+from ..directory.logs import log_get
+from ..directory.users import user_get
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .auth import require
 from .common import fields_projection, ok, project, query_bool, query_int, query_invalid, tenant_of
-from .search import record_predicate
-from .users import INVALID_PAGING, SEARCH_LIMIT, user_not_found
+from .users.search import record_predicate
+from .users.users import INVALID_PAGING, SEARCH_LIMIT, user_not_found
 
 LOG_FIELDS = (
     "date",
@@ -127,7 +128,7 @@ async def logs_list(request: Request) -> Response:
 
 async def logs_get(request: Request) -> Response:
     require(request, "read:logs", "read:logs_users")
-    event = directory.log_get(tenant_of(request), request.path_params["id"])
+    event = log_get(tenant_of(request), request.path_params["id"])
     if event is None:
         raise Auth0Error(404, "log not found", "inexistent_log")
     return ok(event)
@@ -137,7 +138,7 @@ async def user_logs(request: Request) -> Response:
     require(request, "read:logs", "read:logs_users")
     tenant = tenant_of(request)
     user_id = request.path_params["id"]
-    if directory.user_get(tenant, user_id) is None:
+    if user_get(tenant, user_id) is None:
         raise user_not_found()
     # Auth0 keeps at most the newest 1,000 events reachable per user.
     rows = tenant.store.all(

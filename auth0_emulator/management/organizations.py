@@ -11,7 +11,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
+from ..directory.connections import connection_get
+from ..directory.formats import now_iso, random_id
+from ..directory.organizations import (
+    invitation_delete,
+    invitation_get,
+    invitation_list,
+    invitation_put,
+    organization_connection_put,
+    organization_connection_remove,
+    organization_connections,
+    organization_delete,
+    organization_get,
+    organization_get_by_name,
+    organization_list,
+    organization_members_add,
+    organization_members_remove,
+    organization_put,
+)
+from ..directory.outbox import outbox_send
+from ..directory.users import user_get
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
@@ -45,7 +64,7 @@ def org_not_found() -> Auth0Error:
 
 
 def _org_or_404(request: Request) -> dict:
-    org = directory.organization_get(tenant_of(request), request.path_params["id"])
+    org = organization_get(tenant_of(request), request.path_params["id"])
     if org is None:
         raise org_not_found()
     return org
@@ -75,7 +94,7 @@ def _check_org_body(body: dict) -> None:
 # -- organizations ------------------------------------------------------------------------------
 async def orgs_list(request: Request) -> Response:
     require(request, "read:organizations", "read:organizations_summary")
-    orgs = directory.organization_list(tenant_of(request))
+    orgs = organization_list(tenant_of(request))
     sort = request.query_params.get("sort")
     if sort:
         if not SORT.match(sort):
@@ -95,7 +114,7 @@ async def orgs_get(request: Request) -> Response:
 
 async def orgs_get_by_name(request: Request) -> Response:
     require(request, "read:organizations", "read:organizations_summary")
-    org = directory.organization_get_by_name(tenant_of(request), request.path_params["name"])
+    org = organization_get_by_name(tenant_of(request), request.path_params["name"])
     if org is None:
         raise org_not_found()
     return ok(org)
@@ -107,14 +126,14 @@ async def orgs_create(request: Request) -> Response:
     tenant = tenant_of(request)
     body = await request_body(request, allowed=ORG_FIELDS, required=("name",))
     _check_org_body(body)
-    if directory.organization_get_by_name(tenant, body["name"]):
+    if organization_get_by_name(tenant, body["name"]):
         raise Auth0Error(409, "An organization with this name already exists.", "organization_conflict")
-    org = {"id": directory.random_id("org_"), "name": body["name"]}
+    org = {"id": random_id("org_"), "name": body["name"]}
     for key in ("display_name", "branding", "metadata"):
         if body.get(key) is not None:
             org[key] = body[key]
     with tenant.store.transaction():
-        directory.organization_put(tenant, org)
+        organization_put(tenant, org)
         for item in body.get("enabled_connections") or []:
             _connection_enable(tenant, org["id"], item)
     return ok(org, 201)
@@ -130,7 +149,7 @@ async def orgs_update(request: Request) -> Response:
     if (
         body.get("name")
         and body["name"] != org["name"]
-        and directory.organization_get_by_name(tenant, body["name"])
+        and organization_get_by_name(tenant, body["name"])
     ):
         raise Auth0Error(409, "An organization with this name already exists.", "organization_conflict")
     for key, value in body.items():
@@ -138,7 +157,7 @@ async def orgs_update(request: Request) -> Response:
             org.pop(key, None)
         else:
             org[key] = value
-    directory.organization_put(tenant, org)
+    organization_put(tenant, org)
     return ok(org)
 
 
@@ -146,7 +165,7 @@ async def orgs_update(request: Request) -> Response:
 async def orgs_delete(request: Request) -> Response:
     require(request, "delete:organizations")
     _org_or_404(request)
-    directory.organization_delete(tenant_of(request), request.path_params["id"])
+    organization_delete(tenant_of(request), request.path_params["id"])
     return no_content()
 
 
@@ -201,10 +220,10 @@ async def members_add(request: Request) -> Response:
     tenant = tenant_of(request)
     org = _org_or_404(request)
     user_ids = await _member_ids(request)
-    missing = [uid for uid in user_ids if directory.user_get(tenant, uid) is None]
+    missing = [uid for uid in user_ids if user_get(tenant, uid) is None]
     if missing:
         raise Auth0Error(400, f"One or more users do not exist: {', '.join(missing)}", "invalid_body")
-    directory.organization_members_add(tenant, org["id"], user_ids)
+    organization_members_add(tenant, org["id"], user_ids)
     return no_content()
 
 
@@ -212,7 +231,7 @@ async def members_add(request: Request) -> Response:
 async def members_remove(request: Request) -> Response:
     require(request, "delete:organization_members")
     org = _org_or_404(request)
-    directory.organization_members_remove(tenant_of(request), org["id"], await _member_ids(request))
+    organization_members_remove(tenant_of(request), org["id"], await _member_ids(request))
     return no_content()
 
 
@@ -220,10 +239,10 @@ async def members_remove(request: Request) -> Response:
 def _connection_enable(tenant: Tenant, org_id: str, item: dict) -> dict:
     if not isinstance(item, dict) or not isinstance(item.get("connection_id"), str):
         raise payload_invalid("Missing required property: connection_id")
-    connection = directory.connection_get(tenant, item["connection_id"])
+    connection = connection_get(tenant, item["connection_id"])
     if connection is None:
         raise Auth0Error(404, "The connection does not exist", "inexistent_connection")
-    directory.organization_connection_put(
+    organization_connection_put(
         tenant,
         org_id,
         connection["id"],
@@ -232,7 +251,7 @@ def _connection_enable(tenant: Tenant, org_id: str, item: dict) -> dict:
     )
     return next(
         c
-        for c in directory.organization_connections(tenant, org_id)
+        for c in organization_connections(tenant, org_id)
         if c["connection_id"] == connection["id"]
     )
 
@@ -242,7 +261,7 @@ async def org_connections_list(request: Request) -> Response:
     org = _org_or_404(request)
     return ok(
         paged(
-            request, directory.organization_connections(tenant_of(request), org["id"]), "enabled_connections"
+            request, organization_connections(tenant_of(request), org["id"]), "enabled_connections"
         )
     )
 
@@ -263,7 +282,7 @@ async def org_connections_add(request: Request) -> Response:
 async def org_connections_remove(request: Request) -> Response:
     require(request, "delete:organization_connections")
     org = _org_or_404(request)
-    directory.organization_connection_remove(
+    organization_connection_remove(
         tenant_of(request), org["id"], request.path_params["connection_id"]
     )
     return no_content()
@@ -310,9 +329,9 @@ async def invitations_create(request: Request) -> Response:
     client = tenant.store.client_get(body["client_id"])
     if client is None:
         raise Auth0Error(404, "The client does not exist", "inexistent_client")
-    if body.get("connection_id") and directory.connection_get(tenant, body["connection_id"]) is None:
+    if body.get("connection_id") and connection_get(tenant, body["connection_id"]) is None:
         raise Auth0Error(404, "The connection does not exist", "inexistent_connection")
-    ticket_id = directory.random_id("", 32)
+    ticket_id = random_id("", 32)
     # Auth0 sends invitees to the application's login route, and refuses to invite without one.
     login = client.get("initiate_login_uri")
     if not login:
@@ -322,13 +341,13 @@ async def invitations_create(request: Request) -> Response:
     )
     now = time.time()
     invitation = {
-        "id": directory.random_id("uinv_"),
+        "id": random_id("uinv_"),
         "organization_id": org["id"],
         "inviter": {"name": inviter["name"]},
         "invitee": {"email": invitee["email"]},
         "invitation_url": f"{login}?{query}",
-        "created_at": directory.now_iso(now),
-        "expires_at": directory.now_iso(now + ttl),
+        "created_at": now_iso(now),
+        "expires_at": now_iso(now + ttl),
         "client_id": body["client_id"],
         "app_metadata": body.get("app_metadata") or {},
         "user_metadata": body.get("user_metadata") or {},
@@ -338,9 +357,9 @@ async def invitations_create(request: Request) -> Response:
         invitation["connection_id"] = body["connection_id"]
     if body.get("roles"):
         invitation["roles"] = body["roles"]
-    directory.invitation_put(tenant, invitation)
+    invitation_put(tenant, invitation)
     if body.get("send_invitation_email", True):
-        directory.outbox_send(
+        outbox_send(
             tenant,
             to=invitee["email"],
             kind="organization_invitation",
@@ -355,7 +374,7 @@ async def invitations_create(request: Request) -> Response:
 async def invitations_list(request: Request) -> Response:
     require(request, "read:organization_invitations")
     org = _org_or_404(request)
-    invitations = [_invitation_public(i) for i in directory.invitation_list(tenant_of(request), org["id"])]
+    invitations = [_invitation_public(i) for i in invitation_list(tenant_of(request), org["id"])]
     if request.query_params.get("sort") == "created_at:-1":
         invitations.reverse()
     fields, include = fields_projection(request)
@@ -367,7 +386,7 @@ async def invitations_list(request: Request) -> Response:
 async def invitations_get(request: Request) -> Response:
     require(request, "read:organization_invitations")
     org = _org_or_404(request)
-    invitation = directory.invitation_get(tenant_of(request), org["id"], request.path_params["invitation_id"])
+    invitation = invitation_get(tenant_of(request), org["id"], request.path_params["invitation_id"])
     if invitation is None:
         raise Auth0Error(404, "The invitation does not exist", "inexistent_invitation")
     fields, include = fields_projection(request)
@@ -378,7 +397,7 @@ async def invitations_get(request: Request) -> Response:
 async def invitations_delete(request: Request) -> Response:
     require(request, "delete:organization_invitations")
     org = _org_or_404(request)
-    directory.invitation_delete(tenant_of(request), org["id"], request.path_params["invitation_id"])
+    invitation_delete(tenant_of(request), org["id"], request.path_params["invitation_id"])
     return no_content()
 
 

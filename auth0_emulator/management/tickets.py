@@ -6,13 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .. import directory
+from ..directory.connections import connection_get
+from ..directory.tickets import ticket_create
+from ..directory.users import user_find_by_email, user_get
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
 from .auth import require
 from .common import check_type, ok, payload_invalid, request_body, tenant_of
-from .users import user_not_found
+from .users.users import user_not_found
 
 PASSWORD_CHANGE_FIELDS = (
     "result_url",
@@ -63,17 +65,17 @@ async def password_change(request: Request) -> Response:
             "invalid_body",
         )
     if body.get("user_id"):
-        user = directory.user_get(tenant, body["user_id"])
+        user = user_get(tenant, body["user_id"])
     elif body.get("email") and body.get("connection_id"):
-        connection = directory.connection_get(tenant, body["connection_id"])
+        connection = connection_get(tenant, body["connection_id"])
         if connection is None:
             raise Auth0Error(404, "The connection does not exist", "inexistent_connection")
-        user = directory.user_find_by_email(tenant, connection["name"], body["email"])
+        user = user_find_by_email(tenant, connection["name"], body["email"])
     else:
         raise Auth0Error(400, "Either user_id, or email and connection_id, must be provided.", "invalid_body")
     if user is None:
         raise user_not_found()
-    ticket = directory.ticket_create(
+    ticket = ticket_create(
         tenant,
         kind="password_change",
         user_id=user["user_id"],
@@ -93,10 +95,10 @@ async def email_verification(request: Request) -> Response:
     tenant = tenant_of(request)
     body = await request_body(request, allowed=EMAIL_VERIFICATION_FIELDS, required=("user_id",))
     _common_checks(body)
-    user = directory.user_get(tenant, body["user_id"])
+    user = user_get(tenant, body["user_id"])
     if user is None:
         raise user_not_found()
-    ticket = directory.ticket_create(
+    ticket = ticket_create(
         tenant,
         kind="email_verification",
         user_id=user["user_id"],

@@ -18,7 +18,7 @@ from auth0.management import SetUserAuthenticationMethods
 from auth0.management.core.api_error import ApiError
 from auth0.management.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 
-from auth0_emulator.directory import user_id_for_email
+from auth0_emulator.directory.formats import user_id_for_email
 from tests.support.openapi import management_token, response_check
 from tests.support.processes import EmulatorProcess
 

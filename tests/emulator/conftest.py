@@ -1,5 +1,8 @@
-"""Fixtures for the tests of pushed changes (event streams, log streams): an emulator that accepts
-plain-HTTP receivers and retries fast, a receiver per test, and a Management API client."""
+"""Fixtures for the tests of pushed changes (event streams, log streams; in streams/): an emulator that
+accepts plain-HTTP receivers and retries fast, a receiver per test, and a Management API client.
+
+The emulator's tests sit in directories that mirror auth0_emulator/ (authn/, management/, directory/,
+streams/); fixtures they share live here, where every one of them sees them."""
 
 from __future__ import annotations
 

@@ -7,10 +7,12 @@ import tracemalloc
 
 import pytest
 
-from auth0_emulator import directory, seed
+from auth0_emulator import seed
 from auth0_emulator.__main__ import parse_args
 from auth0_emulator.config import EmulatorConfig
-from auth0_emulator.management.search import users_index
+from auth0_emulator.directory.organizations import organization_connection_names, organization_get_by_name
+from auth0_emulator.directory.users import user_get
+from auth0_emulator.management.users.search import users_index
 from auth0_emulator.tenant import Tenant
 
 
@@ -42,11 +44,11 @@ def test_every_membership_mode_is_present() -> None:
     index = users_index(tenant)
     isolated = index.search('identities.connection:"org0000-users"', None)
     shared = index.search('app_metadata.organizations:"org0001"', None)
-    org = directory.organization_get_by_name(tenant, "org0002")
+    org = organization_get_by_name(tenant, "org0002")
     members = index.search(f'organization_id:"{org["id"]}"', None)
     assert isolated and shared and members
     assert not set(isolated) & set(shared) and not set(shared) & set(members)
-    assert directory.organization_connection_names(tenant, org["id"]) == [seed.SHARED_CONNECTION]
+    assert organization_connection_names(tenant, org["id"]) == [seed.SHARED_CONNECTION]
 
 
 def test_without_a_big_organization_users_go_round_robin_as_before() -> None:
@@ -58,10 +60,10 @@ def test_without_a_big_organization_users_go_round_robin_as_before() -> None:
 
 def test_users_carry_what_a_mirror_reads() -> None:
     tenant = synthetic(12, 3)
-    logged_in = directory.user_get(tenant, "auth0|" + f"{8:024x}")
+    logged_in = user_get(tenant, "auth0|" + f"{8:024x}")
     assert {"last_login", "last_ip", "logins_count"} <= set(logged_in)
     assert logged_in["updated_at"] >= logged_in["last_login"] > logged_in["created_at"]
-    changed = directory.user_get(tenant, "auth0|" + f"{3:024x}")
+    changed = user_get(tenant, "auth0|" + f"{3:024x}")
     assert changed["updated_at"] > changed["created_at"]
 
 
