@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from django import forms
 
-from organizations.selectors import NO_ORGANIZATION, OPERATION_GROUPS, AuditQuery
+from history.selectors import OPERATION_GROUPS
+from organizations.selectors import NO_ORGANIZATION, AuditQuery
 from portal.audit import audit_action_choices
 from users.views.forms import QuickDateInput, QuickSelect, QuickTextInput
 

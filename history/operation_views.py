@@ -3,7 +3,7 @@ failures first, then those under way, then the rest, newest first; and sending a
 
 Thin views: operations are read through ``organizations.selectors`` (another organization's operation is
 a 404), the people they act on are named through the directory's scoped selector, and a retry is the
-service ``organizations.services.operation_retry``, which checks the actor's rights itself.
+service ``history.retry.operation_retry``, which checks the actor's rights itself.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from history import retry
 from history.forms import OperationFilterForm, url_with
-from organizations import services
+from history.selectors import operation_list_attention_first
 from organizations.models import Organization
-from organizations.selectors import operation_get, operation_list_attention_first, organization_get
+from organizations.selectors import operation_get, organization_get
 from portal.models import Operation, OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from portal.web.refusals import refusal_message
@@ -87,7 +88,7 @@ def _rows(principal: Principal, organization: Organization | None, operations: l
     return [
         OperationRow(
             operation=op, target=operation_target_label(op, named),
-            retry=op.status == Operation.Status.FAILED and services.operation_retry_allowed(actor=principal,
+            retry=op.status == Operation.Status.FAILED and retry.operation_retry_allowed(actor=principal,
                                                                                            operation=op),
             confirm_first=bool(retry_notice(op)),
         )
@@ -161,7 +162,7 @@ def operation_retry(request: HttpRequest, slug: str, operation_id) -> HttpRespon
     error = ""
     if request.method == "POST" and (not notice or request.POST.get("confirm") == "yes"):
         try:
-            services.operation_retry(actor=principal, organization=organization, operation_id=operation.pk)
+            retry.operation_retry(actor=principal, organization=organization, operation_id=operation.pk)
         except (ValidationError, PermissionDenied) as exc:
             error = refusal_message(exc)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from organizations.models import (
@@ -145,30 +145,6 @@ def operation_list(*, principal: Principal, organization: Organization | None) -
 
 def operation_get(*, principal: Principal, organization: Organization, operation_id) -> Operation:
     return get_object_or_404(operation_list(principal=principal, organization=organization), pk=operation_id)
-
-
-# The operations page's groups, in the order it shows them: what needs someone first, then what is under
-# way, then the rest.
-OPERATION_GROUPS: dict[str, tuple[str, ...]] = {
-    "failed": (Operation.Status.FAILED,),
-    "unfinished": (Operation.Status.RUNNING, Operation.Status.PENDING),
-    "succeeded": (Operation.Status.SUCCEEDED,),
-}
-
-
-def operation_list_attention_first(
-    *, principal: Principal, organization: Organization | None, group: str = ""
-) -> QuerySet[Operation]:
-    """Failures first, then running and pending operations, then the rest; newest first within each.
-    ``group`` (a key of OPERATION_GROUPS) keeps one of them."""
-    operations = operation_list(principal=principal, organization=organization)
-    if group:
-        operations = operations.filter(status__in=OPERATION_GROUPS[group])
-    urgency = Case(
-        *(When(status__in=statuses, then=Value(rank)) for rank, statuses in enumerate(OPERATION_GROUPS.values())),
-        default=Value(len(OPERATION_GROUPS)), output_field=IntegerField(),
-    )
-    return operations.alias(urgency=urgency).order_by("urgency", "-created_at", "-pk")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Sending a failed operation again (organizations.services.operation_retry), carried out by its task with
+"""Sending a failed operation again (history.retry.operation_retry), carried out by its task with
 .apply() against an emulator over HTTP: it runs as the admin who tried again, whose rights and guardrails
 the task checks afresh, and ends succeeded; only a failed operation is sent again, only by the
 organization's admins (company admins for what only they ask)."""
@@ -12,9 +12,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from auth0_gateway import gateway
+from history.retry import operation_retry
 from organizations.models import Organization, OrganizationRole
 from organizations.selectors import principal_for_user_id
-from organizations.services import operation_retry
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
 from tests.support.history import operation_in

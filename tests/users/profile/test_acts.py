@@ -20,9 +20,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from auth0_gateway import gateway
+from history.retry import operation_retry_allowed
 from organizations.models import Audience, MetadataField
 from organizations.selectors import principal_for_user_id
-from organizations.services import operation_retry_allowed
 from portal.models import AuditEvent, Operation, OperationKind
 from portal.operations import operation_create
 from portal.principal import Principal

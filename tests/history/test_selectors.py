@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
+from history.selectors import operation_list_attention_first
 from organizations.selectors import (
     NO_ORGANIZATION,
     AuditQuery,
     audit_event_list,
-    operation_list_attention_first,
     principal_for_user_id,
 )
 from portal.principal import ANONYMOUS
