@@ -86,11 +86,15 @@ _KEPT_ON_MFA_RESET = {"passkey"}
 _BY_KIND = {a.kind: a for a in USER_ACTIONS.values()}
 
 
+def _person_act(action: UserAction) -> PersonAct:
+    """What ``action`` is to the guardrails: blocking takes away sign-in everywhere; the other acts leave it,
+    and every one of them is on the account (its credentials, its Auth0 block)."""
+    return PersonAct.BLOCK if action.kind == OperationKind.USER_BLOCK else PersonAct.ACCOUNT
+
+
 def _rights_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
-    """Who may do ``action`` to whom: blocking takes away sign-in everywhere; the other acts leave it, and
-    every one of them is on the account (its credentials, its Auth0 block)."""
-    user_rights_check(actor, organization, person,
-                      PersonAct.BLOCK if action.kind == OperationKind.USER_BLOCK else PersonAct.ACCOUNT)
+    """Who may do ``action`` to whom (:func:`_person_act`)."""
+    user_rights_check(actor, organization, person, _person_act(action))
 
 
 def user_action_for(actor: Principal, organization: Organization, person: DirectoryUser,
@@ -100,6 +104,27 @@ def user_action_for(actor: Principal, organization: Organization, person: Direct
     if action.kind == OperationKind.USER_BLOCK and block_here_applies(actor, organization, person):
         return BLOCK_HERE
     return action
+
+
+# The order a user's page offers the acts in.
+_OFFERED_ORDER = ("block", "unblock", "clear-blocks", "reset-mfa", "password-email", "verification-email")
+
+
+def user_actions_available(person: DirectoryUser, *, sign_in_blocked: bool) -> list[UserAction]:
+    """The acts that make sense for ``person`` as the directory has them now (what a user's page offers;
+    who may do them is :func:`user_action_for` and :func:`user_action_check`'s). Clearing failed sign-in
+    blocks only when Auth0 has some (``sign_in_blocked``, from the person's activity)."""
+    available = []
+    for slug in _OFFERED_ORDER:
+        action = USER_ACTIONS[slug]
+        if action.kind == OperationKind.USER_BLOCKS_CLEAR and not sign_in_blocked:
+            continue
+        try:
+            _state_check(person, action)
+        except ValidationError:
+            continue
+        available.append(action)
+    return available
 
 
 def _state_check(person: DirectoryUser, action: UserAction) -> None:
@@ -155,8 +180,7 @@ def user_action_apply(operation: Operation) -> dict:
     """Carry out a user action's operation (the task's half)."""
     action = _BY_KIND[operation.kind]
     organization: Organization = operation.organization
-    actor, person = operation_subject_load(operation)
-    _rights_check(actor, organization, person, action)
+    _actor, person = operation_subject_load(operation, _person_act(action))
     if action.kind not in (OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK):
         # Blocking twice changes nothing: a retry after the change went through just finishes.
         _state_check(person, action)

@@ -24,7 +24,7 @@ from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from portal.web.followed import operations_followed
 from portal.web.refusals import refusal_of
-from users.acts.account import USER_ACTIONS, user_action_for
+from users.acts.account import USER_ACTIONS, user_action_for, user_actions_available
 from users.acts.email_change import user_database_connection_check
 from users.directory import selectors
 from users.directory.activity import (
@@ -105,15 +105,9 @@ def _actions_offered(principal: Principal, organization: Organization | None, pe
     """The acts the page offers: on an organization's page, to its admins, those that make sense now."""
     if organization is None or not principal.can_admin(organization.pk):
         return []
-    offered = ["unblock" if person.blocked else "block"]
-    if activity is not None and activity.blocks:
-        offered.append("clear-blocks")
-    offered.append("reset-mfa")
-    if person.email:
-        offered.append("password-email")
-        if not person.email_verified:
-            offered.append("verification-email")
-    actions = [user_action_for(principal, organization, person, USER_ACTIONS[slug]) for slug in offered]
+    sign_in_blocked = bool(activity is not None and activity.blocks)
+    actions = [user_action_for(principal, organization, person, action)
+               for action in user_actions_available(person, sign_in_blocked=sign_in_blocked)]
     if account_refusal(principal, organization, person):
         # Someone this organization does not govern alone: the acts on their account are not offered (the
         # page says why); blocking (here) and unblocking are, their confirmation saying what they can do.
