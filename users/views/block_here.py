@@ -6,18 +6,18 @@ views: every rule is the services'.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations.selectors import organization_get
 from portal.principal import principal_from_request
-from portal.web.followed import operation_follow
-from portal.web.refusals import refusal_message
 from users.acts.block_here import user_unblock_here_request
 from users.directory import selectors
+from users.views.support import act_confirm
 
 BLOCKS_PER_PAGE = 50
 
@@ -42,14 +42,9 @@ def organization_unblock(request: HttpRequest, slug: str, user_id: str) -> HttpR
     block = selectors.organization_block_get(principal=principal, organization=organization, user_id=user_id)
     if not principal.can_admin(organization.pk):
         raise PermissionDenied
-    refusal = ""
-    if request.method == "POST":
-        try:
-            operation = user_unblock_here_request(actor=principal, organization=organization, user_id=block.user_id)
-        except (ValidationError, PermissionDenied) as exc:
-            refusal = refusal_message(exc)
-        else:
-            operation_follow(request, operation)
-            return redirect("operation_detail", slug=organization.slug, operation_id=operation.pk)
-    return render(request, "users/unblock_here_confirm.html", {
-        "organization": organization, "block": block, "refusal": refusal}, status=400 if refusal else 200)
+    return act_confirm(
+        request, template="users/unblock_here_confirm.html", context={"organization": organization, "block": block},
+        perform=lambda: user_unblock_here_request(actor=principal, organization=organization, user_id=block.user_id),
+        done=lambda operation: reverse("operation_detail",
+                                       kwargs={"slug": organization.slug, "operation_id": operation.pk}),
+    )

@@ -14,9 +14,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from organizations.selectors import organization_get
+from portal.models import Operation
 from portal.principal import principal_from_request
 from portal.web.followed import operation_follow
 from portal.web.refusals import refusal_message, refusal_of
@@ -29,6 +31,7 @@ from users.acts.join import (
 )
 from users.acts.join import join_invitation_revoke as join_invitation_withdraw
 from users.directory import selectors
+from users.views.support import act_confirm
 
 
 # -- the invited person ------------------------------------------------------------------------------------
@@ -69,22 +72,19 @@ def _join_act(request: HttpRequest, slug: str, invitation_id, act: str) -> HttpR
                                                invitation_id=invitation_id)
     if not principal.can_admin(organization.pk):
         raise PermissionDenied
-    refusal = ""
-    if request.method == "POST":
-        try:
-            if act == "resend":
-                operation_follow(request, join_invitation_resend_request(
-                    actor=principal, organization=organization, invitation_id=invitation.pk))
-            else:
-                join_invitation_withdraw(actor=principal, organization=organization, invitation_id=invitation.pk)
-        except (ValidationError, PermissionDenied) as exc:
-            refusal = refusal_message(exc)
-        else:
-            return redirect("invitation_list", slug=organization.slug)
-    return render(request, "users/join_confirm.html", {
-        "organization": organization, "invitation": invitation, "act": act, "button": _JOIN_ACTS[act],
-        "refusal": refusal,
-    }, status=400 if refusal else 200)
+
+    def perform() -> Operation | None:
+        if act == "resend":
+            return join_invitation_resend_request(actor=principal, organization=organization,
+                                                  invitation_id=invitation.pk)
+        join_invitation_withdraw(actor=principal, organization=organization, invitation_id=invitation.pk)
+        return None
+
+    return act_confirm(
+        request, template="users/join_confirm.html",
+        context={"organization": organization, "invitation": invitation, "act": act, "button": _JOIN_ACTS[act]},
+        perform=perform, done=lambda _operation: reverse("invitation_list", kwargs={"slug": organization.slug}),
+    )
 
 
 @login_required

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -20,8 +21,7 @@ from organizations.membership import membership_of
 from organizations.selectors import operation_list, organization_get
 from portal.models import Operation, OperationKind
 from portal.principal import principal_from_request
-from portal.web.followed import operation_follow, operations_followed
-from portal.web.refusals import refusal_message
+from portal.web.followed import operations_followed
 from users.acts.pending import (
     invitation_resend_refusal,
     invitation_resend_request,
@@ -30,6 +30,7 @@ from users.acts.pending import (
 )
 from users.directory import selectors
 from users.models import DirectoryUser
+from users.views.support import act_confirm
 
 INVITATIONS_PER_PAGE = 50
 
@@ -92,19 +93,14 @@ def _confirm(request: HttpRequest, slug: str, user_id: str, act: InvitationAct) 
     person = selectors.user_get(principal=principal, organization=organization, user_id=user_id)
     if not principal.can_admin(organization.pk):
         raise PermissionDenied
-    refusal = act.refusal(principal, organization, person)
-    if request.method == "POST" and not refusal:
-        try:
-            operation = act.request(actor=principal, organization=organization, user_id=person.user_id)
-        except (ValidationError, PermissionDenied) as exc:
-            refusal = refusal_message(exc)
-        else:
-            operation_follow(request, operation)
-            return redirect("invitation_list", slug=organization.slug)
-    return render(request, "users/invitation_confirm.html", {
-        "organization": organization, "person": person, "act": act, "refusal": refusal,
-        "isolated": membership_of(organization).by_own_connection,
-    }, status=400 if refusal and request.method == "POST" else 200)
+    return act_confirm(
+        request, template="users/invitation_confirm.html",
+        context={"organization": organization, "person": person, "act": act,
+                 "isolated": membership_of(organization).by_own_connection},
+        refusal=act.refusal(principal, organization, person),
+        perform=lambda: act.request(actor=principal, organization=organization, user_id=person.user_id),
+        done=lambda _operation: reverse("invitation_list", kwargs={"slug": organization.slug}),
+    )
 
 
 @login_required

@@ -28,7 +28,7 @@ from users.acts.removal import (
 )
 from users.models import DirectoryUser
 from users.views.forms import UserDeleteForm
-from users.views.support import admin_target_get
+from users.views.support import act_confirm, admin_target_get
 
 
 def removals_offered(principal: Principal, organization: Organization | None, person: DirectoryUser) -> dict:
@@ -45,19 +45,15 @@ def removals_offered(principal: Principal, organization: Organization | None, pe
 def user_remove(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     """GET says what removing does (or why it cannot be done); POST queues it and follows the operation."""
     principal, organization, person = admin_target_get(request, slug, user_id)
-    refusal = user_remove_refusal(principal, organization, person)
-    if request.method == "POST" and not refusal:
-        try:
-            operation = user_remove_request(actor=principal, organization=organization, user_id=person.user_id)
-        except (ValidationError, PermissionDenied) as exc:
-            refusal = refusal_message(exc)
-        else:
-            operation_follow(request, operation)
-            return redirect("operation_detail", slug=organization.slug, operation_id=operation.pk)
-    return render(request, "users/removal_confirm.html", {
-        "organization": organization, "person": person, "refusal": refusal, "deleting": False,
-        "detail_url": reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id}),
-    }, status=400 if refusal and request.method == "POST" else 200)
+    return act_confirm(
+        request, template="users/removal_confirm.html",
+        context={"organization": organization, "person": person, "deleting": False,
+                 "detail_url": reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id})},
+        refusal=user_remove_refusal(principal, organization, person),
+        perform=lambda: user_remove_request(actor=principal, organization=organization, user_id=person.user_id),
+        done=lambda operation: reverse("operation_detail",
+                                       kwargs={"slug": organization.slug, "operation_id": operation.pk}),
+    )
 
 
 @login_required
