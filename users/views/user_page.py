@@ -24,7 +24,7 @@ from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from portal.web.followed import operations_followed
 from portal.web.refusals import refusal_of
-from users.acts.account import USER_ACTIONS, user_action_for, user_actions_available
+from users.acts.account import user_action_for, user_actions_available
 from users.acts.email_change import user_database_connection_check
 from users.directory import selectors
 from users.directory.activity import (
@@ -88,11 +88,11 @@ def _detail(
         "account_refusal": account_refusal(principal, organization, person),
         **_edits_offered(principal, organization, person),
         **removals_offered(principal, organization, person),
-        # Acts on this user this browser asked for: shown until their outcome has been seen once.
+        # Acts on this user this browser asked for, whatever act they are: shown until their outcome has been
+        # seen once.
         "followed_actions": operations_followed(request, operation_list(
-            principal=principal, organization=organization).filter(target=person.user_id, kind__in=[
-                *(a.kind for a in USER_ACTIONS.values()), OperationKind.USER_METADATA_EDIT,
-                OperationKind.USER_EMAIL_CHANGE])) if organization is not None else [],
+            principal=principal, organization=organization).filter(target=person.user_id))
+        if organization is not None else [],
         **_detail_urls(organization, person.user_id),
     }
     response = render(request, "users/detail.html", context)
