@@ -90,13 +90,16 @@ class UserCollectionView(UserListView):
     @extend_schema(request=InviteInput, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
                    examples=examples.INVITE,
                    summary="Invite a user", description="Permission: users:write. The organization's mode decides "
-                   "how: a new account, or the organization added to an existing one; they get a set-password email.")
+                   "how: a new account, or the organization added to an existing one; they get a set-password email. "
+                   "user_metadata and app_metadata set the schema's fields the caller may edit, by their rules; each "
+                   "required field the caller may edit needs a value (errors are keyed '<target>.<key>').")
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_of(request, slug)
         data = parsed(InviteInput, request)
+        values = {target: data[target] for target in ("user_metadata", "app_metadata") if target in data}
         return act(request, lambda key: user_invite_request(
             actor=principal_of(request), organization=organization, email=data["email"], name=data["name"],
-            idempotency_key=key))
+            values=values, idempotency_key=key))
 
 
 class UserMetadataView(ApiView):

@@ -71,6 +71,8 @@ def accepted(kind: str, kind_label: str, target: str = USER_ID) -> OpenApiExampl
 
 
 INVITE = [_request("Invite", {"email": "new.person@acme.test", "name": "New Person"}),
+          _request("Invite, setting metadata", {"email": "new.person@acme.test", "name": "New Person",
+                                                "user_metadata": {"department": "Sales"}}),
           accepted("user_invite", "Invite a user", "new.person@acme.test")]
 METADATA = [_request("Set a field, delete another", {"user_metadata": {"department": "Sales", "phone": None}}),
             accepted("user_metadata_edit", "Edit metadata")]

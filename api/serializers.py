@@ -218,6 +218,10 @@ class InviteInput(InputSerializer):
     email = EmailAddressField()
     # The service's own limit (users.acts.invite.NAME_MAX), after runs of spaces are made one.
     name = TextField(max_length=NAME_MAX, required=False, allow_blank=True, default="")
+    # Metadata to set as they join, by the schema's rules (errors keyed "<target>.<key>"); every required field
+    # the caller may set needs a value.
+    user_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
+    app_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
 
 
 class MetadataInput(InputSerializer):

@@ -83,6 +83,14 @@ def columns_resolve(organization: Organization, headers: list[str]) -> FileColum
     return FileColumns(list(headers), specs)
 
 
+def field_headers(fields: list[tuple[str, str]]) -> dict[str, str]:
+    """``"<target>.<key>"`` -> the header the template gives each of the schema's ``fields`` (every one of them)."""
+    seen: dict[str, int] = {}
+    for _target, key in fields:
+        seen[key] = seen.get(key, 0) + 1
+    return {f"{target}.{key}": _field_header(target, key, seen) for target, key in fields}
+
+
 def _field_header(target: str, key: str, keys_seen: dict[str, int]) -> str:
     return key if keys_seen.get(key, 0) == 1 else f"{target}.{key}"
 
@@ -101,10 +109,8 @@ def template_headers(*, actor: Principal, organization: Organization) -> list[st
 
 
 def _headers(fields: list[tuple[str, str]], every: list[tuple[str, str]]) -> list[str]:
-    seen: dict[str, int] = {}
-    for _target, key in every:
-        seen[key] = seen.get(key, 0) + 1
-    return [*PERSON_COLUMNS, *(_field_header(target, key, seen) for target, key in fields)]
+    headers = field_headers(every)
+    return [*PERSON_COLUMNS, *(headers[f"{target}.{key}"] for target, key in fields)]
 
 
 def field_labels_not_settable(*, actor: Principal, organization: Organization) -> list[str]:

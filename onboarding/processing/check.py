@@ -6,8 +6,9 @@ its connection already, not a member: they get an invitation to join and become 
 ``users.acts.join``), update (a member whose
 metadata or block would change), nothing (a member already as the row says), or an error with the reason. The
 rules are the services': an email as the invitation takes it, each metadata value by ``users.acts.metadata``'s
-``MetadataEditor`` (the schema's rules, the fields the admin may set), the guardrails of ``users.acts.account`` for a
-block. Also refused: a repeat of an email earlier in the file, and someone with an invitation already on its way.
+``MetadataEditor`` (the schema's rules, the fields the admin may set, and for someone invited every required field
+the admin may set), the guardrails of ``users.acts.account`` for a block. Also refused: a repeat of an email earlier
+in the file, and someone with an invitation already on its way. Emails match whatever their case.
 
 The run checks every row again through the same services (``onboarding.processing.run``): the preview may be old
 by then.
@@ -21,9 +22,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Min
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from onboarding.intake.columns import BLOCK, FAMILY_NAME, GIVEN_NAME, NAME, spec_target_key
+from onboarding.intake.columns import BLOCK, FAMILY_NAME, GIVEN_NAME, NAME, field_headers, spec_target_key
 from onboarding.models import BulkJob, BulkRow
 from organizations.access.authorization import require_org_admin
 from organizations.models import Organization
@@ -51,6 +53,8 @@ class _Context:
     editor: MetadataEditor
     # Column header -> what it sets, and the column header of each metadata spec (for messages).
     specs: dict[str, str]
+    # What a row's message calls each metadata field: its column, or the template's header when the file has none.
+    field_headers: dict[str, str]
 
 
 def bulk_job_check(job_id) -> int:
@@ -77,28 +81,35 @@ def bulk_job_check(job_id) -> int:
 
 def _context(job: BulkJob) -> _Context:
     actor = principal_for_user_id(job.actor_user_id, job.actor_display)
-    return _Context(job=job, organization=job.organization, actor=actor,
-                    editor=MetadataEditor.for_admin(actor, job.organization),
-                    specs={header: spec for header, spec in job.columns})
+    editor = MetadataEditor.for_admin(actor, job.organization)
+    specs = {header: spec for header, spec in job.columns}
+    in_file = {spec: f"Column “{header}”" for header, spec in specs.items()}
+    return _Context(job=job, organization=job.organization, actor=actor, editor=editor, specs=specs,
+                    field_headers={spec: in_file.get(spec, f"Column “{header}” (not in the file)")
+                                   for spec, header in field_headers(list(editor.schema)).items()})
 
 
 def _chunk_check(context: _Context, rows: list[BulkRow]) -> None:
+    """Plan a chunk of rows. Emails are matched whatever their case, as the invitation's own checks match them:
+    the rows' are lower-cased as they are stored, the directory's, invitations' and blocks' compared lower-cased
+    (``Ann@X.test`` in the directory is the row ``ann@x.test``)."""
     organization, job = context.organization, context.job
     emails = {row.email for row in rows if row.email}
     first_line = dict(job.rows.filter(email__in=emails).values_list("email").annotate(first=Min("line")).order_by())
-    members = {person.email.lower(): person for person in DirectoryUser.objects.filter(
-        memberships__organization=organization, email__in=emails)}
+    people = DirectoryUser.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+    members = {person.email.lower(): person for person in people.filter(memberships__organization=organization)}
     others: dict[str, list[DirectoryUser]] = {}
-    for person in DirectoryUser.objects.filter(email__in=emails).exclude(memberships__organization=organization):
+    for person in people.exclude(memberships__organization=organization):
         others.setdefault(person.email.lower(), []).append(person)
+    # An invitation's operation is keyed by the address it lower-cased (users.acts.invite).
     on_its_way = set(Operation.objects.filter(kind=OperationKind.USER_INVITE, organization=organization,
                                               target__in=emails, status__in=_UNFINISHED)
                      .values_list("target", flat=True))
     on_its_way |= {e.lower() for e in JoinInvitation.objects.filter(
-        organization=organization, email__in=emails, status=JoinInvitation.Status.PENDING
-    ).values_list("email", flat=True)}
-    blocked_here = {e.lower() for e in OrganizationBlock.objects.filter(
-        organization=organization, email__in=emails).values_list("email", flat=True)}
+        organization=organization, status=JoinInvitation.Status.PENDING
+    ).annotate(email_lower=Lower("email")).filter(email_lower__in=emails).values_list("email", flat=True)}
+    blocked_here = {e.lower() for e in OrganizationBlock.objects.filter(organization=organization).annotate(
+        email_lower=Lower("email")).filter(email_lower__in=emails).values_list("email", flat=True)}
     # The uploader may have lost their role since: then no row is theirs to plan.
     refusal = refusal_of(lambda: require_org_admin(context.actor, organization))
     if refusal:
@@ -125,13 +136,11 @@ def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], membe
               others: dict[str, list[DirectoryUser]], on_its_way: set[str], blocked_here: set[str]) -> None:
     errors: list[str] = []
     values: dict[str, dict] = {}
-    headers_by_spec: dict[str, str] = {}
     for header, cell in row.cells.items():
         spec = context.specs.get(header, "")
         if header == "__extra__":
             errors.append(f"This line {cell}.")
             continue
-        headers_by_spec[spec] = header
         text = cell.strip() if isinstance(cell, str) else cell
         if spec == NAME:
             row.name = str(text)
@@ -160,13 +169,14 @@ def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], membe
         _plan(row, BulkRow.Action.ERROR, errors)
         return
     member = members.get(email)
-    held = (member.user_metadata, member.app_metadata) if member is not None else ({}, {})
     try:
-        changes = context.editor.changes(held, values)
+        if member is None:  # someone invited: as the invitation checks them, every required field given
+            changes = context.editor.changes_for_someone_new(values)
+        else:
+            changes = context.editor.changes((member.user_metadata, member.app_metadata), values)
     except ValidationError as exc:
         changes = []
-        errors += [f"{_header_of(headers_by_spec, name)}: {' '.join(messages)}"
-                   for name, messages in exc.message_dict.items()]
+        errors += [f"{_column_of(context, name)}: {' '.join(messages)}" for name, messages in exc.message_dict.items()]
     if member is not None:
         _member_plan(context, row, member, bool(changes), errors)
         return
@@ -228,8 +238,8 @@ def _plan(row: BulkRow, action: str, messages: list[str]) -> None:
     row.action, row.message = action, " ".join(messages)
 
 
-def _header_of(headers_by_spec: dict[str, str], name: str) -> str:
-    return f"Column “{headers_by_spec.get(name, name)}”"
+def _column_of(context: _Context, name: str) -> str:
+    return context.field_headers.get(name) or f"Column “{name}”"
 
 
 def _block_parse(value, header: str, errors: list[str]) -> bool | None:

@@ -15,7 +15,7 @@ every minute by the sweeper, which is what carries a job on after its messages w
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -85,7 +85,7 @@ def _row_send(actor: Principal, job: BulkJob, row: BulkRow) -> bool:
             with transaction.atomic():
                 queued[field] = request()
         except (ValidationError, PermissionDenied) as exc:
-            refusals.append(refusal_message(exc))
+            refusals.append(_refusal_text(exc))
         except Http404:
             refusals.append(f"{row.email} is no longer a user of {organization.display_name}.")
     for field, operation in queued.items():
@@ -96,6 +96,15 @@ def _row_send(actor: Principal, job: BulkJob, row: BulkRow) -> bool:
         row.finished_at = timezone.now()
     row.save(update_fields=["operation", "block_operation", "outcome", "outcome_message", "finished_at"])
     return bool(queued)
+
+
+def _refusal_text(exc: ValidationError | PermissionDenied) -> str:
+    """A service's refusal as the row's report says it: a metadata field's error named by its field
+    (``user_metadata.department: Enter a value…``), since a row has many; the email's and the rest as they are."""
+    if not isinstance(exc, ValidationError) or not hasattr(exc, "error_dict"):
+        return refusal_message(exc)
+    return " ".join(message if name in (NON_FIELD_ERRORS, "email") else f"{name}: {message}"
+                    for name, messages in exc.message_dict.items() for message in messages)
 
 
 def _job_finish(job: BulkJob) -> None:

@@ -154,3 +154,40 @@ def test_roles_grant_list_and_revoke(tool, acme) -> None:
     bad_role = tool.post("/api/v1/organizations/acme/roles/", {"email": user["email"], "role": "owner"},
                          format="json")
     assert bad_role.status_code == 400 and list(bad_role.json()["errors"]) == ["role"]
+
+
+def test_an_invitation_sets_metadata_and_a_missing_required_field_is_a_400_that_records_nothing(tool, acme) -> None:
+    from tests.factories import metadata_fields_create
+
+    metadata_fields_create(acme, [
+        ("department", "user_metadata", "text", {"label": "Department", "required": True}),
+        ("region", "app_metadata", "enum", {"label": "Region", "choices": ["emea", "apac"]}),
+    ])
+    url = "/api/v1/organizations/acme/users/"
+    email = f"api-{uuid.uuid4().hex[:8]}@acme.test"
+    before = (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count())
+    required = ["Enter a value: this field is required."]
+    missing = tool.post(url, {"email": email}, format="json", HTTP_IDEMPOTENCY_KEY="invite-required-1")
+    assert missing.status_code == 400
+    assert missing.json() == {"error": "invalid_request", "detail": "Some of the input is not valid: see errors.",
+                              "errors": {"user_metadata.department": required}}
+    wrong = tool.post(url, {"email": email, "user_metadata": {"department": ""}, "app_metadata": {"region": "mars"}},
+                      format="json")
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"] == {"user_metadata.department": required,
+                                      "app_metadata.region": ["Choose one of: emea, apac."]}
+    assert (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count()) == before
+
+    given = tool.post(url, {"email": email, "user_metadata": {"department": "Sales"},
+                            "app_metadata": {"region": "apac"}}, format="json", HTTP_IDEMPOTENCY_KEY="required-2")
+    assert given.status_code == 202, given.content
+    operation = Operation.objects.get(pk=given.json()["id"])
+    assert operation.payload == {"email": email, "name": "", "user_metadata": {"department": "Sales"},
+                                 "app_metadata": {"region": "apac"}}
+    from users.tasks import user_invite
+
+    user_invite.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    assert operation.status == "succeeded", operation.last_error
+    [user] = gateway().users_by_email(email=email)
+    assert (user["user_metadata"], user["app_metadata"]) == ({"department": "Sales"}, {"region": "apac"})

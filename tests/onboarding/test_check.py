@@ -168,3 +168,63 @@ def test_an_idempotency_key_returns_its_job_and_is_never_another_organizations(a
     with pytest.raises(ValidationError, match="used for a job of another organization"):
         bulk_job_create(actor=company, organization=other, rows=[{"email": unique_email()}], idempotency_key="k1")
     assert BulkJob.objects.count() == 1
+
+
+def test_a_required_field_the_admin_may_set_is_asked_of_everyone_invited_not_of_members(acme, admin) -> None:
+    from organizations.models import MetadataField
+
+    # Department the organization's admins set; Cost centre only company admins (not asked of this admin).
+    MetadataField.objects.filter(organization=acme, key__in=["department", "cost_centre"]).update(required=True)
+    ada = member_create(acme, unique_email("ada"), user_metadata={"department": "Sales"})
+    bob = member_create(acme, unique_email("bob"))  # holds none: a member's row is an edit, not an invitation
+    new1, new2, new3 = unique_email(), unique_email(), unique_email()
+    with_column = job_checked(admin, acme, "\n".join([
+        "email,department,seats",
+        f"{new1},Engineering,",
+        f"{new2},,3",
+        f"{ada['email']},Sales,",
+        f"{bob['email']},,2",
+    ]))
+    assert plans(with_column) == {
+        2: ("invite", ""),
+        3: ("error", "Column “department”: Enter a value: this field is required."),
+        4: ("nothing", "Already a user of Acme, as this row says."),
+        5: ("update", "Already a user of Acme: metadata."),
+    }
+    without_column = job_checked(admin, acme, f"email,seats\n{new3},3\n")
+    assert plans(without_column) == {
+        2: ("error", "Column “department” (not in the file): Enter a value: this field is required.")}
+    assert not Operation.objects.exists()
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["bulk.job_uploaded"] * 2
+
+
+def test_emails_match_whatever_their_case_as_the_invitation_matches_them(acme, admin) -> None:
+    """``Ann@Acme.test`` in the directory, an invitation or a block is the row ``ann@acme.test``: a member, someone
+    invited already, someone blocked; and a repeat in the file whatever its case."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from users.directory.mirror import directory_users_upsert
+    from users.models import JoinInvitation, Membership, OrganizationBlock
+
+    def in_connection(user_id: str, email: str) -> dict:
+        return {"user_id": f"auth0|{user_id}", "email": email,
+                "identities": [{"connection": "acme-users", "provider": "auth0", "user_id": user_id}]}
+
+    directory_users_upsert([in_connection("ann", "Ann@Acme.test"), in_connection("dee", "Dee@Acme.test")])
+    Membership.objects.filter(user__user_id="auth0|dee").delete()  # in the connection, not a member
+    now = timezone.now()
+    JoinInvitation.objects.create(organization=acme, user_id="auth0|jo", email="Jo@Acme.test", sent_at=now,
+                                  expires_at=now + dt.timedelta(days=7))
+    OrganizationBlock.objects.create(organization=acme, user_id="auth0|cy", email="Cy@Acme.test")
+    job = job_checked(admin, acme, "email\nann@acme.test\nANN@acme.test\njo@acme.test\ncy@ACME.test\nDEE@acme.test\n")
+    assert plans(job) == {
+        2: ("nothing", "Already a user of Acme, as this row says."),
+        3: ("error", "ann@acme.test is also on line 2: each person once per file."),
+        4: ("error", "An invitation to jo@acme.test is already on its way."),
+        5: ("error", "cy@acme.test is blocked in Acme: lift the block (the blocked people page) to let them back in."),
+        6: ("add", "Already has an account: they get an invitation to join and become a member when they accept it."),
+    }
+    assert job.rows.get(line=2).user_id == "auth0|ann"
+    assert not Operation.objects.exists()

@@ -158,3 +158,21 @@ def test_the_sweeper_sends_stalled_checks_and_active_jobs_again(acme, admin, pub
     assert bulk_jobs_sweep.apply().get() == 2
     assert sorted(published_tasks) == ["onboarding.tasks.bulk_job_advance", "onboarding.tasks.bulk_job_check"]
     assert fresh.status == BulkJob.Status.CHECKING
+
+
+def test_a_field_made_required_after_the_check_skips_an_invitation_without_it_at_run_time(acme, admin) -> None:
+    """The run asks the invitation service again: a row the preview passed before a field became required is
+    skipped with the service's reason, naming the field, and nothing is sent for it."""
+    from organizations.models import MetadataField
+
+    without, given = unique_email("without"), unique_email("given")
+    job = job_checked(admin, acme, f"email,department\n{without},\n{given},Sales\n")
+    assert [r.action for r in job.rows.order_by("line")] == ["invite", "invite"]
+    MetadataField.objects.filter(organization=acme, key="department").update(required=True)
+    job = job_run(bulk_job_start(actor=admin, job=job))
+    outcomes = {r.line: (r.outcome, r.outcome_message) for r in job.rows.order_by("line")}
+    assert outcomes[2] == ("skipped", "user_metadata.department: Enter a value: this field is required.")
+    assert outcomes[3] == ("done", "Invited: a set-password email was sent.")
+    assert gateway().users_by_email(email=without) == [] and not outbox_to(without)
+    assert not Operation.objects.filter(target=without).exists()
+    assert gateway().users_by_email(email=given)[0]["user_metadata"] == {"department": "Sales"}

@@ -273,3 +273,17 @@ def test_a_company_admin_may_set_every_field_and_sees_it_in_the_guide_and_templa
     assert [c.header for c in page.context["guide"]][-1] == "cost_centre"
     assert "Only company admins may set" not in page.content.decode()
     assert csv_of(client.get(reverse("bulk_template", kwargs={"slug": "acme"})))[0][-1] == "cost_centre"
+
+
+def test_the_upload_page_says_which_fields_new_people_need(acme, admin_client) -> None:
+    from organizations.models import MetadataField
+
+    MetadataField.objects.filter(organization=acme, key__in=["department", "cost_centre"]).update(required=True)
+    response = admin_client.get(reverse("bulk_upload", kwargs={"slug": "acme"}))
+    guide = {c.header: c for c in response.context["guide"]}
+    assert guide["department"].rules.startswith("Required for new people.")
+    assert guide["seats"].rules.startswith("Optional.")
+    page = " ".join(response.content.decode().split())
+    assert "a field “Required for new people” of every row that invites someone" in page
+    assert "Only company admins may set Cost centre: a file that sets it shows an error on those rows; new people " \
+           "are invited without it, required or not, for a company admin to fill in." in page

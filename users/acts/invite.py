@@ -80,7 +80,10 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
 
     ``values`` (optional) is metadata to set on the person as they join, keyed as ``users.acts.metadata`` keys an
     edit (``{"user_metadata": {…}, "app_metadata": {…}}``) and checked by the same rules: only the schema's
-    fields the actor may edit, each valid by its field's rules (errors named ``"<target>.<key>"``)."""
+    fields the actor may edit, each valid by its field's rules (errors named ``"<target>.<key>"``), and every
+    required field the actor may edit given a value (``MetadataEditor.changes_for_someone_new``; a required
+    field only others may set is left to them). The task checks the values again, not the required fields: a
+    field made required after the invitation was asked for binds the next invitations, not this one."""
     require_org_admin(actor, organization)
     email, name = email.strip().lower(), " ".join(name.split())
     given_name, family_name = " ".join(given_name.split()), " ".join(family_name.split())
@@ -95,11 +98,11 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
         if len(value) > NAME_MAX:
             errors[field] = f"Keep the name to {NAME_MAX} characters."
     changes = []
-    if values:
-        try:
-            changes = MetadataEditor.for_admin(actor, organization).changes(({}, {}), values)
-        except ValidationError as exc:
-            errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"values": " ".join(exc.messages)})
+    try:
+        # Every required field the actor may set needs a value, metadata given or not.
+        changes = MetadataEditor.for_admin(actor, organization).changes_for_someone_new(values or {})
+    except ValidationError as exc:
+        errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"values": " ".join(exc.messages)})
     if errors:
         raise ValidationError(errors)
     if not organization.is_provisioned:

@@ -21,7 +21,9 @@ reserves (``organizations.validation.RESERVED_KEYS``) or one outside the schema,
 by its field's type, required flag, maximum length, pattern and choices. A broken rule is a
 ``ValidationError`` keyed by the field's name, ``"<target>.<key>"`` (the edit form's field names), with a
 message meant to sit beside that field; "nothing changed" is a non-field ``ValidationError``; the actor's
-rights are ``PermissionDenied``. Nothing is recorded then.
+rights are ``PermissionDenied``. Nothing is recorded then. An invitation (``users.acts.invite``: the page, the
+API, bulk onboarding) checks its values with :meth:`MetadataEditor.changes_for_someone_new`, which also asks a
+value of every required field the inviting admin may set (and of none they may not).
 
 Otherwise one Operation holds only the changed fields, its audit event each one's before and after, and the
 task sends them to Auth0 as one first-level metadata merge through the gateway's user update. The apply half
@@ -63,6 +65,7 @@ _TEXT_LIKE = (MetadataField.Type.TEXT, MetadataField.Type.EMAIL, MetadataField.T
 _INTEGER = re.compile(r"^[+-]?\d{1,16}$")
 _YES, _NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0")
 _url_validate = URLValidator(schemes=["http", "https"])
+REQUIRED_MESSAGE = "Enter a value: this field is required."
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def metadata_value_clean(field: MetadataField, raw: Any) -> Any:
     message is meant to sit beside the field."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if field.required:
-            raise ValidationError("Enter a value: this field is required.")
+            raise ValidationError(REQUIRED_MESSAGE)
         return None
     kind = field.type
     if kind == MetadataField.Type.BOOLEAN:
@@ -216,10 +219,11 @@ class MetadataEditor:
         """The actor as an admin of ``organization``: the fields their role may edit."""
         return cls(organization, _schema(organization), _admin_editable(actor, organization), _not_editable_message)
 
-    def changes(self, held: tuple[dict, dict], values: Any) -> list[MetadataChange]:
+    def changes(self, held: tuple[dict, dict], values: Any, *, required_given: bool = False) -> list[MetadataChange]:
         """The changes ``values`` asks for against ``held`` (the person's ``(user_metadata, app_metadata)``;
         empty dicts for someone new), every rule checked: a ValidationError naming each field that breaks one;
-        ``[]`` when nothing would change."""
+        ``[]`` when nothing would change. ``required_given``: also each required field this editor may set
+        must have a value afterwards (:meth:`changes_for_someone_new`)."""
         if not isinstance(values, dict) or set(values) - set(TARGETS):
             raise ValidationError("An edit's values are {\"user_metadata\": {…}, \"app_metadata\": {…}}; "
                                   f"got {sorted(values) if isinstance(values, dict) else type(values).__name__}.")
@@ -248,9 +252,37 @@ class MetadataEditor:
                         continue
                     if not _same(after, current.get(key)):
                         changes.append(MetadataChange(target, key, field.label, current.get(key), after))
+        if required_given:
+            errors.update(self._required_missing(held, values, errors))
         if errors:
             raise ValidationError(errors)
         return changes
+
+    def _required_missing(self, held: tuple[dict, dict], values: dict, errors: dict[str, str]) -> dict[str, str]:
+        """The required fields this editor may set that would have no value (those with an error already aside)."""
+        missing: dict[str, str] = {}
+        for (target, key), field in self.schema.items():
+            name = f"{target}.{key}"
+            if not field.required or (target, key) not in self.editable or name in errors:
+                continue
+            given = values.get(target) or {}
+            if not isinstance(given, dict):  # refused as a whole already
+                continue
+            value = given[key] if key in given else (held[TARGETS.index(target)] or {}).get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                missing[name] = REQUIRED_MESSAGE
+        return missing
+
+    def changes_for_someone_new(self, values: Any) -> list[MetadataChange]:
+        """What an invitation's ``values`` sets on someone new (nothing held yet), every rule of :meth:`changes`
+        checked, and one more: each required field this editor may set needs a value. A required field missing
+        (or empty) is a ValidationError beside it (``"<target>.<key>"``), with every other field's error.
+
+        A required field the editor may *not* set (app_metadata kept by company admins, when an organization's
+        admin invites) is not asked of them: they could not give it, and refusing would make every invitation
+        theirs impossible. It stays unset until someone who may set it does (the person's page lists it
+        empty); only its editors are bound by "required"."""
+        return self.changes(({}, {}), values, required_given=True)
 
 
 def _schema(organization: Organization) -> dict[tuple[str, str], MetadataField]:

@@ -3,7 +3,9 @@
 Every path that learns about users goes through here: the full and delta syncs, the refresh of one user
 (pushed events, an admin opening a page) and the write-through after the portal's own operations. So
 membership is derived by one rule (``organizations.membership``), search text is built one way, an older
-copy of a user never overwrites a newer one, and a user seen deleted does not come back.
+copy of a user never overwrites a newer one, a user seen deleted does not come back, and every copy of a
+user's email (their memberships', and ``users.directory.copies``': roles, blocks, invitations to join,
+sign-in) follows the address Auth0 has, in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from organizations.membership import membership_of, user_belongs
 from organizations.models import MetadataField, Organization
 from organizations.webhooks.services import user_changed_record
 from portal.celery import app
+from users.directory.copies import email_copies_follow
 from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
 
 # Columns the upsert writes (everything but the id and user_id it matches on).
@@ -202,6 +205,8 @@ def directory_users_upsert(
         rows_by_id = {row.user_id: row for row in rows}
         counts.memberships_added, counts.memberships_removed = _memberships_set(
             fresh, final, carried, pks, rows_by_id, organizations, now)
+        # The rest of the portal's copies of each address (roles, blocks, invitations, sign-in), by user id.
+        email_copies_follow(rows)
     return counts
 
 

@@ -148,22 +148,37 @@ class UserListForm(forms.Form):
 
 
 class UserInviteForm(forms.Form):
-    """Parses the invitation's input; every rule (a valid email, not a member yet, not invited twice) is
-    the service's, whose errors the view puts beside these fields."""
+    """Parses the invitation's input: the email, a name and, empty, one input per schema field the admin may
+    set (named ``<target>.<key>``). Every rule (a valid email, not a member yet, not invited twice, the
+    fields' values, a required field given) is the service's, whose errors the view puts beside these
+    fields."""
 
     email = forms.CharField(label="Email address", max_length=320, strip=True,
                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     name = forms.CharField(label="Name (optional)", max_length=200, required=False, strip=True,
                            help_text="How the email greets them; they can change it later.")
 
+    def __init__(self, data=None, *, fields: list[MetadataField] | None = None, **kwargs) -> None:
+        super().__init__(data, **kwargs)
+        self.metadata_names = []
+        for field in fields or []:
+            name = metadata_field_name(field)
+            self.fields[name] = _metadata_input(field, "", new=True)
+            self.metadata_names.append(name)
+
+    def values(self) -> dict[str, dict[str, str]]:
+        """The metadata typed, as ``users.acts.invite`` takes it (an empty input sets nothing)."""
+        return _metadata_values(self, self.metadata_names)
+
 
 class TelInput(forms.TextInput):
     input_type = "tel"
 
 
-def _metadata_help(field: MetadataField) -> str:
-    """What a person needs to know to fill the field in: whether it is required, its limits and format."""
-    parts = ["Required." if field.required else "Optional: leave empty to remove it."]
+def _metadata_help(field: MetadataField, *, new: bool = False) -> str:
+    """What a person needs to know to fill the field in: whether it is required, its limits and format
+    (``new``: for someone who holds no value yet, so emptying removes nothing)."""
+    parts = ["Required." if field.required else "Optional." if new else "Optional: leave empty to remove it."]
     if field.max_length and field.type in (MetadataField.Type.TEXT, MetadataField.Type.EMAIL,
                                            MetadataField.Type.PHONE, MetadataField.Type.URL):
         parts.append(f"At most {field.max_length:,} characters.")
@@ -177,7 +192,7 @@ def _metadata_help(field: MetadataField) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _metadata_input(field: MetadataField, shown: str) -> forms.Field:
+def _metadata_input(field: MetadataField, shown: str, *, new: bool = False) -> forms.Field:
     """The input for one field. Every input is plain text to the form: the schema's rules are the service's.
     A stored value the input could not show (a date with a time, a choice no longer offered) is shown as it
     is, so saving the form leaves it as it was."""
@@ -200,7 +215,7 @@ def _metadata_input(field: MetadataField, shown: str) -> forms.Field:
         widget = {MetadataField.Type.EMAIL: forms.EmailInput, MetadataField.Type.URL: forms.URLInput,
                   MetadataField.Type.PHONE: TelInput}.get(field.type, forms.TextInput)()
     return forms.CharField(label=field.label, required=False, strip=True, widget=widget,
-                           help_text=_metadata_help(field))
+                           help_text=_metadata_help(field, new=new))
 
 
 class UserMetadataForm(forms.Form):
@@ -219,11 +234,15 @@ class UserMetadataForm(forms.Form):
     def values(self) -> dict[str, dict[str, str]]:
         """The valid form's values as ``users.acts.metadata`` takes them: ``{"user_metadata": {…}, "app_metadata":
         {…}}``. Only this form's fields: whatever else a request posts is never read."""
-        values: dict[str, dict[str, str]] = {}
-        for name in self.fields:
-            target, key = name.split(".", 1)
-            values.setdefault(target, {})[key] = self.cleaned_data[name]
-        return values
+        return _metadata_values(self, list(self.fields))
+
+
+def _metadata_values(form: forms.Form, names: list[str]) -> dict[str, dict[str, str]]:
+    values: dict[str, dict[str, str]] = {}
+    for name in names:
+        target, key = name.split(".", 1)
+        values.setdefault(target, {})[key] = form.cleaned_data[name]
+    return values
 
 
 class UserEmailChangeForm(forms.Form):

@@ -1,5 +1,5 @@
-"""Inviting one person into an organization: the form, whose refusals (``users.acts.invite``) show beside
-the field they concern."""
+"""Inviting one person into an organization: the form (the email, a name, the schema's fields the admin may
+set), whose refusals (``users.acts.invite``) show beside the field they concern."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from portal.principal import principal_from_request
 from portal.web.followed import operation_follow
 from portal.web.forms import form_errors_add
 from users.acts.invite import user_invite_request
+from users.acts.metadata import metadata_field_name
+from users.directory import selectors
 from users.views.forms import UserInviteForm
 
 
@@ -25,15 +27,22 @@ def user_invite(request: HttpRequest, slug: str) -> HttpResponse:
     organization = organization_get(principal=principal, slug=slug)
     if not principal.can_admin(organization.pk):
         raise PermissionDenied
-    form = UserInviteForm(request.POST or None)
+    fields = list(selectors.user_metadata_fields_editable(principal=principal, organization=organization))
+    settable = {metadata_field_name(f) for f in fields}
+    # Required fields this admin sees but may not set: the invitation leaves them to those who may.
+    left_to_others = [f.label for f in selectors.user_metadata_fields(principal=principal, organization=organization)
+                      if f.required and metadata_field_name(f) not in settable]
+    form = UserInviteForm(request.POST or None, fields=fields)
     if request.method == "POST" and form.is_valid():
         try:
             operation = user_invite_request(actor=principal, organization=organization,
-                                            email=form.cleaned_data["email"], name=form.cleaned_data["name"])
+                                            email=form.cleaned_data["email"], name=form.cleaned_data["name"],
+                                            values=form.values())
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
             operation_follow(request, operation)
             return redirect("user_list", slug=organization.slug)
-    return render(request, "users/invite.html", {"organization": organization, "form": form},
+    return render(request, "users/invite.html", {"organization": organization, "form": form,
+                                                 "left_to_others": left_to_others},
                   status=400 if form.errors else 200)

@@ -140,3 +140,30 @@ def test_rights_are_checked_again_when_it_runs(acme, admin) -> None:
     operation = run(operation)
     assert (operation.status, operation.last_error) == ("failed", "Company admins are managed by company admins only.")
     assert gateway().user_get(user_id=user["user_id"])["email"] == user["email"]
+
+
+def test_every_copy_of_the_address_follows_the_change_and_nobody_elses_does(acme, changing_emulator) -> None:
+    """The directory's row, its memberships' copies, the person's roles, blocks, pending invitation to join and
+    sign-in account all hold the new address once the change has run; matched by user id, so someone else with the
+    same old address (in another connection) keeps theirs, and an answered invitation keeps where it was sent."""
+    from tests.users.email_copies import (
+        answered_invitation_email,
+        email_copies,
+        email_copies_expected,
+        email_copies_make,
+    )
+
+    company = principal_for_user_id(CompanyAdminFactory().user_id, "Chief")  # the person is a company admin too
+    user = new_user()
+    old, new = user["email"], address()
+    email_copies_make(user["user_id"], old, acme)
+    namesake = auth0_user(connection="globex-users", email=old)
+    directory_users_upsert([namesake])
+    email_copies_make(namesake["user_id"], old, acme)
+    assert email_copies(user["user_id"]) == email_copies_expected(old)
+
+    operation = run(user_email_change_request(actor=company, organization=acme, user_id=user["user_id"], email=new))
+    assert operation.status == "succeeded", operation.last_error
+    assert email_copies(user["user_id"]) == email_copies_expected(new)
+    assert answered_invitation_email(user["user_id"]) == old
+    assert email_copies(namesake["user_id"]) == email_copies_expected(old, memberships=0)

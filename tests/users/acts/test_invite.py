@@ -292,3 +292,83 @@ def test_a_run_finding_the_person_with_the_metadata_already_sends_no_merge(organ
         assert _writes(changing_emulator) - before == merges, held
         [user] = gateway().users_by_email(email=email)
         assert user["user_metadata"] == {"seats": 4}
+
+
+def _required_schema(organization: Organization) -> None:
+    """A required field the organization's admins set, and a required one only company admins set."""
+    from organizations.models import Audience
+    from tests.factories import metadata_fields_create
+
+    metadata_fields_create(organization, [
+        ("department", "user_metadata", "text", {"label": "Department", "required": True}),
+        ("on_call", "user_metadata", "boolean", {"label": "On call", "required": True}),
+        ("seats", "user_metadata", "integer", {"label": "Seats"}),
+        ("cost_centre", "app_metadata", "text", {"label": "Cost centre", "required": True,
+                                                 "editable_by": Audience.COMPANY_ADMIN,
+                                                 "visible_to": Audience.ORG_ADMIN}),
+    ])
+
+
+def _recorded() -> tuple[int, int]:
+    return Operation.objects.filter(kind="user_invite").count(), AuditEvent.objects.count()
+
+
+def test_a_required_field_the_admin_may_set_must_be_given_and_nothing_is_recorded_without_it(organizations) -> None:
+    organization = organizations["acme"]
+    _required_schema(organization)
+    actor, email = admin_of(organization), new_email("acme")
+    before = _recorded()
+    required = ["Enter a value: this field is required."]
+    for values in (None, {}, {"user_metadata": {"department": "  ", "on_call": ""}}):
+        with pytest.raises(ValidationError) as caught:
+            user_invite_request(actor=actor, organization=organization, email=email, values=values)
+        # Beside each field, named as the invitation names every metadata error; not the company admins' field.
+        assert caught.value.message_dict == {"user_metadata.department": required, "user_metadata.on_call": required}
+    # Every error at once: the email's, a value's, and a required field still missing.
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=actor, organization=organization, email="not-an-email",
+                            values={"user_metadata": {"on_call": "perhaps", "seats": "2"}})
+    assert caught.value.message_dict == {"email": ["Enter a valid email address, like name@example.com."],
+                                         "user_metadata.on_call": ["Choose Yes or No."],
+                                         "user_metadata.department": required}
+    assert _recorded() == before
+    assert gateway().users_by_email(email=email) == []
+
+    # Given (a "no" is a value), the invitation goes through and the person holds them.
+    operation = user_invite_request(actor=actor, organization=organization, email=email,
+                                    values={"user_metadata": {"department": "Sales", "on_call": "no"}})
+    user_invite.apply(args=[str(operation.id)])
+    operation.refresh_from_db()
+    assert operation.status == "succeeded", operation.last_error
+    [user] = gateway().users_by_email(email=email)
+    assert user["user_metadata"] == {"department": "Sales", "on_call": False}
+    assert "cost_centre" not in (user.get("app_metadata") or {})  # left for company admins to set
+
+
+def test_a_required_field_only_company_admins_set_binds_them_not_the_organizations_admins(organizations) -> None:
+    """An organization's admin cannot give a field only company admins edit: it does not stop their invitations
+    (it stays unset for a company admin to fill in). A company admin inviting must give it."""
+    from tests.factories import CompanyAdminFactory
+
+    organization = organizations["acme"]
+    _required_schema(organization)
+    given = {"user_metadata": {"department": "Sales", "on_call": "yes"}}
+    operation = user_invite_request(actor=admin_of(organization), organization=organization,
+                                    email=new_email("acme"), values=given)
+    assert operation.payload["user_metadata"] == {"department": "Sales", "on_call": True}
+    assert "app_metadata" not in operation.payload
+    # The organization's admin may not set it at all: refused beside it, as before.
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=admin_of(organization), organization=organization, email=new_email("acme"),
+                            values={**given, "app_metadata": {"cost_centre": "CC-1"}})
+    assert caught.value.message_dict == {"app_metadata.cost_centre": ["Only company admins may change Cost centre."]}
+
+    company = principal_for_user_id(CompanyAdminFactory().user_id, "Chief")
+    before = _recorded()
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=company, organization=organization, email=new_email("acme"), values=given)
+    assert caught.value.message_dict == {"app_metadata.cost_centre": ["Enter a value: this field is required."]}
+    assert _recorded() == before
+    operation = user_invite_request(actor=company, organization=organization, email=new_email("acme"),
+                                    values={**given, "app_metadata": {"cost_centre": "CC-1"}})
+    assert operation.payload["app_metadata"] == {"cost_centre": "CC-1"}

@@ -71,3 +71,41 @@ def test_viewers_see_the_list_but_cannot_invite(client, acme) -> None:
     assert viewer.get("/o/acme/users/invite/").status_code == 403
     assert viewer.post("/o/acme/users/invite/", {"email": "ada@acme.test"}).status_code == 403
     assert not Operation.objects.exists()
+
+
+def test_the_schemas_fields_the_admin_may_set_are_on_the_page_and_a_required_one_is_asked_for(
+        client, acme, django_capture_on_commit_callbacks, published_tasks) -> None:
+    from organizations.models import Audience
+    from portal.models import AuditEvent
+    from tests.factories import metadata_fields_create
+
+    metadata_fields_create(acme, [
+        ("department", "user_metadata", "text", {"label": "Department", "required": True}),
+        ("seats", "user_metadata", "integer", {"label": "Seats"}),
+        ("cost_centre", "app_metadata", "text", {"label": "Cost centre", "required": True,
+                                                 "editable_by": Audience.COMPANY_ADMIN,
+                                                 "visible_to": Audience.ORG_ADMIN}),
+    ])
+    admin = signed_in(client, acme, "admin")
+    page = admin.get("/o/acme/users/invite/").content.decode()
+    assert 'name="user_metadata.department"' in page and 'name="user_metadata.seats"' in page
+    assert 'name="app_metadata.cost_centre"' not in page  # only company admins set it
+    assert "Required, but set only by company admins: Cost centre. The invitation leaves it empty for them to " \
+           "fill in on the person's page." in " ".join(page.split())
+
+    response = admin.post("/o/acme/users/invite/", {"email": "ada@acme.test", "name": "Ada",
+                                                    "user_metadata.department": " ", "user_metadata.seats": "2"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    errors = page.split('id="id_user_metadata.department_error"')[1].split("</ul>")[0]
+    assert "Enter a value: this field is required." in errors
+    assert 'value="ada@acme.test"' in page and 'value="2"' in page  # what was typed is kept
+    assert not Operation.objects.exists() and not AuditEvent.objects.exists() and published_tasks == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post("/o/acme/users/invite/", {"email": "ada@acme.test", "user_metadata.department": "Sales",
+                                                        "user_metadata.seats": ""})
+    assert response.status_code == 302
+    assert Operation.objects.get(kind="user_invite").payload == {"email": "ada@acme.test", "name": "",
+                                                                 "user_metadata": {"department": "Sales"}}
+    assert published_tasks == ["users.tasks.user_invite"]
