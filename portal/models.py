@@ -69,6 +69,19 @@ class RateBucket(models.Model):
         return f"{self.group}: {self.tokens:.1f}"
 
 
+class QuotaCount(models.Model):
+    """One person's requests of one kind in the current window (:mod:`portal.quota`'s database store): the
+    window began at ``started`` (epoch seconds) and ``used`` requests were counted in it. One row per key, made
+    again in place when a window ends."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    started = models.FloatField()
+    used = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.used}"
+
+
 class OutboxMessage(models.Model):
     """An email the embedded mode kept instead of sending (:mod:`portal.outbox.backend`)."""
 
