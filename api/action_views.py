@@ -15,6 +15,7 @@ from api.base import ApiView
 from api.idempotency import HEADER, KEY_MAX_LENGTH, KEY_PATTERN, idempotent
 from api.models import IdempotentRequest
 from api.query import QueryParameter, query_read
+from api.schema import error_response
 from api.serializers import (
     DeleteInput,
     InviteInput,
@@ -41,7 +42,7 @@ from organizations.roles import role_grant_request, role_revoke
 from organizations.selectors import role_get
 from portal.models import Operation
 from users.acts.account import USER_ACTIONS, user_action_request
-from users.acts.invite import user_invite_request
+from users.acts.invite import ON_ITS_WAY, user_invite_request
 from users.acts.metadata import user_metadata_edit_request
 from users.acts.removal import user_delete_request, user_remove_request
 
@@ -87,12 +88,17 @@ def act(request: Request, request_operation) -> Response:
 class UserCollectionView(UserListView):
     permissions_required = {"GET": READ_USERS, "POST": WRITE_USERS}
 
-    @extend_schema(request=InviteInput, responses=ACT_RESPONSES, parameters=[IDEMPOTENCY_PARAMETER],
-                   examples=examples.INVITE,
+    @extend_schema(request=InviteInput, parameters=[IDEMPOTENCY_PARAMETER], examples=examples.INVITE,
+                   responses={**ACT_RESPONSES, 409: error_response(
+                       "invitation_on_its_way: an invitation to this email in this organization is already on its "
+                       "way (not finished yet); nothing was recorded. Its operation is among the organization's "
+                       "operations: invite again once it has finished, if still needed.", ON_ITS_WAY,
+                       "An invitation to ada@acme.test is already on its way.")},
                    summary="Invite a user", description="Permission: users:write. The organization's mode decides "
                    "how: a new account, or the organization added to an existing one; they get a set-password email. "
                    "user_metadata and app_metadata set the schema's fields the caller may edit, by their rules; each "
-                   "required field the caller may edit needs a value (errors are keyed '<target>.<key>').")
+                   "required field the caller may edit needs a value (errors are keyed '<target>.<key>'). "
+                   "One invitation per email and organization is on its way at a time (a second is a 409).")
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_of(request, slug)
         data = parsed(InviteInput, request)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from api.auth.permissions import InsufficientScope
+from users.acts.invite import ON_ITS_WAY
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -23,17 +24,34 @@ class RequestTooLarge(exceptions.APIException):
 
 
 class Conflict(exceptions.APIException):
-    """The request is well formed, but what it acts on is not in a state that allows it (a bulk job's status)."""
+    """The request is well formed, but what it acts on is not in a state that allows it (a bulk job's status), or
+    the same thing is already under way (``error`` then says what: :data:`CONFLICT_CODES`)."""
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
     default_detail = "The resource's state does not allow this now."
+
+    def __init__(self, detail: str | None = None, code: str | None = None) -> None:
+        super().__init__(detail, code)
+        self.error_code = code or self.default_code
+
+
+# The services' refusals (ValidationError codes) that say the same request is already under way: the request is
+# right and asking again changes nothing until that one has finished, so a 409 with the code as its ``error``.
+CONFLICT_CODES = frozenset({ON_ITS_WAY})
 
 
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_code = "idempotency_key_reused"
     default_detail = "This Idempotency-Key was used for a different request: use a new key for a new request."
+
+
+def _conflict_code(exc: DjangoValidationError) -> str | None:
+    """The code of a refusal that is one of :data:`CONFLICT_CODES` (every error of it), else None."""
+    codes = {error.code for errors in (exc.error_dict.values() if hasattr(exc, "error_dict") else [exc.error_list])
+             for error in errors}
+    return codes.pop() if len(codes) == 1 and codes <= CONFLICT_CODES else None
 
 
 def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -74,7 +92,8 @@ def api_exception_handler(exc, context) -> Response | None:
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("The request cannot be read.")
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(_field_errors(exc))
+        conflict = _conflict_code(exc)
+        exc = Conflict(" ".join(exc.messages), conflict) if conflict else exceptions.ValidationError(_field_errors(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or "You may not do this.")
     response = exception_handler(exc, context)
@@ -86,6 +105,8 @@ def api_exception_handler(exc, context) -> Response | None:
         response["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{exc.scope}"'
     elif isinstance(exc, IdempotencyKeyReused):
         code = exc.default_code
+    elif isinstance(exc, Conflict):
+        code = exc.error_code
     if isinstance(exc, exceptions.ValidationError):
         errors = flat_errors(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = {"error": code, "detail": "Some of the input is not valid: see errors.", "errors": errors}

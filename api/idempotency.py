@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from rest_framework import exceptions
@@ -51,6 +52,11 @@ def operation_key(caller: ApiCaller, key: str) -> str:
     return f"api:{hashlib.sha256(caller.subject.encode()).hexdigest()[:24]}:{key}"
 
 
+def earlier_request(caller: ApiCaller, key: str) -> IdempotentRequest | None:
+    """The caller's request recorded under ``key``, if any."""
+    return IdempotentRequest.objects.filter(caller=caller.subject, key=key).first()
+
+
 def idempotent(request: Request, perform: Perform, replay: Replay) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
@@ -60,7 +66,7 @@ def idempotent(request: Request, perform: Perform, replay: Replay) -> Response:
                                                    "e.g. a UUID, new for each new request."]})
     caller: ApiCaller = request.user
     fingerprint = _fingerprint(request)
-    earlier = IdempotentRequest.objects.filter(caller=caller.subject, key=key).first()
+    earlier = earlier_request(caller, key)
     if earlier is None:
         try:
             with transaction.atomic():
@@ -69,9 +75,11 @@ def idempotent(request: Request, perform: Perform, replay: Replay) -> Response:
                                                  operation=operation, status_code=response.status_code,
                                                  response=response.data if operation is None else {})
             return response
-        except IntegrityError:
-            # The same key sent twice at once: the other request recorded it first; answer as it did.
-            earlier = IdempotentRequest.objects.filter(caller=caller.subject, key=key).first()
+        except (IntegrityError, DjangoValidationError):
+            # The same key sent twice at once: the other request recorded it first (its insert refused ours, or
+            # the service refused ours because of what it recorded: an invitation already on its way); answer
+            # as it did.
+            earlier = earlier_request(caller, key)
             if earlier is None:
                 raise
     if earlier.fingerprint != fingerprint:

@@ -18,40 +18,43 @@ SECURITY_SCHEME = "portalToken"
 
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="A code a tool can branch on: invalid_request, invalid_token, "
-                                            "insufficient_scope, forbidden, not_found, idempotency_key_reused, "
-                                            "rate_limited, …")
+                                            "insufficient_scope, forbidden, not_found, conflict, "
+                                            "invitation_on_its_way, idempotency_key_reused, rate_limited, …")
     detail = serializers.CharField(help_text="What went wrong, for a person to read")
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
                                    help_text="On a 400: the messages per field (non_field_errors for the rest)")
 
 
-def _error(description: str, code: str, detail: str, **extra) -> OpenApiResponse:
+def error_response(description: str, code: str, detail: str, **extra) -> OpenApiResponse:
+    """An error in the API's one shape, with its description and an example (views use it for an error of their
+    own, such as a 409 that says what is already under way)."""
     return OpenApiResponse(ErrorSerializer, description=description, examples=[
         OpenApiExample(code, value={"error": code, "detail": detail, **extra})])
 
 
 ERRORS = {
-    "400": _error("Bad input, or a rule the schema cannot state (a cursor that is not ours, a range that ends "
+    "400": error_response("Bad input, or a rule the schema cannot state (a cursor that is not ours, a range that ends "
                   "before it starts, the organization's metadata schema, a guardrail, the target's state): the "
                   "messages per field; nothing was changed", "invalid_request",
                   "Some of the input is not valid: see errors.", errors={"email": ["Enter a valid email address."]}),
-    "401": _error('No valid access token (WWW-Authenticate: Bearer error="invalid_token")', "invalid_token",
+    "401": error_response('No valid access token (WWW-Authenticate: Bearer error="invalid_token")', "invalid_token",
                   "The access token has expired."),
-    "403": _error("The token lacks the scope (insufficient_scope), the client is not registered, or the caller "
+    "403": error_response("The token lacks the scope (insufficient_scope), the client is not registered, or the caller "
                   "may not do this", "insufficient_scope", "This needs the users:write permission."),
-    "404": _error("Not found, or outside the caller's organizations (the API does not say which)", "not_found",
+    "404": error_response("Not found, or outside the caller's organizations (the API does not say which)", "not_found",
                   "Not found."),
-    "406": _error("The API answers application/json only", "not_acceptable",
+    "406": error_response("The API answers application/json only", "not_acceptable",
                   "Could not satisfy the request Accept header."),
-    "409": _error("What the request acts on is not in a state that allows it now (a bulk job's status)",
-                  "conflict", "This job cannot be paused now: it is checked: waiting for confirmation."),
-    "413": _error("The body is over the route's limit (DATA_UPLOAD_MAX_MEMORY_SIZE; a bulk job's rows and file "
+    "409": error_response("What the request acts on is not in a state that allows it now (a bulk job's status); "
+                          "nothing was changed", "conflict",
+                          "This job cannot be paused now: it is checked: waiting for confirmation."),
+    "413": error_response("The body is over the route's limit (DATA_UPLOAD_MAX_MEMORY_SIZE; a bulk job's rows and file "
                   "have their own, larger one, answered as a 400 under rows or file)", "request_too_large",
                   "The request body is over the limit of 2,621,440 bytes: send less at once."),
-    "415": _error("Send JSON (or form data)", "unsupported_media_type", 'Unsupported media type "text/plain".'),
-    "422": _error("The Idempotency-Key was used for a different request", "idempotency_key_reused",
+    "415": error_response("Send JSON (or form data)", "unsupported_media_type", 'Unsupported media type "text/plain".'),
+    "422": error_response("The Idempotency-Key was used for a different request", "idempotency_key_reused",
                   "This Idempotency-Key was used for a different request: use a new key for a new request."),
-    "429": _error("Over the caller's request budget: retry after Retry-After seconds", "rate_limited",
+    "429": error_response("Over the caller's request budget: retry after Retry-After seconds", "rate_limited",
                   "Request was throttled. Expected available in 12 seconds."),
 }
 # Answered by the web server (gunicorn, or the proxy in front) before the portal reads the request, so in its
@@ -78,7 +81,8 @@ class PortalTokenScheme(OpenApiAuthenticationExtension):
 class PortalAutoSchema(AutoSchema):
     """Adds the errors an operation can answer: 401, 403, 406 (an Accept it cannot satisfy) and 429 to every one;
     404 where the path names something; 400 where there is input (query, body, a header) or a service decides;
-    413 and 415 where a body may be read; 422 to a POST (Idempotency-Key); 414 (from the web server) to all.
+    413 and 415 where a body may be read; 422 to a POST (Idempotency-Key); 414 (from the web server) to all; and
+    gives the error's body to an error a view declares in its own words (a 409).
     A method a route does not have is a 405 with Allow (api.base): not an operation, so described in the API's
     description rather than here."""
 
@@ -116,8 +120,13 @@ class PortalAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        for code in self._error_codes():
+        # The errors every operation of its kind may answer, and those a view declares (a 409) in the same shape;
+        # an error a view describes with its own body and example (api.schema.error_response) is kept as it is.
+        declared = [code for code, response in responses.items() if code in ERRORS and not response.get("content")]
+        for code in sorted({*self._error_codes(), *declared}):
             described = responses.get(code)
+            if described is not None and described.get("content"):
+                continue
             # A view's own words for an error are kept; the body is the error shape whatever it says.
             error = ERRORS[code]
             if described is not None and described.get("description"):

@@ -4,7 +4,7 @@ ask for); never an operation a person asked for on their own profile, which only
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from organizations.access.authorization import require_company_admin, require_org_admin
 from organizations.models import Organization
@@ -62,8 +62,17 @@ def operation_retry(*, actor: Principal, organization: Organization, operation_i
         operation.last_error = ""
         operation.started_at = operation.finished_at = operation.next_attempt_at = None
         operation.actor_user_id, operation.actor_display = actor.user_id, actor.display or actor.user_id
-        operation.save(update_fields=["status", "attempts", "last_error", "started_at", "finished_at",
-                                      "next_attempt_at", "actor_user_id", "actor_display", "updated_at"])
+        try:
+            with transaction.atomic():  # a savepoint: refused, the operation stays as it was
+                operation.save(update_fields=["status", "attempts", "last_error", "started_at", "finished_at",
+                                              "next_attempt_at", "actor_user_id", "actor_display", "updated_at"])
+        except IntegrityError:
+            # Another invitation to the same email in the organization is on its way (one at a time:
+            # portal.models.INVITATION_ON_ITS_WAY).
+            if operation.kind != OperationKind.USER_INVITE:
+                raise
+            raise ValidationError(f"Another invitation to {operation.target} is already on its way: try this one "
+                                  "again once it has finished, if it is still needed.") from None
         what = operation.payload.get("email") or operation.target
         audit_record(
             actor=actor, action="operation.retried", organization=organization, target_type="operation",

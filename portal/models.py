@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class PortalUserManager(UserManager):
@@ -69,6 +70,19 @@ class RateBucket(models.Model):
         return f"{self.group}: {self.tokens:.1f}"
 
 
+class QuotaCount(models.Model):
+    """One person's requests of one kind in the current window (:mod:`portal.quota`'s database store): the
+    window began at ``started`` (epoch seconds) and ``used`` requests were counted in it. One row per key, made
+    again in place when a window ends."""
+
+    key = models.CharField(max_length=255, primary_key=True)
+    started = models.FloatField()
+    used = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.used}"
+
+
 class OutboxMessage(models.Model):
     """An email the embedded mode kept instead of sending (:mod:`portal.outbox.backend`)."""
 
@@ -125,6 +139,10 @@ SELF_SERVICE_KINDS = frozenset({
 })
 
 
+# The constraint that keeps one invitation per organization and email unfinished at a time.
+INVITATION_ON_ITS_WAY = "operation_one_unfinished_invitation"
+
+
 class Operation(models.Model):
     """One change the portal makes in Auth0, recorded before the Celery task that carries it out.
 
@@ -169,6 +187,12 @@ class Operation(models.Model):
             # The claim's check that no earlier operation on the same target is unfinished.
             models.Index(fields=["target", "created_at"], name="operation_unfinished_target",
                          condition=models.Q(status__in=["pending", "running"])),
+        ]
+        constraints = [
+            # One invitation per organization and email on its way at a time (an invitation's target is the
+            # invited email): a second, however close behind the first, is refused (users.acts.invite).
+            models.UniqueConstraint(Lower("target"), "organization", name=INVITATION_ON_ITS_WAY,
+                                    condition=models.Q(kind="user_invite", status__in=["pending", "running"])),
         ]
 
     def __str__(self) -> str:

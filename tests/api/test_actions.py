@@ -8,12 +8,14 @@ import uuid
 
 import pytest
 
+from api import idempotency
 from api.models import IdempotentRequest
 from auth0_gateway import gateway
 from organizations.models import MembershipMode, OrganizationRole
 from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.api_tokens import register, tool_token
+from tests.support.concurrency import needs_database_server, simultaneously
 from users.acts.invite import password_random
 from users.directory.mirror import directory_user_write_through
 from users.models import DirectoryUser
@@ -191,3 +193,57 @@ def test_an_invitation_sets_metadata_and_a_missing_required_field_is_a_400_that_
     assert operation.status == "succeeded", operation.last_error
     [user] = gateway().users_by_email(email=email)
     assert (user["user_metadata"], user["app_metadata"]) == ({"department": "Sales"}, {"region": "apac"})
+
+
+def test_an_invitation_on_its_way_is_a_409_that_records_nothing(tool, acme) -> None:
+    url = "/api/v1/organizations/acme/users/"
+    first = tool.post(url, {"email": "grace@acme.test"}, format="json")
+    assert first.status_code == 202, first.content
+    before = (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count())
+    for headers in ({}, {"HTTP_IDEMPOTENCY_KEY": "invite-grace-again"}):
+        again = tool.post(url, {"email": "Grace@Acme.test", "name": "Grace"}, format="json", **headers)
+        assert again.status_code == 409
+        assert again.json() == {"error": "invitation_on_its_way",
+                                "detail": "An invitation to grace@acme.test is already on its way."}
+    assert (Operation.objects.count(), AuditEvent.objects.count(), IdempotentRequest.objects.count()) == before
+    # Once it has finished, the same key is a new request, not a replay of the refusal.
+    Operation.objects.filter(pk=first.json()["id"]).update(status="failed")
+    retried = tool.post(url, {"email": "Grace@Acme.test", "name": "Grace"}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="invite-grace-again")
+    assert retried.status_code == 202 and retried.json()["id"] != first.json()["id"]
+
+
+@needs_database_server
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("keys", ["no keys", "one key for both"])
+def test_two_simultaneous_invitations_are_one_202_and_one_409_or_one_replay(tool, acme, keys) -> None:
+    """Two tools (or one retrying) invite the same person at the same instant. Without keys: one invitation and
+    one 409 that says so. With the same Idempotency-Key: the same request twice, so both get the one operation."""
+    url = "/api/v1/organizations/acme/users/"
+    headers = {"HTTP_IDEMPOTENCY_KEY": "grace-once"} if keys == "one key for both" else {}
+    answers = simultaneously(lambda _: tool.post(url, {"email": "grace@acme.test"}, format="json", **headers), 2)
+    statuses = sorted(answer.status_code for answer in answers)
+    [operation] = Operation.objects.filter(kind="user_invite")
+    if keys == "no keys":
+        assert statuses == [202, 409], [answer.content for answer in answers]
+        refused = next(answer for answer in answers if answer.status_code == 409)
+        assert refused.json()["error"] == "invitation_on_its_way"
+    else:
+        assert statuses == [202, 202], [answer.content for answer in answers]
+        assert {answer.json()["id"] for answer in answers} == {str(operation.pk)}
+    assert AuditEvent.objects.filter(action="user.invite_requested").count() == 1
+
+
+def test_a_retry_that_crossed_its_first_attempt_is_answered_as_the_first_was(tool, acme, monkeypatch) -> None:
+    """A tool's retry with the same Idempotency-Key, read before its first attempt was recorded, meets that attempt's
+    invitation on its way: it is the same request, so it gets the same operation back, not a 409."""
+    url = "/api/v1/organizations/acme/users/"
+    first = tool.post(url, {"email": "grace@acme.test"}, format="json", HTTP_IDEMPOTENCY_KEY="grace-1")
+    assert first.status_code == 202, first.content
+    lookups = iter([None])  # the retry's first look finds nothing yet; its second, after the refusal, finds it
+    real_lookup = idempotency.earlier_request
+    monkeypatch.setattr(idempotency, "earlier_request", lambda caller, key: next(lookups, real_lookup(caller, key)))
+    again = tool.post(url, {"email": "grace@acme.test"}, format="json", HTTP_IDEMPOTENCY_KEY="grace-1")
+    assert again.status_code == 202 and again.json()["id"] == first.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert Operation.objects.filter(kind="user_invite").count() == IdempotentRequest.objects.count() == 1

@@ -100,6 +100,10 @@ def test_every_status_an_operation_answers_is_in_the_schema(client) -> None:
         if method in ("POST", "DELETE"):
             assert {"400", "413", "415"} <= set(responses), (method, path)
     assert "409" in operations[("POST", "/api/v1/organizations/{slug}/bulk-jobs/{job_id}/start/")]
+    # An invitation already on its way: a 409 in the error shape, with its own code.
+    on_its_way = operations[("POST", "/api/v1/organizations/{slug}/users/")]["409"]["content"]["application/json"]
+    assert on_its_way["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert [e["value"]["error"] for e in on_its_way["examples"].values()] == ["invitation_on_its_way"]
     assert "422" in operations[("POST", "/api/v1/organizations/{slug}/users/")]
     assert "400" in operations[("GET", "/api/v1/events/")]
     components = document["components"]["schemas"]

@@ -109,3 +109,20 @@ def test_what_cannot_be_tried_again_is_refused_and_records_nothing(acme, publish
     with pytest.raises(ValidationError, match="this one is pending"):  # a second click
         operation_retry(actor=admin, organization=acme, operation_id=failed.pk)
     assert AuditEvent.objects.filter(action="operation.retried").count() == 1
+
+
+def test_a_failed_invitation_is_not_sent_again_while_another_to_the_same_person_is_on_its_way(acme) -> None:
+    admin = admin_of(acme, "Admin")
+    failed = operation_in("failed", kind="user_invite", organization=acme, target="ada@acme.test",
+                          last_error="Auth0 said no")
+    on_its_way = operation_in("pending", kind="user_invite", organization=acme, target="ada@acme.test")
+    with pytest.raises(ValidationError) as caught:
+        operation_retry(actor=admin, organization=acme, operation_id=failed.pk)
+    assert caught.value.messages == ["Another invitation to ada@acme.test is already on its way: try this one again "
+                                     "once it has finished, if it is still needed."]
+    failed.refresh_from_db()
+    assert (failed.status, failed.last_error) == ("failed", "Auth0 said no")
+    assert not AuditEvent.objects.filter(action="operation.retried").exists()
+    # Once that one has finished, this one may be sent again.
+    Operation.objects.filter(pk=on_its_way.pk).update(status="succeeded")
+    assert operation_retry(actor=admin, organization=acme, operation_id=failed.pk).status == "pending"

@@ -19,6 +19,8 @@ from onboarding.processing.run import bulk_job_advance
 from onboarding.services import bulk_job_cancel, bulk_job_discard, bulk_job_pause, bulk_job_resume, bulk_job_start
 from portal.models import AuditEvent, Operation
 from tests.onboarding.conftest import job_checked, job_run, member_create, unique_email
+from users.acts import invite as invitations
+from users.acts.invite import user_invite_request
 from users.models import DirectoryUser
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +127,32 @@ def test_a_row_refused_at_run_time_is_skipped_with_the_reason(acme, admin) -> No
     row = job.rows.get()
     assert (row.outcome, row.outcome_message) == ("skipped", f"{email} is already a user of Acme.")
     assert job.status == BulkJob.Status.FINISHED
+
+
+@pytest.mark.parametrize("arrival", ["before the row is sent", "at the same instant as the row"])
+def test_a_row_whose_person_has_an_invitation_on_its_way_is_skipped_and_records_nothing(acme, admin, monkeypatch,
+                                                                                       arrival) -> None:
+    """Someone invited the person on the page after the preview: the row is skipped with the reason, whether the
+    service's check sees that invitation or (asked for at the same instant) the database's index refuses the
+    row's at its insert; the job carries on with the other rows and finishes."""
+    email, other = unique_email(), unique_email()
+    job = job_checked(admin, acme, f"email\n{email}\n{other}\n")
+    on_the_page = user_invite_request(actor=admin, organization=acme, email=email.upper())
+    if arrival == "at the same instant as the row":
+        real_check, first_call = invitations.invitation_on_its_way, iter([True])
+        monkeypatch.setattr(invitations, "invitation_on_its_way", lambda organization, address: False if next(
+            first_call, False) else real_check(organization, address))
+    events = AuditEvent.objects.count()
+    bulk_job_start(actor=admin, job=job)
+    bulk_job_advance(job.pk)
+    row = job.rows.get(line=2)
+    assert (row.outcome, row.outcome_message) == ("skipped", f"An invitation to {email} is already on its way.")
+    assert row.operation is None and row.finished_at is not None
+    assert list(Operation.objects.filter(target=email).values_list("pk", flat=True)) == [on_the_page.pk]
+    # Only the other row's invitation and the job's start were recorded.
+    assert AuditEvent.objects.count() == events + 2
+    job = job_run(job)
+    assert job.status == BulkJob.Status.FINISHED and job.rows.get(line=3).outcome == "done"
 
 
 def test_a_job_is_discarded_only_before_it_runs(acme, admin) -> None:

@@ -6,8 +6,9 @@ keeps that for everything the schema can describe (every query parameter, header
 against its declaration: api.query, api.serializers), but some refusals depend on what OpenAPI cannot say:
 ``WAIVERS`` lists each, with why. ``positive_data_acceptance_within_rules`` is the stock check with exactly
 those excused: a 400 whose every field is waived and none of whose messages is a shape error (DRF's "Not a
-valid string", "This field is required", a malformed email, ...), or the 422 of an Idempotency-Key sent
-before with another request. Anything else a schema-valid request is refused with still fails.
+valid string", "This field is required", a malformed email, ...), the 422 of an Idempotency-Key sent
+before with another request, or the 409 of an invitation to an email that has one on its way. Anything else a
+schema-valid request is refused with still fails.
 tests/api/test_schema_fuzz.py runs it in the suite; the full run below runs it too (``--within-rules``).
 
 **The full run.** The product's real processes (``python -m config.processes Procfile``: gunicorn, the Celery
@@ -53,7 +54,7 @@ WAIVERS: dict[str, str] = {
     "file": "a CSV file's content: OpenAPI can only say binary",
     "rows": "the rows as a whole: their columns are the organization's own metadata schema, and no metadata key "
             "or value may hold NUL (OpenAPI 3.0 cannot constrain an object's keys or an any-typed value)",
-    "email": "the directory's state: already a member, invited, blocked, or an invitation on its way",
+    "email": "the directory's state: already a member, invited to join, or blocked",
     "confirmation": "must be the user's own email (or id), which the schema cannot know",
     "values": "the organization's metadata schema",
     "non_field_errors": "a guardrail or the target's state: the last admin, an organization's only admin, "
@@ -77,6 +78,8 @@ def waived(status: int, body: object) -> bool:
         return False
     if status == 422:
         return body.get("error") == "idempotency_key_reused"  # the key's history is state
+    if status == 409:
+        return body.get("error") == "invitation_on_its_way"  # an earlier invitation to the same email is state
     errors = body.get("errors")
     if status != 400 or not isinstance(errors, dict) or not errors:
         return False

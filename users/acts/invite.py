@@ -27,7 +27,7 @@ import string
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from auth0_gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
 from organizations.access.authorization import require_org_admin
@@ -50,6 +50,8 @@ from users.models import JoinInvitation
 
 EMAIL_MAX = 254
 NAME_MAX = 120
+# The code of the refusal of a second invitation while the first is on its way.
+ON_ITS_WAY = "invitation_on_its_way"
 
 # Four classes of character, as Auth0's strictest policy ("excellent": at least 10 characters, 3 of the 4
 # classes, no character more than twice in a row) asks; 32 characters clear every policy's minimum length.
@@ -116,20 +118,47 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
         raise ValidationError({"email": f"{email} has been invited already and has not answered yet: the pending "
                                         "invitations page can send the invitation again."})
     with transaction.atomic():
-        on_its_way = Operation.objects.select_for_update().filter(
-            kind=OperationKind.USER_INVITE, organization=organization, target=email,
-            status__in=[Operation.Status.PENDING, Operation.Status.RUNNING],
-        )
-        if on_its_way.exists():
-            raise ValidationError({"email": f"An invitation to {email} is already on its way."})
+        if invitation_on_its_way(organization, email):
+            raise invitation_on_its_way_error(email)
         payload = {"email": email, "name": name, **_given_names(given_name, family_name), **metadata_payload(changes)}
-        operation = operation_create(kind=OperationKind.USER_INVITE, actor=actor, organization=organization,
-                                     target=email, payload=payload, idempotency_key=idempotency_key)
+        operation = _invitation_create(actor, organization, email, payload, idempotency_key)
         audit_record(actor=actor, action="user.invite_requested", organization=organization, target_type="user",
                      target_id=email, summary=f"Invited {email} to {organization.display_name}", operation=operation,
                      details={"changes": metadata_changes_audit(changes)} if changes else None)
         operation_enqueue_on_commit(operation)
     return operation
+
+
+def invitation_on_its_way(organization: Organization, email: str) -> bool:
+    """Whether an invitation to ``email`` (any case) into ``organization`` is recorded and not finished yet."""
+    return Operation.objects.filter(kind=OperationKind.USER_INVITE, organization=organization, target__iexact=email,
+                                    status__in=[Operation.Status.PENDING, Operation.Status.RUNNING]).exists()
+
+
+def invitation_on_its_way_error(email: str) -> ValidationError:
+    """The refusal of a second invitation while the first is on its way, beside the email (code
+    :data:`ON_ITS_WAY`: the API answers it as a 409)."""
+    return ValidationError({"email": ValidationError(f"An invitation to {email} is already on its way.",
+                                                     code=ON_ITS_WAY)})
+
+
+def _invitation_create(actor: Principal, organization: Organization, email: str, payload: dict,
+                       idempotency_key: str | None) -> Operation:
+    """Record the invitation, inside the caller's transaction. Two requests at the same instant both find none on
+    its way; the database's index (one unfinished invitation per organization and email,
+    ``portal.models.INVITATION_ON_ITS_WAY``) lets one record it and refuses the other here, which becomes the
+    same refusal as the check's (the savepoint undoes the failed insert alone; nothing else is recorded)."""
+    try:
+        with transaction.atomic():
+            return operation_create(kind=OperationKind.USER_INVITE, actor=actor, organization=organization,
+                                    target=email, payload=payload, idempotency_key=idempotency_key)
+    except IntegrityError:
+        # The same request twice at once (its Idempotency-Key taken): the caller's idempotency answers it.
+        if idempotency_key and Operation.objects.filter(idempotency_key=idempotency_key).exists():
+            raise
+        if not invitation_on_its_way(organization, email):
+            raise
+        raise invitation_on_its_way_error(email) from None
 
 
 def _given_names(given_name: str, family_name: str) -> dict[str, str]:

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 
 import httpx
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from auth0_gateway import gateway
 from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
+from portal.operations import operation_create
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.authn_browser import Browser
+from tests.support.concurrency import needs_database_server, simultaneously
 from users.acts import invite as invitations
 from users.acts.invite import password_random, user_invite_apply, user_invite_request
 from users.models import DirectoryUser, JoinInvitation
@@ -372,3 +376,73 @@ def test_a_required_field_only_company_admins_set_binds_them_not_the_organizatio
     operation = user_invite_request(actor=company, organization=organization, email=new_email("acme"),
                                     values={**given, "app_metadata": {"cost_centre": "CC-1"}})
     assert operation.payload["app_metadata"] == {"cost_centre": "CC-1"}
+
+
+# -- one invitation per organization and email on its way at a time ----------------------------------------------
+def test_an_invitation_is_one_at_a_time_per_organization_and_email(organizations) -> None:
+    acme, initech = organizations["acme"], organizations["initech"]
+    acme_admin, email = admin_of(acme), new_email("partner")
+    first = user_invite_request(actor=acme_admin, organization=acme, email=email)
+    # Another organization's invitation of the same person is its own.
+    user_invite_request(actor=admin_of(initech), organization=initech, email=email)
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=acme_admin, organization=acme, email=f"  {email.upper()} ")
+    assert caught.value.error_dict["email"][0].code == invitations.ON_ITS_WAY
+    assert Operation.objects.filter(organization=acme, kind="user_invite").count() == 1
+    # Once it has finished (here failed), the person may be invited again.
+    Operation.objects.filter(pk=first.pk).update(status="failed")
+    again = user_invite_request(actor=acme_admin, organization=acme, email=email.upper())
+    assert again.target == email and again.status == "pending"
+    # The database holds it whatever writes the row, in any case of the email.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        operation_create(kind="user_invite", actor=None, organization=acme, target=email.upper())
+
+
+def _check_sees_nothing_first(monkeypatch) -> None:
+    """Each thread's check finds no invitation on its way, as when requests arrive at the same instant and each
+    reads before any has recorded its own; the insert then meets the database's index."""
+    checked = threading.local()
+    check = invitations.invitation_on_its_way
+
+    def blind_once(organization, email) -> bool:
+        if not getattr(checked, "once", False):
+            checked.once = True
+            return False
+        return check(organization, email)
+
+    monkeypatch.setattr(invitations, "invitation_on_its_way", blind_once)
+
+
+def test_a_second_invitation_past_the_check_is_refused_at_its_insert_and_records_nothing(organizations,
+                                                                                           monkeypatch) -> None:
+    organization = organizations["acme"]
+    actor, email = admin_of(organization), new_email("acme")
+    user_invite_request(actor=actor, organization=organization, email=email)
+    events = AuditEvent.objects.count()
+    _check_sees_nothing_first(monkeypatch)
+    with pytest.raises(ValidationError) as caught:
+        user_invite_request(actor=actor, organization=organization, email=email)
+    assert caught.value.message_dict == {"email": [f"An invitation to {email} is already on its way."]}
+    assert caught.value.error_dict["email"][0].code == invitations.ON_ITS_WAY
+    assert Operation.objects.filter(kind="user_invite").count() == 1 and AuditEvent.objects.count() == events
+
+
+@needs_database_server
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("arrival", ["as they come", "all past the check"])
+def test_simultaneous_identical_invitations_record_one_and_refuse_the_others(monkeypatch, arrival) -> None:
+    """Six requests at once for the same person (in two spellings of the email): one invitation, five refusals
+    that say so, no other error, and nothing recorded for the refused."""
+    organization = OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
+                                       membership_mode=MembershipMode.ISOLATED_CONNECTION, auth0_connection_id="con_a")
+    actor, email = admin_of(organization), new_email("acme")
+    if arrival == "all past the check":
+        _check_sees_nothing_first(monkeypatch)
+    outcomes = simultaneously(lambda n: user_invite_request(actor=actor, organization=organization,
+                                                            email=email.upper() if n % 2 else email), 6)
+    recorded = [o for o in outcomes if isinstance(o, Operation)]
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len(recorded) == 1 and len(refused) == 5, outcomes
+    assert all(r.message_dict == {"email": [f"An invitation to {email} is already on its way."]} for r in refused)
+    assert list(Operation.objects.values_list("pk", flat=True)) == [recorded[0].pk]
+    assert AuditEvent.objects.filter(action="user.invite_requested").count() == 1

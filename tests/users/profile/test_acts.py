@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import httpx
 import pytest
@@ -28,6 +29,8 @@ from portal.operations import operation_create
 from portal.principal import Principal
 from tests.contract.test_mgmt_user_sessions import refreshes, signed_in, signs_in_silently
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
+from tests.support.budget import REDIS_URL
+from tests.support.concurrency import needs_database_server, simultaneously
 from tests.users.auth0_users import auth0_user
 from tests.users.org_modes import SHARED, admin_of, member_create, organizations_per_mode
 from users.directory.mirror import directory_user_write_through, directory_users_upsert
@@ -185,6 +188,24 @@ def test_the_limit_opens_again_when_its_window_ends(grace, acme, monkeypatch) ->
     clock[0] += 1
     profile_password_email_request(actor=grace, organization=acme)
     assert Operation.objects.count() == 4
+
+
+@needs_database_server
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("cache", ["database", "redis"])
+def test_simultaneous_asks_send_no_more_than_the_limit(grace, acme, settings, cache) -> None:
+    """Ten change-password emails asked for at the same instant (a button pressed in a loop, from two browsers):
+    three are recorded, seven are told when to ask again, whichever store counts them (on Redis, under a key
+    prefix of the test's own, whose count expires with its window)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                                   "LOCATION": "profile_test_cache"} if cache == "database" else
+                       {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                        "KEY_PREFIX": f"test-profile-{uuid.uuid4().hex[:12]}"}}
+    outcomes = simultaneously(lambda _: profile_password_email_request(actor=grace, organization=acme), 10)
+    refusals = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len([o for o in outcomes if isinstance(o, Operation)]) == 3 and len(refusals) == 7, outcomes
+    assert {r.code for r in refusals} == {"rate_limited"}
+    assert Operation.objects.filter(kind=OperationKind.PROFILE_PASSWORD_EMAIL).count() == 3
 
 
 def test_a_verified_address_is_refused(acme) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from portal.models import Operation
+from portal.models import AuditEvent, Operation
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
+from users.acts import invite as invitations
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +110,24 @@ def test_the_schemas_fields_the_admin_may_set_are_on_the_page_and_a_required_one
     assert Operation.objects.get(kind="user_invite").payload == {"email": "ada@acme.test", "name": "",
                                                                  "user_metadata": {"department": "Sales"}}
     assert published_tasks == ["users.tasks.user_invite"]
+
+
+@pytest.mark.parametrize("arrival", ["after the first", "at the same instant"])
+def test_a_second_invitation_on_its_way_is_refused_beside_the_email(client, acme, monkeypatch, arrival) -> None:
+    """Asked for again while the first is on its way, the invitation is refused beside the email field, with the
+    input kept, and nothing else is recorded: whether the service's check sees the first, or (asked for at the
+    same instant) the database's index refuses it at its insert."""
+    admin = signed_in(client, acme, "admin")
+    assert admin.post("/o/acme/users/invite/", {"email": "ada@acme.test", "name": "Ada"}).status_code == 302
+    events = AuditEvent.objects.count()
+    if arrival == "at the same instant":  # the check has not seen the first yet: the index refuses the second
+        real_check, first_call = invitations.invitation_on_its_way, iter([True])
+        monkeypatch.setattr(invitations, "invitation_on_its_way", lambda organization, email: False if next(
+            first_call, False) else real_check(organization, email))
+    response = admin.post("/o/acme/users/invite/", {"email": "ADA@acme.test", "name": "Ada L."})
+    assert response.status_code == 400
+    page = response.content.decode()
+    errors = page.split('id="id_email_error"')[1].split("</ul>")[0]
+    assert "An invitation to ada@acme.test is already on its way." in errors
+    assert 'value="ADA@acme.test"' in page and 'value="Ada L."' in page
+    assert Operation.objects.filter(kind="user_invite").count() == 1 and AuditEvent.objects.count() == events
