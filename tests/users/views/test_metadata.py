@@ -1,8 +1,7 @@
-"""The metadata and email pages (users.views.metadata, users.views.email_change): linked from the user's
-page for the organization's admins only; a form, then a page showing exactly what will change, then the
-queued operation and the user's page following it. A refusal shows beside its field with what was typed
-kept, and records nothing.
-(The services themselves, against the emulator: test_metadata.py and test_email_change.py.)"""
+"""The metadata page (users.views.metadata): linked from the user's page for the organization's admins only;
+a form, then a page showing exactly what will change, then the queued operation and the user's page
+following it. A refusal shows beside its field with what was typed kept, and records nothing.
+(The service itself, against the emulator: tests/users/acts/test_metadata.py.)"""
 
 from __future__ import annotations
 
@@ -10,50 +9,17 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import reverse
-from django.utils.html import escape
 
-from organizations.models import Audience, MetadataField
 from portal.models import Operation
-from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
-from tests.users.auth0_users import auth0_user
-from users.directory.mirror import directory_users_upsert
+from tests.factories import CompanyAdminFactory
+from tests.users.views import edit_pages
+from tests.users.views.edit_pages import signed_in, urls
 
 pytestmark = pytest.mark.django_db
 
+# The shared fixtures, found by pytest under these names.
+acme, ada = edit_pages.acme, edit_pages.ada
 
-@pytest.fixture
-def acme():
-    acme = OrganizationFactory(slug="acme", display_name="Acme", connection_name="acme-users",
-                               auth0_connection_id="con_acme")
-    MetadataField.objects.create(organization=acme, key="department", label="Department", max_length=12, position=0)
-    MetadataField.objects.create(organization=acme, key="newsletter", label="Newsletter", type="boolean", position=1)
-    MetadataField.objects.create(organization=acme, key="start_date", label="Start date", type="date", position=2)
-    MetadataField.objects.create(organization=acme, key="cost_centre", label="Cost centre", target="app_metadata",
-                                 editable_by=Audience.COMPANY_ADMIN, visible_to=Audience.ORG_ADMIN, position=3)
-    return acme
-
-
-@pytest.fixture
-def ada(acme) -> dict:
-    user = auth0_user(connection="acme-users", email="ada@acme.test", name="Ada Lovelace",
-                      user_metadata={"department": "Research", "newsletter": True,
-                                     "start_date": "2024-05-01T09:00:00Z"},
-                      app_metadata={"cost_centre": "CC-7"})
-    directory_users_upsert([user])
-    return user
-
-
-def signed_in(client: Client, organization, role: str) -> Client:
-    granted = RoleFactory(organization=organization, role=role)
-    client.force_login(UserFactory(auth0_user_id=granted.user_id))
-    return client
-
-
-def urls(user: dict) -> tuple[str, str, str]:
-    kwargs = {"slug": "acme", "user_id": user["user_id"]}
-    return (reverse("user_detail", kwargs=kwargs), reverse("user_metadata_edit", kwargs=kwargs),
-            reverse("user_email_change", kwargs=kwargs))
 
 
 def test_admins_are_linked_to_both_pages_and_viewers_are_not(client, acme, ada) -> None:
@@ -148,38 +114,3 @@ def test_org_admins_get_the_reason_instead_of_a_form_for_a_company_admin(client,
         assert admin.post(url, {"user_metadata.department": "x", "email": "n@acme.test",
                                 "confirm": "yes"}).status_code == 403
     assert not Operation.objects.exists()
-
-
-def test_the_email_page_confirms_the_change_before_queueing_it(
-    client, acme, ada, django_capture_on_commit_callbacks, published_tasks
-) -> None:
-    admin = signed_in(client, acme, "admin")
-    detail, _, email = urls(ada)
-    assert 'name="email"' in admin.get(email).content.decode()
-    bad = admin.post(email, {"email": "ada@acme"})
-    assert bad.status_code == 400
-    page = bad.content.decode()
-    assert 'value="ada@acme"' in page and "Enter a valid email address, like name@example.com." in page
-    same = admin.post(email, {"email": "ADA@acme.test"}).content.decode()
-    assert escape("ada@acme.test is already Ada Lovelace's email address.") in same
-    confirm = admin.post(email, {"email": "Ada.Byron@acme.test"}).content.decode()
-    assert "Change Ada Lovelace's email address?" in confirm and "ada.byron@acme.test" in confirm
-    assert not Operation.objects.exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin.post(email, {"email": "ada.byron@acme.test", "confirm": "yes"})
-    assert (response.status_code, response["Location"]) == (302, detail)
-    assert Operation.objects.get().payload["new_email"] == "ada.byron@acme.test"
-    assert published_tasks == ["users.tasks.user_email_change"]
-    assert "Change the email address:" in admin.get(detail).content.decode()
-
-
-def test_a_social_user_gets_the_reason_and_no_link(client, acme) -> None:
-    social = auth0_user(connection="acme-users", email="gia@acme.test", name="Gia", user_id="oidc|gia",
-                        identities=[{"connection": "acme-sso", "provider": "oidc", "user_id": "gia"},
-                                    {"connection": "acme-users", "provider": "auth0", "user_id": "g"}])
-    directory_users_upsert([social])
-    admin = signed_in(client, acme, "admin")
-    detail, _, email = urls(social)
-    assert email not in admin.get(detail).content.decode()
-    page = admin.get(email).content.decode()
-    assert "can only be changed there." in page and 'name="email"' not in page
