@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from organizations.access.authorization import require_company_admin_person, require_org_admin
-from organizations.access.guardrails import organizations_only_admin
+from organizations.access.guardrails import organization_admins_lock, organizations_only_admin
 from organizations.membership import organization_member_by_email
 from organizations.models import CompanyAdmin, Organization, OrganizationRole
 from organizations.selectors import principal_for_user_id
@@ -109,6 +109,7 @@ def role_assign(
     require_org_admin(actor, organization)
     _require_not_above(actor, organization, role, "grant")
     with transaction.atomic():
+        organization_admins_lock(user_id=user_id, organization=organization)  # the last-admin rule holds
         existing = (
             OrganizationRole.objects.select_for_update().filter(organization=organization, user_id=user_id).first()
         )
@@ -148,6 +149,7 @@ def role_revoke(*, actor: Principal, role: OrganizationRole, confirm: bool = Fal
     require_org_admin(actor, organization)
     _require_not_above(actor, organization, role.role, "remove")
     with transaction.atomic():
+        organization_admins_lock(user_id=role.user_id, organization=organization)  # the last-admin rule holds
         role = OrganizationRole.objects.select_for_update().get(pk=role.pk)
         if role.role == OrganizationRole.Role.ADMIN:
             _guard_admin_removal(actor=actor, organization=organization, role=role, confirm=confirm)

@@ -103,6 +103,23 @@ def organizations_only_admin(user_id: str, organizations: Iterable[Organization]
             .order_by("organization__display_name")]
 
 
+def organization_admins_lock(*, user_id: str, organization: Organization | None) -> None:
+    """Hold the admin roles of the organizations an act may take an admin from until the caller's transaction
+    ends: ``organization``'s, or, when it is None (a deletion), those of every organization ``user_id``
+    administers. An act that may leave an organization without an admin checks the last-admin rule and
+    makes its change under this lock, so two admins removing, blocking here, deleting or demoting each other
+    at the same moment are served one after the other and the second finds the first gone: it is refused.
+    The rows are locked in one order (their ids), so two such acts never wait on each other."""
+    if organization is not None:
+        organization_ids = [organization.pk]
+    else:
+        organization_ids = list(OrganizationRole.objects.filter(user_id=user_id, role=OrganizationRole.Role.ADMIN)
+                                .values_list("organization_id", flat=True))
+    list(OrganizationRole.objects.select_for_update().filter(
+        organization_id__in=organization_ids, role=OrganizationRole.Role.ADMIN).order_by("pk").values_list(
+        "pk", flat=True))
+
+
 def _names(organizations: list[Organization]) -> str:
     names = [o.display_name for o in organizations]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -25,7 +25,12 @@ from django.http import Http404
 
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.access.authorization import require_org_admin
-from organizations.access.guardrails import PersonAct, person_act_check, person_governed_by
+from organizations.access.guardrails import (
+    PersonAct,
+    organization_admins_lock,
+    person_act_check,
+    person_governed_by,
+)
 from organizations.membership import membership_of
 from organizations.models import Organization
 from organizations.roles import user_roles_end
@@ -118,11 +123,17 @@ def user_block_here_apply(operation: Operation) -> dict:
         except Http404 as exc:  # they left meanwhile
             raise PermanentFault(f"{operation.payload.get('email') or user_id} is no longer a user of "
                                  f"{organization.display_name}.") from exc
-        user_block_here_check(actor, organization, user_id, name)
-        # Recorded first: from now on the person counts as this organization's (the guardrails see it)
-        # even while their membership is being ended, and a retry knows the block is its own.
-        OrganizationBlock.objects.get_or_create(organization=organization, user_id=user_id, defaults={
-            "email": operation.payload.get("email", ""), "name": name, "blocked_by": operation.actor_display})
+        with transaction.atomic():
+            # The last admin stays: checked, and their roles here ended, under one lock, so that two admins
+            # blocking each other at once are served one after the other (the second finds the first's
+            # roles gone and is refused).
+            organization_admins_lock(user_id=user_id, organization=organization)
+            user_block_here_check(actor, organization, user_id, name)
+            # Recorded first: from now on the person counts as this organization's (the guardrails see it)
+            # even while their membership is being ended, and a retry knows the block is its own.
+            OrganizationBlock.objects.get_or_create(organization=organization, user_id=user_id, defaults={
+                "email": operation.payload.get("email", ""), "name": name, "blocked_by": operation.actor_display})
+            user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
     user = membership_end(gateway(), organization, user_id)
     user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
     return {"blocked_here": True, "account_exists": user is not None}

@@ -31,7 +31,7 @@ from django.http import Http404
 
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from organizations.access.authorization import require_org_admin
-from organizations.access.guardrails import PersonAct, person_act_check
+from organizations.access.guardrails import PersonAct, organization_admins_lock, person_act_check
 from organizations.membership import membership_of
 from organizations.models import Organization
 from organizations.roles import user_roles_end
@@ -158,11 +158,14 @@ def user_remove_apply(operation: Operation) -> dict:
     organization: Organization = operation.organization
     actor = operation_actor_load(operation)
     user_id = operation.target
-    _remove_check(actor, organization, user_id, operation.payload.get("name", ""))
-    # Whether or not the directory still lists them (a run cut off after Auth0 answered has written them
-    # through already), the act is the same and harmless to repeat: out of the list, out of the membership.
-    user = membership_end(gateway(), organization, user_id)
-    user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
+    with transaction.atomic():
+        # The last admin stays: checked and kept under one lock, against another act on the same admins.
+        organization_admins_lock(user_id=user_id, organization=organization)
+        _remove_check(actor, organization, user_id, operation.payload.get("name", ""))
+        # Whether or not the directory still lists them (a run cut off after Auth0 answered has written them
+        # through already), the act is the same and harmless to repeat: out of the list, out of the membership.
+        user = membership_end(gateway(), organization, user_id)
+        user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
     return {"removed": True, "account_exists": user is not None}
 
 
@@ -173,11 +176,14 @@ def user_delete_apply(operation: Operation) -> dict:
     if not DirectoryUser.objects.filter(user_id=user_id).exists() and Tombstone.objects.filter(
             user_id=user_id).exists():
         return {"deleted": True}  # an earlier run finished the work and was cut off before saying so
-    _delete_check(actor, organization, user_id, operation.payload.get("name", ""))
-    try:
-        user_get(principal=actor, organization=organization, user_id=user_id)
-    except Http404:
-        raise PermanentFault(f"{operation.payload.get('email') or user_id} is no longer a user of "
-                             f"{organization.display_name}.") from None
-    account_delete(gateway(), user_id, actor=actor, operation=operation)
+    with transaction.atomic():
+        # Every organization they administer keeps an admin: checked and kept under one lock.
+        organization_admins_lock(user_id=user_id, organization=None)
+        _delete_check(actor, organization, user_id, operation.payload.get("name", ""))
+        try:
+            user_get(principal=actor, organization=organization, user_id=user_id)
+        except Http404:
+            raise PermanentFault(f"{operation.payload.get('email') or user_id} is no longer a user of "
+                                 f"{organization.display_name}.") from None
+        account_delete(gateway(), user_id, actor=actor, operation=operation)
     return {"deleted": True}
