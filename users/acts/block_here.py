@@ -135,6 +135,8 @@ def user_block_here_apply(operation: Operation) -> dict:
                 "email": operation.payload.get("email", ""), "name": name, "blocked_by": operation.actor_display})
             user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
     user = membership_end(gateway(), organization, user_id)
+    # Nothing left to end when this run or an earlier one recorded the block above (with the roles, in one
+    # transaction); an operation recorded by a version that ended the roles only here, after Auth0, still needs it.
     user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
     return {"blocked_here": True, "account_exists": user is not None}
 
