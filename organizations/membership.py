@@ -8,7 +8,11 @@ none branches on the mode itself, so a fourth mode is one more class here.
 - **Isolated connection**: a member is a user of the organization's own database connection. They belong
   to it by that connection alone, so they cannot leave it (only be deleted), and its admins may delete them.
 - **Shared connection**: a member is a user of the tenant's shared connection whose
-  ``app_metadata.organizations`` holds the organization's slug.
+  ``app_metadata.organizations`` holds the organization's slug. That list is one value in Auth0 that every
+  organization of the person writes whole, so each write holds the person's row of
+  :class:`~organizations.models.OrganizationsListLock` while it reads, writes and checks the list
+  (:func:`organizations_list_lock`): two organizations adding or removing one person at once cannot drop
+  each other's slug.
 - **Auth0 Organization**: a member is a member of the organization's Auth0 Organization; knowing it takes
   a read of the user's organizations.
 """
@@ -20,10 +24,12 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from auth0_gateway import Auth0Conflict, Auth0Gateway, Auth0NotFound, Auth0User, gateway
-from organizations.models import MembershipMode, Organization
-from portal.faults import PermanentFault
+from organizations.models import MembershipMode, Organization, OrganizationsListLock
+from portal.faults import PermanentFault, TransientFault
 
 
 def user_connections(user: Auth0User) -> set[str]:
@@ -32,6 +38,46 @@ def user_connections(user: Auth0User) -> set[str]:
 
 def _slugs_held(user: Auth0User) -> list[str]:
     return list((user.get("app_metadata") or {}).get("organizations") or [])
+
+
+def organizations_list_lock(user_id: str) -> None:
+    """Hold ``user_id``'s organizations list until the caller's transaction ends: any other act writing the
+    same person's list waits here until then. An UPDATE of the person's row takes the lock (on SQLite, the
+    database's write lock), so it holds on every database the portal runs on; the row is made on first use.
+    Callers that record the list in the directory do so inside the same transaction, so the directory
+    records the writes in the order Auth0 took them."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("organizations_list_lock holds until the transaction ends: call it inside one.")
+    now = timezone.now()
+    if OrganizationsListLock.objects.filter(user_id=user_id).update(taken_at=now):
+        return
+    try:
+        with transaction.atomic():
+            OrganizationsListLock.objects.create(user_id=user_id, taken_at=now)
+    except IntegrityError:
+        # Made at the same instant by another act, which held it until it committed: now it is ours.
+        OrganizationsListLock.objects.filter(user_id=user_id).update(taken_at=now)
+
+
+def organizations_list_write(auth0: Auth0Gateway, user_id: str, slug: str, *, held: bool) -> Auth0User:
+    """Make ``user_id``'s organizations list hold ``slug`` (``held``) or not, keeping every other slug:
+    under the person's lock, read the list as Auth0 has it now, write it whole (app_metadata merges at its
+    first level only) and read it back. Idempotent. A list that does not say what was written (something
+    outside the portal wrote it meanwhile) is a passing fault: the operation runs again and starts over from
+    what Auth0 then holds. Returns the user as Auth0 has them."""
+    with transaction.atomic():
+        organizations_list_lock(user_id)
+        user = auth0.user_get(user_id=user_id)
+        slugs = _slugs_held(user)
+        if (slug in slugs) == held:
+            return user
+        wanted = [*slugs, slug] if held else [s for s in slugs if s != slug]
+        auth0.user_update(user_id=user_id, app_metadata={"organizations": wanted})
+        user = auth0.user_get(user_id=user_id)
+        if (slug in _slugs_held(user)) != held:
+            raise TransientFault(f"The organizations of {user_id} changed in Auth0 while the portal wrote them: "
+                                 "trying again from what Auth0 holds now.")
+        return user
 
 
 class Membership:
@@ -134,20 +180,11 @@ class SharedConnection(Membership):
         return {"organizations": [self.organization.slug]}
 
     def add(self, auth0: Auth0Gateway, user: Auth0User) -> Auth0User:
-        held = _slugs_held(user)
-        if self.organization.slug in held:
-            return user
-        # app_metadata merges at its first level: the list is written whole, with this slug added.
-        return auth0.user_update(user_id=user["user_id"],
-                                 app_metadata={"organizations": [*held, self.organization.slug]})
+        # ``user`` may have been read before another organization's act changed the list: read again, locked.
+        return organizations_list_write(auth0, user["user_id"], self.organization.slug, held=True)
 
     def end(self, auth0: Auth0Gateway, user: Auth0User) -> tuple[Auth0User, list[str] | None]:
-        held = _slugs_held(user)
-        if self.organization.slug in held:
-            # app_metadata merges at its first level only: the list is written whole, without this slug.
-            user = auth0.user_update(user_id=user["user_id"],
-                                     app_metadata={"organizations": [s for s in held if s != self.organization.slug]})
-        return user, None
+        return organizations_list_write(auth0, user["user_id"], self.organization.slug, held=False), None
 
 
 class Auth0OrganizationMembership(Membership):

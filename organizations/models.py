@@ -269,3 +269,16 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} to {self.url}: {self.status}"
+
+
+class OrganizationsListLock(models.Model):
+    """One row per Auth0 user whose organizations list (``app_metadata.organizations``, the shared connection's
+    membership) the portal has written: a write of that list updates the user's row first and holds it to the
+    end of its transaction, so two organizations' acts on one person read, write and record the list one after
+    the other (``organizations.membership.organizations_list_lock``)."""
+
+    user_id = models.CharField(max_length=255, primary_key=True)
+    taken_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.user_id

@@ -40,9 +40,10 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from portal.web.refusals import refusal_of
+from users.acts.membership import membership_add
 from users.acts.removal import membership_end
 from users.acts.rules import operation_actor_load
-from users.directory.mirror import directory_user_write_through, directory_users_delete
+from users.directory.mirror import directory_users_delete
 from users.directory.selectors import organization_block_get, user_get
 from users.models import DirectoryUser, OrganizationBlock
 
@@ -157,9 +158,6 @@ def user_unblock_here_apply(operation: Operation) -> dict:
             directory_users_delete([user_id])
         raise PermanentFault(f"{block.email or user_id} no longer has an account: there is no one to let back "
                              "in.") from None
-    membership = membership_of(organization)
-    user = membership.add(auth0, user)
-    directory_user_write_through(user, auth0_organization_ids=membership.auth0_organization_ids(auth0, user)
-                                 if membership.in_auth0_organizations else None)
+    membership_add(auth0, organization, user)
     block.delete()
     return {"unblocked_here": True}

@@ -41,10 +41,9 @@ from portal.principal import Principal
 from users.acts.block_here import organization_block_check
 from users.acts.emails import organization_email_send
 from users.acts.join import join_invitation_offer
-from users.acts.membership import connection_user, metadata_held
+from users.acts.membership import connection_user, membership_add
 from users.acts.metadata import MetadataEditor, invite_metadata_merge, metadata_changes_audit, metadata_payload
 from users.acts.rules import operation_actor_load, password_ticket_create
-from users.directory.mirror import directory_user_write_through
 from users.directory.selectors import organization_member_lookup
 from users.models import JoinInvitation
 
@@ -220,15 +219,11 @@ def user_invite_apply(operation: Operation) -> dict:
     if member and user.get("logins_count"):
         raise PermanentFault(f"{email} is already a user of {organization.display_name}.")
     # From here on the account is this organization's invitation's own: created by it (by this run or one cut
-    # off before it finished), or a member who never signed in, whose set-password link goes out again.
-    user = membership.add(auth0, user)
-    # Not again when they hold the metadata already (a run retried after an earlier one set it).
-    if metadata and not metadata_held(user, metadata):
-        user = auth0.user_update(user_id=user["user_id"], user_metadata=metadata.get("user_metadata"),
-                                 app_metadata=metadata.get("app_metadata"))
-    directory_user_write_through(user, auth0_organization_ids=sorted({*organization_ids,
-                                                                      organization.auth0_organization_id})
-                                 if membership.in_auth0_organizations else None)
+    # off before it finished), or a member who never signed in, whose set-password link goes out again. The
+    # metadata is not set again when they hold it already (a run retried after an earlier one set it).
+    user = membership_add(auth0, organization, user, metadata=metadata, member=member,
+                          auth0_organization_ids=sorted({*organization_ids, organization.auth0_organization_id})
+                          if membership.in_auth0_organizations else None)
     invitation_set_password_send(auth0, organization, user_id=user["user_id"], email=email, name=name,
                                  inviter=operation.actor_display)
     return {"user_id": user["user_id"], "new_user": True, "outcome": "invited"}

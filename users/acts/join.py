@@ -28,7 +28,6 @@ from django.utils import timezone
 
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.access.authorization import require_org_admin
-from organizations.membership import membership_of
 from organizations.models import Organization
 from portal.audit import audit_record
 from portal.faults import PermanentFault
@@ -37,9 +36,8 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from portal.web.refusals import refusal_message
 from users.acts.emails import organization_email_send
-from users.acts.membership import metadata_held
+from users.acts.membership import membership_add
 from users.acts.rules import operation_actor_load
-from users.directory.mirror import directory_user_write_through
 from users.directory.selectors import join_invitation_get, profile_join_invitation_get
 from users.models import JoinInvitation, OrganizationBlock
 
@@ -175,13 +173,7 @@ def join_invitation_accept_apply(operation: Operation) -> dict:
         user = auth0.user_get(user_id=invitation.user_id)
     except Auth0NotFound:
         raise PermanentFault(f"{invitation.email} no longer has an account.") from None
-    membership = membership_of(organization)
-    user = membership.add(auth0, user)
-    if invitation.metadata and not metadata_held(user, invitation.metadata):
-        user = auth0.user_update(user_id=user["user_id"], user_metadata=invitation.metadata.get("user_metadata"),
-                                 app_metadata=invitation.metadata.get("app_metadata"))
-    directory_user_write_through(user, auth0_organization_ids=membership.auth0_organization_ids(auth0, user)
-                                 if membership.in_auth0_organizations else None)
+    membership_add(auth0, organization, user, metadata=invitation.metadata)
     JoinInvitation.objects.filter(pk=invitation.pk).update(status=JoinInvitation.Status.ACCEPTED,
                                                            answered_at=timezone.now())
     return {"joined": True}

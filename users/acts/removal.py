@@ -132,14 +132,17 @@ def user_delete_request(*, actor: Principal, organization: Organization, user_id
 # -- the Management API side (also what revoking an invitation does) ---------------------------------------
 def membership_end(auth0: Auth0Gateway, organization: Organization, user_id: str) -> Auth0User | None:
     """Take ``user_id`` out of the organization in Auth0 and write the user through to the directory, whose
-    membership then ends; idempotent. None when Auth0 no longer has the user (the directory forgets them)."""
+    membership then ends; idempotent. None when Auth0 no longer has the user (the directory forgets them).
+    One transaction: in the shared mode the person's organizations list stays locked until the directory has
+    recorded it (as ``users.acts.membership.membership_add`` does)."""
     try:
         user = auth0.user_get(user_id=user_id)
     except Auth0NotFound:
         directory_users_delete([user_id])
         return None
-    user, auth0_organization_ids = membership_of(organization).end(auth0, user)
-    directory_user_write_through(user, auth0_organization_ids=auth0_organization_ids)
+    with transaction.atomic():
+        user, auth0_organization_ids = membership_of(organization).end(auth0, user)
+        directory_user_write_through(user, auth0_organization_ids=auth0_organization_ids)
     return user
 
 
