@@ -281,8 +281,10 @@ def main() -> None:
     django.setup()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     from tests.support.bulk_driver import COMMANDS as BULK_COMMANDS
+    from tests.support.memberships_driver import COMMANDS as MEMBERSHIPS_COMMANDS
 
     COMMANDS.update(BULK_COMMANDS)
+    COMMANDS.update(MEMBERSHIPS_COMMANDS)
     for line in sys.stdin:
         request = json.loads(line)
         command = request.pop("command")
