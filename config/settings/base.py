@@ -142,6 +142,8 @@ PORTAL_HEALTH_REPORTS = ["users.directory.sync.sync_health"]
 PORTAL_MEMBER_LOOKUP = "users.directory.selectors.organization_member_lookup"
 # The guardrails ask the directory which organizations a person belongs to (organizations.access.guardrails).
 PORTAL_PERSON_ORGANIZATIONS = "users.directory.selectors.person_organization_ids"
+# ...and which of some people are blocked in Auth0 (a blocked admin keeps no organization administered).
+PORTAL_PEOPLE_BLOCKED = "users.directory.selectors.people_blocked"
 
 # --- The directory (the local mirror of the tenant's users) --------------------------------------------
 DIRECTORY_DELTA_MINUTES = env.int("DIRECTORY_DELTA_MINUTES", default=5)

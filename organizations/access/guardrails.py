@@ -6,8 +6,9 @@ command, the API) and whichever act it is (block, remove from an organization, d
   lock the company's administrators out;
 - nobody acts on themselves in a way that locks them out (blocking, deleting or removing themselves);
 - an organization keeps its last admin: blocking, deleting or removing the only admin of an organization
-  is refused until another admin is appointed. Taking that admin's portal role away is refused by the
-  same rule (``organizations.roles``), where a company admin alone may override it, explicitly;
+  (the only one not blocked in Auth0) is refused until another admin is appointed. Taking that admin's portal
+  role away is refused by the same rule (``organizations.roles``), where a company admin alone may override
+  it, explicitly;
 - an identity is governed by where it belongs: an organization's admin acts on the account as a whole
   and on its credentials (its email, password, second factors, Auth0 block, deletion) only for people
   who belong to that organization alone. Someone who also belongs to another organization (a member
@@ -29,7 +30,6 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
 from django.utils.module_loading import import_string
 
 from organizations.access.authorization import require_org_admin
@@ -73,6 +73,11 @@ def _person_organizations_loader(path: str) -> PersonOrganizations:
     return import_string(path)
 
 
+@functools.cache
+def _people_blocked_loader(path: str) -> Callable[[Iterable[str]], set[str]]:
+    return import_string(path)
+
+
 def person_organization_ids(user_id: str) -> set[int]:
     """The organizations (by primary key) ``user_id`` belongs to in any way the portal knows: a member
     (the directory, settings: PORTAL_PERSON_ORGANIZATIONS), blocked there, or holding a portal role."""
@@ -93,14 +98,21 @@ def person_elsewhere(organization: Organization, user_id: str) -> list[Organizat
 
 
 def organizations_only_admin(user_id: str, organizations: Iterable[Organization] | None = None) -> list[Organization]:
-    """The organizations (among ``organizations``; every one when None) whose only admin is ``user_id``."""
+    """The organizations (among ``organizations``; every one when None) whose only admin able to sign in is
+    ``user_id``: an admin blocked in Auth0 (settings: PORTAL_PEOPLE_BLOCKED) holds the role but administers
+    nothing, so two admins blocking each other cannot leave an organization with none."""
     held = OrganizationRole.objects.filter(user_id=user_id, role=OrganizationRole.Role.ADMIN)
     if organizations is not None:
         held = held.filter(organization__in=[o.pk for o in organizations])
-    other_admins = OrganizationRole.objects.filter(
-        organization=OuterRef("organization"), role=OrganizationRole.Role.ADMIN).exclude(user_id=user_id)
-    return [role.organization for role in held.filter(~Exists(other_admins)).select_related("organization")
-            .order_by("organization__display_name")]
+    held_ids = list(held.values_list("organization_id", flat=True))
+    others: dict[int, set[str]] = {pk: set() for pk in held_ids}
+    for organization_id, other in (OrganizationRole.objects.filter(
+            organization__in=held_ids, role=OrganizationRole.Role.ADMIN).exclude(user_id=user_id)
+            .values_list("organization_id", "user_id")):
+        others[organization_id].add(other)
+    blocked = _people_blocked_loader(settings.PORTAL_PEOPLE_BLOCKED)(set().union(*others.values()))
+    alone = [pk for pk, admins in others.items() if not admins - blocked]
+    return list(Organization.objects.filter(pk__in=alone).order_by("display_name"))
 
 
 def organization_admins_lock(*, user_id: str, organization: Organization | None) -> None:

@@ -114,3 +114,19 @@ def test_revoking_a_role_keeps_the_same_rule(acme, chief) -> None:
     with pytest.raises(ValidationError, match="last admin"):
         roles.role_revoke(actor=chief, role=only)
     assert OrganizationRole.objects.filter(pk=only.pk).exists()
+
+
+def test_an_admin_blocked_in_auth0_keeps_no_organization_administered(acme, chief) -> None:
+    """Blocked in Auth0, an admin holds the role but cannot sign in: they do not count as the admin an
+    organization keeps (else two admins blocking each other would leave it with none able to act)."""
+    from django.utils import timezone
+
+    from users.models import DirectoryUser
+
+    only, blocked = RoleFactory(organization=acme, role="admin"), RoleFactory(organization=acme, role="admin")
+    DirectoryUser.objects.create(user_id=blocked.user_id, email=blocked.email, blocked=True, synced_at=timezone.now())
+    assert organizations_only_admin(only.user_id) == [acme]
+    with pytest.raises(ValidationError, match="is the only admin of Acme"):
+        person_act_check(chief, acme, user_id=only.user_id, name="Olive", act=PersonAct.BLOCK)
+    DirectoryUser.objects.filter(user_id=blocked.user_id).update(blocked=False)
+    assert organizations_only_admin(only.user_id) == []

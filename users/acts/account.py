@@ -25,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from auth0_gateway import Auth0NotFound, gateway
-from organizations.access.guardrails import PersonAct
+from organizations.access.guardrails import PersonAct, organization_admins_lock
 from organizations.models import Organization
 from portal.audit import audit_record
 from portal.models import Operation, OperationKind
@@ -180,13 +180,15 @@ def user_action_apply(operation: Operation) -> dict:
     """Carry out a user action's operation (the task's half)."""
     action = _BY_KIND[operation.kind]
     organization: Organization = operation.organization
+    if action.kind == OperationKind.USER_BLOCK:
+        return _block_apply(operation)
     _actor, person = operation_subject_load(operation, _person_act(action))
-    if action.kind not in (OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK):
-        # Blocking twice changes nothing: a retry after the change went through just finishes.
+    if action.kind != OperationKind.USER_UNBLOCK:
+        # Unblocking twice changes nothing: a retry after the change went through just finishes.
         _state_check(person, action)
     auth0 = gateway()
-    if action.kind in (OperationKind.USER_BLOCK, OperationKind.USER_UNBLOCK):
-        user = auth0.user_update(user_id=person.user_id, blocked=action.kind == OperationKind.USER_BLOCK)
+    if action.kind == OperationKind.USER_UNBLOCK:
+        user = auth0.user_update(user_id=person.user_id, blocked=False)
         directory_user_write_through(user)
         return {"blocked": bool(user.get("blocked"))}
     if action.kind == OperationKind.USER_BLOCKS_CLEAR:
@@ -212,3 +214,17 @@ def user_action_apply(operation: Operation) -> dict:
                             context={"name": person.name, "link": ticket, "inviter": operation.actor_display,
                                      "link_label": "Choose a new password"})
     return {}
+
+
+def _block_apply(operation: Operation) -> dict:
+    """Block the account in Auth0. A blocked admin administers nothing, so the last-admin rule is checked and
+    the block made and recorded under the lock of the admin roles of every organization the person administers
+    (``organization_admins_lock``): two admins blocking each other at once are served one after the other, and
+    the second finds the first blocked, its target the only admin left, and is refused. Blocking twice changes
+    nothing: a retry after the change went through just finishes."""
+    with transaction.atomic():
+        organization_admins_lock(user_id=operation.target, organization=None)
+        _actor, person = operation_subject_load(operation, PersonAct.BLOCK)
+        user = gateway().user_update(user_id=person.user_id, blocked=True)
+        directory_user_write_through(user)
+    return {"blocked": bool(user.get("blocked"))}

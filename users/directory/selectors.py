@@ -7,7 +7,7 @@ organization is a filter of the query, never a check on the results.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -242,6 +242,12 @@ def person_organization_ids(user_id: str) -> set[int]:
     members = Membership.objects.filter(user__user_id=user_id).values_list("organization_id", flat=True)
     blocked = OrganizationBlock.objects.filter(user_id=user_id).values_list("organization_id", flat=True)
     return set(members) | set(blocked)
+
+
+def people_blocked(user_ids: Iterable[str]) -> set[str]:
+    """Which of ``user_ids`` the directory has blocked in Auth0 (settings: PORTAL_PEOPLE_BLOCKED; the
+    guardrails count no blocked admin as one an organization keeps)."""
+    return set(DirectoryUser.objects.filter(user_id__in=list(user_ids), blocked=True).values_list("user_id", flat=True))
 
 
 def organization_block_list(*, principal: Principal, organization: Organization) -> QuerySet[OrganizationBlock]:
