@@ -10,7 +10,7 @@ from organizations.access.authorization import require_company_admin, require_or
 from organizations.models import Organization
 from organizations.selectors import operation_get
 from portal.audit import audit_record
-from portal.models import SELF_SERVICE_KINDS, Operation, OperationKind
+from portal.models import ONE_AT_A_TIME, SELF_SERVICE_KINDS, Operation, OperationKind
 from portal.operations import operation_enqueue_on_commit
 from portal.principal import Principal
 
@@ -67,12 +67,11 @@ def operation_retry(*, actor: Principal, organization: Organization, operation_i
                 operation.save(update_fields=["status", "attempts", "last_error", "started_at", "finished_at",
                                               "next_attempt_at", "actor_user_id", "actor_display", "updated_at"])
         except IntegrityError:
-            # Another invitation to the same email in the organization is on its way (one at a time:
-            # portal.models.INVITATION_ON_ITS_WAY).
-            if operation.kind != OperationKind.USER_INVITE:
+            # Another of its kind on the same target is on its way (one at a time: portal.models.ONE_AT_A_TIME).
+            if operation.kind not in ONE_AT_A_TIME:
                 raise
-            raise ValidationError(f"Another invitation to {operation.target} is already on its way: try this one "
-                                  "again once it has finished, if it is still needed.") from None
+            raise ValidationError(f"Another {_one_at_a_time_described(operation)} is already on its way: try this "
+                                  "one again once it has finished, if it is still needed.") from None
         what = operation.payload.get("email") or operation.target
         audit_record(
             actor=actor, action="operation.retried", organization=organization, target_type="operation",
@@ -81,3 +80,10 @@ def operation_retry(*, actor: Principal, organization: Organization, operation_i
         )
         operation_enqueue_on_commit(operation)
     return operation
+
+
+def _one_at_a_time_described(operation: Operation) -> str:
+    who = operation.payload.get("email") or operation.target
+    return {OperationKind.USER_INVITE: f"invitation to {who}",
+            OperationKind.USER_EMAIL_CHANGE: f"change of the email address of {who}",
+            OperationKind.PROFILE_DATA_EXPORT: f"export of the data of {who}"}[operation.kind]

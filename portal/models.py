@@ -141,6 +141,11 @@ SELF_SERVICE_KINDS = frozenset({
 
 # The constraint that keeps one invitation per organization and email unfinished at a time.
 INVITATION_ON_ITS_WAY = "operation_one_unfinished_invitation"
+EMAIL_CHANGE_ON_ITS_WAY = "operation_one_unfinished_email_change"
+DATA_EXPORT_ON_ITS_WAY = "operation_one_unfinished_data_export"
+# The kinds of operation the database holds to one unfinished at a time per target (and organization, for an
+# invitation): a second is refused, however close behind the first (portal.operations.operation_create_alone).
+ONE_AT_A_TIME = ("user_invite", "user_email_change", "profile_data_export")
 
 
 class Operation(models.Model):
@@ -193,6 +198,12 @@ class Operation(models.Model):
             # invited email): a second, however close behind the first, is refused (users.acts.invite).
             models.UniqueConstraint(Lower("target"), "organization", name=INVITATION_ON_ITS_WAY,
                                     condition=models.Q(kind="user_invite", status__in=["pending", "running"])),
+            # One change of a person's email address on its way at a time (users.acts.email_change), and one
+            # export of a person's data being prepared (users.profile.data_export); the target is the person.
+            models.UniqueConstraint("target", name=EMAIL_CHANGE_ON_ITS_WAY, condition=models.Q(
+                kind="user_email_change", status__in=["pending", "running"])),
+            models.UniqueConstraint("target", name=DATA_EXPORT_ON_ITS_WAY, condition=models.Q(
+                kind="profile_data_export", status__in=["pending", "running"])),
         ]
 
     def __str__(self) -> str:

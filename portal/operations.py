@@ -31,7 +31,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -113,6 +113,24 @@ def operation_create(
         idempotency_key=idempotency_key or f"{kind}:{uuid.uuid4()}",
         task_name=task_name or operation_task_name(kind),
     )
+
+
+def operation_create_alone(*, refusal: ValidationError, **fields: Any) -> Operation:
+    """:func:`operation_create`, for a kind the database holds to one unfinished operation per target
+    (``portal.models.ONE_AT_A_TIME``), inside the caller's transaction. Two requests at the same instant both
+    pass the caller's check; the database's index lets one record its operation and refuses the other here with
+    ``refusal``, the caller's own refusal (the savepoint undoes the failed insert alone)."""
+    try:
+        with transaction.atomic():
+            return operation_create(**fields)
+    except IntegrityError:
+        key = fields.get("idempotency_key")
+        if key and Operation.objects.filter(idempotency_key=key).exists():
+            raise  # the same request twice at once (its Idempotency-Key taken): the caller's idempotency answers it
+        if not Operation.objects.filter(kind=fields["kind"], target__iexact=fields.get("target", ""),
+                                        status__in=_UNFINISHED).exists():
+            raise
+        raise refusal from None
 
 
 def operation_enqueue_on_commit(operation: Operation) -> None:

@@ -27,7 +27,7 @@ from organizations.models import Organization
 from portal.audit import audit_record
 from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
-from portal.operations import operation_create, operation_enqueue_on_commit
+from portal.operations import operation_create_alone, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.acts.rules import operation_subject_load, user_rights_check
 from users.directory.mirror import directory_user_write_through
@@ -82,8 +82,12 @@ def user_email_change_check(*, actor: Principal, organization: Organization, use
     on_its_way = Operation.objects.filter(kind=OperationKind.USER_EMAIL_CHANGE, target=person.user_id,
                                           status__in=[Operation.Status.PENDING, Operation.Status.RUNNING])
     if on_its_way.exists():
-        raise ValidationError("A change of this user's email address is already on its way: wait for it to finish.")
+        raise _on_its_way()
     return person, new
+
+
+def _on_its_way() -> ValidationError:
+    return ValidationError("A change of this user's email address is already on its way: wait for it to finish.")
 
 
 def user_email_change_request(*, actor: Principal, organization: Organization, user_id: str, email: str
@@ -91,9 +95,11 @@ def user_email_change_request(*, actor: Principal, organization: Organization, u
     """Record and queue the change of the user's address to ``email``."""
     person, new = user_email_change_check(actor=actor, organization=organization, user_id=user_id, email=email)
     with transaction.atomic():
-        operation = operation_create(kind=OperationKind.USER_EMAIL_CHANGE, actor=actor, organization=organization,
-                                     target=person.user_id,
-                                     payload={"user_id": person.user_id, "email": person.email, "new_email": new})
+        # Two changes asked for at the same instant both pass the check: the database lets one through.
+        operation = operation_create_alone(refusal=_on_its_way(), kind=OperationKind.USER_EMAIL_CHANGE, actor=actor,
+                                           organization=organization, target=person.user_id,
+                                           payload={"user_id": person.user_id, "email": person.email,
+                                                    "new_email": new})
         audit_record(actor=actor, action="user_email_change.requested", organization=organization,
                      target_type="user", target_id=person.user_id,
                      summary=f"Changed the email address of {person.display_name} from {person.email or '(none)'} "

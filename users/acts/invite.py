@@ -27,7 +27,7 @@ import string
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from auth0_gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
 from organizations.access.authorization import require_org_admin
@@ -36,7 +36,7 @@ from organizations.models import Organization
 from portal.audit import audit_record
 from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
-from portal.operations import operation_create, operation_enqueue_on_commit
+from portal.operations import operation_create_alone, operation_enqueue_on_commit
 from portal.principal import Principal
 from users.acts.block_here import organization_block_check
 from users.acts.emails import organization_email_send
@@ -145,19 +145,10 @@ def _invitation_create(actor: Principal, organization: Organization, email: str,
                        idempotency_key: str | None) -> Operation:
     """Record the invitation, inside the caller's transaction. Two requests at the same instant both find none on
     its way; the database's index (one unfinished invitation per organization and email,
-    ``portal.models.INVITATION_ON_ITS_WAY``) lets one record it and refuses the other here, which becomes the
-    same refusal as the check's (the savepoint undoes the failed insert alone; nothing else is recorded)."""
-    try:
-        with transaction.atomic():
-            return operation_create(kind=OperationKind.USER_INVITE, actor=actor, organization=organization,
-                                    target=email, payload=payload, idempotency_key=idempotency_key)
-    except IntegrityError:
-        # The same request twice at once (its Idempotency-Key taken): the caller's idempotency answers it.
-        if idempotency_key and Operation.objects.filter(idempotency_key=idempotency_key).exists():
-            raise
-        if not invitation_on_its_way(organization, email):
-            raise
-        raise invitation_on_its_way_error(email) from None
+    ``portal.models.INVITATION_ON_ITS_WAY``) lets one record it and refuses the other with the check's refusal."""
+    return operation_create_alone(refusal=invitation_on_its_way_error(email), kind=OperationKind.USER_INVITE,
+                                  actor=actor, organization=organization, target=email, payload=payload,
+                                  idempotency_key=idempotency_key)
 
 
 def _given_names(given_name: str, family_name: str) -> dict[str, str]:

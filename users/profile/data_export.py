@@ -30,7 +30,7 @@ from organizations.validation import RESERVED_KEYS
 from portal.audit import audit_action_label, audit_record
 from portal.faults import PermanentFault
 from portal.models import AuditEvent, Operation, OperationKind
-from portal.operations import operation_create, operation_enqueue_on_commit
+from portal.operations import operation_create_alone, operation_enqueue_on_commit
 from portal.principal import ROLE_LABELS, Principal
 from portal.quota import Quota
 from users.models import DataExport, Membership
@@ -51,6 +51,10 @@ _METHOD_KEYS = ("id", "type", "name", "confirmed", "created_at", "enrolled_at", 
 _LOG_KEYS = ("date", "type", "description", "ip", "user_agent", "client_name", "connection")
 
 
+def _being_prepared() -> ValidationError:
+    return ValidationError("An export of your data is already being prepared: it is offered here when it is ready.")
+
+
 def profile_data_export_request(*, actor: Principal, organization: Organization | None) -> DataExport:
     """Queue the building of the person's export (``organization``: the one their profile page showed, where the
     request is recorded). One at a time, and at most :data:`EXPORTS` a day."""
@@ -60,12 +64,14 @@ def profile_data_export_request(*, actor: Principal, organization: Organization 
     data_exports_purge()
     if DataExport.objects.filter(user_id=actor.user_id, ready_at__isnull=True,
                                  operation__status__in=[Operation.Status.PENDING, Operation.Status.RUNNING]).exists():
-        raise ValidationError("An export of your data is already being prepared: it is offered here when it is ready.")
+        raise _being_prepared()
     profile_quota_check("data-export", actor, EXPORTS, "exports of your data")
     with transaction.atomic():
         export = DataExport.objects.create(user_id=actor.user_id)
-        operation = operation_create(kind=OperationKind.PROFILE_DATA_EXPORT, actor=actor, organization=organization,
-                                     target=actor.user_id, payload={"export_id": str(export.pk)})
+        # Two requests at the same instant both pass the check: the database lets one through.
+        operation = operation_create_alone(refusal=_being_prepared(), kind=OperationKind.PROFILE_DATA_EXPORT,
+                                           actor=actor, organization=organization, target=actor.user_id,
+                                           payload={"export_id": str(export.pk)})
         export.operation = operation
         export.save(update_fields=["operation"])
         audit_record(actor=actor, action=f"{OperationKind.PROFILE_DATA_EXPORT}.requested", organization=organization,

@@ -17,6 +17,7 @@ from auth0_gateway import gateway
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, RoleFactory
+from tests.support.concurrency import needs_database_server, simultaneously
 from tests.users.auth0_users import auth0_user
 from users.acts.email_change import user_email_change_apply, user_email_change_request
 from users.acts.invite import password_random
@@ -167,3 +168,19 @@ def test_every_copy_of_the_address_follows_the_change_and_nobody_elses_does(acme
     assert email_copies(user["user_id"]) == email_copies_expected(new)
     assert answered_invitation_email(user["user_id"]) == old
     assert email_copies(namesake["user_id"]) == email_copies_expected(old, memberships=0)
+
+
+@needs_database_server
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_changes_of_one_address_record_one(acme, admin) -> None:
+    """Four changes of one person's address asked for at the same instant: one is recorded, the others are told
+    one is on its way (the database's index holds when every request passes the check), nothing more recorded."""
+    user = new_user()
+    outcomes = simultaneously(lambda _: user_email_change_request(actor=admin, organization=acme,
+                                                                  user_id=user["user_id"], email=address()), 4)
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len([o for o in outcomes if isinstance(o, Operation)]) == 1 and len(refused) == 3, outcomes
+    assert {r.messages[0] for r in refused} == {"A change of this user's email address is already on its way: "
+                                                "wait for it to finish."}
+    assert Operation.objects.count() == 1
+    assert AuditEvent.objects.filter(action="user_email_change.requested").count() == 1

@@ -227,6 +227,29 @@ def test_signing_out_everywhere_is_for_oneself_only(grace, acme) -> None:
     assert operation.kind == OperationKind.PROFILE_SESSIONS_REVOKE and operation.payload == {"user_id": grace.user_id}
 
 
+@needs_database_server
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_exports_asked_for_record_one(grace, acme, monkeypatch) -> None:
+    """Five exports asked for at the same instant, all past the check (which finds none being prepared): the
+    database records one, and the others are told one is being prepared, with nothing recorded for them."""
+    monkeypatch.setattr(data_export.DataExport.objects, "filter", _nothing_found_first(DataExport.objects.filter))
+    outcomes = simultaneously(lambda _: profile_data_export_request(actor=grace, organization=acme), 5)
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    assert len([o for o in outcomes if isinstance(o, DataExport)]) == 1 and len(refused) == 4, outcomes
+    assert {r.messages[0] for r in refused} == {"An export of your data is already being prepared: it is offered "
+                                                "here when it is ready."}
+    assert DataExport.objects.count() == Operation.objects.filter(kind=OperationKind.PROFILE_DATA_EXPORT).count() == 1
+
+
+def _nothing_found_first(real_filter):
+    """The check's read, made to find nothing (as every request at the same instant finds)."""
+    def filter_(*args, **kwargs):
+        if "ready_at__isnull" in kwargs:
+            return DataExport.objects.none()
+        return real_filter(*args, **kwargs)
+    return filter_
+
+
 def test_an_export_at_a_time_and_a_few_a_day(grace, acme) -> None:
     export = profile_data_export_request(actor=grace, organization=acme)
     assert export.user_id == grace.user_id and export.operation.payload == {"export_id": str(export.pk)}
