@@ -13,6 +13,7 @@ from .directory.connections import connection_create
 from .directory.formats import now_iso, stable_id, user_id_for_email
 from .directory.organizations import organization_connection_put, organization_members_add, organization_put
 from .directory.passwords import password_hash_make
+from .directory.roles import role_put
 from .directory.users import user_build, user_connection, user_insert
 from .tenant import Tenant
 
@@ -46,6 +47,9 @@ MANAGEMENT_SCOPES = [
     "delete:authentication_methods",
     # Signing a user out everywhere: their sessions and refresh tokens.
     "read:sessions", "delete:sessions", "read:refresh_tokens", "delete:refresh_tokens",
+    # Application roles: the tenant's roles, users' roles and organization members' roles.
+    "read:roles", "create:roles", "update:roles", "delete:roles",
+    "read:organization_member_roles", "create:organization_member_roles", "delete:organization_member_roles",
 ]
 # The portal REST API's permissions, as scopes a client-credentials grant can carry.
 PORTAL_API_SCOPES = ["users:read", "users:write", "audit:read", "organizations:read", "organizations:write"]
@@ -152,6 +156,21 @@ LAST_NAMES = [
 DEPARTMENTS = ["Engineering", "Sales", "Support", "Finance", "Marketing", "Operations", "Legal", "HR"]
 LOCALES = ["en", "fr", "de", "es", "pt", "ja"]
 
+# The demo tenant's roles for the applications its people sign in to, as Auth0 customers name them:
+# (name, description). Their ids are stable (``demo_role_id``), so the portal's demo finds the same
+# roles on every machine; it looks them up by name.
+DEMO_ROLES = [
+    ("Viewer", "Sees the application's data without changing it."),
+    ("Editor", "Creates and changes content in the application."),
+    ("Billing admin", "Manages the subscription, invoices and payment details."),
+]
+
+
+def demo_role_id(name: str) -> str:
+    """The demo seed's id of the role named ``name``: ``rol_`` and 16 hex characters of its name's hash."""
+    return stable_id("rol_", f"role {name}")
+
+
 DEMO_ORGS = [
     # (slug, display name)
     ("acme", "Acme Corporation"),
@@ -247,6 +266,8 @@ def demo_seed(tenant: Tenant) -> None:
                password_hash=password_hash, given="Robin", family="Lee",
                metadata={"locale": "en", "newsletter": True})
     demo_mfa_seed(tenant)
+    for name, description in DEMO_ROLES:
+        role_put(tenant, {"id": demo_role_id(name), "name": name, "description": description})
 
 
 # Demo users enrolled in MFA, so that listing and resetting a user's factors has something to show:

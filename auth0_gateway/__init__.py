@@ -3,7 +3,7 @@
 Everything that talks to Auth0 goes through :class:`Auth0Gateway`, built on the official SDK
 (``auth0-python``); no other package imports the SDK (an import-linter contract checks it). Its promises:
 
-- inputs are keyword-only and typed; users, organizations, connections, invitations and logs come
+- inputs are keyword-only and typed; users, organizations, roles, connections, invitations and logs come
   back as the JSON dicts Auth0 sent, typed as ``TypedDict``s (no SDK models leak out), pages and jobs
   as small frozen dataclasses (:mod:`auth0_gateway.types`);
 - every listing pages through Auth0 with one helper (:mod:`auth0_gateway.paging`);
@@ -20,8 +20,9 @@ Use :func:`gateway` for the process-wide instance; tests build their own with
 
 Where things are: :mod:`.client` composes :class:`Auth0Gateway` and keeps the process-wide instance;
 :mod:`.core` builds the SDK client and makes each call (its failure mapped); the calls, by Auth0 resource,
-are in :mod:`.users`, :mod:`.organizations`, :mod:`.connections`, :mod:`.streams` (event and log streams)
-and :mod:`.jobs` (users exports, verification emails, password-change tickets); then :mod:`.types`,
+are in :mod:`.users`, :mod:`.organizations`, :mod:`.roles` (roles, users' and organization members' roles),
+:mod:`.connections`, :mod:`.streams` (event and log streams) and :mod:`.jobs` (users exports, verification
+emails, password-change tickets); then :mod:`.types`,
 :mod:`.errors`, :mod:`.paging`, :mod:`.token` and :mod:`.budget` (the shared rate-limit budget).
 """
 
@@ -49,6 +50,9 @@ from .types import (
     LogPage,
     MemberPage,
     OrganizationMember,
+    Role,
+    RoleUser,
+    RoleUserPage,
     UserBlock,
     UserPage,
 )
@@ -77,6 +81,9 @@ __all__ = [
     "LogPage",
     "MemberPage",
     "OrganizationMember",
+    "Role",
+    "RoleUser",
+    "RoleUserPage",
     "UserBlock",
     "UserPage",
     "UserSearch",

@@ -11,11 +11,12 @@ from portal.ratelimit import rate_limiter
 from .connections import ConnectionCalls
 from .jobs import JobCalls
 from .organizations import OrganizationCalls
+from .roles import RoleCalls
 from .streams import StreamCalls
 from .users import UserCalls
 
 
-class Auth0Gateway(UserCalls, OrganizationCalls, ConnectionCalls, StreamCalls, JobCalls):
+class Auth0Gateway(UserCalls, OrganizationCalls, RoleCalls, ConnectionCalls, StreamCalls, JobCalls):
     """Typed access to the Auth0 Management API for the portal. Thread-safe; one per process.
 
     Each base adds the calls of one Auth0 resource on top of :class:`~auth0_gateway.core.GatewayCore`

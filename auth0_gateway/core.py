@@ -4,7 +4,7 @@ client, shared budget) and makes each Management API call with its failure mappe
 and keyword arguments into request bodies.
 
 The calls themselves are grouped by Auth0 resource in mixins on top of it (:mod:`.users`,
-:mod:`.organizations`, :mod:`.connections`, :mod:`.streams`, :mod:`.jobs`), composed into
+:mod:`.organizations`, :mod:`.roles`, :mod:`.connections`, :mod:`.streams`, :mod:`.jobs`), composed into
 :class:`~auth0_gateway.client.Auth0Gateway`.
 """
 
@@ -188,11 +188,13 @@ class GatewayCore:
                 raise
             raise mapped from exc
 
-    def _offset_listing(self, method: Callable[..., Any], *args: Any, items: str) -> list[Any]:
-        """Every item of a page-numbered listing whose envelope holds them under ``items``, all pages."""
+    def _offset_listing(self, method: Callable[..., Any], *args: Any, items: str, **params: Any) -> list[Any]:
+        """Every item of a page-numbered listing whose envelope holds them under ``items``, all pages;
+        ``params`` are the listing's own query parameters (a filter), sent with every page."""
 
         def fetch(page: int) -> tuple[list[Any], int | None]:
-            envelope = self._call(method, *args, page=page, per_page=MAX_PER_PAGE, include_totals=True).response
+            envelope = self._call(method, *args, page=page, per_page=MAX_PER_PAGE, include_totals=True,
+                                  **params).response
             chunk = [plain(item) for item in (getattr(envelope, items) or [])]
             return chunk, offset_next(page, count=len(chunk), per_page=MAX_PER_PAGE,
                                       start=as_int(envelope.start, page * MAX_PER_PAGE),

@@ -64,6 +64,23 @@ class OrganizationMember(TypedDict, total=False):
     picture: str
 
 
+class Role(TypedDict, total=False):
+    """A role (``Role``): tenant roles, a user's roles and an organization member's roles have this shape."""
+
+    id: str
+    name: str
+    description: str
+
+
+class RoleUser(TypedDict, total=False):
+    """A user holding a role, as ``GET /api/v2/roles/{id}/users`` lists them (``RoleUser``)."""
+
+    user_id: str
+    email: str
+    name: str
+    picture: str
+
+
 class Connection(TypedDict, total=False):
     """A connection (``ConnectionForList``)."""
 
@@ -148,6 +165,15 @@ class MemberPage:
     the following page; None when this was the last one."""
 
     members: list[OrganizationMember]
+    next: str | None
+
+
+@dataclass(frozen=True)
+class RoleUserPage:
+    """One page of a role's users (checkpoint paging): pass ``next`` as ``from_`` to get the following
+    page; None when this was the last one."""
+
+    users: list[RoleUser]
     next: str | None
 
 

@@ -4,12 +4,14 @@ the Management API).
 - ``schema``: the tables; ``formats``: Auth0's timestamps and ids; ``hooks``: how a write tells the
   search index and the delivery of events;
 - ``users``, ``passwords``, ``connections``, ``organizations`` (members, enabled connections,
-  invitations), ``logs``, ``tickets``, ``brute_force`` (failed logins and blocks), ``jobs``, ``outbox``.
+  invitations), ``roles`` (users' roles and organization members' roles), ``logs``, ``tickets``,
+  ``brute_force`` (failed logins and blocks), ``jobs``, ``outbox``.
 
 Every write to a user goes through here so that the in-memory search index (owned by
 ``management.users.search``) hears about it, and changes are announced to whatever pushes them to
-receivers (``delivery``): ``user.created|updated|deleted`` and ``organization.member.added|deleted``,
-in the transaction of the change, and ``"logs_appended"`` after each log event (see ``hooks``).
+receivers (``delivery``): ``user.created|updated|deleted``, ``organization.member.added|deleted`` and
+``organization.member.role.assigned|deleted``, in the transaction of the change, and ``"logs_appended"``
+after each log event (see ``hooks``).
 Functions return Auth0-shaped JSON (plain dicts) and raise ``Auth0Error`` where Auth0 would answer with
 an error.
 """

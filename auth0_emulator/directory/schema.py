@@ -1,5 +1,6 @@
 """The directory's tables: connections, users, organizations (members, enabled connections,
-invitations), logs, tickets, login failures, jobs and the outbox.
+invitations), roles (held by users, and by organization members within their organization), logs,
+tickets, login failures, jobs and the outbox.
 
 One block, registered when any part of the directory is imported (``directory/__init__.py`` imports
 this module), so every store opened afterwards has all of them, whichever module a caller uses first.
@@ -52,6 +53,27 @@ register_schema(
         org_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
         data TEXT NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS roles (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT
+    );
+    CREATE TABLE IF NOT EXISTS user_roles (
+        user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+        role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, role_id)
+    );
+    CREATE INDEX IF NOT EXISTS user_roles_role ON user_roles(role_id, user_id);
+    -- A member's roles belong to the membership: ending it (or deleting the user, the organization or
+    -- the role) ends them.
+    CREATE TABLE IF NOT EXISTS organization_member_roles (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+        PRIMARY KEY (org_id, user_id, role_id),
+        FOREIGN KEY (org_id, user_id) REFERENCES organization_members(org_id, user_id) ON DELETE CASCADE
+    );
+    CREATE INDEX IF NOT EXISTS organization_member_roles_role ON organization_member_roles(role_id);
     CREATE TABLE IF NOT EXISTS logs (
         seq INTEGER PRIMARY KEY,
         log_id TEXT NOT NULL UNIQUE,

@@ -4,7 +4,8 @@ What every operation goes through sits here: ``common`` (reading requests, shapi
 (form-encoded bodies), ``auth`` (bearer tokens and scopes), ``apilog`` (``sapi``/``fapi`` log events),
 ``ratelimit`` and ``controls`` (rate limits, test controls, fault injection). The operations: ``users/``
 (users, their search, authentication methods, sessions, blocks), ``streams/`` (event and log streams),
-``connections``, ``organizations``, ``logs``, ``tickets`` and ``jobs``.
+``connections``, ``organizations``, ``roles`` (roles, users' roles, organization members' roles),
+``logs``, ``tickets`` and ``jobs``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from ..errors import Auth0Error
 from ..tenant import Tenant
-from . import connections, controls, jobs, logs, organizations, tickets
+from . import connections, controls, jobs, logs, organizations, roles, tickets
 from .streams import event_streams, log_streams
 from .users import authentication_methods, blocks, user_sessions, users
 from .users.search import users_index
@@ -36,6 +37,7 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
         *jobs.routes(tenant),
         *connections.routes(tenant),
         *organizations.routes(tenant),
+        *roles.routes(tenant),
         *controls.routes(tenant),
         # The stream operations are mounted under /api/v2 rather than listed one by one: their request
         # bodies are oneOf documents (a destination, a sink) that take JSON only, with no form

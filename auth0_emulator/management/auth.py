@@ -60,3 +60,14 @@ def require(request: Request, *scopes: str) -> dict[str, Any]:
             403, f"Insufficient scope, expected any of: {','.join(scopes)}", "insufficient_scope"
         )
     return claims
+
+
+def require_all(request: Request, *scopes: str, alternative: str | None = None) -> dict[str, Any]:
+    """Authenticate the request and demand every one of ``scopes``, or the single ``alternative`` scope
+    that Auth0 accepts in their place (its finer-grained ``*:role_members``); returns the token's claims."""
+    claims = token_claims(request)
+    request.state.claims = claims
+    granted = set(str(claims.get("scope") or "").split())
+    if granted.issuperset(scopes) or (alternative is not None and alternative in granted):
+        return claims
+    raise Auth0Error(403, f"Insufficient scope, expected all of: {','.join(scopes)}", "insufficient_scope")

@@ -181,6 +181,16 @@ def _json_type(value: Any) -> str:
     return "null"
 
 
+def fields_apply(target: dict, changes: dict) -> dict:
+    """A PATCH's root fields on ``target``: each given value replaces the field whole, ``None`` removes it."""
+    for key, value in changes.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+    return target
+
+
 def fields_projection(request: Request) -> tuple[list[str] | None, bool]:
     fields = request.query_params.get("fields")
     include = query_bool(request, "include_fields", True)

@@ -22,6 +22,7 @@ from .auth import require
 from .common import (
     check_type,
     checkpointed,
+    fields_apply,
     fields_projection,
     ok,
     paged,
@@ -171,13 +172,8 @@ async def connections_update(request: Request) -> Response:
         raise connection_not_found()
     body = await request_body(request, allowed=UPDATE_FIELDS)
     _body_checks(body)
-    for key, value in body.items():
-        if value is None:
-            connection.pop(key, None)
-        else:
-            # Auth0 replaces ``options`` whole on PATCH.
-            connection[key] = value
-    connection_put(tenant, connection)
+    # Auth0 replaces ``options`` whole on PATCH, as every other root field.
+    connection_put(tenant, fields_apply(connection, body))
     return ok(connection)
 
 

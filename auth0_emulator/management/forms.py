@@ -176,6 +176,29 @@ FORM_FIELD_TYPES: dict[str, dict[str, str]] = {
         "roles": "array<string>",
         "send_invitation_email": "boolean",
     },
+    "POST /organizations/{id}/members/{user_id}/roles": {
+        "roles": "array<string>",
+    },
+    "DELETE /organizations/{id}/members/{user_id}/roles": {
+        "roles": "array<string>",
+    },
+    "POST /roles": {
+        "name": "string",
+        "description": "string",
+    },
+    "PATCH /roles/{id}": {
+        "name": "string",
+        "description": "string",
+    },
+    "POST /roles/{id}/users": {
+        "users": "array<string>",
+    },
+    "POST /users/{id}/roles": {
+        "roles": "array<string>",
+    },
+    "DELETE /users/{id}/roles": {
+        "roles": "array<string>",
+    },
 }
 
 MAX_FORM_FIELDS = 1000

@@ -38,6 +38,7 @@ from .auth import require
 from .common import (
     check_type,
     checkpointed,
+    fields_apply,
     fields_projection,
     no_content,
     ok,
@@ -152,12 +153,7 @@ async def orgs_update(request: Request) -> Response:
         and organization_get_by_name(tenant, body["name"])
     ):
         raise Auth0Error(409, "An organization with this name already exists.", "organization_conflict")
-    for key, value in body.items():
-        if value is None:
-            org.pop(key, None)
-        else:
-            org[key] = value
-    organization_put(tenant, org)
+    organization_put(tenant, fields_apply(org, body))
     return ok(org)
 
 

@@ -67,6 +67,8 @@ CLOUD_EVENT_SCHEMAS = {
     "user.deleted": "EventStreamCloudEventUserDeletedCloudEvent",
     "organization.member.added": "EventStreamCloudEventOrgMemberAddedCloudEvent",
     "organization.member.deleted": "EventStreamCloudEventOrgMemberDeletedCloudEvent",
+    "organization.member.role.assigned": "EventStreamCloudEventOrgMemberRoleAssignedCloudEvent",
+    "organization.member.role.deleted": "EventStreamCloudEventOrgMemberRoleDeletedCloudEvent",
 }
 
 

@@ -35,6 +35,7 @@ from ..apilog import api_write
 from ..auth import require
 from ..common import (
     check_type,
+    fields_apply,
     fields_projection,
     no_content,
     ok,
@@ -125,7 +126,8 @@ def user_not_found() -> Auth0Error:
     return Auth0Error(404, "The user does not exist.", "inexistent_user")
 
 
-def _user_or_404(request: Request) -> dict:
+def user_or_404(request: Request) -> dict:
+    """The user the path names (``{id}``), or Auth0's 404."""
     user = user_get(tenant_of(request), request.path_params["id"])
     if user is None:
         raise user_not_found()
@@ -288,20 +290,14 @@ def verification_email_send(
 async def users_get(request: Request) -> Response:
     require(request, "read:users", "read:current_user", "read:user_idp_tokens")
     fields, include = fields_projection(request)
-    return ok(project(_user_or_404(request), fields, include))
+    return ok(project(user_or_404(request), fields, include))
 
 
 def _metadata_merge(current: dict | None, patch: dict) -> dict:
     """Auth0's first-level merge: keys replace, ``null`` deletes, ``{}`` clears everything."""
     if patch == {}:
         return {}
-    merged = dict(current or {})
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
+    return fields_apply(dict(current or {}), patch)
 
 
 @api_write("Update a User")
@@ -315,7 +311,7 @@ async def users_update(request: Request) -> Response:
     for a, b in EXCLUSIVE_UPDATES:
         if a in body and b in body:
             raise Auth0Error(400, f"Cannot update {a} and {b} simultaneously", "invalid_body")
-    user = _user_or_404(request)
+    user = user_or_404(request)
     connection = connection_get_by_name(tenant, user_connection(user)) or {}
     is_database = connection.get("strategy") in DATABASE_STRATEGIES
     changes: dict[str, Any] = {}
@@ -394,7 +390,7 @@ async def users_delete(request: Request) -> Response:
 
 async def users_organizations(request: Request) -> Response:
     require(request, "read:users", "read:organizations")
-    user = _user_or_404(request)
+    user = user_or_404(request)
     orgs = user_organizations(tenant_of(request), user["user_id"])
     return ok(paged(request, orgs, "organizations"))
 

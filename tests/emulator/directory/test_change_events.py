@@ -14,6 +14,12 @@ from auth0_emulator.directory.organizations import (
     organization_members_add,
     organization_members_remove,
 )
+from auth0_emulator.directory.roles import (
+    organization_member_roles_add,
+    organization_member_roles_remove,
+    role_delete,
+    role_put,
+)
 from auth0_emulator.directory.users import (
     user_build,
     user_delete,
@@ -72,6 +78,25 @@ def test_memberships_announce_only_real_changes(tenant: Tenant, announced: list)
     organization_members_remove(tenant, globex["id"], [outsider, user_id_for_email("x@y.z")])
     expected = {"organization": {"id": globex["id"], "name": "globex"}, "user": {"user_id": outsider}}
     assert announced == [("organization.member.added", expected), ("organization.member.deleted", expected)]
+
+
+def test_member_roles_announce_only_real_changes_and_ends_by_deletion_nothing(
+    tenant: Tenant, announced: list
+) -> None:
+    globex = organization_get_by_name(tenant, "globex")
+    member = user_id_for_email("user02@globex.test")
+    role = role_put(tenant, {"id": "rol_" + "a" * 16, "name": "Auditor"})
+    organization_member_roles_add(tenant, globex["id"], member, [role["id"], role["id"]])
+    organization_member_roles_add(tenant, globex["id"], member, [role["id"]])
+    organization_member_roles_remove(tenant, globex["id"], member, [role["id"], role["id"]])
+    expected = {"organization": {"id": globex["id"]}, "user": {"user_id": member},
+                "role": {"id": role["id"], "name": "Auditor"}}
+    assert announced == [("organization.member.role.assigned", expected),
+                         ("organization.member.role.deleted", expected)]
+    organization_member_roles_add(tenant, globex["id"], member, [role["id"]])
+    announced.clear()
+    role_delete(tenant, role["id"])  # the member loses it, and nothing is announced for that
+    assert announced == []
 
 
 def test_every_log_event_is_announced(tenant: Tenant) -> None:

@@ -23,6 +23,7 @@ CONNECTION = "Username-Password-Authentication"
 PASSWORD = "Str0ng-pass!"
 USER_EVENTS = ["user.created", "user.updated", "user.deleted"]
 MEMBER_EVENTS = ["organization.member.added", "organization.member.deleted"]
+MEMBER_ROLE_EVENTS = ["organization.member.role.assigned", "organization.member.role.deleted"]
 
 
 def webhook(url: str, authorization: dict | None = None) -> dict:
@@ -102,6 +103,27 @@ def test_every_user_and_membership_change_arrives_as_auth0s_cloudevent(
     for request in receiver.accepted("/hook"):
         assert request.headers["Authorization"] == "Bearer mirror-secret"
         assert request.headers["Content-Type"] == "application/json"
+
+
+def test_a_members_roles_arrive_as_auth0s_cloudevents(api: Api, receiver: Receiver, make_stream) -> None:
+    make_stream(f"{receiver.url}/hook", MEMBER_ROLE_EVENTS)
+    uid, org = new_user(api)["user_id"], globex_id(api)
+    role = api.post("/roles", json={"name": f"Streamed {secrets.token_hex(4)}"}).json()
+    assert api.post(f"/organizations/{org}/members", json={"members": [uid]}).status_code == 204
+    path = f"/organizations/{org}/members/{uid}/roles"
+    assert api.post(path, json={"roles": [role["id"]]}).status_code == 204
+    assert api.post(path, json={"roles": [role["id"]]}).status_code == 204  # held already: no event
+    assert api.post("/users/" + uid + "/roles", json={"roles": [role["id"]]}).status_code == 204  # a tenant role
+    assert api.request("DELETE", path, json={"roles": [role["id"]]}).status_code == 204
+    received = wait_events(receiver, 2)
+    time.sleep(0.3)  # nothing else follows
+    assert sorted(e["type"] for e in events_of(receiver)) == MEMBER_ROLE_EVENTS
+    for envelope in received:
+        cloud_event_check(envelope)
+        assert envelope["data"]["object"] == {"organization": {"id": org}, "user": {"user_id": uid},
+                                              "role": {"id": role["id"], "name": role["name"]}}
+    api.delete(f"/users/{uid}")
+    api.delete(f"/roles/{role['id']}")
 
 
 def test_signup_password_block_and_metadata_are_changes_a_login_is_not(
