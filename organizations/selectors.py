@@ -17,6 +17,7 @@ from organizations.models import (
     OrganizationDomain,
     OrganizationRole,
 )
+from portal.keyset import SortKey
 from portal.models import AuditEvent, Operation
 from portal.principal import ANONYMOUS, Principal
 
@@ -164,6 +165,8 @@ class AuditQuery:
 
 
 NO_ORGANIZATION = "-"
+# The trail's order as keyset paging reads it (portal.keyset; indexes audit_org_newest and audit_newest).
+AUDIT_NEWEST_FIRST = [SortKey("occurred_at", descending=True), SortKey("pk", descending=True)]
 
 
 def _day_start(day: dt.date) -> dt.datetime:
