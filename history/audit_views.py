@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from history.forms import AuditFilterForm
+from history.rows import event_rows_html
 from organizations.models import Organization
 from organizations.selectors import (
     AUDIT_NEWEST_FIRST,
@@ -119,11 +120,13 @@ def _trail_render(request: HttpRequest, principal: Principal, organization: Orga
     list_url, export_url = _urls(organization)
     params = state.params
     page = list_page_read(request, paginator, list_url, params)
+    rows = _rows(principal, organization, page.items)
     return render(request, "users/audit.html", {
         "organization": organization,
         "form": state.form,
         "listing": page,
-        "rows": _rows(principal, organization, page.items),
+        "rows": rows,
+        "rows_html": event_rows_html(rows, organization),
         "total_label": list_total_label(events, "event", "events"),
         "list_url": list_url,
         "export_url": url_with(export_url, params),

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from history import retry
 from history.forms import OperationFilterForm
+from history.rows import operation_rows_html
 from history.selectors import ATTENTION_FIRST, operation_list_attention_first
 from organizations.models import Organization
 from organizations.selectors import operation_get, organization_get
@@ -109,14 +111,15 @@ def _operations_render(request: HttpRequest, principal: Principal, organization:
         list_url = reverse("operation_list", kwargs={"slug": organization.slug})
     params = {"status": form.group()} if form.group() else {}
     page = list_page_read(request, paginator, list_url, params)
+    rows = _rows(principal, organization, page.items)
     return render(request, "users/operations.html", {
         "organization": organization,
         "form": form,
         "listing": page,
-        "rows": _rows(principal, organization, page.items),
+        "rows": rows,
+        "rows_html": operation_rows_html(rows, organization, here=page.here, csrf_token=get_token(request)),
         "total_label": list_total_label(operations, "operation", "operations"),
         "list_url": list_url,
-        "here": page.here,
         "filtered": bool(params),
     })
 

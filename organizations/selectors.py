@@ -194,5 +194,8 @@ def audit_event_list(
     if organization is None and query.organization_slug == NO_ORGANIZATION:
         events = events.filter(organization__isnull=True)
     elif organization is None and query.organization_slug:
-        events = events.filter(organization__slug=query.organization_slug)
+        # The organization's id as a value (a subquery the database runs first), not a join: so the trail is
+        # read from the organization's own index in its order, not from everyone's filtered row by row.
+        named = Organization.objects.filter(slug=query.organization_slug).order_by().values("pk")[:1]
+        events = events.filter(organization=named)
     return events.order_by("-occurred_at", "-id")
