@@ -27,6 +27,7 @@ from api.serializers import (
 from history.forms import ACTOR_MAX_LENGTH, TARGET_MAX_LENGTH, AuditFilterForm
 from organizations.models import ApiPermission, Organization
 from organizations.selectors import (
+    AUDIT_NEWEST_FIRST,
     audit_event_list,
     operation_get,
     operation_list,
@@ -265,7 +266,7 @@ class AuditEventListView(ApiView):
             targets = (target,)
         events = audit_event_list(principal=principal, organization=organization, query=form.query(targets=targets))
         paginator = KeysetPaginator(events.select_related("organization"),
-                                    [SortKey("occurred_at", descending=True), SortKey("pk", descending=True)],
+                                    AUDIT_NEWEST_FIRST,
                                     page_size_of(checked))
         page = page_read(checked, paginator)
         return Response({"results": AuditPageSerializer().fields["results"].to_representation(page.items),

@@ -26,23 +26,20 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import summary_print, table_print  # noqa: E402
+from bench.common import pages_time, ratios_print, run_end, summary_print  # noqa: E402
 from bench.directory import (  # noqa: E402
     _emulator_start,
     _env,
     _manage,
-    _percentile,
     _serve,
     _setup_portal,
     _sync,
@@ -78,21 +75,16 @@ def _token(emulator_url: str) -> str:
     return response.json()["access_token"]
 
 
+def _call_check(name: str, response: httpx.Response) -> str:
+    if name != "baseline" and not response.json()["results"]:
+        return "no user found: a page of results is what is measured"
+    return ""
+
+
 def _measure(base: str, token: str, rounds: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in CALLS}
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
-        for round_number in range(rounds + 5):
-            for name, url in CALLS.items():
-                started = time.perf_counter()
-                response = client.get(url)
-                elapsed = time.perf_counter() - started
-                if response.status_code != 200:
-                    raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:500]}")
-                if name != "baseline" and not response.json()["results"]:
-                    raise RuntimeError(f"{url} found no user: a page of results is what is measured")
-                if round_number >= 5:  # the first rounds warm the caches of both processes
-                    times[name].append(elapsed * 1000)
-    return times
+        return pages_time({"tool": client}, {name: ("tool", url) for name, url in CALLS.items()}, rounds,
+                          _call_check)
 
 
 def _validations_per_second(env: dict[str, str], token: str, count: int) -> float:
@@ -130,22 +122,12 @@ def main() -> None:
             times = _measure(base, token, args.rounds)
             validations = _validations_per_second(env, token, args.validations)
     finally:
-        for proc in processes:
-            proc.terminate()
-        for proc in processes:
-            proc.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
+        run_end(processes, workdir)
 
     print(f"database: {vendor}; tenant: {args.users:,} users over {args.orgs} organizations, {big_org:,} in "
           f"org0000 (full sync {synced['seconds']:.0f} s); baseline: /bench/api-baseline/ (token, registration, "
           "permission, throttle)\n")
-    base_p50, base_p95 = _percentile(times["baseline"], 50), _percentile(times["baseline"], 95)
-    rows, ratios = [], {}
-    for name, values in times.items():
-        p50, p95 = _percentile(values, 50), _percentile(values, 95)
-        ratios[name] = p95 / base_p95
-        rows.append([name, p50, p95, p50 / base_p50, ratios[name]])
-    table_print(["call", "p50 ms", "p95 ms", "p50 ratio", "p95 ratio"], rows)
+    base_p95, ratios = ratios_print(times, "call")
     print(f"\nlocal token validations: {validations:.0f}/s in one process ({args.validations} timed)\n")
     summary_print(
         users=args.users, big_org=big_org, database=vendor, baseline_p95_ms=base_p95,

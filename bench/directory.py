@@ -25,8 +25,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import REPO, summary_print, table_print  # noqa: E402
+from bench.common import REPO, ratios_print, run_end, signed_in_pages_time, summary_print, table_print  # noqa: E402
 from tests.support.databases import scratch_database  # noqa: E402
 from tests.support.processes import free_port, wait_for_http  # noqa: E402
 
@@ -82,10 +80,8 @@ def _setup_portal(env: dict[str, str], orgs: int) -> dict[str, str]:
     a company admin, and a signed-in session for each; returns the session keys."""
     script = f"""
 import json
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+from bench.common import session_for
 from organizations.models import CompanyAdmin, MembershipMode, Organization, OrganizationRole
-from portal.models import User
 from auth0_gateway import gateway
 
 auth0 = gateway()
@@ -106,15 +102,6 @@ for i in range({orgs}):
     Organization.objects.update_or_create(slug=slug, defaults=dict(
         display_name=f"Org {{i:04d}}", membership_mode=mode, connection_name=connection,
         auth0_connection_id=connection_id, auth0_organization_id=org_id))
-
-def session_for(user_id):
-    user, _ = User.objects.get_or_create(auth0_user_id=user_id, defaults={{"email": user_id + "@bench.test"}})
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "allauth.account.auth_backends.AuthenticationBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return session.session_key
 
 OrganizationRole.objects.get_or_create(organization=Organization.objects.get(slug="org0000"),
                                        user_id="bench|org-admin", defaults={{"role": "admin"}})
@@ -156,36 +143,25 @@ def _serve(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen, str]:
     return proc, f"http://127.0.0.1:{port}"
 
 
-def _percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+# The pages an admin uses, each name: (whose session, URL).
+PAGES = {
+    "baseline": ("org_admin", "/bench/baseline/"),
+    "list": ("org_admin", "/o/org0000/users/"),
+    "search": ("org_admin", "/o/org0000/users/?q=smith"),
+    "filtered": ("org_admin", "/o/org0000/users/?q=smith&verified=yes&blocked=no&sort=-last_login&size=50"),
+    "last": ("org_admin", "/o/org0000/users/?sort=name&page=last"),
+    "company": ("company_admin", "/users/?q=garcia"),
+}
 
 
-def _measure(base: str, sessions: dict[str, str], rounds: int) -> dict[str, list[float]]:
-    pages = {
-        "baseline": ("org_admin", "/bench/baseline/"),
-        "list": ("org_admin", "/o/org0000/users/"),
-        "search": ("org_admin", "/o/org0000/users/?q=smith"),
-        "filtered": ("org_admin", "/o/org0000/users/?q=smith&verified=yes&blocked=no&sort=-last_login&size=50"),
-        "last": ("org_admin", "/o/org0000/users/?sort=name&page=last"),
-        "company": ("company_admin", "/users/?q=garcia"),
-    }
-    clients = {who: httpx.Client(base_url=base, cookies={"sessionid": key}, timeout=60)
-               for who, key in sessions.items()}
-    times: dict[str, list[float]] = {name: [] for name in pages}
-    for round_number in range(rounds + 5):
-        for name, (who, url) in pages.items():
-            started = time.perf_counter()
-            response = clients[who].get(url)
-            elapsed = time.perf_counter() - started
-            if response.status_code != 200 or (name != "baseline" and 'id="user-total"' not in response.text):
-                raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:500]}")
-            if name != "baseline" and '<tr role="row">' not in response.text.split("<tbody>", 1)[-1]:
-                raise RuntimeError(f"{url} shows no user: a page of results is what is measured")
-            if round_number >= 5:  # the first rounds warm the caches of both processes
-                times[name].append(elapsed * 1000)
-    for client in clients.values():
-        client.close()
-    return times
+def _page_check(name: str, response: httpx.Response) -> str:
+    if name == "baseline":
+        return ""
+    if 'id="user-total"' not in response.text:
+        return response.text[:500]
+    if '<tr role="row">' not in response.text.split("<tbody>", 1)[-1]:
+        return "no user shown: a page of results is what is measured"
+    return ""
 
 
 def main() -> None:
@@ -219,13 +195,9 @@ def main() -> None:
                     emulator.terminate()
             server, base = _serve(env, workdir)
             processes.append(server)
-            times = _measure(base, sessions, args.rounds)
+            times = signed_in_pages_time(base, sessions, PAGES, args.rounds, _page_check)
     finally:
-        for proc in processes:
-            proc.terminate()
-        for proc in processes:
-            proc.wait(timeout=30)
-        shutil.rmtree(workdir, ignore_errors=True)
+        run_end(processes, workdir)
 
     full = results[args.users]
     print(f"database: {vendor}; tenant: {args.users:,} users over {args.orgs} organizations, "
@@ -234,19 +206,13 @@ def main() -> None:
         [f"{n:,}", r["seed_s"], r["seconds"], r["users"] / r["seconds"], r["growth_mb"]] for n, r in results.items()
     ])
     print()
-    base_p50, base_p95 = _percentile(times["baseline"], 50), _percentile(times["baseline"], 95)
-    rows, ratios = [], {}
-    for name, values in times.items():
-        p50, p95 = _percentile(values, 50), _percentile(values, 95)
-        ratios[name] = (p50 / base_p50, p95 / base_p95)
-        rows.append([name, p50, p95, ratios[name][0], ratios[name][1]])
-    table_print(["page", "p50 ms", "p95 ms", "p50 ratio", "p95 ratio"], rows)
+    base_p95, ratios = ratios_print(times, "page")
     print()
-    worst = max(r[1] for name, r in ratios.items() if name != "baseline")
+    worst = max(ratios.values())
     summary_print(
         users=args.users, database=vendor, sync_s=full["seconds"], users_per_s=full["users"] / full["seconds"],
         mem_growth_mb=full["growth_mb"], mem_growth_mb_small=results[small]["growth_mb"], small_users=small,
-        baseline_p95_ms=base_p95, **{f"{name}_p95_ratio": r[1] for name, r in ratios.items() if name != "baseline"},
+        baseline_p95_ms=base_p95, **{f"{name}_p95_ratio": ratio for name, ratio in ratios.items()},
         worst_p95_ratio=worst, target_met=worst <= 3 and full["growth_mb"] < 150,
     )
 

@@ -1,6 +1,7 @@
 """The audit trail: an organization's (its admins and viewers) or every organization's (company admins),
-newest first, filtered by actor, action, target and days, paged, and downloadable as CSV with the same
-filters. The filters live in the URL, so a view of the trail can be bookmarked and shared.
+newest first, filtered by actor, action, target and days, paged by keyset (the last page costs what the
+first does), and downloadable as CSV with the same filters. The filters live in the URL, so a view of the
+trail can be bookmarked and shared.
 
 Thin views over the scoped selector ``organizations.selectors.audit_event_list``; a target given as an
 email is looked up in the directory (the users the viewer may see with it), and the people events name
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,13 +24,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from history.forms import AuditFilterForm, url_with
+from history.forms import AuditFilterForm
+from history.rows import event_rows_html
 from organizations.models import Organization
-from organizations.selectors import NO_ORGANIZATION, AuditQuery, audit_event_list, organization_get, organization_list
+from organizations.selectors import (
+    AUDIT_NEWEST_FIRST,
+    NO_ORGANIZATION,
+    AuditQuery,
+    audit_event_list,
+    organization_get,
+    organization_list,
+)
 from portal.audit import audit_action_label
+from portal.keyset import KeysetPaginator
 from portal.models import AuditEvent
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from portal.web.csv_export import csv_response
+from portal.web.list_pages import list_page_read, list_total_label, url_with
 from users.directory.selectors import user_ids_with_email, users_named
 
 AUDIT_EVENTS_PER_PAGE = 50
@@ -98,28 +108,29 @@ def _rows(principal: Principal, organization: Organization | None, events: list[
     return rows
 
 
-def _events(principal: Principal, organization: Organization | None, query: AuditQuery) -> QuerySet[AuditEvent]:
-    return (audit_event_list(principal=principal, organization=organization, query=query)
-            .select_related("organization").defer("organization__logo"))
+def _with_organization(events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+    """Each event's organization in the same query (its name is shown), without its logo."""
+    return events.select_related("organization").defer("organization__logo")
 
 
 def _trail_render(request: HttpRequest, principal: Principal, organization: Organization | None) -> HttpResponse:
     state = _trail_state(request, principal, organization)
-    page = Paginator(_events(principal, organization, state.query), AUDIT_EVENTS_PER_PAGE).get_page(
-        request.GET.get("page"))
+    events = audit_event_list(principal=principal, organization=organization, query=state.query)
+    paginator = KeysetPaginator(_with_organization(events), AUDIT_NEWEST_FIRST, AUDIT_EVENTS_PER_PAGE)
     list_url, export_url = _urls(organization)
     params = state.params
+    page = list_page_read(request, paginator, list_url, params)
+    rows = _rows(principal, organization, page.items)
     return render(request, "users/audit.html", {
         "organization": organization,
         "form": state.form,
-        "page": page,
-        "rows": _rows(principal, organization, list(page.object_list)),
+        "listing": page,
+        "rows": rows,
+        "rows_html": event_rows_html(rows, organization),
+        "total_label": list_total_label(events, "event", "events"),
         "list_url": list_url,
         "export_url": url_with(export_url, params),
         "filtered": bool(params) or bool(state.form.errors),
-        "previous_url": url_with(list_url, params, page=str(page.previous_page_number()))
-        if page.has_previous() else "",
-        "next_url": url_with(list_url, params, page=str(page.next_page_number())) if page.has_next() else "",
     })
 
 
@@ -169,7 +180,8 @@ def _export(request: HttpRequest, principal: Principal, organization: Organizati
     else:
         slug = state.query.organization_slug
         who = {"": "all-organizations", NO_ORGANIZATION: "no-organization"}.get(slug, slug)
-    return csv_response(_export_rows(principal, organization, _events(principal, organization, state.query)),
+    events = _with_organization(audit_event_list(principal=principal, organization=organization, query=state.query))
+    return csv_response(_export_rows(principal, organization, events),
                         filename=f"{who}-audit-trail-{timezone.now():%Y-%m-%d}.csv")
 
 

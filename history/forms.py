@@ -4,8 +4,6 @@ of the query, and the form says why beside its field."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django import forms
 
 from history.selectors import OPERATION_GROUPS
@@ -73,8 +71,3 @@ class OperationFilterForm(forms.Form):
         status = self.cleaned_data.get("status", "") if self.is_valid() else ""
         return status if status in OPERATION_GROUPS else ""
 
-
-def url_with(url: str, params: dict[str, str], **extra: str) -> str:
-    """``url`` with the page's state (``params``) and ``extra`` as its query string."""
-    query = urlencode({**params, **extra})
-    return f"{url}?{query}" if query else url

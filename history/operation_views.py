@@ -1,5 +1,6 @@
 """The operations pages: an organization's operations (and, for company admins, every organization's),
-failures first, then those under way, then the rest, newest first; and sending a failed one again.
+failures first, then those under way, then the rest, newest first, paged by keyset (the last page costs
+what the first does); and sending a failed one again.
 
 Thin views: operations are read through ``organizations.selectors`` (another organization's operation is
 a 404), the people they act on are named through the directory's scoped selector, and a retry is the
@@ -13,20 +14,23 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from history import retry
-from history.forms import OperationFilterForm, url_with
-from history.selectors import operation_list_attention_first
+from history.forms import OperationFilterForm
+from history.rows import operation_rows_html
+from history.selectors import ATTENTION_FIRST, operation_list_attention_first
 from organizations.models import Organization
 from organizations.selectors import operation_get, organization_get
+from portal.keyset import KeysetPaginator
 from portal.models import Operation, OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
+from portal.web.list_pages import list_page_read, list_total_label
 from portal.web.refusals import refusal_message
 from users.directory.selectors import users_named
 
@@ -98,26 +102,25 @@ def _rows(principal: Principal, organization: Organization | None, operations: l
 
 def _operations_render(request: HttpRequest, principal: Principal, organization: Organization | None) -> HttpResponse:
     form = OperationFilterForm(request.GET)
-    operations = (operation_list_attention_first(principal=principal, organization=organization, group=form.group())
-                  .select_related("organization").defer("organization__logo"))
-    page = Paginator(operations, OPERATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    operations = operation_list_attention_first(principal=principal, organization=organization, group=form.group())
+    paginator = KeysetPaginator(operations.select_related("organization").defer("organization__logo"),
+                                ATTENTION_FIRST, OPERATIONS_PER_PAGE)
     if organization is None:
         list_url = reverse("company_operation_list")
     else:
         list_url = reverse("operation_list", kwargs={"slug": organization.slug})
     params = {"status": form.group()} if form.group() else {}
-    here = url_with(list_url, params, **({"page": str(page.number)} if page.number > 1 else {}))
+    page = list_page_read(request, paginator, list_url, params)
+    rows = _rows(principal, organization, page.items)
     return render(request, "users/operations.html", {
         "organization": organization,
         "form": form,
-        "page": page,
-        "rows": _rows(principal, organization, list(page.object_list)),
+        "listing": page,
+        "rows": rows,
+        "rows_html": operation_rows_html(rows, organization, here=page.here, csrf_token=get_token(request)),
+        "total_label": list_total_label(operations, "operation", "operations"),
         "list_url": list_url,
-        "here": here,
         "filtered": bool(params),
-        "previous_url": url_with(list_url, params, page=str(page.previous_page_number()))
-        if page.has_previous() else "",
-        "next_url": url_with(list_url, params, page=str(page.next_page_number())) if page.has_next() else "",
     })
 
 

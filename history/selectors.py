@@ -3,20 +3,26 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from organizations.models import Organization
 from organizations.selectors import operation_list
-from portal.models import Operation
+from portal.keyset import SortKey
+from portal.models import Attention, Operation
 from portal.principal import Principal
 
 # The operations page's groups, in the order it shows them: what needs someone first, then what is under
-# way, then the rest.
-OPERATION_GROUPS: dict[str, tuple[str, ...]] = {
-    "failed": (Operation.Status.FAILED,),
-    "unfinished": (Operation.Status.RUNNING, Operation.Status.PENDING),
-    "succeeded": (Operation.Status.SUCCEEDED,),
+# way, then the rest. Each is a value of Operation.attention, which the database keeps from the status.
+OPERATION_GROUPS: dict[str, Attention] = {
+    "failed": Attention.FAILED,
+    "unfinished": Attention.UNFINISHED,
+    "succeeded": Attention.SUCCEEDED,
 }
+# The page's order as keyset paging reads it (indexes operation_org_attention and operation_attention): the
+# group seeks twice, within the cursor's group and then the groups after it, so the last page of the
+# succeeded ones costs what the first page of failures does.
+ATTENTION_FIRST = [SortKey("attention", grouped=True), SortKey("created_at", descending=True),
+                   SortKey("pk", descending=True)]
 
 
 def operation_list_attention_first(
@@ -26,9 +32,5 @@ def operation_list_attention_first(
     ``group`` (a key of OPERATION_GROUPS) keeps one of them."""
     operations = operation_list(principal=principal, organization=organization)
     if group:
-        operations = operations.filter(status__in=OPERATION_GROUPS[group])
-    urgency = Case(
-        *(When(status__in=statuses, then=Value(rank)) for rank, statuses in enumerate(OPERATION_GROUPS.values())),
-        default=Value(len(OPERATION_GROUPS)), output_field=IntegerField(),
-    )
-    return operations.alias(urgency=urgency).order_by("urgency", "-created_at", "-pk")
+        operations = operations.filter(attention=OPERATION_GROUPS[group])
+    return operations.order_by("attention", "-created_at", "-pk")

@@ -17,6 +17,7 @@ from organizations.models import (
     OrganizationDomain,
     OrganizationRole,
 )
+from portal.keyset import SortKey
 from portal.models import AuditEvent, Operation
 from portal.principal import ANONYMOUS, Principal
 
@@ -164,6 +165,8 @@ class AuditQuery:
 
 
 NO_ORGANIZATION = "-"
+# The trail's order as keyset paging reads it (portal.keyset; indexes audit_org_newest and audit_newest).
+AUDIT_NEWEST_FIRST = [SortKey("occurred_at", descending=True), SortKey("pk", descending=True)]
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -191,5 +194,8 @@ def audit_event_list(
     if organization is None and query.organization_slug == NO_ORGANIZATION:
         events = events.filter(organization__isnull=True)
     elif organization is None and query.organization_slug:
-        events = events.filter(organization__slug=query.organization_slug)
+        # The organization's id as a value (a subquery the database runs first), not a join: so the trail is
+        # read from the organization's own index in its order, not from everyone's filtered row by row.
+        named = Organization.objects.filter(slug=query.organization_slug).order_by().values("pk")[:1]
+        events = events.filter(organization=named)
     return events.order_by("-occurred_at", "-id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from portal.models import AuditEvent, Operation, OperationKind
@@ -58,6 +59,9 @@ _OUTCOME_LABELS = {"requested": "requested", "succeeded": "done", "failed": "fai
 _REQUESTED_ELSEWHERE = {OperationKind.ORGANIZATION_PROVISION, OperationKind.ROLE_GRANT, OperationKind.USER_INVITE}
 
 
+# Every page of the trail names fifty actions and offers every one in its filter: labels are looked up, not
+# built from the list of kinds each time.
+@functools.lru_cache(maxsize=1024)
 def audit_action_label(action: str) -> str:
     """The label of a recorded action; one nobody named yet reads as its words, never as a code."""
     if action in AUDIT_ACTION_LABELS:
@@ -68,10 +72,11 @@ def audit_action_label(action: str) -> str:
     return action.replace("_", " ").replace(".", ": ").capitalize()
 
 
-def audit_action_choices() -> list[tuple[str, str]]:
+@functools.cache
+def audit_action_choices() -> tuple[tuple[str, str], ...]:
     """Every action the audit trail can hold, by label (the trail's action filter)."""
     actions = list(AUDIT_ACTION_LABELS)
     for kind in OperationKind.values:
         outcomes = ("succeeded", "failed") if kind in _REQUESTED_ELSEWHERE else ("requested", "succeeded", "failed")
         actions += [f"{kind}.{outcome}" for outcome in outcomes]
-    return sorted(((a, audit_action_label(a)) for a in actions), key=lambda choice: choice[1].lower())
+    return tuple(sorted(((a, audit_action_label(a)) for a in actions), key=lambda choice: choice[1].lower()))

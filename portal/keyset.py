@@ -5,7 +5,13 @@ OFFSET rows.
 Why not django-cursor-pagination: it compares every cursor value as text, which mis-orders dates and
 numbers on SQLite, and its OR-only conditions keep PostgreSQL from seeking in the index. Here cursor
 values keep their types (read back through the model field), each condition carries a redundant bound
-on the first sort column that the index can seek to, and NULLs sort last in both directions.
+on the first sort column that the index can seek to, and NULLs sort last in both directions. A column
+that cannot be NULL is ordered without a NULLS clause, so PostgreSQL reads a plain index on it either way
+(it matches ``DESC NULLS LAST`` to no index made by Django).
+
+A first key of a few values (``SortKey(grouped=True)``: a rank, a status) seeks twice, within the cursor's
+group and then from the groups after it: its range alone would read the rest of the group before the
+cursor, which can be most of the table.
 
 A cursor is signed (``django.core.signing``), so a damaged or forged one is refused, never misread.
 """
@@ -36,6 +42,8 @@ class SortKey:
 
     field: str
     descending: bool = False
+    # A column of a few values, the first key only (see the module's docstring); never NULL.
+    grouped: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,13 +62,15 @@ class KeysetPage(Generic[T]):
         return self.previous_cursor is not None
 
 
-def _order(keys: Sequence[SortKey], *, reverse: bool) -> list:
+def _order(keys: Sequence[SortKey], nullable: Sequence[bool], *, reverse: bool) -> list:
     """NULLs after every value going forward, hence before them when reading from the end."""
     ordering = []
-    for key in keys:
+    for key, can_be_null in zip(keys, nullable, strict=True):
         descending = key.descending != reverse
         expression = F(key.field)
-        if reverse:
+        if not can_be_null:  # no NULL to place: the clause would only keep PostgreSQL from the index
+            ordering.append(expression.desc() if descending else expression.asc())
+        elif reverse:
             ordering.append(expression.desc(nulls_first=True) if descending else expression.asc(nulls_first=True))
         else:
             ordering.append(expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True))
@@ -146,6 +156,8 @@ class KeysetPaginator(Generic[T]):
         model = queryset.model
         self._fields = [_field_of(model, "id" if k.field == "pk" else k.field) for k in self.keys]
         self._nullable = [bool(getattr(f, "null", False)) for f in self._fields]
+        if any(k.grouped for k in self.keys[1:]) or (self.keys[0].grouped and self._nullable[0]):
+            raise ValueError("only the first sort key may be grouped, and it cannot be NULL")
         self._signature = ",".join(f"{'-' if k.descending else ''}{k.field}" for k in self.keys)
 
     def cursor(self, item: T) -> str:
@@ -169,26 +181,44 @@ class KeysetPaginator(Generic[T]):
         except Exception as exc:  # a value the field cannot read back: same as a damaged link
             raise InvalidCursor("This page link is damaged or out of date.") from exc
 
+    def _seeks(self, values: list[Any], *, forward: bool) -> list[QuerySet[T]]:
+        """The rows after (``forward``) or before the cursor's ``values``, as queries read in turn, each one
+        an index seek."""
+        keys, nullable = self.keys, self._nullable
+        beyond = _after if forward else _before
+        if not keys[0].grouped:
+            seek = _seek_bound(keys[0], values[0], nullable[0], forward=forward)
+            return [self.queryset.filter(seek & beyond(keys, values, nullable))]
+        first = keys[0]
+        within = (Q(**{first.field: values[0]}) & _seek_bound(keys[1], values[1], nullable[1], forward=forward)
+                  & beyond(keys[1:], values[1:], nullable[1:]))
+        later = Q(**{f"{first.field}__{'gt' if forward != first.descending else 'lt'}": values[0]})
+        return [self.queryset.filter(within), self.queryset.filter(later)]
+
     def first(self) -> KeysetPage[T]:
-        return self._forward(self.queryset)
+        return self._forward([self.queryset])
 
     def after(self, cursor: str) -> KeysetPage[T]:
-        values = self._values(cursor)
-        condition = _after(self.keys, values, self._nullable)
-        seek = _seek_bound(self.keys[0], values[0], self._nullable[0], forward=True)
-        return self._forward(self.queryset.filter(seek & condition), came_from_cursor=True)
+        return self._forward(self._seeks(self._values(cursor), forward=True), came_from_cursor=True)
 
     def before(self, cursor: str) -> KeysetPage[T]:
-        values = self._values(cursor)
-        condition = _before(self.keys, values, self._nullable)
-        seek = _seek_bound(self.keys[0], values[0], self._nullable[0], forward=False)
-        return self._backward(self.queryset.filter(seek & condition), came_from_cursor=True)
+        return self._backward(self._seeks(self._values(cursor), forward=False), came_from_cursor=True)
 
     def last(self) -> KeysetPage[T]:
-        return self._backward(self.queryset)
+        return self._backward([self.queryset])
 
-    def _forward(self, queryset: QuerySet[T], *, came_from_cursor: bool = False) -> KeysetPage[T]:
-        rows = list(queryset.order_by(*_order(self.keys, reverse=False))[: self.size + 1])
+    def _read(self, querysets: list[QuerySet[T]], *, reverse: bool) -> list[T]:
+        """Up to one row more than a page (whether there is more), from each query in turn."""
+        ordering = _order(self.keys, self._nullable, reverse=reverse)
+        rows: list[T] = []
+        for queryset in querysets:
+            rows.extend(queryset.order_by(*ordering)[: self.size + 1 - len(rows)])
+            if len(rows) > self.size:
+                break
+        return rows
+
+    def _forward(self, querysets: list[QuerySet[T]], *, came_from_cursor: bool = False) -> KeysetPage[T]:
+        rows = self._read(querysets, reverse=False)
         items = rows[: self.size]
         more = len(rows) > self.size
         return KeysetPage(
@@ -197,8 +227,8 @@ class KeysetPaginator(Generic[T]):
             previous_cursor=self.cursor(items[0]) if came_from_cursor and items else None,
         )
 
-    def _backward(self, queryset: QuerySet[T], *, came_from_cursor: bool = False) -> KeysetPage[T]:
-        rows = list(queryset.order_by(*_order(self.keys, reverse=True))[: self.size + 1])
+    def _backward(self, querysets: list[QuerySet[T]], *, came_from_cursor: bool = False) -> KeysetPage[T]:
+        rows = self._read(querysets, reverse=True)
         items = list(reversed(rows[: self.size]))
         more = len(rows) > self.size
         return KeysetPage(

@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import Case, Value, When
 from django.db.models.functions import Lower
 
 
@@ -148,6 +149,14 @@ DATA_EXPORT_ON_ITS_WAY = "operation_one_unfinished_data_export"
 ONE_AT_A_TIME = ("user_invite", "user_email_change", "profile_data_export")
 
 
+class Attention(models.IntegerChoices):
+    """How much an operation asks for someone's attention, most first: the operations page's order and groups."""
+
+    FAILED = 0, "Failed"
+    UNFINISHED = 1, "Pending or running"
+    SUCCEEDED = 2, "Succeeded"
+
+
 class Operation(models.Model):
     """One change the portal makes in Auth0, recorded before the Celery task that carries it out.
 
@@ -183,11 +192,24 @@ class Operation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Kept by the database from the status (every path that changes a status, ``update()`` included, keeps
+    # it true), so the operations page's order, failures first, has an index to page by.
+    attention = models.GeneratedField(
+        expression=Case(When(status=Status.FAILED, then=Value(int(Attention.FAILED))),
+                        When(status__in=[Status.PENDING, Status.RUNNING], then=Value(int(Attention.UNFINISHED))),
+                        default=Value(int(Attention.SUCCEEDED))),
+        output_field=models.PositiveSmallIntegerField(), db_persist=True,
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        # Each list's order with the id as tie-breaker, so keyset paging (portal.keyset) seeks in an index:
+        # newest first (the REST API), and failures first (the operations pages), in an organization and
+        # across every one.
         indexes = [
-            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["organization", "-created_at", "-id"], name="operation_org_newest"),
+            models.Index(fields=["organization", "attention", "-created_at", "-id"], name="operation_org_attention"),
+            models.Index(fields=["attention", "-created_at", "-id"], name="operation_attention"),
             models.Index(fields=["status", "updated_at"]),
             # The claim's check that no earlier operation on the same target is unfinished.
             models.Index(fields=["target", "created_at"], name="operation_unfinished_target",
@@ -236,7 +258,7 @@ class AuditEvent(models.Model):
     Django's base manager, ``on_delete=SET_NULL``: the event stays, its summary naming what it was about.)
     """
 
-    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    occurred_at = models.DateTimeField(auto_now_add=True)
     actor_user_id = models.CharField(max_length=255, blank=True)
     actor_display = models.CharField(max_length=255, blank=True)
     organization = models.ForeignKey(
@@ -254,8 +276,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        # The trail's order with the id as tie-breaker, so keyset paging (portal.keyset) seeks in an index:
+        # an organization's trail, and every organization's.
         indexes = [
-            models.Index(fields=["organization", "-occurred_at"]),
+            models.Index(fields=["organization", "-occurred_at", "-id"], name="audit_org_newest"),
+            models.Index(fields=["-occurred_at", "-id"], name="audit_newest"),
             # A user's page lists the events about them.
             models.Index(fields=["target_id", "-occurred_at"], name="audit_target"),
         ]

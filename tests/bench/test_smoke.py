@@ -20,6 +20,7 @@ SMOKE_RUNS = {
     "directory.py": ["--users", "2000", "--orgs", "6", "--rounds", "5"],
     "operations.py": ["--invites", "30", "--write-limit", "600", "--write-burst", "5"],
     "api.py": ["--users", "1000", "--orgs", "4", "--rounds", "5", "--validations", "50"],
+    "history.py": ["--operations", "3000", "--events", "3000", "--orgs", "6", "--rounds", "5"],
     "bulk.py": ["--rows", "40", "--limit", "read_users=10/6000", "--limit", "write_users=10/6000", "--limit",
                 "other=10/6000"],
 }

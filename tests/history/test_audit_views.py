@@ -13,9 +13,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from organizations.selectors import principal_for_user_id
+from organizations.selectors import AUDIT_NEWEST_FIRST, principal_for_user_id
+from portal.keyset import KeysetPaginator
+from portal.models import AuditEvent
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
-from tests.support.history import event_at
+from tests.support.history import event_at, pages_walked
 from tests.users.auth0_users import auth0_user
 from users.directory.mirror import directory_users_upsert
 
@@ -103,16 +105,63 @@ def test_each_filter_narrows_the_trail_and_stays_in_the_links(world) -> None:
         response.content.decode())
 
 
-def test_paging_keeps_the_filters(world) -> None:
-    for minute in range(60):
-        event_at(T0 + dt.timedelta(days=1, minutes=minute), action="role.granted", organization=world["acme"],
-                 summary=f"grant {minute}")
+def newest_first(events: list[AuditEvent]) -> list[int]:
+    return [e.pk for e in sorted(events, key=lambda e: (e.occurred_at, e.pk), reverse=True)]
+
+
+def event_key(row):
+    return row.event.pk
+
+
+@pytest.fixture
+def long_trail(world, monkeypatch) -> list[AuditEvent]:
+    """60 more events in Acme and Beta, three to a minute (ties broken by id), two actions; 7 a page."""
+    monkeypatch.setattr("history.audit_views.AUDIT_EVENTS_PER_PAGE", 7)
+    return [event_at(T0 + dt.timedelta(days=1, minutes=n // 3), action="role.granted" if n % 2 else "role.revoked",
+                     organization=world["acme"] if n % 4 else world["beta"], summary=f"role {n}")
+            for n in range(60)]
+
+
+@pytest.mark.parametrize(("params", "kept"), [
+    ({}, lambda e: True),
+    ({"action": "role.granted"}, lambda e: e.action == "role.granted"),
+    ({"actor": "system", "occurred_from": "2026-03-11"}, lambda e: e.summary.startswith("role ")),
+])
+def test_every_page_forward_and_back_shows_each_event_once_in_order(world, long_trail, params, kept) -> None:
     viewer = signed_in(world["acme"], "viewer")
-    first = trail(viewer, action="role.granted")
-    assert len(first.context["rows"]) == 50 and summaries(first)[0] == "grant 59"
-    assert first.context["next_url"] == "/o/acme/audit/?action=role.granted&page=2"
-    second = viewer.get(first.context["next_url"])
-    assert summaries(second) == [f"grant {m}" for m in range(9, -1, -1)]
+    forward, backward = pages_walked(viewer, reverse("audit_event_list", kwargs={"slug": "acme"}), params, event_key)
+    expected = newest_first([e for e in AuditEvent.objects.filter(organization=world["acme"]) if kept(e)])
+    assert forward == backward == expected and len(expected) > 7
+
+
+@pytest.mark.parametrize("params", [{}, {"org": "beta"}, {"org": "-"}])
+def test_a_company_admin_walks_every_organizations_trail(world, long_trail, params) -> None:
+    forward, backward = pages_walked(company_admin(), reverse("company_audit_event_list"), params, event_key)
+    events = AuditEvent.objects.all()
+    if params.get("org") == "beta":
+        events = events.filter(organization=world["beta"])
+    elif params:
+        events = events.filter(organization=None)
+    assert forward == backward == newest_first(list(events))
+
+
+def test_a_forged_cursor_or_another_organizations_shows_only_this_trail(world, long_trail) -> None:
+    viewer = signed_in(world["acme"], "viewer")
+    response = trail(viewer, after="forged-and-unsigned")
+    assert response.status_code == 200
+    message = "This page link is damaged or out of date. Showing the first page."
+    assert f'<div class="alert alert-warning" role="alert">{message}</div>' in response.content.decode()
+    assert summaries(response) == summaries(trail(viewer))
+    # A cursor after one of Beta's events (as the company page makes them): on Acme's trail only a position.
+    beta_event = next(e for e in reversed(long_trail) if e.organization == world["beta"])
+    cursor = KeysetPaginator(AuditEvent.objects.all(), AUDIT_NEWEST_FIRST, 7).cursor(beta_event)
+    shown = trail(viewer, after=cursor)
+    acme_events = newest_first(list(AuditEvent.objects.filter(organization=world["acme"])))
+    everything = newest_first(list(AuditEvent.objects.all()))
+    after = [pk for pk in everything[everything.index(beta_event.pk) + 1:] if pk in acme_events]
+    assert [r.event.pk for r in shown.context["rows"]] == after[:7]
+    assert signed_in(world["beta"], "admin").get(
+        reverse("audit_event_list", kwargs={"slug": "acme"}), {"after": cursor}).status_code == 404
 
 
 @pytest.mark.parametrize(("params", "field", "message"), [
@@ -194,8 +243,11 @@ def test_the_trail_is_paged_newest_first_with_links_between_pages(world) -> None
         event_at(T0 + dt.timedelta(minutes=n + 1), actor=boss, action="user_unblock.requested", organization=acme,
                  target_type="user", target_id=f"auth0|paged{n}", summary=f"Paged event {n}")
     viewer = signed_in(acme, "viewer")
-    first = viewer.get(reverse("audit_event_list", kwargs={"slug": "acme"})).content.decode()
+    response = viewer.get(reverse("audit_event_list", kwargs={"slug": "acme"}))
+    first = response.content.decode()
     assert f"Paged event {AUDIT_EVENTS_PER_PAGE + 4}" in first and "Paged event 0<" not in first
-    assert 'rel="next">Older</a>' in first and "Page 1 of 2" in first
-    second = viewer.get(reverse("audit_event_list", kwargs={"slug": "acme"}) + "?page=2").content.decode()
-    assert "Page 2 of 2" in second and 'rel="prev">Newer</a>' in second
+    assert 'rel="next">Older</a>' in first and '>Oldest</a>' in first and f"{AUDIT_EVENTS_PER_PAGE + 9} events" in first
+    assert '<span class="page-link" aria-disabled="true">Newest</span>' in first
+    second = viewer.get(response.context["listing"].next_url).content.decode()
+    assert "Paged event 0<" in second and 'rel="prev">Newer</a>' in second and '>Newest</a>' in second
+    assert '<span class="page-link" aria-disabled="true">Older</span>' in second

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from portal.keyset import KeysetPaginator, SortKey
 from portal.models import AuditEvent, Operation
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
-from tests.support.history import operation_in
+from tests.support.history import operation_in, pages_walked
 from tests.users.auth0_users import auth0_user
 from users.directory.mirror import directory_users_upsert
 
@@ -176,19 +178,108 @@ def test_connecting_to_auth0_is_retried_by_company_admins_only(acme, published_t
     assert "Try again" in company.get(reverse("operation_list", kwargs={"slug": "acme"})).content.decode()
 
 
-def test_the_status_filter_and_paging_keep_their_state(acme, ada) -> None:
-    for minute in range(30):
-        operation_in("failed" if minute % 2 else "succeeded", kind="user_block", organization=acme,
-                     target=ada["user_id"], created=T0 + dt.timedelta(minutes=minute))
+@pytest.fixture
+def trail(acme, ada, monkeypatch) -> dict[str, list[Operation]]:
+    """Operations of every status in Acme and Beta, three asked each minute (ties broken by id); 4 a page."""
+    monkeypatch.setattr("history.operation_views.OPERATIONS_PER_PAGE", 4)
+    beta = OrganizationFactory(slug="beta", display_name="Beta")
+    statuses = ["succeeded", "failed", "pending", "running", "succeeded", "succeeded", "failed"]
+    made: dict[str, list[Operation]] = {"acme": [], "beta": []}
+    for n in range(30):
+        organization = acme if n % 5 else beta
+        made[organization.slug].append(operation_in(
+            statuses[n % len(statuses)], kind="user_block", organization=organization, target=ada["user_id"],
+            created=T0 + dt.timedelta(minutes=n // 3)))
+    return made
+
+
+def attention_first(operations: list[Operation]) -> list:
+    """Failures, then pending and running operations, then the rest; newest first, then by id, within each."""
+    by_id = sorted(operations, key=lambda op: op.pk, reverse=True)
+    by_time = sorted(by_id, key=lambda op: op.created_at, reverse=True)
+    return [op.pk for op in sorted(by_time, key=lambda op: op.attention)]
+
+
+def operation_key(row):
+    return row.operation.pk
+
+
+@pytest.mark.parametrize("group", ["", "failed", "unfinished", "succeeded"])
+def test_every_page_forward_and_back_shows_each_operation_once_in_order(trail, acme, group) -> None:
+    admin = signed_in(acme, "admin")
+    params = {"status": group} if group else {}
+    forward, backward = pages_walked(admin, reverse("operation_list", kwargs={"slug": "acme"}), params,
+                                     operation_key)
+    statuses = {"": {"failed", "pending", "running", "succeeded"}, "failed": {"failed"},
+                "unfinished": {"pending", "running"}, "succeeded": {"succeeded"}}[group]
+    expected = attention_first([op for op in trail["acme"] if op.status in statuses])
+    assert forward == expected and backward == expected
+
+
+def test_a_company_admin_walks_every_organizations_operations(trail) -> None:
+    company = Client()
+    company.force_login(UserFactory(auth0_user_id=CompanyAdminFactory().user_id))
+    forward, backward = pages_walked(company, reverse("company_operation_list"), {}, operation_key)
+    assert forward == backward == attention_first(trail["acme"] + trail["beta"])
+
+
+def test_the_total_and_a_retry_keep_to_the_page(trail, acme) -> None:
     admin = signed_in(acme, "admin")
     url = reverse("operation_list", kwargs={"slug": "acme"})
-    first = admin.get(url)
-    assert len(first.context["rows"]) == 25 and first.context["next_url"] == f"{url}?page=2"
-    failed = admin.get(url, {"status": "failed"})
-    assert {r.operation.status for r in failed.context["rows"]} == {"failed"}
-    assert "15 operations" in failed.content.decode()
-    # Nonsense in the URL shows everything, never an error.
-    assert admin.get(url, {"status": "<script>", "page": "lots"}).status_code == 200
+    first = admin.get(url, {"status": "failed"})
+    assert "7 operations" in first.content.decode()
+    second = admin.get(first.context["listing"].next_url)
+    here = second.context["listing"].here
+    assert here == first.context["listing"].next_url and "status=failed" in here and "after=" in here
+    assert f'<input type="hidden" name="next" value="{here.replace("&", "&amp;")}">' in second.content.decode()
+    last = admin.get(first.context["listing"].last_url)
+    assert last.context["listing"].here == f"{url}?status=failed&page=last"
+
+
+@pytest.mark.parametrize(("asked", "message"), [
+    ({"after": "forged"}, "This page link is damaged or out of date. Showing the first page."),
+    ({"before": "x" * 5000}, "This page link is damaged or out of date. Showing the first page."),
+    ({"page": "7"}, "There is no page “7”: pages are reached with the links below the list. Showing the first page."),
+])
+def test_a_damaged_or_forged_page_link_shows_the_first_page_and_says_why(trail, acme, asked, message) -> None:
+    admin = signed_in(acme, "admin")
+    url = reverse("operation_list", kwargs={"slug": "acme"})
+    response = admin.get(url, {"status": "unfinished", **asked})
+    assert response.status_code == 200
+    assert response.context["listing"].message == message
+    assert f'<div class="alert alert-warning" role="alert">{message}</div>' in response.content.decode()
+    first = admin.get(url, {"status": "unfinished"})
+    assert [r.operation for r in response.context["rows"]] == [r.operation for r in first.context["rows"]]
+
+
+def test_a_cursor_of_another_list_or_organization_shows_only_this_organizations_operations(trail, acme) -> None:
+    company = Client()
+    company.force_login(UserFactory(auth0_user_id=CompanyAdminFactory().user_id))
+    everyone = company.get(reverse("company_operation_list"))
+    # The company page's cursor stands after one of Beta's operations: on Acme's page it is only a position.
+    cursor = parse_qs(urlsplit(everyone.context["listing"].next_url).query)["after"][0]
+    assert everyone.context["rows"][-1].operation.organization.slug == "beta"
+    admin = signed_in(acme, "admin")
+    url = reverse("operation_list", kwargs={"slug": "acme"})
+    response = admin.get(url, {"after": cursor})
+    assert response.status_code == 200 and response.context["rows"]
+    assert {r.operation.organization.slug for r in response.context["rows"]} == {"acme"}
+    shown = [r.operation.pk for r in response.context["rows"]]
+    expected = attention_first(trail["acme"])
+    position = attention_first(trail["acme"] + trail["beta"]).index(everyone.context["rows"][-1].operation.pk)
+    after = [pk for pk in attention_first(trail["acme"] + trail["beta"])[position + 1:] if pk in expected]
+    assert shown == after[:4]
+    # Beta's admin, given Acme's page link, sees nothing of Acme's.
+    beta_admin = signed_in(trail["beta"][0].organization, "admin")
+    assert beta_admin.get(url, {"after": cursor}).status_code == 404
+    beta_page = beta_admin.get(reverse("operation_list", kwargs={"slug": "beta"}), {"after": cursor})
+    assert {r.operation.organization.slug for r in beta_page.context["rows"]} <= {"beta"}
+    # A cursor of another order (the REST API's, newest first) is refused for what it is.
+    newest_first = KeysetPaginator(Operation.objects.all(), [SortKey("created_at", descending=True),
+                                                             SortKey("pk", descending=True)], 4)
+    foreign = admin.get(url, {"after": newest_first.cursor(trail["acme"][0])})
+    assert foreign.context["listing"].message == ("This page link was made for another sort order. "
+                                                  "Showing the first page.")
 
 
 def test_company_admins_see_every_organizations_operations(acme, operations) -> None:

@@ -13,7 +13,6 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -27,11 +26,12 @@ from django.views.decorators.http import require_GET
 
 from organizations.models import Organization
 from organizations.selectors import operation_list, organization_get, organization_list
-from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
+from portal.keyset import KeysetPaginator
 from portal.models import OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from portal.web.csv_export import csv_response
 from portal.web.followed import operations_followed, operations_following
+from portal.web.list_pages import list_page_read, url_with
 from users.acts.selection import SELECTION_ACTS
 from users.directory import selectors
 from users.directory.selectors import NO_ORGANIZATION, SORTS, UserQuery
@@ -49,10 +49,6 @@ ROW_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "c
               "logins_count", "last_login", "created_at")
 LIST_FIELDS = ("user_id", *ROW_FIELDS)
 MEMBER_LIST_FIELDS = ("auth0_user_id", *ROW_FIELDS)
-# Query parameters that say which page to show (the rest is the list's state).
-PAGING = ("after", "before", "page")
-# A cursor is a few hundred characters; anything much longer was not made by this page.
-CURSOR_MAX_LENGTH = 1000
 EXPORT_CHUNK = 2000
 
 
@@ -84,45 +80,6 @@ def _list_state(request: HttpRequest, principal: Principal, organization: Organi
     return ListState(form=form, query=query, params=params)
 
 
-def _page_read(request: HttpRequest, paginator: KeysetPaginator) -> tuple[KeysetPage, str]:
-    """The page the query string asks for, and what to tell the reader when that page cannot be shown
-    (a damaged or foreign cursor, a page past either end): the nearest page that can, never an error."""
-    after, before, where = (request.GET.get(name, "") for name in PAGING)
-    try:
-        if len(after) > CURSOR_MAX_LENGTH or len(before) > CURSOR_MAX_LENGTH:
-            raise InvalidCursor("This page link is damaged or out of date.")
-        if after:
-            page = paginator.after(after)
-        elif before:
-            page = paginator.before(before)
-        elif where == "last":
-            page = paginator.last()
-        elif where in ("", "first"):
-            return paginator.first(), ""
-        else:
-            shown = where[:40]
-            return paginator.first(), (f"There is no page “{shown}”: pages are reached with the links below "
-                                        "the list. Showing the first page.")
-    except InvalidCursor as exc:
-        return paginator.first(), f"{exc} Showing the first page."
-    if not page.items and after:
-        last = paginator.last()
-        if last.items:
-            return last, ("That page is past the end of the list (it may have changed since the link was "
-                          "made). Showing the last page.")
-    if not page.items and before:
-        first = paginator.first()
-        if first.items:
-            return first, ("That page is before the start of the list (it may have changed since the link "
-                           "was made). Showing the first page.")
-    return page, ""
-
-
-def _with(url: str, params: dict[str, str], **extra: str) -> str:
-    query = urlencode({**params, **extra})
-    return f"{url}?{query}" if query else url
-
-
 @dataclass(frozen=True)
 class Header:
     key: str
@@ -140,7 +97,7 @@ def _headers(list_url: str, state: ListState) -> list[Header]:
         current = state.query.sort == key
         target = f"-{key}" if current and not state.query.descending else key
         direction = ("descending" if state.query.descending else "ascending") if current else ""
-        headers.append(Header(key=key, label=label, url=_with(list_url, base, sort=target), sorted=direction))
+        headers.append(Header(key=key, label=label, url=url_with(list_url, base, sort=target), sorted=direction))
     return headers
 
 
@@ -168,19 +125,19 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
     listing = selectors.user_listing(principal=principal, organization=organization, query=state.query)
     paginator = KeysetPaginator(_listing_columns(listing, organization, state.query), state.query.sort_keys,
                                 state.query.page_size)
-    page, page_message = _page_read(request, paginator)
-    users = page.items
-    total = selectors.user_list_count(principal=principal, organization=organization, query=state.query)
-    if organization is None:  # the organization column, read in one query for the whole page
-        organizations_of = selectors.users_organizations(principal=principal, users=users)
-        for user in users:
-            user.organizations_shown = organizations_of.get(user.pk, [])
     if organization is None:
         list_url, export_url = reverse("directory_user_list"), reverse("directory_user_export")
     else:
         list_url = reverse("user_list", kwargs={"slug": organization.slug})
         export_url = reverse("user_export", kwargs={"slug": organization.slug})
     params = state.params
+    page = list_page_read(request, paginator, list_url, params)
+    users = page.items
+    total = selectors.user_list_count(principal=principal, organization=organization, query=state.query)
+    if organization is None:  # the organization column, read in one query for the whole page
+        organizations_of = selectors.users_organizations(principal=principal, users=users)
+        for user in users:
+            user.organizations_shown = organizations_of.get(user.pk, [])
     can_act = organization is not None and principal.can_admin(organization.pk)
     context = {
         "organization": organization,
@@ -190,13 +147,9 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
         "users": users,
         "total": total,
         "total_label": _total_label(total),
-        "page_message": page_message,
+        "listing": page,
         "list_url": list_url,
-        "export_url": _with(export_url, params),
-        "first_url": _with(list_url, params) if page.has_previous else "",
-        "previous_url": _with(list_url, params, before=page.previous_cursor) if page.has_previous else "",
-        "next_url": _with(list_url, params, after=page.next_cursor) if page.has_next else "",
-        "last_url": _with(list_url, params, page="last") if page.has_next else "",
+        "export_url": url_with(export_url, params),
         "reset_url": list_url,
         "searching": bool(state.query.search_terms) or _filters_open(state),
         "detail_route": "directory_user_detail" if organization is None else "user_detail",

@@ -100,8 +100,8 @@ def all_pages(client: Client, url: str, params: dict) -> list[str]:
     """Follow the Next links from the first page to the end: every user's email, in order."""
     response = client.get(url, params)
     seen = emails(response)
-    while response.context["next_url"]:
-        response = client.get(response.context["next_url"])
+    while response.context["listing"].next_url:
+        response = client.get(response.context["listing"].next_url)
         assert response.status_code == 200
         seen += emails(response)
     return seen
@@ -267,20 +267,20 @@ def test_first_next_previous_last(world) -> None:
     everyone = sorted(u.email for u in acme_users())
     first = acme_list(world["acme_admin"], sort="email")
     assert emails(first) == everyone[:25]
-    assert first.context["first_url"] == first.context["previous_url"] == ""
-    second = world["acme_admin"].get(first.context["next_url"])
+    assert first.context["listing"].first_url == first.context["listing"].previous_url == ""
+    second = world["acme_admin"].get(first.context["listing"].next_url)
     assert emails(second) == everyone[25:50]
-    assert "after=" in second.context["next_url"] and "sort=email" in second.context["next_url"]
-    third = world["acme_admin"].get(second.context["next_url"])
+    assert "after=" in second.context["listing"].next_url and "sort=email" in second.context["listing"].next_url
+    third = world["acme_admin"].get(second.context["listing"].next_url)
     assert emails(third) == everyone[50:]
-    assert third.context["next_url"] == third.context["last_url"] == ""
-    back = world["acme_admin"].get(third.context["previous_url"])
+    assert third.context["listing"].next_url == third.context["listing"].last_url == ""
+    back = world["acme_admin"].get(third.context["listing"].previous_url)
     assert emails(back) == everyone[25:50]
-    last = world["acme_admin"].get(first.context["last_url"])
+    last = world["acme_admin"].get(first.context["listing"].last_url)
     assert emails(last) == everyone[-25:]
-    assert last.context["next_url"] == ""
-    assert emails(world["acme_admin"].get(last.context["previous_url"])) == everyone[-50:-25]
-    assert emails(world["acme_admin"].get(last.context["first_url"])) == everyone[:25]
+    assert last.context["listing"].next_url == ""
+    assert emails(world["acme_admin"].get(last.context["listing"].previous_url)) == everyone[-50:-25]
+    assert emails(world["acme_admin"].get(last.context["listing"].first_url)) == everyone[:25]
     page = first.content.decode()
     assert '<span class="page-link" aria-disabled="true">Previous</span>' in page
     assert 'rel="next">Next</a>' in page
@@ -293,11 +293,11 @@ def test_a_page_past_the_end_shows_the_last_page_with_a_message(world) -> None:
     past_the_end = paginator.cursor(members.order_by("-email", "-pk").first())  # after the very last user
     response = acme_list(world["acme_admin"], sort="email", after=past_the_end)
     assert response.status_code == 200
-    assert "That page is past the end of the list" in response.context["page_message"]
+    assert "That page is past the end of the list" in response.context["listing"].message
     assert emails(response) == sorted(u.email for u in acme_users())[-25:]
     before_the_start = paginator.cursor(members.order_by("email", "pk").first())
     response = acme_list(world["acme_admin"], sort="email", before=before_the_start)
-    assert "before the start of the list" in response.context["page_message"]
+    assert "before the start of the list" in response.context["listing"].message
     assert emails(response) == sorted(u.email for u in acme_users())[:25]
 
 
@@ -319,9 +319,9 @@ def test_a_damaged_cursor_or_page_shows_the_first_page_with_a_message_above_the_
 
 def test_a_cursor_made_for_another_sort_order_is_refused(world) -> None:
     by_email = acme_list(world["acme_admin"], sort="email")
-    cursor = parse_qs(urlsplit(by_email.context["next_url"]).query)["after"][0]
+    cursor = parse_qs(urlsplit(by_email.context["listing"].next_url).query)["after"][0]
     response = acme_list(world["acme_admin"], sort="-created", after=cursor)
-    assert "made for another sort order" in response.context["page_message"]
+    assert "made for another sort order" in response.context["listing"].message
     assert response.context["users"][0].email == max(acme_users(), key=lambda u: (u.created_at, u.pk)).email
 
 
@@ -330,7 +330,7 @@ def test_a_cursor_signed_with_another_key_is_refused(world) -> None:
                            salt="portal.keyset", compress=True)
     response = acme_list(world["acme_admin"], after=forged)
     assert response.status_code == 200
-    assert "damaged or out of date" in response.context["page_message"]
+    assert "damaged or out of date" in response.context["listing"].message
     assert emails(response) == sorted(u.email for u in acme_users())[:25]
 
 
@@ -369,7 +369,7 @@ def test_a_range_that_ends_before_it_starts_is_shown_beside_its_end(world) -> No
 
 def test_links_carry_the_valid_state_only(world) -> None:
     response = acme_list(world["acme_admin"], blocked="no", sort="nonsense", q="acme")
-    next_params = parse_qs(urlsplit(response.context["next_url"]).query)
+    next_params = parse_qs(urlsplit(response.context["listing"].next_url).query)
     assert next_params["blocked"] == ["no"] and next_params["q"] == ["acme"] and "sort" not in next_params
     export = parse_qs(urlsplit(response.context["export_url"]).query)
     assert export == {"blocked": ["no"], "q": ["acme"]}
