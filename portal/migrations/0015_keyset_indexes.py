@@ -23,7 +23,7 @@ KEYSET_INDEXES = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("organizations", "0005_api_events_webhooks"), ("portal", "0013_one_unfinished_invitation")]
+    dependencies = [("organizations", "0005_api_events_webhooks"), ("portal", "0014_one_unfinished_email_change_and_export")]
 
     operations = [
         # Replaced by the same columns with the id after them.
