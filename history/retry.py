@@ -11,7 +11,7 @@ from organizations.models import Organization
 from organizations.selectors import operation_get
 from portal.audit import audit_record
 from portal.models import ONE_AT_A_TIME, SELF_SERVICE_KINDS, Operation, OperationKind
-from portal.operations import operation_enqueue_on_commit
+from portal.operations import operation_enqueue_on_commit, operation_notes_forget
 from portal.principal import Principal
 
 # Kinds only company admins may ask for (provisioning), so only they may send one again.
@@ -62,10 +62,13 @@ def operation_retry(*, actor: Principal, organization: Organization, operation_i
         operation.last_error = ""
         operation.started_at = operation.finished_at = operation.next_attempt_at = None
         operation.actor_user_id, operation.actor_display = actor.user_id, actor.display or actor.user_id
+        # What its earlier runs read may have changed since (the failure may be about just that): read afresh.
+        operation_notes_forget(operation)
         try:
             with transaction.atomic():  # a savepoint: refused, the operation stays as it was
                 operation.save(update_fields=["status", "attempts", "last_error", "started_at", "finished_at",
-                                              "next_attempt_at", "actor_user_id", "actor_display", "updated_at"])
+                                              "next_attempt_at", "actor_user_id", "actor_display", "result",
+                                              "updated_at"])
         except IntegrityError:
             # Another of its kind on the same target is on its way (one at a time: portal.models.ONE_AT_A_TIME).
             if operation.kind not in ONE_AT_A_TIME:

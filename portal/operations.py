@@ -257,6 +257,34 @@ def operation_release(operation: Operation, message: str, delay_seconds: float, 
     operation.save(update_fields=["status", "last_error", "next_attempt_at", "attempts", "updated_at"])
 
 
+# What a run has read, for the runs that retry it. A run released to wait for the budget (or after a passing
+# fault) starts again from the top, so whatever it read it would read again, spending the budget every other
+# run waits on: bulk invitations, whose runs mostly wait for the tickets' budget after reading, read each email
+# 3.3 times (issue 19). What a run learned and its retries may take as still true is noted on the operation,
+# in its result under this key, written at once (a released or killed run records no outcome). The act says
+# which facts are safe to trust (a note must never stand in for a check that guards against a duplicate). The
+# notes go when the operation succeeds (its result replaces them) or is sent again from the operations page
+# (``operation_notes_forget``): a retry a person asks for, perhaps long after, reads afresh.
+RUN_NOTES = "run_notes"
+
+
+def operation_notes(operation: Operation) -> dict[str, Any]:
+    """What earlier runs of ``operation`` noted (:func:`operation_note`); {} for a first run."""
+    return dict((operation.result or {}).get(RUN_NOTES) or {})
+
+
+def operation_note(operation: Operation, **facts: Any) -> None:
+    """Note ``facts`` on the operation for the runs that retry it. Only the run holding the claim writes
+    the result until the outcome, so the update needs no lock."""
+    operation.result = {**(operation.result or {}), RUN_NOTES: {**operation_notes(operation), **facts}}
+    Operation.objects.filter(pk=operation.pk).update(result=operation.result)
+
+
+def operation_notes_forget(operation: Operation) -> None:
+    """Drop the runs' notes from ``operation.result`` (the caller saves it): its next run reads afresh."""
+    operation.result = {key: value for key, value in (operation.result or {}).items() if key != RUN_NOTES}
+
+
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with full jitter: 2, 4, 8 … seconds, capped at OPERATIONS_BACKOFF_MAX_SECONDS."""
     ceiling = max(1, min(settings.OPERATIONS_BACKOFF_MAX_SECONDS, 2 ** min(attempt, 32)))

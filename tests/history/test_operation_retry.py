@@ -126,3 +126,16 @@ def test_a_failed_invitation_is_not_sent_again_while_another_to_the_same_person_
     # Once that one has finished, this one may be sent again.
     Operation.objects.filter(pk=on_its_way.pk).update(status="succeeded")
     assert operation_retry(actor=admin, organization=acme, operation_id=failed.pk).status == "pending"
+
+
+def test_a_retry_reads_afresh_what_the_failed_runs_had_noted(acme) -> None:
+    """What the failed operation's runs noted for their retries (``portal.operations.operation_note``) may no
+    longer be true when a person sends it again, perhaps long after: it is forgotten. What identifies the
+    invitation's own account (the account it created) is kept."""
+    failed = operation_in("failed", kind="user_invite", organization=acme, target="ada@acme.test",
+                          last_error="Auth0 said no")
+    Operation.objects.filter(pk=failed.pk).update(result={
+        "created_user_id": "auth0|ada", "run_notes": {"no_account": True, "ready_user_id": "auth0|ada"}})
+    operation_retry(actor=admin_of(acme, "Admin"), organization=acme, operation_id=failed.pk)
+    failed.refresh_from_db()
+    assert (failed.status, failed.result) == ("pending", {"created_user_id": "auth0|ada"})

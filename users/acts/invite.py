@@ -18,6 +18,15 @@ Exactly once, in effect: the account a run creates is noted on the operation at 
 idempotent. A retry after the email was sent sends a new ticket, which is what a retry must do. (An
 Auth0 Organization's run killed between Auth0's answer and that note leaves an account the retry cannot
 tell from someone else's: it invites it to join, the safe side.)
+
+A retry does not read what its run read already (``portal.operations.operation_note``): a run that waits for
+the budget, most often the tickets' (the "other" group, which binds first), is run again from the top, and
+its users-by-email read would be made again each time, spending the Read Users budget every other run waits
+on. Two facts are noted. "No account with this email in the connection": a retry creates without reading;
+should someone have made the account meanwhile, the create is a 409 and the run reads then, as a run that
+lost its create's answer does, so the note can cost a call but never make a second account. "The account is
+ready" (the invitation's own, a member, holding its metadata, in the directory): a retry has only the
+set-password email left to send. A retry sent from the operations page reads afresh.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from organizations.models import Organization
 from portal.audit import audit_record
 from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
-from portal.operations import operation_create_alone, operation_enqueue_on_commit
+from portal.operations import operation_create_alone, operation_enqueue_on_commit, operation_note, operation_notes
 from portal.principal import Principal
 from users.acts.block_here import organization_block_check
 from users.acts.emails import organization_email_send
@@ -179,13 +188,22 @@ def user_invite_apply(operation: Operation) -> dict:
     organization_block_check(organization, email=email, fault=True)
     metadata = invite_metadata_merge(operation, actor)
     auth0 = gateway()
+    notes = operation_notes(operation)
+    if notes.get("ready_user_id"):
+        # An earlier run made the account ready and then waited (for the tickets' budget, most often): the
+        # checks above are made again, Auth0 is not read again.
+        return _set_password_send(auth0, operation, user_id=notes["ready_user_id"])
     connection = organization.connection_name
     membership = membership_of(organization)
-    user = connection_user(auth0, connection, email)
+    # Read unless an earlier run found no account (and created none that it noted: then it reads to find it).
+    absent_noted = notes.get("no_account") and not (operation.result or {}).get("created_user_id")
+    user = None if absent_noted else connection_user(auth0, connection, email)
     # The user's Auth0 Organizations, read once per run (None: not read yet): a run that reads more than it
     # needs spends the Read Users budget that every other run waits on.
     organization_ids: list[str] | None = None
     if user is None:
+        if not absent_noted:
+            operation_note(operation, no_account=True)
         app_metadata = {**metadata.get("app_metadata", {}), **membership.created_app_metadata()}
         try:
             user = auth0.user_create(
@@ -215,9 +233,16 @@ def user_invite_apply(operation: Operation) -> dict:
     user = membership_add(auth0, organization, user, metadata=metadata, member=member,
                           auth0_organization_ids=sorted({*organization_ids, organization.auth0_organization_id})
                           if membership.in_auth0_organizations else None)
-    invitation_set_password_send(auth0, organization, user_id=user["user_id"], email=email, name=name,
-                                 inviter=operation.actor_display)
-    return {"user_id": user["user_id"], "new_user": True, "outcome": "invited"}
+    operation_note(operation, ready_user_id=user["user_id"])
+    return _set_password_send(auth0, operation, user_id=user["user_id"])
+
+
+def _set_password_send(auth0: Auth0Gateway, operation: Operation, *, user_id: str) -> dict:
+    """The invitation's last step, once its account is ready: the set-password email; the run's outcome."""
+    payload = operation.payload
+    invitation_set_password_send(auth0, operation.organization, user_id=user_id, email=payload["email"],
+                                 name=payload.get("name", ""), inviter=operation.actor_display)
+    return {"user_id": user_id, "new_user": True, "outcome": "invited"}
 
 
 def invitation_set_password_send(auth0: Auth0Gateway, organization: Organization, *, user_id: str, email: str,

@@ -18,12 +18,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from auth0_gateway import gateway
+from auth0_gateway.budget import GROUP_LABELS
 from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
 from portal.operations import operation_create
+from portal.ratelimit import Limit, RateLimiter
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.authn_browser import Browser
+from tests.support.budget import IsolatedRedisStore
 from tests.support.concurrency import needs_database_server, simultaneously
 from users.acts import invite as invitations
 from users.acts.invite import password_random, user_invite_apply, user_invite_request
@@ -446,3 +449,111 @@ def test_simultaneous_identical_invitations_record_one_and_refuse_the_others(mon
     assert all(r.message_dict == {"email": [f"An invitation to {email} is already on its way."]} for r in refused)
     assert list(Operation.objects.values_list("pk", flat=True)) == [recorded[0].pk]
     assert AuditEvent.objects.filter(action="user.invite_requested").count() == 1
+
+
+# -- a run that waits for its budget does not read again (issue 19) -------------------------------------------------
+class Budget:
+    """The gateway's shared budget made of this test's own buckets (tests/support/budget.py), ample in every
+    group, one of which a test empties so that the run meets it mid-way; ``refill`` fills them all again."""
+
+    def __init__(self) -> None:
+        self.store = IsolatedRedisStore()
+        # A refill far slower than any test: an emptied group stays empty until refilled.
+        self.limit = Limit(burst=1000, per_minute=0.01)
+        self.limiter = RateLimiter(self.store, {group: self.limit for group in GROUP_LABELS})
+
+    def empty(self, group: str) -> None:
+        self.store.lower(group, self.limit, 0.0)
+
+    def refill(self) -> None:
+        self.store.clear()
+
+
+@pytest.fixture
+def budget(organizations, monkeypatch) -> Budget:
+    from auth0_gateway import core, gateway_reset
+
+    made = Budget()
+    monkeypatch.setattr(core, "rate_limiter", lambda: made.limiter)
+    gateway_reset()
+    yield made
+    gateway_reset()
+    made.refill()
+
+
+def _calls(emulator, group: str) -> int:
+    """Calls of ``group`` the tenant has answered so far (the emulator's own count)."""
+    groups = httpx.get(f"{emulator.url}/emulator/stats", timeout=10).json()["groups"]
+    return groups.get(group, {}).get("served", 0)
+
+
+@pytest.fixture
+def retried(budget):
+    """Run ``then`` (default: refill the budget) when the invitation's run is released to wait for its budget,
+    before ``.apply()`` runs the retry it scheduled; the operation as each release left it."""
+    from celery.signals import task_retry
+
+    released: list[Operation] = []
+    then = [budget.refill]
+
+    def record(sender=None, request=None, **kwargs) -> None:
+        released.append(Operation.objects.get(pk=request.args[0]))
+        then.pop(0)()
+
+    task_retry.connect(record, weak=False)
+    yield released, then
+    task_retry.disconnect(record)
+
+
+@pytest.mark.parametrize("slug", ["acme", "initech", "globex"])
+@pytest.mark.parametrize("group", ["write_users", "other"])
+def test_a_run_that_waits_for_its_budget_mid_way_does_not_read_again(organizations, changing_emulator, budget,
+                                                                      retried, slug, group) -> None:
+    """The run reads (users-by-email: no account), then finds no budget for its create (Write Users) or, the
+    account made, for its set-password ticket ("other", the group that binds in bulk). It is released and
+    retried, and the retry does not read again: one Read Users call per invitation, one account, one email."""
+    organization, email = organizations[slug], new_email(slug)
+    released, _ = retried
+    budget.empty(group)
+    before = {g: _calls(changing_emulator, g) for g in ("read_users", "write_users", "other")}
+    operation = invite(organization, email)
+    assert operation.status == "succeeded", operation.last_error
+    [waited] = released
+    assert waited.status == "pending" and waited.last_error.startswith("Waiting for the Management API rate limit")
+    spent = {g: _calls(changing_emulator, g) - before[g] for g in before}
+    assert spent == {"read_users": 1, "write_users": 1, "other": 1}
+    # What the waiting run had noted for its retry (the notes go with the outcome).
+    assert waited.result["run_notes"] == (
+        {"no_account": True} if group == "write_users" else
+        {"no_account": True, "ready_user_id": operation.result["user_id"]})
+    assert operation.result == {"user_id": operation.result["user_id"], "new_user": True, "outcome": "invited"}
+    assert [u["user_id"] for u in gateway().users_by_email(email=email)] == [operation.result["user_id"]]
+    assert DirectoryUser.objects.filter(user_id=operation.result["user_id"],
+                                        memberships__organization=organization).exists()
+    [message] = mail.outbox
+    assert message.to == [email] and message.subject == f"You are invited to {organization.display_name}"
+
+
+def test_an_account_made_by_someone_else_while_a_run_waited_is_not_made_again(organizations, changing_emulator,
+                                                                              budget, retried) -> None:
+    """The run noted that no account had the email, then waited for its create's budget; meanwhile someone made
+    the account elsewhere. The retry's create is a 409 (Auth0 checks, whatever the note says), the run reads
+    then and does what a fresh read would have had it do: an invitation to join, no second account."""
+    organization, email = organizations["initech"], new_email("elsewhere")
+    _, then = retried
+
+    def someone_else_creates() -> None:
+        budget.refill()
+        gateway().user_create(connection=SHARED, email=email, password=password_random(),
+                              app_metadata={"organizations": ["other-org"]})
+
+    then[:] = [someone_else_creates]
+    budget.empty("write_users")
+    reads = _calls(changing_emulator, "read_users")
+    operation = invite(organization, email)
+    assert operation.status == "succeeded", operation.last_error
+    assert operation.result["outcome"] == "awaiting_acceptance"
+    [account] = gateway().users_by_email(email=email)
+    assert JoinInvitation.objects.get(organization=organization).user_id == account["user_id"]
+    # The first run's read, and the one after the 409 (the note cost a call, never an account).
+    assert _calls(changing_emulator, "read_users") - reads == 2 + 1  # + this test's own users_by_email
