@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from django.core.cache import cache
@@ -24,6 +24,7 @@ from organizations.validation import RESERVED_KEYS
 from portal.keyset import SortKey
 from portal.models import SELF_SERVICE_KINDS, AuditEvent, Operation, OperationKind
 from portal.principal import Principal
+from users.directory.counts import Tally, directory_people_read, organization_counts_read
 from users.models import (
     DataExport,
     DirectoryUser,
@@ -76,6 +77,13 @@ class UserQuery:
     @property
     def sort_keys(self) -> list[SortKey]:
         return [SortKey(SORTS[self.sort], descending=self.descending), SortKey("pk", descending=self.descending)]
+
+    @property
+    def unfiltered(self) -> bool:
+        """No search and no filter but, for company admins, the organization (order and page size change no
+        total): a total the directory's counts hold."""
+        return replace(self, sort=DEFAULT_SORT, descending=False, page_size=PAGE_SIZES[0],
+                       organization_slug="") == UserQuery()
 
 
 def search_terms_split(text: str) -> tuple[str, ...]:
@@ -180,10 +188,31 @@ def user_listing(
 
 
 def user_list_count(*, principal: Principal, organization: Organization | None, query: UserQuery) -> int:
-    """The exact number of users a list shows (an organization's counted on its memberships alone)."""
+    """The exact number of users a list shows. Unfiltered, it is read from the counts the directory's writes
+    keep (``users.directory.counts``): an organization's members (also a company admin's list of every user
+    narrowed to one organization), or the tenant's people for the list of every user. A search or a filter
+    is counted (an organization's on its memberships alone), as is "no organization", which no count holds."""
+    if query.unfiltered:
+        if organization is not None:
+            return organization_counts_get(principal=principal, organization=organization).members
+        if not principal.is_company_admin:
+            return 0
+        if not query.organization_slug:
+            return directory_people_read()
+        if query.organization_slug != NO_ORGANIZATION:
+            narrowed = Organization.objects.filter(slug=query.organization_slug).values_list("pk", flat=True).first()
+            return organization_counts_read(narrowed).members if narrowed is not None else 0
     if organization is None:
         return user_list(principal=principal, organization=None, query=query).count()
     return member_list(principal=principal, organization=organization, query=query).count()
+
+
+def organization_counts_get(*, principal: Principal, organization: Organization) -> Tally:
+    """The organization's members, blocked members and members who never signed in, as the directory's writes
+    keep them: zeros (as its list would be empty) unless the principal may see the organization."""
+    if not principal.can_view(organization.pk):
+        return Tally()
+    return organization_counts_read(organization.pk)
 
 
 def user_count(*, principal: Principal, organization: Organization) -> int:

@@ -34,6 +34,7 @@ from portal.web.csv_export import csv_response
 from portal.web.followed import operations_followed, operations_following
 from users.acts.selection import SELECTION_ACTS
 from users.directory import selectors
+from users.directory.counts import Tally
 from users.directory.selectors import NO_ORGANIZATION, SORTS, UserQuery
 from users.views.forms import QuickTextInput, UserListForm
 
@@ -148,6 +149,21 @@ def _total_label(total: int) -> str:
     return f"{total:,} user" if total == 1 else f"{total:,} users"
 
 
+@dataclass(frozen=True)
+class Fact:
+    text: str
+    url: str
+
+
+def _facts(list_url: str, counts: Tally) -> list[Fact]:
+    """The organization's quick facts, kept by the directory's writes (no count per request): how many of its
+    members are blocked and never signed in, each linking to the list filtered so."""
+    if not counts.members:
+        return []
+    return [Fact(f"{counts.blocked:,} blocked", _with(list_url, {"blocked": "yes"})),
+            Fact(f"{counts.never_signed_in:,} never signed in", _with(list_url, {"never": "on"}))]
+
+
 def _filters_open(state: ListState) -> bool:
     """Whether the filters are shown unfolded: when one is in use or has an error."""
     return bool(state.form.errors) or any(k not in ("q", "sort", "size") for k in state.params)
@@ -171,6 +187,8 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
     page, page_message = _page_read(request, paginator)
     users = page.items
     total = selectors.user_list_count(principal=principal, organization=organization, query=state.query)
+    counts = (selectors.organization_counts_get(principal=principal, organization=organization)
+              if organization is not None else Tally())
     if organization is None:  # the organization column, read in one query for the whole page
         organizations_of = selectors.users_organizations(principal=principal, users=users)
         for user in users:
@@ -190,6 +208,8 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
         "users": users,
         "total": total,
         "total_label": _total_label(total),
+        "members_shown": f"{counts.members:,}",
+        "facts": _facts(list_url, counts),
         "page_message": page_message,
         "list_url": list_url,
         "export_url": _with(export_url, params),
