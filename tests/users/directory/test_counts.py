@@ -15,7 +15,6 @@ from django.core.management import call_command
 
 from auth0_gateway import gateway
 from organizations.models import MembershipMode
-from tests.factories import OrganizationFactory
 from tests.users.auth0_users import auth0_user
 from tests.users.sync_support import SHARED, demo_organizations, sync_run
 from users.directory.counts import Tally, directory_counts_check, directory_people_read, organization_counts_read
@@ -42,49 +41,36 @@ def assert_counts_exact() -> None:
     assert directory_people_read() == DirectoryUser.objects.count()
 
 
-@pytest.fixture
-def orgs():
-    return {
-        "iso": OrganizationFactory(slug="iso", connection_name="iso-users"),
-        "shr": OrganizationFactory(slug="shr", membership_mode=MembershipMode.SHARED_CONNECTION,
-                                   connection_name=SHARED),
-        "two": OrganizationFactory(slug="two", membership_mode=MembershipMode.SHARED_CONNECTION,
-                                   connection_name=SHARED),
-        "a0": OrganizationFactory(slug="a0", membership_mode=MembershipMode.AUTH0_ORGANIZATION,
-                                  connection_name=SHARED, auth0_organization_id="org_abc"),
-    }
-
-
 def test_each_change_of_a_member_moves_the_counts(orgs) -> None:
     person = auth0_user(connection="iso-users")
     directory_users_upsert([person])
-    assert organization_counts_read(orgs["iso"].pk) == Tally(1, 0, 1)
+    assert organization_counts_read(orgs["isolated"].pk) == Tally(1, 0, 1)
     assert directory_people_read() == 1
     # A first sign-in (logins_count from 0, a last sign-in at last), then a block, then an unblock.
     signed_in = {**person, "logins_count": 1, "last_login": "2025-02-01T00:00:00.000Z",
                  "updated_at": "2025-02-01T00:00:00.000Z"}
     directory_user_write_through(signed_in)
-    assert organization_counts_read(orgs["iso"].pk) == Tally(1, 0, 0)
+    assert organization_counts_read(orgs["isolated"].pk) == Tally(1, 0, 0)
     directory_user_write_through({**signed_in, "blocked": True})
-    assert organization_counts_read(orgs["iso"].pk) == Tally(1, 1, 0)
+    assert organization_counts_read(orgs["isolated"].pk) == Tally(1, 1, 0)
     directory_user_write_through({**signed_in, "blocked": False})
-    assert organization_counts_read(orgs["iso"].pk) == Tally(1, 0, 0)
+    assert organization_counts_read(orgs["isolated"].pk) == Tally(1, 0, 0)
     # Joining an Auth0 Organization (as a blocked member), then leaving it.
     directory_user_write_through({**signed_in, "blocked": True}, auth0_organization_ids=["org_abc"])
-    assert [organization_counts_read(orgs[o].pk) for o in ("iso", "a0")] == [Tally(1, 1, 0)] * 2
+    assert [organization_counts_read(orgs[o].pk) for o in ("isolated", "auth0")] == [Tally(1, 1, 0)] * 2
     directory_user_write_through(signed_in, auth0_organization_ids=[])
-    assert [organization_counts_read(orgs[o].pk) for o in ("iso", "a0")] == [Tally(1, 0, 0), Tally()]
+    assert [organization_counts_read(orgs[o].pk) for o in ("isolated", "auth0")] == [Tally(1, 0, 0), Tally()]
     # A shared connection's organization, by the user's app_metadata.
     other = auth0_user(app_metadata={"organizations": ["shr", "two"]})
     directory_users_upsert([other])
-    assert [organization_counts_read(orgs[o].pk).members for o in ("shr", "two")] == [1, 1]
+    assert [organization_counts_read(orgs[o].pk).members for o in ("shared", "second")] == [1, 1]
     directory_user_write_through({**other, "app_metadata": {"organizations": ["two"]}})
-    assert [organization_counts_read(orgs[o].pk).members for o in ("shr", "two")] == [0, 1]
+    assert [organization_counts_read(orgs[o].pk).members for o in ("shared", "second")] == [0, 1]
     # An older copy changes nothing; a deletion takes the person out of every count.
     directory_users_upsert([{**person, "blocked": True, "updated_at": "2024-01-01T00:00:00.000Z"}])
-    assert organization_counts_read(orgs["iso"].pk) == Tally(1, 0, 0)
+    assert organization_counts_read(orgs["isolated"].pk) == Tally(1, 0, 0)
     assert directory_users_delete([person["user_id"]]) == 1
-    assert organization_counts_read(orgs["iso"].pk) == Tally() and directory_people_read() == 1
+    assert organization_counts_read(orgs["isolated"].pk) == Tally() and directory_people_read() == 1
     assert_counts_exact()
 
 
@@ -118,12 +104,13 @@ def test_a_random_mix_of_writes_keeps_every_count_equal_to_a_recount(orgs, seed)
         elif kind == "delete":
             directory_users_delete(rng.sample(pool, rng.randint(1, 3)))
         elif kind == "members":  # a full sync's pass over the Auth0 Organization's members
-            organization_members_replace(orgs["a0"], rng.sample(pool, rng.randint(0, 12)), batch=4)
+            organization_members_replace(orgs["auth0"], rng.sample(pool, rng.randint(0, 12)), batch=4)
         else:  # an organization's membership rule changes what the next write derives
-            orgs["two"].membership_mode = rng.choice([MembershipMode.SHARED_CONNECTION,
-                                                      MembershipMode.ISOLATED_CONNECTION])
-            orgs["two"].connection_name = "iso-users" if orgs["two"].membership_mode == "isolated" else SHARED
-            orgs["two"].save()
+            second = orgs["second"]
+            second.membership_mode = rng.choice([MembershipMode.SHARED_CONNECTION, MembershipMode.ISOLATED_CONNECTION])
+            isolated = second.membership_mode == MembershipMode.ISOLATED_CONNECTION
+            second.connection_name = "iso-users" if isolated else SHARED
+            second.save()
         assert_counts_exact()
     assert DirectoryUser.objects.exists() and OrganizationCounts.objects.exists()
 
@@ -158,18 +145,18 @@ def test_syncs_and_refreshes_through_the_emulator_keep_the_counts(auth0_on_chang
 
 def test_the_check_reports_and_puts_right_a_drift(orgs) -> None:
     directory_users_upsert([auth0_user(connection="iso-users", blocked=True) for _ in range(3)])
-    OrganizationCounts.objects.filter(organization=orgs["iso"]).update(members=7, blocked=0)
-    OrganizationCounts.objects.create(organization=orgs["shr"], members=2)
+    OrganizationCounts.objects.filter(organization=orgs["isolated"]).update(members=7, blocked=0)
+    OrganizationCounts.objects.create(organization=orgs["shared"], members=2)
     DirectoryCounts.objects.update(people=40)
     out = io.StringIO()
     call_command("directory_counts_check", "--report-only", stdout=out)
     assert "organization iso: kept Tally(members=7, blocked=0, never_signed_in=3), counted Tally(members=3, " \
            "blocked=3, never_signed_in=3)" in out.getvalue()
     assert "people: kept 40, counted 3" in out.getvalue() and "3 count(s) had drifted" in out.getvalue()
-    assert organization_counts_read(orgs["iso"].pk).members == 7  # reported only
+    assert organization_counts_read(orgs["isolated"].pk).members == 7  # reported only
     call_command("directory_counts_check", stdout=io.StringIO())
-    assert organization_counts_read(orgs["iso"].pk) == Tally(3, 3, 3)
-    assert organization_counts_read(orgs["shr"].pk) == Tally()
+    assert organization_counts_read(orgs["isolated"].pk) == Tally(3, 3, 3)
+    assert organization_counts_read(orgs["shared"].pk) == Tally()
     out = io.StringIO()
     call_command("directory_counts_check", stdout=out)
     assert "Every count matches a recount." in out.getvalue()

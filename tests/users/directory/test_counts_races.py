@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from organizations.models import MembershipMode
-from tests.factories import OrganizationFactory
 from tests.support.concurrency import needs_database_server, simultaneously
 from tests.users.auth0_users import auth0_user
 from users.directory.counts import Tally, directory_counts_check, directory_people_read, organization_counts_read
@@ -23,17 +21,6 @@ from users.models import DirectoryUser
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_database_server]
 SHARED = "Username-Password-Authentication"
-
-
-@pytest.fixture
-def orgs():
-    return {
-        "iso": OrganizationFactory(slug="iso", connection_name="iso-users"),
-        "shr": OrganizationFactory(slug="shr", membership_mode=MembershipMode.SHARED_CONNECTION,
-                                   connection_name=SHARED),
-        "a0": OrganizationFactory(slug="a0", membership_mode=MembershipMode.AUTH0_ORGANIZATION,
-                                  connection_name=SHARED, auth0_organization_id="org_abc"),
-    }
 
 
 def _no_errors(outcomes: list) -> None:
@@ -52,14 +39,14 @@ def test_one_new_person_written_by_several_paths_at_once_is_counted_once(orgs) -
 
     _no_errors(simultaneously(write, 6))
     assert directory_people_read() == 4 == DirectoryUser.objects.count()
-    assert organization_counts_read(orgs["iso"].pk) == Tally(4, 0, 4)
+    assert organization_counts_read(orgs["isolated"].pk) == Tally(4, 0, 4)
     assert directory_counts_check(fix=False) == []
 
 
 def test_members_joining_at_once_are_all_counted(orgs) -> None:
     people = [auth0_user(app_metadata={"organizations": ["shr"]}, blocked=n % 2 == 0) for n in range(8)]
     _no_errors(simultaneously(lambda n: directory_user_write_through(people[n]), len(people)))
-    assert organization_counts_read(orgs["shr"].pk) == Tally(8, 4, 8)
+    assert organization_counts_read(orgs["shared"].pk) == Tally(8, 4, 8)
     assert directory_people_read() == 8
     assert directory_counts_check(fix=False) == []
 
@@ -81,7 +68,7 @@ def test_changes_of_one_person_at_once_a_deletion_and_a_members_pass_leave_the_c
             case 3:  # while a sync's batch writes them again
                 directory_users_upsert([{**p, "updated_at": "2025-05-01T00:00:00.000Z"} for p in people[1:4]])
             case 4:  # and the Auth0 Organization's members are replaced
-                organization_members_replace(orgs["a0"], [p["user_id"] for p in people[:5]], batch=2)
+                organization_members_replace(orgs["auth0"], [p["user_id"] for p in people[:5]], batch=2)
             case _:  # and someone leaves the organization
                 directory_user_write_through({**people[4], "app_metadata": {"organizations": []}})
 
