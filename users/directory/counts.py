@@ -59,6 +59,9 @@ class Tally:
     def __bool__(self) -> bool:
         return bool(self.members or self.blocked or self.never_signed_in)
 
+    def __str__(self) -> str:
+        return f"{self.members} members, {self.blocked} blocked, {self.never_signed_in} never signed in"
+
     @classmethod
     def of(cls, blocked: bool, last_login: dt.datetime | None) -> Tally:
         """One membership: blocked or not, signed in or never (no last sign-in, as the list's filter says)."""
@@ -166,6 +169,8 @@ def directory_counts_check(*, fix: bool = True) -> list[Drift]:
     suspects = sorted(o for o in set(kept) | set(counted) if kept.get(o, Tally()) != counted.get(o, Tally()))
     slugs = dict(Organization.objects.filter(pk__in=suspects).values_list("pk", "slug"))
     for organization_id in suspects:
+        if organization_id not in slugs:
+            continue  # deleted since: its counts went with it
         with transaction.atomic():
             OrganizationCounts.objects.bulk_create([OrganizationCounts(organization_id=organization_id)],
                                                    ignore_conflicts=True)
@@ -173,7 +178,7 @@ def directory_counts_check(*, fix: bool = True) -> list[Drift]:
             now = Tally(**Membership.objects.filter(organization_id=organization_id).aggregate(**_TALLY))
             was = Tally(row.members, row.blocked, row.never_signed_in)
             if was != now:
-                drifts.append(Drift(f"organization {slugs.get(organization_id, organization_id)}", was, now))
+                drifts.append(Drift(f"organization {slugs[organization_id]}", was, now))
                 if fix:
                     OrganizationCounts.objects.filter(pk=organization_id).update(
                         members=now.members, blocked=now.blocked, never_signed_in=now.never_signed_in)

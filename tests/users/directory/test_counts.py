@@ -150,8 +150,8 @@ def test_the_check_reports_and_puts_right_a_drift(orgs) -> None:
     DirectoryCounts.objects.update(people=40)
     out = io.StringIO()
     call_command("directory_counts_check", "--report-only", stdout=out)
-    assert "organization iso: kept Tally(members=7, blocked=0, never_signed_in=3), counted Tally(members=3, " \
-           "blocked=3, never_signed_in=3)" in out.getvalue()
+    assert ("organization iso: kept 7 members, 0 blocked, 3 never signed in, counted 3 members, 3 blocked, "
+            "3 never signed in") in out.getvalue()
     assert "people: kept 40, counted 3" in out.getvalue() and "3 count(s) had drifted" in out.getvalue()
     assert organization_counts_read(orgs["isolated"].pk).members == 7  # reported only
     call_command("directory_counts_check", stdout=io.StringIO())
