@@ -264,8 +264,9 @@ def test_page_size_and_total(world) -> None:
 
 
 def test_the_unfiltered_total_and_quick_facts_come_from_the_counts_and_a_filter_is_counted(world) -> None:
-    """The directory's counts (kept by its writes, users.directory.counts) give an unfiltered list its total, so
-    a count altered by hand shows there and nowhere a search or a filter is counted."""
+    """The directory's counts (kept by its writes, users.directory.counts) give an unfiltered list its total (and
+    the quick facts' filtered lists theirs), so a count altered by hand shows there and nowhere a search or
+    another filter is counted."""
     page = acme_list(world["acme_viewer"]).content.decode()
     blocked = sum(1 for i in range(ACME_USERS) if i % 10 == 0)
     never = sum(1 for i in range(ACME_USERS) if i % 4 == 0)
@@ -280,11 +281,18 @@ def test_the_unfiltered_total_and_quick_facts_come_from_the_counts_and_a_filter_
     OrganizationCounts.objects.filter(organization=world["beta"]).update(members=4321)
     assert acme_list(world["acme_admin"]).context["total_label"] == "9,999 users"
     assert acme_list(world["acme_admin"], sort="-created", size=50).context["total"] == 9999  # order is no filter
+    # The quick facts' filters alone are what the counts hold too; anything more is counted.
+    assert acme_list(world["acme_admin"], blocked="no").context["total"] == 9999 - blocked
+    assert acme_list(world["acme_admin"], never="on").context["total"] == never
     assert acme_list(world["acme_admin"], q="acme").context["total"] == ACME_USERS
-    assert acme_list(world["acme_admin"], blocked="no").context["total"] == ACME_USERS - blocked
+    assert acme_list(world["acme_admin"], blocked="no", verified="yes").context["total"] == sum(
+        1 for i in range(ACME_USERS) if i % 10 and i % 3)
+    assert acme_list(world["acme_admin"], never="on", blocked="yes").context["total"] == sum(
+        1 for i in range(ACME_USERS) if i % 20 == 0)
     url = reverse("directory_user_list")
     assert world["company"].get(url).context["total"] == 12345  # the tenant's people
     assert world["company"].get(url, {"org": "beta"}).context["total"] == 4321
+    assert world["company"].get(url, {"blocked": "yes"}).context["total"] == blocked  # no tenant-wide fact
     assert world["company"].get(url, {"org": "-"}).context["total"] == 1  # no count holds "no organization"
     assert world["company"].get(url, {"q": "beta"}).context["total"] == 2
     # Another organization's counts never reach an admin's page.
