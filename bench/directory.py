@@ -125,9 +125,11 @@ def _sync(env: dict[str, str]) -> dict:
 
 
 def _flush(env: dict[str, str]) -> None:
-    """Empty the portal's database between the two tenants."""
+    """Empty the portal's database between the two tenants (the directory's counts with it: no count of
+    people when there is nobody, the organizations' going with them)."""
     _manage(env, "shell", "-c", "from users.models import *; from organizations.models import *; "
                                 "DirectoryUser.objects.all().delete(); Tombstone.objects.all().delete(); "
+                                "DirectoryCounts.objects.all().delete(); "
                                 "SyncRun.objects.all().delete(); Organization.objects.all().delete()")
 
 

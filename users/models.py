@@ -126,6 +126,39 @@ class Membership(models.Model):
         return person_display_name(self)
 
 
+class OrganizationCounts(models.Model):
+    """How many members an organization has, how many of them are blocked and how many never signed in:
+    what its unfiltered list shows without counting a large organization's memberships on every request.
+
+    Kept by ``users.directory.counts`` in the same transaction as every write of the organization's
+    memberships (an increment of what the write changed); ``manage.py directory_counts_check`` and each full
+    sync recount them and put right any drift. No row means zero: it is made by the first membership written.
+    Signed integers, not positive ones: a count gone wrong must not make the directory's writes fail, the
+    check puts it right."""
+
+    organization = models.OneToOneField("organizations.Organization", primary_key=True, on_delete=models.CASCADE,
+                                        related_name="directory_counts")
+    members = models.BigIntegerField(default=0)
+    blocked = models.BigIntegerField(default=0)
+    # Members with no last sign-in: the list's "Never signed in" filter, whose total this is.
+    never_signed_in = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"counts of {self.organization_id}"
+
+
+class DirectoryCounts(models.Model):
+    """The tenant's number of people (directory users, in any organization or none), for the company admins'
+    unfiltered list of every user: one row (pk 1), kept by ``users.directory.counts`` as users are created and
+    deleted in the mirror. A sum of the organizations' counts would not do: a person may belong to several
+    organizations or to none. Its row is also the lock every creation and deletion of users takes first."""
+
+    people = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.people} people"
+
+
 class Tombstone(models.Model):
     """A user the portal saw deleted in Auth0: an export or a lagging search that still lists them must
     not bring the row back."""

@@ -19,7 +19,9 @@ from portal.models import AuditEvent, Operation, OperationKind
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.support.api_tokens import person_token, register, tool_token
 from tests.users.auth0_users import auth0_user
+from users.directory.counts import Tally
 from users.directory.mirror import directory_users_upsert
+from users.directory.selectors import UserQuery, organization_counts_get, user_list_count
 
 SHARED = "Username-Password-Authentication"
 # The acts on the account itself, by their page and API slug.
@@ -190,3 +192,20 @@ def test_a_selection_blocks_here_and_refuses_the_account_acts(world, django_capt
     assert [op.target for op in emails.queued] == [world["only"]["user_id"]]
     assert {(op.target, op.kind) for op in blocks.queued} == {
         (world["both"]["user_id"], OperationKind.USER_BLOCK_HERE), (world["only"]["user_id"], OperationKind.USER_BLOCK)}
+
+
+def test_each_organizations_list_shows_its_own_counts_and_never_anothers(world) -> None:
+    """The counts an unfiltered list and its quick facts read (users.directory.counts) are S2's on S2's list;
+    S1's are nobody's business here: its list is a 404 and its counts read as nothing through the selectors."""
+    response = world["client"].get(reverse("user_list", kwargs={"slug": "org-s2"}))
+    html = response.content.decode()
+    assert response.context["total"] == 3 and "Of all 3 members:" in html
+    assert ">1 blocked</a>" in html and ">3 never signed in</a>" in html
+    assert world["client"].get(reverse("user_list", kwargs={"slug": "org-s1"})).status_code == 404
+    from organizations.selectors import principal_for_user_id
+
+    admin = principal_for_user_id(world["s2_admin_id"], "Admin of S2")
+    assert organization_counts_get(principal=admin, organization=world["s1"]) == Tally()
+    assert user_list_count(principal=admin, organization=world["s1"], query=UserQuery()) == 0
+    assert user_list_count(principal=admin, organization=None, query=UserQuery()) == 0  # every user: company only
+    assert user_list_count(principal=admin, organization=None, query=UserQuery(organization_slug="org-s1")) == 0

@@ -5,7 +5,8 @@ Every path that learns about users goes through here: the full and delta syncs, 
 membership is derived by one rule (``organizations.membership``), search text is built one way, an older
 copy of a user never overwrites a newer one, a user seen deleted does not come back, and every copy of a
 user's email (their memberships', and ``users.directory.copies``': roles, blocks, invitations to join,
-sign-in) follows the address Auth0 has, in the same transaction.
+sign-in) follows the address Auth0 has, in the same transaction. So too the organizations' and the tenant's
+counts (``users.directory.counts``): each write adds what it changed, having locked the users it writes first.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ from organizations.models import MetadataField, Organization
 from organizations.webhooks.services import user_changed_record
 from portal.celery import app
 from users.directory.copies import email_copies_follow
+from users.directory.counts import (
+    Tally,
+    counts_change,
+    directory_people_add,
+    directory_people_lock,
+    organization_counts_add,
+)
 from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
 
 # Columns the upsert writes (everything but the id and user_id it matches on).
@@ -175,8 +183,17 @@ def directory_users_upsert(
     now = timezone.now()
     by_id = {u["user_id"]: u for u in users if isinstance(u.get("user_id"), str) and u["user_id"]}
     with transaction.atomic():
-        existing = dict(DirectoryUser.objects.select_for_update().filter(user_id__in=by_id)
+        # A batch that may create users takes the tenant's counts row before it locks any user, so that it
+        # alone creates them and counts exactly those it did (users.directory.counts).
+        people_locked = DirectoryUser.objects.filter(user_id__in=by_id).count() < len(by_id)
+        if people_locked:
+            directory_people_lock()
+        existing = dict(DirectoryUser.objects.select_for_update().filter(user_id__in=by_id).order_by("pk")
                         .values_list("user_id", "updated_at"))
+        if not people_locked and len(existing) < len(by_id):
+            # Deleted since the look above (rare): this batch creates them again, so it takes the row now.
+            directory_people_lock()
+            people_locked = True
         tombstones = dict(Tombstone.objects.filter(user_id__in=by_id).values_list("user_id", "deleted_at"))
         fresh: dict[str, Auth0User] = {}
         older: list[str] = []
@@ -203,10 +220,13 @@ def directory_users_upsert(
         counts.written = len(rows)
         pks = dict(DirectoryUser.objects.filter(user_id__in=fresh).values_list("user_id", "pk"))
         rows_by_id = {row.user_id: row for row in rows}
-        counts.memberships_added, counts.memberships_removed = _memberships_set(
+        counts.memberships_added, counts.memberships_removed, change = _memberships_set(
             fresh, final, carried, pks, rows_by_id, organizations, now)
         # The rest of the portal's copies of each address (roles, blocks, invitations, sign-in), by user id.
         email_copies_follow(rows)
+        organization_counts_add(change)
+        if people_locked:
+            directory_people_add(sum(1 for user_id in fresh if user_id not in existing))
     return counts
 
 
@@ -257,10 +277,13 @@ _MEMBERSHIP_UPDATE_FIELDS = ["search_text", "auth0_user_id", *COPIED_COLUMNS]
 def _memberships_set(
     fresh: dict[str, Auth0User], final: dict[str, set[int]], carried: set[tuple[str, int]], pks: dict[str, int],
     rows: dict[str, DirectoryUser], organizations: Organizations, now: dt.datetime,
-) -> tuple[int, int]:
+) -> tuple[int, int, dict[int, Tally]]:
     """Make the users' memberships ``final``, each with its search text and the user's listed columns, and
-    stamped as confirmed unless ``carried``; (added, removed)."""
-    current = set(Membership.objects.filter(user_id__in=pks.values()).values_list("user_id", "organization_id"))
+    stamped as confirmed unless ``carried``; (added, removed, the change to each organization's counts).
+    The caller holds the users' rows, so the memberships read here are the ones this write replaces."""
+    before = list(Membership.objects.filter(user_id__in=pks.values()).values_list(
+        "user_id", "organization_id", "blocked", "last_login"))
+    current = {(user_pk, organization_id) for user_pk, organization_id, _, _ in before}
     wanted = {(pks[user_id], organization_id) for user_id, ids in final.items() for organization_id in ids}
     confirmed, kept = [], []
     for user_id, user in fresh.items():
@@ -282,7 +305,9 @@ def _memberships_set(
     stale = current - wanted
     for user_pk, organization_id in stale:
         Membership.objects.filter(user_id=user_pk, organization_id=organization_id).delete()
-    return len(wanted - current), len(stale)
+    change = counts_change(before=((o, blocked, last_login) for _, o, blocked, last_login in before),
+                           after=((m.organization_id, m.blocked, m.last_login) for m in (*confirmed, *kept)))
+    return len(wanted - current), len(stale), change
 
 
 def _users_search_text_refresh(user_pks: Iterable[int], organizations: Organizations, *, batch: int = 2000) -> None:
@@ -327,13 +352,23 @@ def directory_users_delete(user_ids: Iterable[str], *, when: dt.datetime | None 
         return 0
     when = when or timezone.now()
     with transaction.atomic():
+        # The tenant's counts row, then the users, as every creation and deletion takes them
+        # (users.directory.counts): what their memberships were is then what this removes.
+        directory_people_lock()
+        pks = list(DirectoryUser.objects.select_for_update().filter(user_id__in=user_ids).order_by("pk")
+                   .values_list("pk", flat=True))
+        change = counts_change(before=Membership.objects.filter(user_id__in=pks).values_list(
+            "organization_id", "blocked", "last_login"), after=())
         # Their organizations get a user.deleted event (the API's feed and webhooks).
         for user_id, organization_ids in _organization_ids_of(user_ids).items():
             user_changed_record(user_id, organization_ids, deleted=True)
-        _, by_model = DirectoryUser.objects.filter(user_id__in=user_ids).delete()
+        _, by_model = DirectoryUser.objects.filter(pk__in=pks).delete()
         Tombstone.objects.bulk_create([Tombstone(user_id=u, deleted_at=when) for u in user_ids],
                                       update_conflicts=True, unique_fields=["user_id"], update_fields=["deleted_at"])
-    return by_model.get(DirectoryUser._meta.label, 0)
+        deleted = by_model.get(DirectoryUser._meta.label, 0)
+        organization_counts_add(change)
+        directory_people_add(-deleted)
+    return deleted
 
 
 _PROFILE_FIELDS = (*COPIED_COLUMNS, "pk", "user_id", "nickname", "user_metadata",
@@ -358,10 +393,13 @@ def organization_members_confirm(
     memberships added where missing, every one stamped as confirmed. Returns (added, members not in the
     mirror yet: the caller refreshes them)."""
     with transaction.atomic():
-        users = list(DirectoryUser.objects.filter(user_id__in=set(member_ids)).only(*_PROFILE_FIELDS))
+        # The users' rows held, as every writer of memberships holds them (users.directory.counts).
+        users = list(DirectoryUser.objects.select_for_update().filter(user_id__in=set(member_ids)).order_by("pk")
+                     .only(*_PROFILE_FIELDS))
         pks = {user.pk for user in users}
-        current = set(Membership.objects.filter(organization=organization, user_id__in=pks)
-                      .values_list("user_id", flat=True))
+        before = list(Membership.objects.filter(organization=organization, user_id__in=pks)
+                      .values_list("user_id", "blocked", "last_login"))
+        current = {user_pk for user_pk, _, _ in before}
         Membership.objects.bulk_create(
             [Membership(organization=organization, user=user, **_listed(user), confirmed_at=when,
                         search_text=_membership_search_text(user, organization, organizations)) for user in users],
@@ -371,6 +409,9 @@ def organization_members_confirm(
         added = pks - current
         if added and organizations.searchable.get(organization.pk):
             _users_search_text_refresh(added, organizations)
+        organization_counts_add(counts_change(
+            before=((organization.pk, blocked, last_login) for _, blocked, last_login in before),
+            after=((organization.pk, user.blocked, user.last_login) for user in users)))
     return len(added), sorted(set(member_ids) - {user.user_id for user in users})
 
 
@@ -386,10 +427,18 @@ def organization_members_prune(organization: Organization, *, confirmed_before: 
             chunk = list(stale.values_list("pk", "user_id")[:batch])
             if not chunk:
                 return removed
-            Membership.objects.filter(pk__in=[pk for pk, _ in chunk]).delete()
+            # The users' rows held first (users.directory.counts), then what is still stale among them is
+            # what this removes and counts.
+            list(DirectoryUser.objects.select_for_update().filter(pk__in={user_pk for _, user_pk in chunk})
+                 .order_by("pk").values_list("pk", flat=True))
+            gone = list(stale.filter(pk__in=[pk for pk, _ in chunk]).values_list("pk", "user_id", "blocked",
+                                                                                  "last_login"))
+            Membership.objects.filter(pk__in=[pk for pk, _, _, _ in gone]).delete()
             if organizations.searchable.get(organization.pk):
-                _users_search_text_refresh([user_pk for _, user_pk in chunk], organizations)
-        removed += len(chunk)
+                _users_search_text_refresh([user_pk for _, user_pk, _, _ in gone], organizations)
+            organization_counts_add(counts_change(
+                before=((organization.pk, blocked, last_login) for _, _, blocked, last_login in gone), after=()))
+        removed += len(gone)
 
 
 def organization_members_replace(

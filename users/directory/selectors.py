@@ -7,8 +7,8 @@ organization is a filter of the query, never a check on the results.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from django.core.cache import cache
@@ -24,6 +24,7 @@ from organizations.validation import RESERVED_KEYS
 from portal.keyset import SortKey
 from portal.models import SELF_SERVICE_KINDS, AuditEvent, Operation, OperationKind
 from portal.principal import Principal
+from users.directory.counts import Tally, directory_people_read, organization_counts_read
 from users.models import (
     DataExport,
     DirectoryUser,
@@ -76,6 +77,12 @@ class UserQuery:
     @property
     def sort_keys(self) -> list[SortKey]:
         return [SortKey(SORTS[self.sort], descending=self.descending), SortKey("pk", descending=self.descending)]
+
+    @property
+    def filters(self) -> UserQuery:
+        """The query with only what changes its total: no order or page size, nor the company admins'
+        organization."""
+        return replace(self, sort=DEFAULT_SORT, descending=False, page_size=PAGE_SIZES[0], organization_slug="")
 
 
 def search_terms_split(text: str) -> tuple[str, ...]:
@@ -179,11 +186,42 @@ def user_listing(
     return member_list(principal=principal, organization=organization, query=query)
 
 
+# The totals an organization's counts hold (users.directory.counts), by the only filters they answer: none,
+# blocked or not, never signed in.
+_COUNTED: tuple[tuple[UserQuery, Callable[[Tally], int]], ...] = (
+    (UserQuery(), lambda counts: counts.members),
+    (UserQuery(blocked=True), lambda counts: counts.blocked),
+    (UserQuery(blocked=False), lambda counts: counts.members - counts.blocked),
+    (UserQuery(never_signed_in=True), lambda counts: counts.never_signed_in),
+)
+
+
 def user_list_count(*, principal: Principal, organization: Organization | None, query: UserQuery) -> int:
-    """The exact number of users a list shows (an organization's counted on its memberships alone)."""
+    """The exact number of users a list shows. With no search and no filter, or only the quick facts' (blocked
+    or not, never signed in), it is read from the counts the directory's writes keep (``users.directory.counts``):
+    an organization's (also a company admin's list of every user narrowed to one organization), or, unfiltered,
+    the tenant's people for the list of every user. Anything else is counted (an organization's list on its
+    memberships alone), as is "no organization", which no count holds."""
+    held = next((held for filters, held in _COUNTED if filters == query.filters), None)
+    if held is not None and organization is not None:
+        return held(organization_counts_get(principal=principal, organization=organization))
+    if held is not None and principal.is_company_admin and query.organization_slug != NO_ORGANIZATION:
+        if query.organization_slug:
+            narrowed = Organization.objects.filter(slug=query.organization_slug).values_list("pk", flat=True).first()
+            return held(organization_counts_read(narrowed)) if narrowed is not None else 0
+        if query.filters == UserQuery():
+            return directory_people_read()
     if organization is None:
         return user_list(principal=principal, organization=None, query=query).count()
     return member_list(principal=principal, organization=organization, query=query).count()
+
+
+def organization_counts_get(*, principal: Principal, organization: Organization) -> Tally:
+    """The organization's members, blocked members and members who never signed in, as the directory's writes
+    keep them: zeros (as its list would be empty) unless the principal may see the organization."""
+    if not principal.can_view(organization.pk):
+        return Tally()
+    return organization_counts_read(organization.pk)
 
 
 def user_count(*, principal: Principal, organization: Organization) -> int:

@@ -6,7 +6,8 @@ worker restart and a lost message (the scheduler sends it again). Steps:
 
 - **full**: ask Auth0 for a users export, wait for the job, stream its rows into the mirror in batches
   (constant memory), then replace each Auth0 Organization's members from the members API, then remove
-  users the export did not list and nothing else has written since the export began.
+  users the export did not list and nothing else has written since the export began, then recount the
+  directory's counts (``users.directory.counts``) and put right any drift.
 - **delta**: read every user whose ``updated_at`` lies in the window since the last run (with an overlap
   for Auth0's search lag) through users search, sorted by ``updated_at``; a window holding 1,000 or
   more users (more than search will page through) is split in two until each half fits, so no change is
@@ -35,6 +36,7 @@ from organizations.models import Organization
 from portal.celery import app
 from portal.faults import PermanentFault
 from portal.operations import MAX_TRANSIENT_ATTEMPTS, backoff_seconds, failure_classify
+from users.directory.counts import directory_counts_check
 from users.directory.mirror import (
     Organizations,
     UpsertCounts,
@@ -218,6 +220,10 @@ def _full_step(run: SyncRun, step: str) -> float | None:
         deleted = _reconcile(run)
         _counts_add(run, UpsertCounts(), deleted=deleted)
         _statistics_refresh()
+        # The counts the writes keep are checked against a recount once a day, as the full sync ends; a drift
+        # is put right, logged and kept in the run's state.
+        drifts = directory_counts_check(fix=True)
+        _state_save(run, counts_drifted=[str(drift) for drift in drifts])
         _run_finish(run, status=SyncRun.Status.SUCCEEDED)
         return None
     raise PermanentFault(f"Unknown step {step!r} of a full sync")

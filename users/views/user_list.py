@@ -34,6 +34,7 @@ from portal.web.followed import operations_followed, operations_following
 from portal.web.list_pages import list_page_read, url_with
 from users.acts.selection import SELECTION_ACTS
 from users.directory import selectors
+from users.directory.counts import Tally
 from users.directory.selectors import NO_ORGANIZATION, SORTS, UserQuery
 from users.views.forms import QuickTextInput, UserListForm
 
@@ -105,6 +106,21 @@ def _total_label(total: int) -> str:
     return f"{total:,} user" if total == 1 else f"{total:,} users"
 
 
+@dataclass(frozen=True)
+class Fact:
+    text: str
+    url: str
+
+
+def _facts(list_url: str, counts: Tally) -> list[Fact]:
+    """The organization's quick facts, kept by the directory's writes (no count per request): how many of its
+    members are blocked and never signed in, each linking to the list filtered so."""
+    if not counts.members:
+        return []
+    return [Fact(f"{counts.blocked:,} blocked", url_with(list_url, {"blocked": "yes"})),
+            Fact(f"{counts.never_signed_in:,} never signed in", url_with(list_url, {"never": "on"}))]
+
+
 def _filters_open(state: ListState) -> bool:
     """Whether the filters are shown unfolded: when one is in use or has an error."""
     return bool(state.form.errors) or any(k not in ("q", "sort", "size") for k in state.params)
@@ -134,6 +150,8 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
     page = list_page_read(request, paginator, list_url, params)
     users = page.items
     total = selectors.user_list_count(principal=principal, organization=organization, query=state.query)
+    counts = (selectors.organization_counts_get(principal=principal, organization=organization)
+              if organization is not None else Tally())
     if organization is None:  # the organization column, read in one query for the whole page
         organizations_of = selectors.users_organizations(principal=principal, users=users)
         for user in users:
@@ -148,6 +166,8 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
         "total": total,
         "total_label": _total_label(total),
         "listing": page,
+        "members_shown": f"{counts.members:,}",
+        "facts": _facts(list_url, counts),
         "list_url": list_url,
         "export_url": url_with(export_url, params),
         "reset_url": list_url,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from organizations.models import MembershipMode, MetadataField
+from organizations.models import MetadataField
 from organizations.schema import metadata_schema_save
 from organizations.selectors import principal_for_user_id
-from tests.factories import CompanyAdminFactory, OrganizationFactory
+from tests.factories import CompanyAdminFactory
 from tests.users.auth0_users import auth0_user
 from users import tasks
 from users.directory.mirror import (
@@ -21,17 +21,6 @@ from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
 
 pytestmark = pytest.mark.django_db
 SHARED = "Username-Password-Authentication"
-
-
-@pytest.fixture
-def orgs():
-    return {
-        "isolated": OrganizationFactory(slug="iso", connection_name="iso-users"),
-        "shared": OrganizationFactory(slug="shr", membership_mode=MembershipMode.SHARED_CONNECTION,
-                                      connection_name=SHARED),
-        "auth0": OrganizationFactory(slug="a0", membership_mode=MembershipMode.AUTH0_ORGANIZATION,
-                                     connection_name=SHARED, auth0_organization_id="org_abc"),
-    }
 
 
 def _orgs_of(user_id: str) -> set[str]:

@@ -23,9 +23,10 @@ from organizations.models import MembershipMode
 from portal.keyset import KeysetPaginator, SortKey
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
+from users.directory.counts import directory_counts_check
 from users.directory.mirror import directory_users_upsert
 from users.directory.selectors import SORTS
-from users.models import DirectoryUser, Membership
+from users.models import DirectoryCounts, DirectoryUser, Membership, OrganizationCounts
 from users.views.user_list import COLUMNS
 
 pytestmark = pytest.mark.django_db
@@ -260,6 +261,45 @@ def test_page_size_and_total(world) -> None:
     assert len(response.context["users"]) == 25
     one = acme_list(world["acme_admin"], q="user07")
     assert one.context["total_label"] == "1 user"
+
+
+def test_the_unfiltered_total_and_quick_facts_come_from_the_counts_and_a_filter_is_counted(world) -> None:
+    """The directory's counts (kept by its writes, users.directory.counts) give an unfiltered list its total (and
+    the quick facts' filtered lists theirs), so a count altered by hand shows there and nowhere a search or
+    another filter is counted."""
+    page = acme_list(world["acme_viewer"]).content.decode()
+    blocked = sum(1 for i in range(ACME_USERS) if i % 10 == 0)
+    never = sum(1 for i in range(ACME_USERS) if i % 4 == 0)
+    assert f"Of all {ACME_USERS} members:" in page
+    assert f'<a href="/o/acme/users/?blocked=yes">{blocked} blocked</a>' in page
+    assert f'<a href="/o/acme/users/?never=on">{never} never signed in</a>' in page
+    # Each fact's link lists exactly that many.
+    assert world["acme_viewer"].get("/o/acme/users/?blocked=yes").context["total"] == blocked
+    assert world["acme_viewer"].get("/o/acme/users/?never=on").context["total"] == never
+    OrganizationCounts.objects.filter(organization=world["acme"]).update(members=9999)
+    DirectoryCounts.objects.update(people=12345)
+    OrganizationCounts.objects.filter(organization=world["beta"]).update(members=4321)
+    assert acme_list(world["acme_admin"]).context["total_label"] == "9,999 users"
+    assert acme_list(world["acme_admin"], sort="-created", size=50).context["total"] == 9999  # order is no filter
+    # The quick facts' filters alone are what the counts hold too; anything more is counted.
+    assert acme_list(world["acme_admin"], blocked="no").context["total"] == 9999 - blocked
+    assert acme_list(world["acme_admin"], never="on").context["total"] == never
+    assert acme_list(world["acme_admin"], q="acme").context["total"] == ACME_USERS
+    assert acme_list(world["acme_admin"], blocked="no", verified="yes").context["total"] == sum(
+        1 for i in range(ACME_USERS) if i % 10 and i % 3)
+    assert acme_list(world["acme_admin"], never="on", blocked="yes").context["total"] == sum(
+        1 for i in range(ACME_USERS) if i % 20 == 0)
+    url = reverse("directory_user_list")
+    assert world["company"].get(url).context["total"] == 12345  # the tenant's people
+    assert world["company"].get(url, {"org": "beta"}).context["total"] == 4321
+    assert world["company"].get(url, {"blocked": "yes"}).context["total"] == blocked  # no tenant-wide fact
+    assert world["company"].get(url, {"org": "-"}).context["total"] == 1  # no count holds "no organization"
+    assert world["company"].get(url, {"q": "beta"}).context["total"] == 2
+    # Another organization's counts never reach an admin's page.
+    assert "4,321" not in acme_list(world["acme_admin"]).content.decode()
+    assert world["acme_admin"].get("/o/beta/users/").status_code == 404
+    assert len(directory_counts_check(fix=True)) == 3
+    assert acme_list(world["acme_admin"]).context["total"] == ACME_USERS
 
 
 # -- paging -------------------------------------------------------------------------------------------
