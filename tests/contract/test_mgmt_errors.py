@@ -64,7 +64,9 @@ def test_every_response_has_rate_limit_headers(emulator: EmulatorProcess) -> Non
 
 
 def test_read_users_bucket_runs_dry_and_answers_429(emulator_factory) -> None:
-    emu: EmulatorProcess = emulator_factory("--seed", "empty", "--rate-limit", "read_users=3/60")
+    # A burst of three and one token a minute: on a loaded machine the calls below may take seconds, and a
+    # faster refill (a token a second) would hand one back before the last call.
+    emu: EmulatorProcess = emulator_factory("--seed", "empty", "--rate-limit", "read_users=3/1")
     token = management_token(emu.url)
     headers = {"Authorization": f"Bearer {token}"}
     seen = [httpx.get(f"{emu.url}/api/v2/users", headers=headers) for _ in range(4)]
