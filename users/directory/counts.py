@@ -69,7 +69,7 @@ class Tally:
 
 
 # A membership as the counts see it: (organization id, blocked, last sign-in).
-Counted = tuple[int, bool, "dt.datetime | None"]
+Counted = tuple[int, bool, dt.datetime | None]
 
 
 def counts_change(*, before: Iterable[Counted], after: Iterable[Counted]) -> dict[int, Tally]:
