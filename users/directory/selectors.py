@@ -196,15 +196,18 @@ _COUNTED: tuple[tuple[UserQuery, Callable[[Tally], int]], ...] = (
 )
 
 
-def user_list_count(*, principal: Principal, organization: Organization | None, query: UserQuery) -> int:
+def user_list_count(*, principal: Principal, organization: Organization | None, query: UserQuery,
+                    counts: Tally | None = None) -> int:
     """The exact number of users a list shows. With no search and no filter, or only the quick facts' (blocked
     or not, never signed in), it is read from the counts the directory's writes keep (``users.directory.counts``):
     an organization's (also a company admin's list of every user narrowed to one organization), or, unfiltered,
     the tenant's people for the list of every user. Anything else is counted (an organization's list on its
-    memberships alone), as is "no organization", which no count holds."""
+    memberships alone), as is "no organization", which no count holds. ``counts``: the organization's, if the
+    caller has read them already (``organization_counts_get``)."""
     held = next((held for filters, held in _COUNTED if filters == query.filters), None)
     if held is not None and organization is not None:
-        return held(organization_counts_get(principal=principal, organization=organization))
+        return held(counts if counts is not None else organization_counts_get(principal=principal,
+                                                                             organization=organization))
     if held is not None and principal.is_company_admin and query.organization_slug != NO_ORGANIZATION:
         if query.organization_slug:
             narrowed = Organization.objects.filter(slug=query.organization_slug).values_list("pk", flat=True).first()

@@ -149,9 +149,10 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
     params = state.params
     page = list_page_read(request, paginator, list_url, params)
     users = page.items
-    total = selectors.user_list_count(principal=principal, organization=organization, query=state.query)
     counts = (selectors.organization_counts_get(principal=principal, organization=organization)
               if organization is not None else Tally())
+    total = selectors.user_list_count(principal=principal, organization=organization, query=state.query,
+                                      counts=counts if organization is not None else None)
     if organization is None:  # the organization column, read in one query for the whole page
         organizations_of = selectors.users_organizations(principal=principal, users=users)
         for user in users:
