@@ -163,3 +163,11 @@ def run_pending(kind: str, task) -> Operation:
     task.apply(args=[str(operation.id)])
     operation.refresh_from_db()
     return operation
+
+
+def outcome_expect(page: Page, text: str) -> None:
+    """The outcome of a followed operation, once it has finished: the page polls its followed operations and
+    reloads itself when one finishes (static/portal/operations.js), and that render shows the outcome, once.
+    A reload of the test's own could come just after it and find the outcome shown already, so the test waits
+    for the page's (the poll backs off to ten seconds at most)."""
+    expect(page.get_by_text(text)).to_be_visible(timeout=25_000)

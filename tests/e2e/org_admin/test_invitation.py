@@ -16,7 +16,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from auth0_gateway import gateway
-from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in, sign_out
+from tests.e2e.pages import check_page, expect_field_error, outcome_expect, run_pending, sign_in, sign_out
 from users.acts import invite as invitations
 from users.tasks import user_invite
 
@@ -53,8 +53,7 @@ def test_an_invited_person_sets_a_password_and_signs_in(portal, page: Page, acme
     check_page(page)
     operation = run_pending("user_invite", user_invite)
     assert operation.status == "succeeded", operation.last_error
-    page.reload()
-    expect(page.get_by_text(f"{email} is invited")).to_be_visible()
+    outcome_expect(page, f"{email} is invited")
     check_page(page)
     sign_out(page)
     check_page(page)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from auth0_gateway import gateway
 from organizations.models import OrganizationRole
-from tests.e2e.pages import check_page, run_pending, sign_in, sign_out
+from tests.e2e.pages import check_page, outcome_expect, run_pending, sign_in, sign_out
 from tests.factories import RoleFactory
 from users.tasks import join_invitation_accept, user_invite
 
@@ -85,8 +85,7 @@ def test_someone_with_an_account_joins_only_by_accepting(portal, page: Page, ini
     check_page(page)
     accepted = run_pending("user_join_accept", join_invitation_accept)
     assert accepted.status == "succeeded", accepted.last_error
-    page.reload()
-    expect(page.get_by_text("You joined the organization")).to_be_visible()
+    outcome_expect(page, "You joined the organization")
     expect(page.get_by_role("region", name="Your organizations").get_by_text("Initech")).to_be_visible()
     check_page(page)
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.selectors import principal_for_user_id
-from tests.e2e.pages import check_page, expect_field_error, run_pending, sign_in
+from tests.e2e.pages import check_page, expect_field_error, outcome_expect, run_pending, sign_in
 from users.acts.invite import password_random, user_invite_request
 from users.directory.mirror import directory_user_write_through
 from users.models import DirectoryUser
@@ -51,8 +51,7 @@ def test_an_admin_revokes_an_invitation_and_deletes_a_user(portal, page: Page, a
     check_page(page)
     operation = run_pending("user_invite_revoke", invitation_revoke)
     assert operation.status == "succeeded", operation.last_error
-    page.reload()
-    expect(page.get_by_text(f"The invitation of {invited} is revoked")).to_be_visible()
+    outcome_expect(page, f"The invitation of {invited} is revoked")
     expect(page.get_by_role("row").filter(has_text=invited)).to_have_count(0)
     check_page(page)
     assert gateway().users_by_email(email=invited) == []
