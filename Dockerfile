@@ -14,6 +14,8 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-default-groups --no-install-project
 
 FROM base AS emulator
+# Its SAML connections check signatures with xmlsec1 (pysaml2).
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends xmlsec1 && rm -rf /var/lib/apt/lists/*
 RUN uv sync --locked --no-default-groups --group emulator --no-install-project
 COPY auth0_emulator/ ./auth0_emulator/
 EXPOSE 8900
@@ -25,11 +27,15 @@ COPY config/ ./config/
 COPY portal/ ./portal/
 COPY auth0_gateway/ ./auth0_gateway/
 COPY organizations/ ./organizations/
+COPY app_roles/ ./app_roles/
+COPY domains/ ./domains/
+COPY sso/ ./sso/
 COPY users/ ./users/
 COPY history/ ./history/
 COPY onboarding/ ./onboarding/
 COPY signin/ ./signin/
 COPY api/ ./api/
+COPY scim/ ./scim/
 COPY templates/ ./templates/
 COPY static/ ./static/
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var

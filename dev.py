@@ -6,7 +6,7 @@
 
 Both first make sure the environment matches uv.lock: uv itself is installed from PyPI into .tools/,
 then `uv sync --locked` builds .venv/. Nothing is installed outside the repository, except Debian's
-chromium for the browser tests when it is missing and we are allowed to install it (root with apt-get).
+chromium, xmlsec1, redis-server and gettext for the tests when missing and we are allowed to (root with apt-get).
 """
 
 from __future__ import annotations
@@ -73,6 +73,26 @@ def redis_server_ensure() -> None:
               "Install Debian's redis-server (sudo apt-get install redis-server).", file=sys.stderr)
 
 
+def xmlsec1_ensure() -> None:
+    """The emulator's SAML connections (pysaml2) sign and check XML with Debian's xmlsec1; install it when
+    it is missing and we can."""
+    if shutil.which("xmlsec1") or Path("/usr/bin/xmlsec1").exists():
+        return
+    if not _debian_install("xmlsec1"):
+        print("warning: xmlsec1 is missing; the SAML sign-in tests will fail. "
+              "Install Debian's xmlsec1 (sudo apt-get install xmlsec1).", file=sys.stderr)
+
+
+def gettext_ensure() -> None:
+    """The translation catalogs are gathered and checked with GNU gettext (xgettext, msgfmt); install Debian's
+    gettext when it is missing and we can."""
+    if shutil.which("msgfmt"):
+        return
+    if not _debian_install("gettext"):
+        print("warning: GNU gettext is missing; the catalog checks will fail. "
+              "Install Debian's gettext (sudo apt-get install gettext).", file=sys.stderr)
+
+
 def _debian_install(package: str) -> bool:
     """apt-get install ``package`` when running as root on Debian; whether it was attempted."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
@@ -104,6 +124,8 @@ def command_test(args: list[str]) -> int:
     environment_sync()
     chromium_ensure()
     redis_server_ensure()
+    xmlsec1_ensure()
+    gettext_ensure()
     return subprocess.call([_bin(VENV, "pytest"), *args], cwd=ROOT, env=product_env())
 
 

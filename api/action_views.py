@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from api import examples
 from api.base import ApiView
+from api.errors import fields_renamed
 from api.idempotency import HEADER, KEY_MAX_LENGTH, KEY_PATTERN, idempotent
 from api.models import IdempotentRequest
 from api.query import QueryParameter, query_read
@@ -98,14 +99,16 @@ class UserCollectionView(UserListView):
                    "how: a new account, or the organization added to an existing one; they get a set-password email. "
                    "user_metadata and app_metadata set the schema's fields the caller may edit, by their rules; each "
                    "required field the caller may edit needs a value (errors are keyed '<target>.<key>'). "
-                   "One invitation per email and organization is on its way at a time (a second is a 409).")
+                   "One invitation per email and organization is on its way at a time (a second is a 409). roles: "
+                   "application roles (role_id values the organization may grant: GET .../app-roles/), given once "
+                   "the person is ready, each an operation of its own; one outside the set is a 400 on roles.")
     def post(self, request: Request, slug: str) -> Response:
         organization = organization_of(request, slug)
         data = parsed(InviteInput, request)
         values = {target: data[target] for target in ("user_metadata", "app_metadata") if target in data}
-        return act(request, lambda key: user_invite_request(
+        return act(request, lambda key: fields_renamed(lambda: user_invite_request(
             actor=principal_of(request), organization=organization, email=data["email"], name=data["name"],
-            values=values, idempotency_key=key))
+            values=values, app_role_ids=data.get("roles") or [], idempotency_key=key), {"app_roles": "roles"}))
 
 
 class UserMetadataView(ApiView):

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -15,6 +18,8 @@ from rest_framework.views import exception_handler
 
 from api.auth.permissions import InsufficientScope
 from users.acts.invite import ON_ITS_WAY
+
+T = TypeVar("T")
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -58,6 +63,18 @@ def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
     return {"non_field_errors": exc.messages}
+
+
+def fields_renamed(call: Callable[[], T], names: dict[str, str]) -> T:
+    """``call()``, a service whose refusal names a field as the pages do (``role``, ``app_roles``), with that
+    field named as the API's input names it (``names``: the service's name -> the API's)."""
+    try:
+        return call()
+    except DjangoValidationError as exc:
+        if hasattr(exc, "error_dict") and names.keys() & exc.error_dict.keys():
+            raise DjangoValidationError({names.get(name, name): errors for name, errors in exc.error_dict.items()}
+                                        ) from None
+        raise
 
 
 def flat_errors(errors, prefix: str = "") -> dict[str, list[str]]:

@@ -42,6 +42,8 @@ AUDIT_EVENT = {
 ROLE = {"id": 31, "user_id": USER_ID, "email": "user01@acme.test", "name": "Liam Johnson", "role": "viewer",
         "role_label": "Viewer", "created_at": NOW}
 NEXT = "eyJrIjpbIjIwMjUtMDEtMDIiXX0"
+# The demo tenant's roles (auth0_emulator.seed.demo_role_id), as Acme may grant them in the demo.
+READER_ROLE_ID, EDITOR_ROLE_ID = "rol_2a2fa22605962d09", "rol_22bb44548af6fc88"
 
 
 def _response(name: str, value, status: str = "200") -> OpenApiExample:
@@ -73,6 +75,8 @@ def accepted(kind: str, kind_label: str, target: str = USER_ID) -> OpenApiExampl
 INVITE = [_request("Invite", {"email": "new.person@acme.test", "name": "New Person"}),
           _request("Invite, setting metadata", {"email": "new.person@acme.test", "name": "New Person",
                                                 "user_metadata": {"department": "Sales"}}),
+          _request("Invite with an application role", {"email": "new.person@acme.test", "name": "New Person",
+                                                       "roles": [EDITOR_ROLE_ID]}),
           accepted("user_invite", "Invite a user", "new.person@acme.test")]
 METADATA = [_request("Set a field, delete another", {"user_metadata": {"department": "Sales", "phone": None}}),
             accepted("user_metadata_edit", "Edit metadata")]
@@ -83,6 +87,19 @@ DELETE = [_request("Confirmed by the user's email", {"confirmation": "user01@acm
 ROLE_GRANT = [_request("Appoint a viewer", {"email": "user01@acme.test", "role": "viewer"}),
               _response("Appointed", ROLE, "201"),
               accepted("role_grant", "Appoint an admin or viewer", "user01@acme.test")]
+READER = {"role_id": READER_ROLE_ID, "label": "Reader",
+          "description": "Sees the applications' data without changing it."}
+EDITOR = {"role_id": EDITOR_ROLE_ID, "label": "Editor",
+          "description": "Creates and changes content in the applications."}
+GRANTABLE_APP_ROLES = [_response("What Acme may grant", [{**READER, "default": True}, {**EDITOR, "default": False}])]
+USER_APP_ROLES = [_response("A user's application roles", [
+    {**EDITOR, "granted_by": "Acme", "granted_by_organization": "acme", "granted_here": True},
+    {**READER, "granted_by": "Not Acme: held through another grant", "granted_by_organization": None,
+     "granted_here": False},
+])]
+APP_ROLE_ASSIGN = [_request("Assign Editor", {"role_id": EDITOR_ROLE_ID}),
+                   accepted("app_role_assign", "Assign an application role")]
+APP_ROLE_REMOVE = [accepted("app_role_remove", "Remove an application role")]
 EVENT_LIST = [_response("Events", {"results": [
     {"id": "evt_1201", "type": "operation.finished", "organization": "acme", "occurred_at": NOW,
      "data": {"operation": {"id": OPERATION_ID, "kind": "user_block", "status": "succeeded", "target": USER_ID,
@@ -123,12 +140,13 @@ BULK_JOB_LIST = [_response("A page of jobs", {"results": [BULK_JOB], "next_curso
 BULK_JOB_DETAIL = [_response("Checked", BULK_JOB_DETAIL_VALUE)]
 BULK_JOB_CREATE = [
     OpenApiExample("Rows", request_only=True, media_type="application/json", value={"rows": [
-        {"email": "new.person@acme.test", "given_name": "New", "family_name": "Person",
+        {"email": "new.person@acme.test", "given_name": "New", "family_name": "Person", "roles": ["Editor"],
          "user_metadata": {"department": "Sales"}},
         {"email": "user01@acme.test", "block": True},
     ]}),
     OpenApiExample("A CSV file", request_only=True, media_type="multipart/form-data",
-                   value={"file": "email,given_name,family_name,department\nnew.person@acme.test,New,Person,Sales\n"}),
+                   value={"file": "email,given_name,family_name,roles,department\n"
+                                  "new.person@acme.test,New,Person,Reader|Editor,Sales\n"}),
     _response("Being checked", BULK_CHECKING, "202"),
 ]
 BULK_ROW_LIST = [_response("A page of rows", {"results": [BULK_ROW, {

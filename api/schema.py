@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.serializers import InputSerializer
 
 SECURITY_SCHEME = "portalToken"
@@ -65,7 +66,7 @@ URI_TOO_LONG = OpenApiResponse(OpenApiTypes.STR, description="The URL is longer 
                                                              "server itself.")
 # Path parameters as Django's converters match them (config urls); a value of another shape is no route, and
 # the API's JSON 404 (api.errors.api_route_not_found).
-PATH_PATTERNS = {"slug": "^[-a-zA-Z0-9_]+$", "user_id": "^[^/]+$", "action": "^[^/]+$"}
+PATH_PATTERNS = {"slug": "^[-a-zA-Z0-9_]+$", "user_id": "^[^/]+$", "action": "^[^/]+$", "role_id": "^[^/]+$"}
 
 
 class PortalTokenScheme(OpenApiAuthenticationExtension):
@@ -81,7 +82,8 @@ class PortalTokenScheme(OpenApiAuthenticationExtension):
 class PortalAutoSchema(AutoSchema):
     """Adds the errors an operation can answer: 401, 403, 406 (an Accept it cannot satisfy) and 429 to every one;
     404 where the path names something; 400 where there is input (query, body, a header) or a service decides;
-    413 and 415 where a body may be read; 422 to a POST (Idempotency-Key); 414 (from the web server) to all; and
+    413 and 415 where a body may be read; 422 where an Idempotency-Key may be sent (every POST, a DELETE that
+    takes one); 414 (from the web server) to all; and
     gives the error's body to an error a view declares in its own words (a 409).
     A method a route does not have is a 405 with Allow (api.base): not an operation, so described in the API's
     description rather than here."""
@@ -95,7 +97,8 @@ class PortalAutoSchema(AutoSchema):
             codes.append("400")
         if writes:
             codes += ["413", "415"]
-        if self.method == "POST":
+        if self.method == "POST" or any(p.get("name") == IDEMPOTENCY_HEADER
+                                        for p in self._get_parameters_of_kind("header")):
             codes.append("422")
         return sorted(codes)
 

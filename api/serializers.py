@@ -147,6 +147,9 @@ class ApiEventPageSerializer(serializers.Serializer):
 
 
 # -- input ---------------------------------------------------------------------------------------------------
+# The longest Auth0 role id the portal keeps (app_roles.models.TenantRole), and the most roles one request names.
+ROLE_ID_MAX_LENGTH = 64
+ROLES_MAX = 50
 # The longest email address the services take (users.acts.invite.EMAIL_MAX, RFC 5321's path limit).
 EMAIL_MAX_LENGTH = 254
 # NUL is refused in every text (no database column takes it); as a validator, the schema's pattern says so too.
@@ -222,6 +225,9 @@ class InviteInput(InputSerializer):
     # the caller may set needs a value.
     user_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
     app_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
+    roles = serializers.ListField(
+        child=TextField(max_length=ROLE_ID_MAX_LENGTH), required=False, max_length=ROLES_MAX,
+        help_text="Application roles to give once they are ready: role_id values the organization may grant")
 
 
 class MetadataInput(InputSerializer):

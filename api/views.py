@@ -24,6 +24,7 @@ from api.serializers import (
     UserPageSerializer,
     UserSerializer,
 )
+from app_roles.catalog import organization_grantable_roles
 from history.forms import ACTOR_MAX_LENGTH, TARGET_MAX_LENGTH, AuditFilterForm
 from organizations.models import ApiPermission, Organization
 from organizations.selectors import (
@@ -146,6 +147,8 @@ class UserListView(ApiView):
         date("login_to", "Last sign-in on or before"),
         date("created_from", "Created on or after"),
         date("created_to", "Created on or before"),
+        text("app_role", 64, "Holders of this application role (its role_id: one of the roles the organization "
+                             "may grant)"),
         choice("sort", [value for value, _ in UserListForm.base_fields["sort"].choices]),
         QueryParameter("size", {"type": "integer", "enum": list(PAGE_SIZES)}, f"Users per page (default "
                                                                              f"{PAGE_SIZES[0]})"),
@@ -156,7 +159,8 @@ class UserListView(ApiView):
         summary="The organization's users: the directory's search, filters and sort, cursor-paged",
         description="Permission: users:read. The same query string as the user list page: q (every word must "
                     "match), blocked and verified (yes/no), never (true/false), connection, login_from/login_to, "
-                    "created_from/created_to (YYYY-MM-DD), sort (a column, '-' first for descending), size "
+                    "created_from/created_to (YYYY-MM-DD), app_role (a role_id the organization may grant: its "
+                    "holders), sort (a column, '-' first for descending), size "
                     f"(one of {', '.join(map(str, PAGE_SIZES))}); after/before cursors. Bad input, or a range "
                     "that ends before it starts, is a 400.",
         parameters=openapi(query_parameters), responses=UserPageSerializer, examples=examples.USER_LIST,
@@ -167,7 +171,12 @@ class UserListView(ApiView):
         checked = query_read(request, self.query_parameters)
         # The list page's form reads the same (now well-formed) values and adds what a schema cannot say: a
         # range that ends before it starts.
-        form = UserListForm({name: request.query_params[name] for name in checked if name not in ("after", "before")})
+        app_roles = list(organization_grantable_roles(organization).values_list("role_id", "label"))
+        form = UserListForm({name: request.query_params[name] for name in checked if name not in ("after", "before")},
+                            app_roles=app_roles, app_roles_of=organization.display_name)
+        if checked.get("app_role") and not app_roles:  # no role to filter by: the form has no such field
+            raise exceptions.ValidationError({"app_role": [
+                f"“{checked['app_role']}” is not an application role {organization.display_name} may grant."]})
         if not form.is_valid():
             raise exceptions.ValidationError(form_errors(form))
         query = form.query()

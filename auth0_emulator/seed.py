@@ -33,7 +33,7 @@ MANAGEMENT_SCOPES = [
     "read:users", "update:users", "delete:users", "create:users",
     "read:users_app_metadata", "update:users_app_metadata", "create:users_app_metadata",
     "create:user_tickets", "read:logs", "read:logs_users",
-    "read:connections", "create:connections", "update:connections",
+    "read:connections", "create:connections", "update:connections", "delete:connections",
     "read:organizations", "create:organizations", "update:organizations",
     "read:organization_members", "create:organization_members", "delete:organization_members",
     "read:organization_invitations", "create:organization_invitations", "delete:organization_invitations",
@@ -72,7 +72,8 @@ def clients_seed(tenant: Tenant) -> None:
         "app_type": "regular_web",
         "token_endpoint_auth_method": "client_secret_post",
         "grant_types": ["authorization_code", "refresh_token"],
-        "callbacks": [f"{o}/accounts/oidc/auth0/login/callback/" for o in PORTAL_ORIGINS],
+        "callbacks": [f"{o}{path}" for o in PORTAL_ORIGINS
+                      for path in ("/accounts/oidc/auth0/login/callback/", "/sso/test/callback/")],
         # Where Auth0 sends people who open an Organization invitation (?invitation=…&organization=…).
         "initiate_login_uri": f"{PORTAL_ORIGINS[0]}/login/",
         "allowed_logout_urls": [f"{o}/" for o in PORTAL_ORIGINS],
@@ -364,20 +365,43 @@ def _synthetic_user(i: int, plan: tuple[str, str, str | None] | None) -> dict:
     return user
 
 
+# The synthetic tenant's roles are the demo's (same names and ids). One in this many users of the first
+# organization (org0000) holds SYNTHETIC_HELD_ROLE in the tenant (what the benchmarks filter by), and one in
+# SYNTHETIC_COMMON_EVERY of every user holds SYNTHETIC_COMMON_ROLE, so that a role's holders are a part of the
+# directory's grants, as in a tenant with several roles.
+SYNTHETIC_ROLE_HOLDERS_EVERY = 5
+SYNTHETIC_HELD_ROLE = "Editor"
+SYNTHETIC_COMMON_EVERY = 3
+SYNTHETIC_COMMON_ROLE = "Viewer"
+
+
+def synthetic_roles_of(i: int, plan: tuple[str, str, str | None] | None, plans: list) -> list[str]:
+    """The names of the roles synthetic user ``i`` (of organization ``plan``) holds in the tenant."""
+    held = [SYNTHETIC_COMMON_ROLE] if i % SYNTHETIC_COMMON_EVERY == 0 else []
+    if plans and plan == plans[0] and i % SYNTHETIC_ROLE_HOLDERS_EVERY == 0:
+        held.append(SYNTHETIC_HELD_ROLE)
+    return held
+
+
 def synthetic_seed(tenant: Tenant, *, users: int, orgs: int, big_org_users: int = 0) -> None:
     """A large tenant: ``orgs`` organizations over the three membership modes and ``users`` users
     spread over them (``big_org_users`` of them in org0000), written in batches of
     ``SYNTHETIC_BATCH`` rows so that memory stays flat: 100,000 users take a few seconds, 1,000,000
-    well under a minute."""
+    well under a minute. The tenant has the demo's roles: a fifth of org0000's users hold one of them, a third of
+    every user another (:func:`synthetic_roles_of`)."""
     if big_org_users > users or (big_org_users and orgs < 1):
         raise ValueError("big_org_users must be at most users, with at least one organization")
     store = tenant.store
     shared = connections_seed(tenant)[SHARED_CONNECTION]
     password_hash = password_hash_make(DEMO_PASSWORD)
     plans = _synthetic_plans(tenant, orgs, shared["id"])
+    for name, description in DEMO_ROLES:
+        role_put(tenant, {"id": demo_role_id(name), "name": name, "description": description})
+    role_ids = {name: demo_role_id(name) for name, _description in DEMO_ROLES}
     for start in range(0, users, SYNTHETIC_BATCH):
         user_rows = []
         member_rows = []
+        role_rows = []
         for i in range(start, min(users, start + SYNTHETIC_BATCH)):
             plan = synthetic_plan_of(i, plans, big_org_users)
             user = _synthetic_user(i, plan)
@@ -385,6 +409,7 @@ def synthetic_seed(tenant: Tenant, *, users: int, orgs: int, big_org_users: int 
                               json.dumps(user, separators=(",", ":"))))
             if plan and plan[2]:
                 member_rows.append((plan[2], user["user_id"], user["created_at"]))
+            role_rows += [(user["user_id"], role_ids[name]) for name in synthetic_roles_of(i, plan, plans)]
         store.executemany(
             "INSERT INTO users(user_id, connection, email_lower, username_lower, password_hash, data) "
             "VALUES (?, ?, ?, ?, ?, ?)", user_rows,
@@ -392,3 +417,4 @@ def synthetic_seed(tenant: Tenant, *, users: int, orgs: int, big_org_users: int 
         store.executemany(
             "INSERT INTO organization_members(org_id, user_id, created_at) VALUES (?, ?, ?)", member_rows,
         )
+        store.executemany("INSERT INTO user_roles(user_id, role_id) VALUES (?, ?)", role_rows)

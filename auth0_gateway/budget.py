@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from portal.observability.metrics import AUTH0_BUDGET_HELD, AUTH0_CALLS, AUTH0_RATE_LIMITED
 from portal.ratelimit import RateLimiter, rate_limiter
 
 from .errors import Auth0RateLimited
@@ -61,12 +62,11 @@ def endpoint_group(method: str, path: str) -> str:
     return "other"
 
 
-class BudgetHooks:
+class _ManagementApiHooks:
     """httpx event hooks for the Management API under ``api_root`` (other URLs, such as an export's
-    download, are not Management API calls and spend nothing)."""
+    download, are not Management API calls)."""
 
-    def __init__(self, limiter: RateLimiter, api_root: str) -> None:
-        self.limiter = limiter
+    def __init__(self, api_root: str) -> None:
         root = urlsplit(api_root.rstrip("/"))
         self.api_host, self.api_path = root.netloc, root.path
 
@@ -76,15 +76,40 @@ class BudgetHooks:
             return None
         return endpoint_group(request.method, path[len(self.api_path):])
 
+
+class CallMetricsHooks(_ManagementApiHooks):
+    """Counts every Management API call's answer by endpoint group and status code, and the 429s apart
+    (/metrics: portal_auth0_management_calls_total, portal_auth0_management_rate_limited_total)."""
+
+    def response(self, response: httpx.Response) -> None:
+        group = self._group(response.request)
+        if group is None:
+            return
+        AUTH0_CALLS.labels(group, str(response.status_code)).inc()
+        if response.status_code == 429:
+            AUTH0_RATE_LIMITED.labels(group).inc()
+
+
+class BudgetHooks(_ManagementApiHooks):
+    """Spends the shared budget before each Management API call and corrects it from Auth0's answer (other
+    URLs spend nothing)."""
+
+    def __init__(self, limiter: RateLimiter, api_root: str) -> None:
+        super().__init__(api_root)
+        self.limiter = limiter
+
     def request(self, request: httpx.Request) -> None:
         group = self._group(request)
         if group is None:
             return
         taken = self.limiter.take(group)
         if not taken.ok:
+            AUTH0_BUDGET_HELD.labels(group).inc()
             refused = Auth0RateLimited(
                 f"Waiting for the portal's share of Auth0's {GROUP_LABELS.get(group, group)} rate limit",
-                status=None, error_code="portal_rate_budget", retry_after=max(1, round(taken.wait)),
+                status=None, error_code="portal_rate_budget",
+                # A booked token is due at that instant exactly: its retry comes back then, not a rounded second.
+                retry_after=taken.wait if taken.reserved else max(1, round(taken.wait)),
             )
             refused.by_budget = True
             raise refused

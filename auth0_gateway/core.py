@@ -22,7 +22,7 @@ from auth0.management.core.request_options import RequestOptions
 
 from portal.ratelimit import RateLimiter, rate_limiter
 
-from .budget import BudgetHooks
+from .budget import BudgetHooks, CallMetricsHooks
 from .errors import Auth0GatewayError, Auth0Permanent, Auth0Unauthorized, error_from_management
 from .paging import offset_next, pages
 from .token import ManagementToken
@@ -112,6 +112,10 @@ class GatewayCore:
         )
         self._owns_http = httpx_client is None
         self._http = httpx_client or httpx.Client(timeout=timeout, follow_redirects=True)
+        # The single choke point of every Management API call: its budget, then its answer counted (/metrics).
+        hooks = self._http.event_hooks
+        counted = CallMetricsHooks(f"{base_url}/api/v2")
+        self._http.event_hooks = {"request": list(hooks["request"]), "response": [*hooks["response"], counted.response]}
         if limiter is not None:
             budget = BudgetHooks(limiter, f"{base_url}/api/v2")
             hooks = self._http.event_hooks

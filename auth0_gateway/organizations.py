@@ -72,6 +72,10 @@ class OrganizationCalls(GatewayCore):
             )
         )
 
+    def organization_connection_disable(self, *, organization_id: str, connection_id: str) -> None:
+        """``DELETE /api/v2/organizations/{id}/enabled_connections/{connection_id}``."""
+        self._call(self._client.organizations.enabled_connections.delete, organization_id, connection_id)
+
     def organization_members_add(self, *, organization_id: str, user_ids: Sequence[str]) -> None:
         """``POST /api/v2/organizations/{id}/members``."""
         self._call(self._client.organizations.members.create, organization_id, members=list(user_ids))
@@ -103,16 +107,23 @@ class OrganizationCalls(GatewayCore):
         return MemberPage(members=members, next=checkpoint_next(members, envelope.next))
 
     def organization_members(
-        self, *, organization_id: str, take: int = MAX_PER_PAGE
+        self, *, organization_id: str, take: int = MAX_PER_PAGE, fields: Sequence[str] | None = None
     ) -> Iterator[OrganizationMember]:
-        """Every member of an organization, following the checkpoints lazily."""
+        """Every member of an organization, following the checkpoints lazily (``fields``: only those)."""
 
         def fetch(checkpoint: str) -> tuple[list[OrganizationMember], str | None]:
             page = self.organization_members_page(organization_id=organization_id, from_=checkpoint or None,
-                                                  take=take)
+                                                  take=take, fields=fields, include_fields=True if fields else None)
             return page.members, page.next
 
         return pages(fetch, "")
+
+    def organization_members_roles(self, *, organization_id: str,
+                                   take: int = MAX_PER_PAGE) -> Iterator[OrganizationMember]:
+        """Every member of an organization with the roles they hold in it (``user_id`` and ``roles`` only:
+        ``fields=user_id,roles``, which needs the read:organization_member_roles scope), a page of members a
+        call, rather than a call per member."""
+        return self.organization_members(organization_id=organization_id, take=take, fields=("user_id", "roles"))
 
     def organization_invitation_create(
         self,

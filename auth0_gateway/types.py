@@ -55,13 +55,21 @@ class Auth0Organization(TypedDict, total=False):
     metadata: dict[str, str]
 
 
+class OrganizationMemberRole(TypedDict, total=False):
+    """A role a member holds in the organization, as the members list shows it (``fields=roles``)."""
+
+    id: str
+    name: str
+
+
 class OrganizationMember(TypedDict, total=False):
-    """A member as ``GET /api/v2/organizations/{id}/members`` lists them."""
+    """A member as ``GET /api/v2/organizations/{id}/members`` lists them (``roles`` only when asked for)."""
 
     user_id: str
     email: str
     name: str
     picture: str
+    roles: list[OrganizationMemberRole]
 
 
 class Role(TypedDict, total=False):

@@ -12,7 +12,9 @@ in turn, round after round, so noise falls on all of them alike:
 - baseline: ``/bench/baseline/``, the cheapest authenticated page (base layout, session, principal);
 - list: the big organization's admin opening its user list;
 - search: a free-text search there; filtered: a search with filters and a sort; last: its last page;
-- company: a company admin's search across every organization.
+- company: a company admin's search across every organization;
+- role: the big organization's list filtered by an application role a fifth of its users hold (which the
+  organization may grant), searched.
 
 Each page's p50 and p95 are printed as ratios to the baseline's (target: every p95 at most 3x).
 
@@ -36,11 +38,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from auth0_emulator.seed import SYNTHETIC_HELD_ROLE, demo_role_id  # noqa: E402
 from bench.common import REPO, ratios_print, run_end, signed_in_pages_time, summary_print, table_print  # noqa: E402
 from tests.support.databases import scratch_database  # noqa: E402
 from tests.support.processes import free_port, wait_for_http  # noqa: E402
 
 PYTHON = sys.executable
+# The role the synthetic tenant gives a fifth of org0000's users (auth0_emulator.seed.synthetic_roles_of).
+HELD_ROLE_ID = demo_role_id(SYNTHETIC_HELD_ROLE)
 MB = 1024
 
 
@@ -105,6 +110,12 @@ for i in range({orgs}):
 
 OrganizationRole.objects.get_or_create(organization=Organization.objects.get(slug="org0000"),
                                        user_id="bench|org-admin", defaults={{"role": "admin"}})
+# The tenant's roles read, and the one a fifth of org0000's users hold made grantable there: the role filter.
+from app_roles.catalog import tenant_roles_refresh
+from app_roles.models import GrantableRole
+tenant_roles_refresh()
+GrantableRole.objects.get_or_create(organization=Organization.objects.get(slug="org0000"), role_id={HELD_ROLE_ID!r},
+                                    defaults={{"label": "Editor"}})
 CompanyAdmin.objects.get_or_create(user_id="bench|company-admin")
 print(json.dumps({{"org_admin": session_for("bench|org-admin"), "company_admin": session_for("bench|company-admin")}}))
 """
@@ -153,6 +164,8 @@ PAGES = {
     "filtered": ("org_admin", "/o/org0000/users/?q=smith&verified=yes&blocked=no&sort=-last_login&size=50"),
     "last": ("org_admin", "/o/org0000/users/?sort=name&page=last"),
     "company": ("company_admin", "/users/?q=garcia"),
+    # The role filter: the holders of a role a fifth of org0000's users hold, searched.
+    "role": ("org_admin", f"/o/org0000/users/?app_role={HELD_ROLE_ID}&q=smith"),
 }
 
 
@@ -163,6 +176,8 @@ def _page_check(name: str, response: httpx.Response) -> str:
         return response.text[:500]
     if '<tr role="row">' not in response.text.split("<tbody>", 1)[-1]:
         return "no user shown: a page of results is what is measured"
+    if name == "role" and f'<option value="{HELD_ROLE_ID}" selected>' not in response.text:
+        return "the role filter was refused: the list shown is not the filtered one"
     return ""
 
 

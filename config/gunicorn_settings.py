@@ -13,3 +13,17 @@ accesslog = "-"
 errorlog = "-"
 # Trust X-Forwarded-* only from the proxy in front (compose/production set FORWARDED_ALLOW_IPS).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# prometheus_client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, portal.observability.metrics): the master empties
+# the directory before it starts its workers, and a worker that exits is marked dead.
+def on_starting(server) -> None:
+    from portal.observability.metrics import multiprocess_dir_reset
+
+    multiprocess_dir_reset()
+
+
+def child_exit(server, worker) -> None:
+    from portal.observability.metrics import process_dead
+
+    process_dead(worker.pid)

@@ -8,13 +8,16 @@ from organizations.clients import views as api_client_views
 from organizations.webhooks import views as webhook_views
 from portal import views as base
 from portal.outbox import views as outbox_views
-from signin import oidc
+from signin import oidc, sso_test
 from signin import views as signin
 from users.directory import hooks, sync_views
 
 urlpatterns = [
     path("", signin.home, name="home"),
     path("healthz", base.healthz, name="healthz"),
+    path("healthz/live", base.healthz_live, name="healthz_live"),
+    path("healthz/ready", base.healthz_ready, name="healthz_ready"),
+    path("metrics", base.metrics, name="metrics"),
     path("login/", signin.signin, name="signin"),
     path("o/<slug:slug>/login", signin.organization_signin, name="organization_signin"),
     path("logout/", signin.signout, name="signout"),
@@ -40,9 +43,16 @@ urlpatterns = [
     path("api-clients/<int:client_pk>/deliveries/<int:delivery_pk>/redeliver/", webhook_views.api_client_redeliver,
          name="api_client_redeliver"),
     path("", include(organization_urls)),
+    path("", include("domains.urls")),
+    path("", include("sso.urls")),
+    path("o/<slug:slug>/settings/connections/<int:connection_id>/test/", sso_test.sso_test_start,
+         name="sso_test_start"),
+    path("sso/test/callback/", sso_test.sso_test_callback, name="sso_test_callback"),
     # Before users.urls, whose o/<slug>/users/<user_id>/ would otherwise take "bulk" for a user id.
     path("o/<slug:slug>/users/bulk/", include("onboarding.urls")),
     path("", include("users.urls")),
+    path("", include("app_roles.urls")),
     path("", include("users.profile.urls")),
     path("", include("history.urls")),
+    path("", include("scim.urls")),
 ]

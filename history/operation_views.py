@@ -41,7 +41,8 @@ OPERATIONS_PER_PAGE = 25
 # that says what it does again (an email sent twice, a user removed).
 RETRY_WITHOUT_CONFIRMATION = frozenset({
     OperationKind.ORGANIZATION_PROVISION, OperationKind.ROLE_GRANT, OperationKind.USER_BLOCK,
-    OperationKind.USER_UNBLOCK, OperationKind.USER_BLOCKS_CLEAR,
+    OperationKind.USER_UNBLOCK, OperationKind.USER_BLOCKS_CLEAR, OperationKind.APP_ROLE_ASSIGN,
+    OperationKind.APP_ROLES_REFRESH,
 })
 # What trying a kind again does that people notice (kinds that other packages add later get the general
 # sentence below until they are named here).
@@ -58,6 +59,8 @@ RETRY_NOTICES: dict[str, str] = {
     "user_delete": "The user is deleted from Auth0, for good.",
     "user_invite_resend": "The invitation is sent again: they may receive it twice.",
     "user_invite_revoke": "Their invitation is revoked.",
+    "app_role_remove": "The organization's grant of the application role is taken away: they lose the role unless "
+                       "another grant keeps it.",
 }
 RETRY_NOTICE_DEFAULT = "It is carried out again as it was first asked."
 
@@ -74,6 +77,8 @@ def operation_target_label(operation: Operation, named: dict[str, str]) -> str:
     directory knows them, else the email it was asked with, else the organization or the raw target."""
     if operation.kind == OperationKind.ORGANIZATION_PROVISION and operation.organization is not None:
         return operation.organization.display_name
+    if operation.kind == OperationKind.APP_ROLES_REFRESH:
+        return "The tenant's application roles"
     return named.get(operation.target) or operation.payload.get("email") or operation.target
 
 

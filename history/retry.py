@@ -14,8 +14,8 @@ from portal.models import ONE_AT_A_TIME, SELF_SERVICE_KINDS, Operation, Operatio
 from portal.operations import operation_enqueue_on_commit, operation_notes_forget
 from portal.principal import Principal
 
-# Kinds only company admins may ask for (provisioning), so only they may send one again.
-_COMPANY_ADMIN_KINDS = frozenset({OperationKind.ORGANIZATION_PROVISION})
+# Kinds only company admins may ask for (provisioning, reading the tenant's roles), so only they may send one again.
+_COMPANY_ADMIN_KINDS = frozenset({OperationKind.ORGANIZATION_PROVISION, OperationKind.APP_ROLES_REFRESH})
 
 
 def _retry_rights_check(actor: Principal, operation: Operation) -> None:

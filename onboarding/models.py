@@ -88,6 +88,9 @@ class BulkRow(models.Model):
     values = models.JSONField(default=dict, blank=True)
     # Block (True) or unblock (False) the person; None leaves them as they are.
     block = models.BooleanField(null=True, blank=True)
+    # The application roles (Auth0 role ids) to give: all the row names for someone invited (their invitation's
+    # roles), those not granted yet for a member (an assignment each).
+    app_role_ids = models.JSONField(default=list, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices, blank=True)
     # The check's reason for an error, or what else the admin should know of the row.
     message = models.TextField(blank=True)

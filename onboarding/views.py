@@ -23,9 +23,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from app_roles.catalog import organization_grantable_roles
 from onboarding import services
 from onboarding.forms import BulkRowFilterForm, BulkUploadForm
-from onboarding.intake.columns import PERSON_COLUMNS, field_labels_not_settable, template_headers
+from onboarding.intake.columns import (
+    PERSON_COLUMNS,
+    ROLES,
+    ROLES_SEPARATOR,
+    field_labels_not_settable,
+    template_headers,
+)
 from onboarding.models import BulkJob, BulkRow
 from onboarding.processing.progress import BulkProgress, bulk_job_progress
 from onboarding.processing.report import bulk_report_filename, bulk_report_rows
@@ -108,8 +115,14 @@ def _field_rules(field: MetadataField) -> str:
 def _column_guide(principal: Principal, organization: Organization) -> list[ColumnGuide]:
     headers = template_headers(actor=principal, organization=organization)
     guide = [ColumnGuide(h, *PERSON_GUIDE[h]) for h in PERSON_COLUMNS]
+    if ROLES in headers:
+        labels = ", ".join(organization_grantable_roles(organization).values_list("label", flat=True))
+        guide.append(ColumnGuide(ROLES, "Application roles", "List", (
+            f"Optional: roles {organization.display_name} may grant ({labels}), by label, separated by "
+            f"{ROLES_SEPARATOR}. Someone new gets them once their account is ready; a member gets those not "
+            "granted yet (none is taken away).")))
     fields = list(user_metadata_fields_editable(principal=principal, organization=organization))
-    for header, field in zip(headers[len(PERSON_COLUMNS):], fields, strict=True):
+    for header, field in zip(headers[len(guide):], fields, strict=True):
         guide.append(ColumnGuide(header=header, label=field.label, kind=field.get_type_display(),
                                  rules=_field_rules(field)))
     return guide

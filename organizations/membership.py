@@ -157,7 +157,8 @@ class IsolatedConnection(Membership):
         return f"{slug}-users"
 
     def belongs(self, user: Auth0User, auth0_organization_ids: Iterable[str] = ()) -> bool:
-        return self.organization.connection_name in user_connections(user)
+        own = {self.organization.connection_name, *self.organization.sso_connection_names}
+        return bool(own & user_connections(user))
 
     def other_organizations(self, auth0: Auth0Gateway, user: Auth0User) -> set[str]:
         return set()  # the connection is this organization's alone
@@ -173,6 +174,8 @@ class SharedConnection(Membership):
     mode = MembershipMode.SHARED_CONNECTION
 
     def belongs(self, user: Auth0User, auth0_organization_ids: Iterable[str] = ()) -> bool:
+        if set(self.organization.sso_connection_names) & user_connections(user):
+            return True  # signed in through the organization's own identity provider
         return (self.organization.connection_name in user_connections(user)
                 and self.organization.slug in _slugs_held(user))
 

@@ -31,6 +31,9 @@ class Organization(models.Model):
     )
     auth0_connection_id = models.CharField(max_length=64, blank=True)
     auth0_organization_id = models.CharField(max_length=64, blank=True)
+    # The organization's own identity providers that are on (sso.SsoConnection, kept by its services): people
+    # who sign in through one belong to the organization as its connection's people do.
+    sso_connection_names = models.JSONField(default=list, blank=True, editable=False)
     invite_link_lifetime_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(30)],
         help_text="How long an invitation's set-password link stays valid (1 to 30 days).",
@@ -266,6 +269,8 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # /metrics counts the failed deliveries at every scrape (organizations.webhooks.services.webhook_metrics).
+        indexes = [models.Index(fields=["status"], name="webhook_delivery_failed", condition=models.Q(status="failed"))]
 
     def __str__(self) -> str:
         return f"{self.event_id} to {self.url}: {self.status}"

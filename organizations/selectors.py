@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.module_loading import import_string
 
 from organizations.models import (
     API_CLIENT_SUFFIX,
@@ -24,9 +26,13 @@ from portal.principal import ANONYMOUS, Principal
 
 def principal_for_user_id(user_id: str, display: str = "") -> Principal:
     """The portal roles of an Auth0 user id, as the database grants them now (the settings'
-    ``PORTAL_PRINCIPAL_LOADER``; tasks call it too, to re-check an actor's rights when they run)."""
+    ``PORTAL_PRINCIPAL_LOADER``; tasks call it too, to re-check an actor's rights when they run). A machine
+    actor of a package above (a SCIM provider) is made by the function ``PORTAL_MACHINE_PRINCIPALS`` names."""
     if not user_id:
         return ANONYMOUS
+    for prefix, loader in settings.PORTAL_MACHINE_PRINCIPALS.items():
+        if user_id.startswith(prefix) and "|" not in user_id:
+            return import_string(loader)(user_id)
     if user_id.endswith(API_CLIENT_SUFFIX) and "|" not in user_id:
         return api_client_principal(api_client_for_subject(user_id), user_id)
     return Principal(

@@ -66,6 +66,8 @@ class RateBucket(models.Model):
     group = models.CharField(max_length=40, primary_key=True)
     tokens = models.FloatField()
     stamp = models.FloatField()
+    # When Auth0 last refused a call of the group (429): the tokens booked until then are void.
+    refused_at = models.FloatField(default=0.0)
 
     def __str__(self) -> str:
         return f"{self.group}: {self.tokens:.1f}"
@@ -124,6 +126,16 @@ class OperationKind(models.TextChoices):
     USER_JOIN_RESEND = "user_join_resend", "Resend an invitation to join"
     # Asked for by the invited person themselves, signed in as the account invited (users.acts.join).
     USER_JOIN_ACCEPT = "user_join_accept", "Accept an invitation to join"
+    # Application roles (app_roles): a person's roles in the company's applications, and the tenant's roles.
+    APP_ROLE_ASSIGN = "app_role_assign", "Assign an application role"
+    APP_ROLE_REMOVE = "app_role_remove", "Remove an application role"
+    APP_ROLES_REFRESH = "app_roles_refresh", "Refresh the application roles from Auth0"
+    # An organization's own identity provider (sso): the Auth0 enterprise connection, its changes, on and off.
+    SSO_CONNECTION_CREATE = "sso_connection_create", "Create an SSO connection"
+    SSO_CONNECTION_UPDATE = "sso_connection_update", "Change an SSO connection"
+    SSO_CONNECTION_SWITCH = "sso_connection_switch", "Turn an SSO connection on or off"
+    # SCIM provisioning (scim): a provider's change to a person, carried out through the acts above.
+    SCIM_USER_SYNC = "scim_user_sync", "Apply an identity provider's change (SCIM)"
     # Asked for by the person themselves, on their profile page (users.profile.acts).
     PROFILE_METADATA_EDIT = "profile_metadata_edit", "Edit own details (self-service)"
     PROFILE_PASSWORD_EMAIL = "profile_password_email", "Send a change-password email (self-service)"

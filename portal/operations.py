@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 import kombu.exceptions
@@ -35,18 +35,23 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
+from structlog.contextvars import bound_contextvars
 
 from portal.audit import audit_record
 from portal.celery import app
 from portal.faults import PermanentFault, RateLimitedFault, TransientFault
 from portal.models import Operation, OperationKind
+from portal.observability.logs import context_bind
+from portal.observability.metrics import OPERATIONS_FINISHED
 from portal.principal import Principal
+from portal.ratelimit import budget_reservations
 
 # Sent inside the transaction that recorded an operation's outcome (succeeded or failed); argument:
 # operation. The packages above (the API's events and webhooks) listen; this base layer knows none of them.
 operation_finished = Signal()
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Passing failures are retried this many times: with backoff growing to OPERATIONS_BACKOFF_MAX_SECONDS
 # (5 minutes), about an hour of Auth0 failing before the operation fails and a person is asked. Waits for
@@ -136,7 +141,14 @@ def operation_create_alone(*, refusal: ValidationError, **fields: Any) -> Operat
 def operation_enqueue_on_commit(operation: Operation) -> None:
     """Send the operation's task once the transaction that recorded the operation has committed."""
     task_name, operation_id = operation.task_name, str(operation.id)
-    transaction.on_commit(lambda: app.send_task(task_name, args=[operation_id]))
+    transaction.on_commit(lambda: _operation_send(task_name, operation_id))
+
+
+def _operation_send(task_name: str, operation_id: str) -> None:
+    # The operation's id joins the request's context for its message (portal.celery carries it to the task).
+    with bound_contextvars(operation_id=operation_id):
+        app.send_task(task_name, args=[operation_id])
+        log.info("operation %s queued (%s)", operation_id, task_name)
 
 
 _UNFINISHED = (Operation.Status.PENDING, Operation.Status.RUNNING)
@@ -226,6 +238,7 @@ def operation_succeed(operation: Operation, result: dict[str, Any] | None = None
             operation=operation, details={"result": operation.result},
         )
         operation_finished.send(sender=Operation, operation=operation)
+        transaction.on_commit(lambda: OPERATIONS_FINISHED.labels(operation.kind, "succeeded").inc())
         # Robust: the outcome is recorded; should the broker be down, the sweeper sends the next one.
         transaction.on_commit(lambda: _next_in_line_send(operation), robust=True)
 
@@ -243,18 +256,33 @@ def operation_fail(operation: Operation, message: str) -> None:
             operation=operation,
         )
         operation_finished.send(sender=Operation, operation=operation)
+        transaction.on_commit(lambda: OPERATIONS_FINISHED.labels(operation.kind, "failed").inc())
         transaction.on_commit(lambda: _next_in_line_send(operation), robust=True)
 
 
-def operation_release(operation: Operation, message: str, delay_seconds: float, *, attempted: bool = True) -> None:
+def operation_release(operation: Operation, message: str, delay_seconds: float, *, attempted: bool = True,
+                      budget_held: dict[str, list[list[float]]] | None = None) -> None:
     """Give the claim back so the retry (sent with a countdown) can take it. ``attempted=False``: the run
-    only waited (for the rate limit), so the claim's attempt is taken back."""
+    only waited (for the rate limit), so the claim's attempt is taken back. ``budget_held``: the tokens the
+    run booked and did not spend (``portal.ratelimit.budget_reservations``), for its retry."""
     operation.status = Operation.Status.PENDING
     operation.last_error = message
     operation.next_attempt_at = timezone.now() + timedelta(seconds=delay_seconds)
     if not attempted:
         operation.attempts = max(0, operation.attempts - 1)
-    operation.save(update_fields=["status", "last_error", "next_attempt_at", "attempts", "updated_at"])
+    result = {key: value for key, value in (operation.result or {}).items() if key != BUDGET_HELD}
+    operation.result = {**result, BUDGET_HELD: budget_held} if budget_held else result
+    operation.save(update_fields=["status", "last_error", "next_attempt_at", "attempts", "result", "updated_at"])
+
+
+# The tokens of the shared budget a released run booked for its retry (group → [due, booked at] of each), in the
+# operation's result until it succeeds (its result replaces them) or fails.
+BUDGET_HELD = "budget_held"
+
+
+def operation_budget_held(operation: Operation) -> dict[str, list[list[float]]]:
+    """The tokens earlier runs of ``operation`` booked and its next run spends first."""
+    return dict((operation.result or {}).get(BUDGET_HELD) or {})
 
 
 # What a run has read, for the runs that retry it. A run released to wait for the budget (or after a passing
@@ -339,7 +367,9 @@ def failure_classify(exc: BaseException) -> Failure:
     """Only failures known to be permanent end an operation; passing faults and anything unforeseen
     are retried with backoff (and end after ``MAX_TRANSIENT_ATTEMPTS``)."""
     if isinstance(exc, RateLimitedFault):
-        delay = max(float(exc.retry_after or 1), 1.0)
+        # The budget's own wait is when a token is due (booked for this run, or jittered already); Auth0's
+        # reset is whole seconds, at least one.
+        delay = max(float(exc.retry_after or 0), 0.05) if exc.by_budget else max(float(exc.retry_after or 1), 1.0)
         if not exc.by_budget:
             # Everyone Auth0 refused waits for the same reset: spread the returns (the budget's own
             # waits carry their jitter already).
@@ -387,6 +417,7 @@ def operation_execute(task: Task, operation_id: str, apply: Callable[[Operation]
     time, passing faults with backoff, by Celery (never by sleeping in the worker); only failures known
     to be permanent end the operation at once.
     """
+    context_bind(operation_id=str(operation_id))
     operation = operation_claim(operation_id)
     if operation is None:
         if operation_wait_turn(operation_id):
@@ -395,7 +426,8 @@ def operation_execute(task: Task, operation_id: str, apply: Callable[[Operation]
             log.info("operation %s is finished or held by another run; nothing to do", operation_id)
         return
     try:
-        result = apply(operation)
+        with budget_reservations(operation_budget_held(operation)) as reservations:
+            result = apply(operation)
     except Exception as exc:
         failure = failure_classify(exc)
         if failure.unexpected:
@@ -412,7 +444,7 @@ def operation_execute(task: Task, operation_id: str, apply: Callable[[Operation]
             return
         delay = failure.delay if failure.delay is not None else backoff_seconds(operation.attempts)
         operation_release(operation, f"{failure.message}; retrying in {delay:.0f}s", delay,
-                          attempted=not failure.unlimited)
+                          attempted=not failure.unlimited, budget_held=reservations.unspent())
         raise _retry(task, delay) from exc
     operation_succeed(operation, result)
 
@@ -429,3 +461,12 @@ def task_retry_or_raise(task: Task, exc: Exception) -> NoReturn:
         _database_connection_recover()
     delay = failure.delay if failure.delay is not None else backoff_seconds(task.request.retries + 1)
     raise _retry(task, delay, exc)
+
+
+def task_attempt(task: Task, work: Callable[[], T]) -> T:
+    """Do the work of a task that is not an operation (a refresh, a read): its passing faults are retried as
+    :func:`task_retry_or_raise` says, anything else raised."""
+    try:
+        return work()
+    except Exception as exc:
+        task_retry_or_raise(task, exc)

@@ -396,6 +396,20 @@ def _body_read_capped(response: httpx.Response, max_body: int) -> bytes:
     return bytes(body)
 
 
+def outbound_get(url: str, *, policy: OutboundPolicy, timeout: float, max_body: int,
+                 ssl_context: ssl.SSLContext | None = None) -> OutboundAnswer:
+    """GET ``url`` under ``policy``, as :func:`outbound_post` posts (a document someone named, e.g. an identity
+    provider's metadata)."""
+    target = url_target(url, policy)
+    deadline = time.monotonic() + timeout
+    transport = _transport_pinned(_PinnedBackend(target, policy, deadline),
+                                  ssl_context or httpx.create_ssl_context())
+    client = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)
+    with client, client.stream("GET", url, headers={"accept-encoding": "identity"}) as response:
+        body = _body_read_capped(response, max_body)
+    return OutboundAnswer(status_code=response.status_code, body=body)
+
+
 def outbound_post(url: str, *, content: bytes | str, headers: Mapping[str, str], policy: OutboundPolicy,
                   timeout: float, max_body: int, ssl_context: ssl.SSLContext | None = None) -> OutboundAnswer:
     """POST to ``url`` under ``policy``, the whole exchange within ``timeout`` seconds. OutboundRefused when

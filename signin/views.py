@@ -17,11 +17,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
+from domains.selectors import organization_for_email
 from organizations.membership import membership_of
 from organizations.models import Organization
-from organizations.selectors import organization_by_slug_public, organization_for_email, organization_list
+from organizations.selectors import organization_by_slug_public, organization_list
 from portal.principal import principal_from_request
 from signin.oidc import PROVIDER_ID, end_session_url
+from sso.selectors import sso_connection_for_email
 
 
 class DiscoveryForm(forms.Form):
@@ -37,6 +39,18 @@ def authorize_params_for(organization: Organization | None, email: str = "") -> 
         params.update(membership_of(organization).authorize_params())
     if email:
         params["login_hint"] = email
+    return params
+
+
+def discovery_params(email: str) -> dict[str, str]:
+    """Where home-realm discovery sends ``email``: the organization's own identity provider when its verified domain
+    has one on (with its Auth0 Organization, if any, so the person lands in it), else the organization's login."""
+    sso = sso_connection_for_email(email)
+    if sso is None:
+        return authorize_params_for(organization_for_email(email), email)
+    params = {"connection": sso.name, "login_hint": email}
+    if sso.organization.auth0_organization_id and membership_of(sso.organization).in_auth0_organizations:
+        params["organization"] = sso.organization.auth0_organization_id
     return params
 
 
@@ -92,7 +106,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         form = DiscoveryForm(request.POST)
         if form.is_valid():
             email = form.cleaned_data["email"]
-            return oidc_redirect(request, authorize_params_for(organization_for_email(email), email))
+            return oidc_redirect(request, discovery_params(email))
     else:
         form = DiscoveryForm()
     return render(request, "signin/signin.html", {"form": form, "next": _safe_next(request)})

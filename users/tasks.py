@@ -7,7 +7,7 @@ from celery import shared_task
 from organizations.models import Organization
 from portal.faults import TransientFault
 from portal.models import OperationKind
-from portal.operations import operation_execute, operation_task, task_retry_or_raise
+from portal.operations import operation_execute, operation_task, task_attempt
 from users.acts import account as actions
 from users.acts import block_here as org_blocks
 from users.acts import email_change, metadata, pending, removal
@@ -24,10 +24,7 @@ from users.profile import metadata as profile_metadata
 @shared_task(bind=True, name=refresh.REFRESH_TASK, acks_late=True)
 def directory_user_refresh(self, user_id: str) -> str:
     """Read one user from Auth0 into the mirror (or remove them if Auth0 no longer has them)."""
-    try:
-        return refresh.directory_user_refresh(user_id=user_id)
-    except Exception as exc:
-        task_retry_or_raise(self, exc)
+    return task_attempt(self, lambda: refresh.directory_user_refresh(user_id=user_id))
 
 
 # A full import of a large tenant is one long step: it may run far beyond the default time limit
@@ -61,10 +58,7 @@ def organization_search_text_rebuild(self, organization_id: int) -> int:
 def user_activity_refresh(self, user_id: str) -> int:
     """Read a user's newest Auth0 log events and brute-force blocks into their UserActivity (the user's
     page shows them); returns how many events are stored."""
-    try:
-        return len(user_activity_fetch(user_id=user_id).events)
-    except Exception as exc:
-        task_retry_or_raise(self, exc)
+    return task_attempt(self, lambda: len(user_activity_fetch(user_id=user_id).events))
 
 
 @shared_task(

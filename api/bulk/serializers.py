@@ -9,11 +9,13 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
-from api.serializers import InputSerializer, StrictBooleanField, TextField
+from api.serializers import ROLES_MAX, InputSerializer, StrictBooleanField, TextField
 from onboarding.models import BulkJob, BulkRow
 from onboarding.processing.progress import bulk_job_progress
 from onboarding.selectors import bulk_action_counts
 
+# The longest a role's name may be (a label, an Auth0 name or id: app_roles.models.TenantRole.name).
+ROLE_NAME_MAX_LENGTH = 255
 PLANNED_ACTIONS = [value for value in BulkRow.Action.values if value]
 
 
@@ -134,8 +136,8 @@ class BulkRowInput(InputSerializer):
     values make sense (a valid address, a metadata key of the organization's schema, a block the caller may
     set) is the job's check, reported per row like a file's."""
 
-    unknown_field = ("Not a field of a row: a row has email, given_name, family_name, name, block, user_metadata "
-                     "and app_metadata.")
+    unknown_field = ("Not a field of a row: a row has email, given_name, family_name, name, block, roles, "
+                     "user_metadata and app_metadata.")
 
     email = TextField(max_length=320)
     given_name = TextField(required=False, allow_blank=True)
@@ -143,6 +145,11 @@ class BulkRowInput(InputSerializer):
     name = TextField(required=False, allow_blank=True)
     block = StrictBooleanField(required=False, allow_null=True,
                                help_text="true blocks, false unblocks; absent or null leaves them as they are")
+    roles = serializers.ListField(
+        child=TextField(max_length=ROLE_NAME_MAX_LENGTH), required=False, max_length=ROLES_MAX,
+        help_text="Application roles to give, each by the organization's label (or the role's Auth0 name or id): "
+                  "someone new gets them once ready, a member those not granted yet. A role outside the "
+                  "organization's grantable set is the row's error in the check.")
     user_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
     app_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
 
@@ -157,4 +164,4 @@ class BulkRowsInput(InputSerializer):
 class BulkFileInput(serializers.Serializer):
     file = serializers.FileField(help_text="A CSV file (UTF-8; commas or semicolons) whose first line names the "
                                            "columns, as the bulk template does: email, given_name, family_name, "
-                                           "name, block and the metadata fields")
+                                           "name, block, roles (labels separated by |) and the metadata fields")

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..tenant import Tenant
 from . import controls, dbconnections, outbox
+from .enterprise import routes as enterprise_routes
 from .oidc import authorize, discovery, logout, token, userinfo
 from .pages import index, login, render, signup, tickets
 
@@ -25,6 +26,9 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
         Route("/.well-known/jwks.json", discovery.jwks_get, methods=["GET"]),
         Route("/authorize", authorize.authorize_get, methods=["GET"]),
         Route("/u/login", login.login_get, methods=["GET"]),
+        Route("/login/enterprise", enterprise_routes.enterprise_start, methods=["GET"]),
+        Route("/login/callback", enterprise_routes.saml_callback, methods=["POST"]),
+        Route("/login/callback", enterprise_routes.oidc_callback, methods=["GET"]),
         Route("/u/login", login.login_post, methods=["POST"]),
         Route("/u/signup", signup.signup_get, methods=["GET"]),
         Route("/u/signup", signup.signup_post, methods=["POST"]),

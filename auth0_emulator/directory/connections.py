@@ -7,6 +7,7 @@ from typing import Any
 
 from ..tenant import Tenant
 from .formats import random_id
+from .users import user_delete
 
 
 def _connection_row(row: Any) -> dict | None:
@@ -67,3 +68,16 @@ def connection_create(
     if metadata:
         connection["metadata"] = metadata
     return connection_put(tenant, connection)
+
+
+def connection_delete(tenant: Tenant, connection_id: str) -> bool:
+    """Delete the connection, its users (as Auth0 does: each a ``user.deleted`` event) and its enablement in
+    organizations; whether it existed."""
+    connection = connection_get(tenant, connection_id)
+    if connection is None:
+        return False
+    with tenant.store.transaction():
+        for row in tenant.store.all("SELECT user_id FROM users WHERE connection = ?", (connection["name"],)):
+            user_delete(tenant, row["user_id"])
+        tenant.store.execute("DELETE FROM organization_connections WHERE connection_id = ?", (connection_id,))
+        return tenant.store.execute("DELETE FROM connections WHERE id = ?", (connection_id,)).rowcount > 0

@@ -113,6 +113,24 @@ def organization_member_roles_list(tenant: Tenant, org_id: str, user_id: str) ->
                   joins="JOIN organization_member_roles m ON m.role_id = r.id")
 
 
+def organization_members_roles(tenant: Tenant, org_id: str, user_ids: list[str]) -> dict[str, list[dict]]:
+    """The roles each of ``user_ids`` holds as a member of the organization (``{id, name}``, as
+    ``GET /organizations/{id}/members?fields=roles`` lists them), read in one query; [] for one holding none."""
+    found: dict[str, list[dict]] = {user_id: [] for user_id in user_ids}
+    if not user_ids:
+        return found
+    marks = ", ".join("?" for _ in user_ids)
+    # Only placeholders are formatted into the SQL; every value is a bound parameter.
+    rows = tenant.store.all(
+        "SELECT m.user_id, r.id, r.name FROM organization_member_roles m JOIN roles r ON r.id = m.role_id "  # noqa: S608
+        f"WHERE m.org_id = ? AND m.user_id IN ({marks}) ORDER BY r.name COLLATE NOCASE, r.id",
+        (org_id, *user_ids),
+    )
+    for row in rows:
+        found[row["user_id"]].append({"id": row["id"], "name": row["name"]})
+    return found
+
+
 def organization_member_roles_add(tenant: Tenant, org_id: str, user_id: str, role_ids: list[str]) -> None:
     """Give a member roles in the organization; ``organization.member.role.assigned`` for each new one.
     The caller has checked that the user is a member (the foreign key refuses anyone else)."""

@@ -1,15 +1,20 @@
-"""``/api/v2/connections``: list, read, create and update database connections."""
+"""``/api/v2/connections``: list, read, create, update and delete database connections and the enterprise
+connections (``samlp``, ``oidc``) that really sign people in (auth0_emulator.authn.enterprise)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
+from cryptography import x509
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..directory.connections import (
     connection_create,
+    connection_delete,
     connection_get,
     connection_get_by_name,
     connection_list,
@@ -86,6 +91,41 @@ def _check_options(options: dict) -> None:
         raise payload_invalid("Expected type boolean", "options.requires_username")
 
 
+def _certificate_thumbprint(signing_cert: str) -> str | None:
+    """SHA-1 of the certificate's DER (``options.thumbprints``, as Auth0 computes them), or None if unreadable."""
+    try:
+        pem = base64.b64decode(signing_cert).decode()
+    except (ValueError, UnicodeDecodeError):
+        pem = signing_cert
+    body = re.sub(r"-----(BEGIN|END) CERTIFICATE-----|\s", "", pem)
+    try:
+        der = base64.b64decode(body, validate=True)
+        x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+    return hashlib.sha1(der).hexdigest()  # noqa: S324 - Auth0's thumbprint
+
+
+def _enterprise_options(strategy: str, options: dict) -> dict:
+    """The options of a ``samlp`` or ``oidc`` connection, checked and completed as Auth0 stores them (400 when
+    something the sign-in needs is missing; the emulator's wording, Auth0 publishes none)."""
+    if strategy == "samlp":
+        if not options.get("metadataXml") and not (options.get("signInEndpoint") and options.get("signingCert")):
+            raise payload_invalid("Missing required property: signInEndpoint and signingCert (or metadataXml)",
+                                  "options")
+        if options.get("signingCert"):
+            thumbprint = _certificate_thumbprint(options["signingCert"])
+            if thumbprint is None:
+                raise payload_invalid("Invalid certificate", "options.signingCert")
+            options = {**options, "thumbprints": [thumbprint]}
+    elif strategy == "oidc":
+        if not options.get("client_id") or not (options.get("issuer") or options.get("discovery_url")):
+            raise payload_invalid("Missing required property: client_id and issuer (or discovery_url)", "options")
+        if options.get("type", "front_channel") not in ("front_channel", "back_channel"):
+            raise payload_invalid(f'No enum match for: "{options["type"]}"', "options.type")
+    return options
+
+
 def _body_checks(body: dict) -> None:
     check_type(body, "display_name", str)
     check_type(body, "options", dict)
@@ -147,11 +187,14 @@ async def connections_create(request: Request) -> Response:
     _body_checks(body)
     if connection_get_by_name(tenant, name):
         raise Auth0Error(409, "A connection with the same name already exists", "connection_conflicts")
+    options = body.get("options")
+    if body["strategy"] in ("samlp", "oidc"):
+        options = _enterprise_options(body["strategy"], options or {})
     connection = connection_create(
         tenant,
         name=name,
         strategy=body["strategy"],
-        options=body.get("options"),
+        options=options,
         enabled_clients=body.get("enabled_clients"),
         display_name=body.get("display_name"),
         is_domain_connection=bool(body.get("is_domain_connection")),
@@ -172,9 +215,19 @@ async def connections_update(request: Request) -> Response:
         raise connection_not_found()
     body = await request_body(request, allowed=UPDATE_FIELDS)
     _body_checks(body)
+    if "options" in body and connection.get("strategy") in ("samlp", "oidc"):
+        body = {**body, "options": _enterprise_options(connection["strategy"], body["options"] or {})}
     # Auth0 replaces ``options`` whole on PATCH, as every other root field.
     connection_put(tenant, fields_apply(connection, body))
     return ok(connection)
+
+
+@api_write("Delete a Connection")
+async def connections_delete(request: Request) -> Response:
+    """202 while Auth0 deletes it; 204 when it no longer exists (an unknown id)."""
+    require(request, "delete:connections")
+    deleted = connection_delete(tenant_of(request), request.path_params["id"])
+    return Response(status_code=202 if deleted else 204)
 
 
 def routes(tenant: Tenant) -> list[BaseRoute]:
@@ -183,4 +236,5 @@ def routes(tenant: Tenant) -> list[BaseRoute]:
         Route("/api/v2/connections", connections_create, methods=["POST"]),
         Route("/api/v2/connections/{id}", connections_get, methods=["GET"]),
         Route("/api/v2/connections/{id}", connections_update, methods=["PATCH"]),
+        Route("/api/v2/connections/{id}", connections_delete, methods=["DELETE"]),
     ]

@@ -13,6 +13,7 @@ import xstatic.pkg.bootstrap
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.observability.logs import logging_config
 from portal.ratelimit import limits_parse
 from portal.runtime.env import env
 
@@ -40,15 +41,26 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "portal",
     "organizations",
     "users",
+    "app_roles",
+    "domains",
+    "sso",
     "onboarding",
     "api",
+    "scim",
     "config",
 ]
 
 MIDDLEWARE = [
+    # The probes and /metrics, before the host check and the HTTPS redirect (the module says why).
+    "portal.observability.middleware.InternalEndpointsMiddleware",
+    # django-prometheus: requests, responses and latencies by view (these two enclose every other middleware).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id and organization every log line of the request (and the tasks it sends) carries.
+    "portal.observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -59,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,7 +118,15 @@ def _database(url: str) -> dict:
         options = " ".join(f"-c {name}={float(value):g}" for name, value in session.items() if value)
         if options and config["ENGINE"] == "django.db.backends.postgresql":
             config.setdefault("OPTIONS", {})["options"] = options
+    # django-prometheus's wrappers of the same backends count queries, errors and their latency for /metrics.
+    instrumented = {"django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+                    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3"}
+    config["ENGINE"] = instrumented.get(config["ENGINE"], config["ENGINE"])
     return config
+
+
+def database_is_sqlite(config: dict) -> bool:
+    return config["ENGINE"].endswith(".sqlite3")
 
 
 DATABASES = {"default": _database(env("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"))}
@@ -117,7 +138,11 @@ AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"
 LOGIN_URL = "signin"
 LOGIN_REDIRECT_URL = "landing"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages the portal's pages and emails are written in (issue 23): catalogs in locale/, built with
+# ``manage.py messages_make`` and compiled (``compilemessages``, Debian's gettext) where the portal runs.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -136,8 +161,18 @@ STORAGES = {
 
 # The base layer's principal reads portal roles through this function of the organizations package.
 PORTAL_PRINCIPAL_LOADER = "organizations.selectors.principal_for_user_id"
+# Machine actors registered by packages above organizations, by the prefix of their subject: the function that
+# makes the principal of a subject (tasks re-check an actor's rights through it). SCIM providers' tokens (scim/).
+PORTAL_MACHINE_PRINCIPALS = {"scim:": "scim.tokens.scim_principal_for_subject"}
 # Parts of /healthz's report that packages above the base add (each returns a dict).
 PORTAL_HEALTH_REPORTS = ["users.directory.sync.sync_health"]
+# Series of /metrics that packages above the base read from the database at scrape time (each returns metric
+# families; portal.observability.collector adds the base's own: operations and the budget).
+PORTAL_METRICS_SOURCES = [
+    "users.directory.sync.directory_metrics",
+    "organizations.webhooks.services.webhook_metrics",
+    "onboarding.processing.progress.bulk_metrics",
+]
 # Role grants by email look the person up in the directory first (users above organizations).
 PORTAL_MEMBER_LOOKUP = "users.directory.selectors.organization_member_lookup"
 # The guardrails ask the directory which organizations a person belongs to (organizations.access.guardrails).
@@ -189,6 +224,8 @@ PORTAL_API_JWKS_MAX_AGE_SECONDS = env.float("PORTAL_API_JWKS_MAX_AGE_SECONDS", d
 PORTAL_API_LEEWAY_SECONDS = env.int("PORTAL_API_LEEWAY_SECONDS", default=30)
 # Requests each API caller may make, in the shared cache (DRF's rate syntax: 600/min, 20/s, …).
 PORTAL_API_RATE = env("PORTAL_API_RATE", default="600/min")
+# Requests each SCIM provider's token may make per minute (scim/; over it, a SCIM 429 with Retry-After).
+SCIM_RATE_PER_MINUTE = env.int("SCIM_RATE_PER_MINUTE", default=600)
 # How long the API's events feed (/api/v1/events/) keeps an event, and so how long a tool may be down and
 # still catch up; webhook deliveries go with their events.
 PORTAL_API_EVENTS_KEEP_DAYS = env.int("PORTAL_API_EVENTS_KEEP_DAYS", default=30)
@@ -211,8 +248,24 @@ except ValueError as exc:
 # Where every worker's shared budget lives: a redis:// URL, or "database". Default: the Redis broker or
 # cache if there is one, else the database (the embedded mode).
 AUTH0_RATE_LIMIT_STORE = env("AUTH0_RATE_LIMIT_STORE", default="")
+# How far ahead an operation waiting for the budget books its next token (portal.ratelimit): its retry comes
+# back once, when the token is due. Operations beyond it come back after about this long and try again.
+AUTH0_RATE_RESERVE_SECONDS = env.float("AUTH0_RATE_RESERVE_SECONDS", default=60.0)
 # The database connection shared by organizations in "shared connection" mode (and Auth0 Organizations).
 AUTH0_SHARED_CONNECTION = env("AUTH0_SHARED_CONNECTION", default="Username-Password-Authentication")
+# The tenant's name, in the SAML entity id Auth0 gives an enterprise connection (urn:auth0:<tenant>:<connection>):
+# the first label of the tenant's domain (the emulator, on an address, calls itself "emulator").
+_ON_AN_ADDRESS = AUTH0_DOMAIN[:1].isdigit() or AUTH0_DOMAIN.startswith("localhost")
+AUTH0_TENANT_NAME = env("AUTH0_TENANT_NAME", default="emulator" if _ON_AN_ADDRESS else AUTH0_DOMAIN.split(".")[0])
+
+# --- Verified domains (domains/): where their DNS TXT records are read, how often, and the grace period ----
+# Comma-separated nameserver addresses; empty: the machine's resolver configuration (/etc/resolv.conf).
+DOMAINS_DNS_NAMESERVERS = env.list("DOMAINS_DNS_NAMESERVERS", default=[])
+DOMAINS_DNS_PORT = env.int("DOMAINS_DNS_PORT", default=53)
+DOMAINS_DNS_TIMEOUT = env.float("DOMAINS_DNS_TIMEOUT", default=5.0)
+# A verified domain's record is read again after this many hours; one missing for the grace period is unverified.
+DOMAINS_RECHECK_HOURS = env.int("DOMAINS_RECHECK_HOURS", default=24)
+DOMAINS_GRACE_HOURS = env.int("DOMAINS_GRACE_HOURS", default=72)
 
 # --- Sign-in: django-allauth's openid_connect provider against the tenant ------------------------------
 # The OpenID provider browsers sign in with: the Auth0 tenant, or its custom domain.
@@ -310,6 +363,8 @@ MANAGEMENT_QUEUE = "auth0-management"
 CELERY_TASK_ROUTES = {
     "users.tasks.*": {"queue": MANAGEMENT_QUEUE},
     "organizations.tasks.*": {"queue": MANAGEMENT_QUEUE},
+    "app_roles.tasks.*": {"queue": MANAGEMENT_QUEUE},
+    "scim.tasks.*": {"queue": MANAGEMENT_QUEUE},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How the operation runner (portal.operations) notices lost work. A run that has held its operation longer
@@ -333,6 +388,8 @@ CELERY_BEAT_SCHEDULE = {
     "directory-schedule": {"task": "users.tasks.directory_sync_schedule", "schedule": 60.0},
     "api-events-prune": {"task": "organizations.tasks.api_events_prune", "schedule": 86400.0},
     "bulk-jobs-sweep": {"task": "onboarding.tasks.bulk_jobs_sweep", "schedule": 60.0},
+    # Verified domains due a re-check of their DNS record (domains.services.domains_recheck).
+    "domains-recheck": {"task": "domains.tasks.domains_recheck", "schedule": 3600.0},
 }
 # Bulk onboarding (onboarding/): the largest file a page or the API takes, its most rows, and how many of a
 # job's rows may be under way at once (enough to keep the tenant's rate limit busy; pausing stops the rest).
@@ -424,12 +481,26 @@ SPECTACULAR_SETTINGS = {
                                                                 "bearerFormat": "JWT"}}},
 }
 
+# --- Running it for real (docs/runbook.md) ------------------------------------------------------------------
+# The bearer token Prometheus presents to /metrics (and to a worker's metrics port); empty: both are off (404).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# A Celery worker's metrics port (0: none), served by its main process for every process of its pod.
+WORKER_METRICS_PORT = env.int("WORKER_METRICS_PORT", default=0)
+
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# OpenTelemetry tracing (portal.observability.tracing): off unless OTEL_ENABLED; spans go to OTLP over HTTP
+# (OTEL_EXPORTER_OTLP_ENDPOINT and the standard OTEL_* variables) or, OTEL_EXPORTER=console, to the console.
+OTEL_ENABLED = env.bool("OTEL_ENABLED", default=False)
+OTEL_EXPORTER = env("OTEL_EXPORTER", default="otlp")
+OTEL_SERVICE_NAME = env("OTEL_SERVICE_NAME", default="auth0-portal")
+if OTEL_EXPORTER not in ("otlp", "console"):
+    raise ImproperlyConfigured(f"OTEL_EXPORTER must be otlp or console, not {OTEL_EXPORTER!r}")
+
+# plain: readable lines (the embedded mode and tests); json: one JSON object a line (production's default).
+# Either way with the work's context (request, organization, operation, task) and without secrets
+# (portal.observability.logs).
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+try:
+    LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None

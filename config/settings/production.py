@@ -7,7 +7,8 @@ with them it passes ``manage.py check --deploy --fail-level WARNING``.
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import _database
+from config.settings.base import _database, database_is_sqlite
+from portal.observability.logs import logging_config
 from portal.runtime.env import env
 
 REQUIRED = [
@@ -37,8 +38,13 @@ if PORTAL_WEBHOOK_ALLOW_LOOPBACK:  # noqa: F405
                                "this machine's own services.")
 
 DEBUG = False
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+try:
+    LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)  # noqa: F405
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 DATABASES = {"default": _database(env("DATABASE_URL"))}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if database_is_sqlite(DATABASES["default"]):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production, not SQLite.")
 if env("CELERY_BROKER_URL").startswith(("filesystem://", "memory://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be Redis or RabbitMQ in production.")

@@ -14,7 +14,7 @@ os.environ.setdefault("AUTH0_CLIENT_SECRET", "portal-web-dev-secret")
 os.environ.setdefault("AUTH0_MGMT_CLIENT_SECRET", "portal-m2m-dev-secret")
 
 from config.settings.base import *  # noqa: E402,F403
-from config.settings.base import _database  # noqa: E402
+from config.settings.base import _database, database_is_sqlite  # noqa: E402
 from portal.runtime.env import env  # noqa: E402
 
 DEBUG = False
@@ -28,7 +28,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir()
 WHITENOISE_USE_FINDERS = True  # serve from the source folders, as in development: no collectstatic
 DATABASES = {"default": _database(env("DATABASE_URL", default="sqlite:///:memory:"))}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if database_is_sqlite(DATABASES["default"]):
     # The browser tests' live server reads the in-memory database through SQLite's shared cache, where a
     # reader's table lock makes a writer fail at once ("database table is locked") instead of waiting:
     # a page polling an operation while the test records its outcome failed that way. Readers that take

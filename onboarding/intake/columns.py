@@ -1,8 +1,9 @@
-"""The columns a bulk file may have: the person's email and names, whether to block them, and the fields of the
-organization's metadata schema the uploading admin may set.
+"""The columns a bulk file may have: the person's email and names, whether to block them, the application roles to
+give them, and the fields of the organization's metadata schema the uploading admin may set.
 
-A column is named as the template names it: ``email``, ``given_name``, ``family_name``, ``name``, ``block``, and
-each schema field by its key (``department``), or ``user_metadata.<key>`` / ``app_metadata.<key>`` where a key is
+A column is named as the template names it: ``email``, ``given_name``, ``family_name``, ``name``, ``block``,
+``roles`` (the organization's grantable roles by label, separated by ``|``: :data:`ROLES_SEPARATOR`), and each
+schema field by its key (``department``), or ``user_metadata.<key>`` / ``app_metadata.<key>`` where a key is
 in both. Headers match whatever their case, with spaces or hyphens for underscores, and the usual spreadsheet
 names for the person's columns ("Email address", "First name", "Last name") are understood.
 """
@@ -14,17 +15,23 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from app_roles.catalog import organization_grantable_roles
 from organizations.models import MetadataField, Organization
 from portal.principal import Principal
 from users.directory.selectors import user_metadata_fields_editable
 
 EMAIL, NAME, GIVEN_NAME, FAMILY_NAME, BLOCK = "email", "name", "given_name", "family_name", "block"
 PERSON_COLUMNS = (EMAIL, GIVEN_NAME, FAMILY_NAME, NAME, BLOCK)
+# The application roles to give the person: labels (or the roles' Auth0 names or ids) of the organization's
+# grantable roles, separated by "|" (not ";", which separates the cells of some files, nor ",").
+ROLES = "roles"
+ROLES_SEPARATOR = "|"
 _ALIASES = {
     "email_address": EMAIL, "e_mail": EMAIL, "mail": EMAIL,
     "first_name": GIVEN_NAME, "firstname": GIVEN_NAME, "given": GIVEN_NAME,
     "last_name": FAMILY_NAME, "lastname": FAMILY_NAME, "surname": FAMILY_NAME,
     "full_name": NAME, "blocked": BLOCK,
+    "role": ROLES, "app_roles": ROLES, "application_roles": ROLES, "application_role": ROLES,
 }
 _METADATA_TARGETS = (MetadataField.Target.USER_METADATA.value, MetadataField.Target.APP_METADATA.value)
 
@@ -59,7 +66,7 @@ def columns_resolve(organization: Organization, headers: list[str]) -> FileColum
         spec = _ALIASES.get(normal, normal)
         if not normal:
             problems.append(f"column {position} has no name")
-        elif spec in PERSON_COLUMNS or spec in qualified:
+        elif spec in PERSON_COLUMNS or spec == ROLES or spec in qualified:
             specs.append(spec)
             continue
         elif len(keys.get(normal, [])) == 1:
@@ -97,20 +104,28 @@ def _field_header(target: str, key: str, keys_seen: dict[str, int]) -> str:
 
 def template_headers_all(organization: Organization) -> list[str]:
     fields = list(MetadataField.objects.filter(organization=organization).values_list("target", "key"))
-    return _headers(fields, fields)
+    return _headers(fields, fields, roles=True)
 
 
 def template_headers(*, actor: Principal, organization: Organization) -> list[str]:
-    """The template's first line: the person's columns, then every schema field the actor may set."""
+    """The template's first line: the person's columns, ``roles`` if the organization may grant any, then
+    every schema field the actor may set."""
     every = list(MetadataField.objects.filter(organization=organization).values_list("target", "key"))
     editable = list(user_metadata_fields_editable(principal=actor, organization=organization)
                     .values_list("target", "key"))
-    return _headers(editable, every)
+    return _headers(editable, every, roles=organization_grantable_roles(organization).exists())
 
 
-def _headers(fields: list[tuple[str, str]], every: list[tuple[str, str]]) -> list[str]:
+def _headers(fields: list[tuple[str, str]], every: list[tuple[str, str]], *, roles: bool) -> list[str]:
     headers = field_headers(every)
-    return [*PERSON_COLUMNS, *(headers[f"{target}.{key}"] for target, key in fields)]
+    return [*PERSON_COLUMNS, *([ROLES] if roles else []), *(headers[f"{target}.{key}"] for target, key in fields)]
+
+
+def roles_cell_split(cell: object) -> list[str]:
+    """The role names a ``roles`` cell gives: a file's text split at :data:`ROLES_SEPARATOR`, or the API's list;
+    blank ones dropped."""
+    names = cell if isinstance(cell, list) else str(cell).split(ROLES_SEPARATOR)
+    return [" ".join(str(name).split()) for name in names if str(name).strip()]
 
 
 def field_labels_not_settable(*, actor: Principal, organization: Organization) -> list[str]:

@@ -17,7 +17,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from onboarding.intake.columns import BLOCK, EMAIL, FAMILY_NAME, GIVEN_NAME, NAME
+from onboarding.intake.columns import BLOCK, EMAIL, FAMILY_NAME, GIVEN_NAME, NAME, ROLES
 
 Cells = dict[str, Any]
 
@@ -94,13 +94,14 @@ class CsvRows:
             yield start, cells
 
 
-# The API's rows: a person's columns at the top level, metadata under its target.
-JSON_PERSON_KEYS = (EMAIL, GIVEN_NAME, FAMILY_NAME, NAME, BLOCK)
+# The API's rows: a person's columns at the top level (roles a list of names), metadata under its target.
+JSON_PERSON_KEYS = (EMAIL, GIVEN_NAME, FAMILY_NAME, NAME, BLOCK, ROLES)
 JSON_METADATA_KEYS = ("user_metadata", "app_metadata")
 
 
 def json_rows(rows: Any) -> tuple[list[str], list[tuple[int, Cells]]]:
-    """The API's JSON rows (``[{"email": …, "given_name": …, "block": true, "user_metadata": {…}}, …]``) as a
+    """The API's JSON rows (``[{"email": …, "given_name": …, "block": true, "roles": […], "user_metadata": {…}},
+    …]``) as a
     header (``user_metadata.<key>`` for each metadata key used) and ``(position, cells)`` pairs (the first row is 1)."""
     if not isinstance(rows, list) or not rows:
         raise ValidationError("rows must be a list of at least one row.", code="rows")
@@ -115,9 +116,12 @@ def json_rows(rows: Any) -> tuple[list[str], list[tuple[int, Cells]]]:
         if unknown:
             raise ValidationError(f"Row {position} has keys the portal does not know: {', '.join(sorted(unknown))}. "
                                   f"A row has {', '.join(JSON_PERSON_KEYS + JSON_METADATA_KEYS)}.", code="rows")
+        roles = row.get(ROLES)
+        if roles is not None and not (isinstance(roles, list) and all(isinstance(r, str) for r in roles)):
+            raise ValidationError(f"Row {position}: roles must be a list of role names.", code="rows")
         cells: Cells = {}
         for key in JSON_PERSON_KEYS:
-            if row.get(key) not in (None, ""):
+            if row.get(key) not in (None, "", []):
                 cells[key] = row[key]
         for target in JSON_METADATA_KEYS:
             part = row.get(target) or {}

@@ -4,11 +4,14 @@ Auth0), a chunk of rows per transaction so a killed worker's successor carries o
 Per row it says what will happen: invite (someone new), add an existing user to the organization (an account in
 its connection already, not a member: they get an invitation to join and become a member when they accept it,
 ``users.acts.join``), update (a member whose
-metadata or block would change), nothing (a member already as the row says), or an error with the reason. The
-rules are the services': an email as the invitation takes it, each metadata value by ``users.acts.metadata``'s
-``MetadataEditor`` (the schema's rules, the fields the admin may set, and for someone invited every required field
-the admin may set), the guardrails of ``users.acts.account`` for a block. Also refused: a repeat of an email earlier
-in the file, and someone with an invitation already on its way. Emails match whatever their case.
+metadata, block or application roles would change), nothing (a member already as the row says), or an error with
+the reason. The rules are the services': an email as the invitation takes it, each metadata value by
+``users.acts.metadata``'s ``MetadataEditor`` (the schema's rules, the fields the admin may set, and for someone
+invited every required field the admin may set), the guardrails of ``users.acts.account`` for a block, and the
+organization's grantable set for the roles (``app_roles.catalog.GrantableNames``: a role outside it is the row's
+error, naming it); a member's row gives the roles the organization has not granted them yet. Also refused: a
+repeat of an email earlier in the file, and someone with an invitation already on its way. Emails match whatever
+their case.
 
 The run checks every row again through the same services (``onboarding.processing.run``): the preview may be old
 by then.
@@ -16,6 +19,7 @@ by then.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -25,7 +29,19 @@ from django.db.models import Min
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from onboarding.intake.columns import BLOCK, FAMILY_NAME, GIVEN_NAME, NAME, field_headers, spec_target_key
+from app_roles.acts import ACT as APP_ROLE_ACT
+from app_roles.catalog import GrantableNames
+from app_roles.models import AppRoleGrant
+from onboarding.intake.columns import (
+    BLOCK,
+    FAMILY_NAME,
+    GIVEN_NAME,
+    NAME,
+    ROLES,
+    field_headers,
+    roles_cell_split,
+    spec_target_key,
+)
 from onboarding.models import BulkJob, BulkRow
 from organizations.access.authorization import require_org_admin
 from organizations.models import Organization
@@ -55,6 +71,8 @@ class _Context:
     specs: dict[str, str]
     # What a row's message calls each metadata field: its column, or the template's header when the file has none.
     field_headers: dict[str, str]
+    # The organization's grantable roles, by what a roles cell may call them.
+    roles: GrantableNames
 
 
 def bulk_job_check(job_id) -> int:
@@ -86,7 +104,8 @@ def _context(job: BulkJob) -> _Context:
     in_file = {spec: f"Column “{header}”" for header, spec in specs.items()}
     return _Context(job=job, organization=job.organization, actor=actor, editor=editor, specs=specs,
                     field_headers={spec: in_file.get(spec, f"Column “{header}” (not in the file)")
-                                   for spec, header in field_headers(list(editor.schema)).items()})
+                                   for spec, header in field_headers(list(editor.schema)).items()},
+                    roles=GrantableNames(job.organization))
 
 
 def _chunk_check(context: _Context, rows: list[BulkRow]) -> None:
@@ -110,6 +129,7 @@ def _chunk_check(context: _Context, rows: list[BulkRow]) -> None:
     ).annotate(email_lower=Lower("email")).filter(email_lower__in=emails).values_list("email", flat=True)}
     blocked_here = {e.lower() for e in OrganizationBlock.objects.filter(organization=organization).annotate(
         email_lower=Lower("email")).filter(email_lower__in=emails).values_list("email", flat=True)}
+    roles_held = _roles_held(organization, members.values()) if ROLES in context.specs.values() else {}
     # The uploader may have lost their role since: then no row is theirs to plan.
     refusal = refusal_of(lambda: require_org_admin(context.actor, organization))
     if refusal:
@@ -118,8 +138,23 @@ def _chunk_check(context: _Context, rows: list[BulkRow]) -> None:
         _rows_save(rows)
         return
     for row in rows:
-        _row_plan(context, row, first_line, members, others, on_its_way, blocked_here)
+        _row_plan(context, row, first_line, members, others, on_its_way, blocked_here, roles_held)
     _rows_save(rows)
+
+
+def _roles_held(organization: Organization, members: Iterable[DirectoryUser]) -> dict[str, set[str]]:
+    """Per member (by user id), the roles the organization granted them or is giving them (an assignment on its
+    way): what a row's roles need not give again."""
+    by_pk = {member.pk: member.user_id for member in members}
+    held: dict[str, set[str]] = {}
+    for user_pk, role_id in AppRoleGrant.objects.filter(organization=organization, user_id__in=list(by_pk)
+                                                        ).values_list("user_id", "role_id"):
+        held.setdefault(by_pk[user_pk], set()).add(role_id)
+    for user_id, role_id in Operation.objects.filter(
+            kind=OperationKind.APP_ROLE_ASSIGN, organization=organization, target__in=list(by_pk.values()),
+            status__in=_UNFINISHED).values_list("target", "payload__role_id"):
+        held.setdefault(user_id, set()).add(role_id)
+    return held
 
 
 def _rows_save(rows: list[BulkRow]) -> None:
@@ -133,9 +168,11 @@ def _rows_save(rows: list[BulkRow]) -> None:
 
 
 def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], members: dict[str, DirectoryUser],
-              others: dict[str, list[DirectoryUser]], on_its_way: set[str], blocked_here: set[str]) -> None:
+              others: dict[str, list[DirectoryUser]], on_its_way: set[str], blocked_here: set[str],
+              roles_held: dict[str, set[str]]) -> None:
     errors: list[str] = []
     values: dict[str, dict] = {}
+    row.app_role_ids = []
     for header, cell in row.cells.items():
         spec = context.specs.get(header, "")
         if header == "__extra__":
@@ -150,6 +187,9 @@ def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], membe
             row.family_name = str(text)
         elif spec == BLOCK:
             row.block = _block_parse(text, header, errors)
+        elif spec == ROLES:
+            row.app_role_ids, refused = context.roles.resolve(roles_cell_split(cell))
+            errors += [f"Column “{header}”: {message}" for message in refused]
         elif (target_key := spec_target_key(spec)) is not None:
             values.setdefault(target_key[0], {})[target_key[1]] = text
     row.values = values
@@ -178,6 +218,8 @@ def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], membe
         changes = []
         errors += [f"{_column_of(context, name)}: {' '.join(messages)}" for name, messages in exc.message_dict.items()]
     if member is not None:
+        held = roles_held.get(member.user_id, set())
+        row.app_role_ids = [role_id for role_id in row.app_role_ids if role_id not in held]
         _member_plan(context, row, member, bool(changes), errors)
         return
     if email in on_its_way:
@@ -205,6 +247,9 @@ def _row_plan(context: _Context, row: BulkRow, first_line: dict[str, int], membe
     else:
         _plan(row, BulkRow.Action.INVITE, [])
     row.changes_metadata = bool(changes)
+    if row.app_role_ids:
+        roles = ", ".join(context.roles.label(role_id) for role_id in row.app_role_ids)
+        row.message = " ".join(filter(None, [row.message, f"Application roles once their account is ready: {roles}."]))
 
 
 def _member_plan(context: _Context, row: BulkRow, member: DirectoryUser, changes_metadata: bool,
@@ -216,26 +261,31 @@ def _member_plan(context: _Context, row: BulkRow, member: DirectoryUser, changes
         action = user_action_for(context.actor, context.organization, member,
                                  USER_ACTIONS["block" if row.block else "unblock"])
         refusal = refusal_of(lambda: user_action_check(context.actor, context.organization, member, action))
-    elif changes_metadata:
-        refusal = refusal_of(lambda: user_rights_check(context.actor, context.organization, member))
+    elif changes_metadata or row.app_role_ids:
+        # Metadata and application roles alike: the organization's admins, the guardrails kept.
+        refusal = refusal_of(lambda: user_rights_check(context.actor, context.organization, member, APP_ROLE_ACT))
     if refusal:
         errors.append(refusal)
     if errors:
         _plan(row, BulkRow.Action.ERROR, errors)
         return
     row.changes_metadata, row.changes_block = changes_metadata, changes_block
-    if not (changes_metadata or changes_block):
+    if not (changes_metadata or changes_block or row.app_role_ids):
         _plan(row, BulkRow.Action.NOTHING,
               [f"Already a user of {context.organization.display_name}, as this row says."])
         return
+    roles = ", ".join(context.roles.label(role_id) for role_id in row.app_role_ids)
     what = [w for w, on in (("metadata", changes_metadata),
-                            ("block" if row.block else "unblock", changes_block)) if on]
+                            ("block" if row.block else "unblock", changes_block),
+                            (f"application roles {roles}", bool(row.app_role_ids))) if on]
     _plan(row, BulkRow.Action.UPDATE, [f"Already a user of {context.organization.display_name}: "
                                        f"{' and '.join(what)}."])
 
 
 def _plan(row: BulkRow, action: str, messages: list[str]) -> None:
     row.action, row.message = action, " ".join(messages)
+    if action == BulkRow.Action.ERROR:
+        row.app_role_ids = []  # nothing of a row in error is sent
 
 
 def _column_of(context: _Context, name: str) -> str:

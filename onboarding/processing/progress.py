@@ -3,13 +3,16 @@ rate, time left) as its page and the API show it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from onboarding.models import SENT_ACTIONS, BulkJob, BulkRow
+from onboarding.processing.run import row_role_operation_key
 from onboarding.tasks_names import ADVANCE_TASK, task_send_on_commit
 from portal.models import Operation
 
@@ -22,11 +25,10 @@ def bulk_row_operation_finished(sender, operation: Operation, **kwargs) -> None:
     the row it belongs to records its own once all its operations ended, and the job is advanced."""
     if not operation.idempotency_key.startswith("bulk:"):
         return
-    row = (BulkRow.objects.select_related("operation", "block_operation")
-           .filter(Q(operation=operation) | Q(block_operation=operation)).first())
+    row = _row_of(operation)
     if row is None or row.outcome in (BulkRow.Outcome.SKIPPED, BulkRow.Outcome.CANCELLED):
         return
-    operations = [operation if o.pk == operation.pk else o for o in (row.operation, row.block_operation) if o]
+    operations = [operation if o.pk == operation.pk else o for o in _row_operations(row) if o]
     if not all(o.is_finished for o in operations):
         return
     failed = [o for o in operations if o.status == Operation.Status.FAILED]
@@ -35,6 +37,24 @@ def bulk_row_operation_finished(sender, operation: Operation, **kwargs) -> None:
     row.finished_at = timezone.now()
     row.save(update_fields=["outcome", "outcome_message", "finished_at"])
     task_send_on_commit(ADVANCE_TASK, row.job_id)
+
+
+def _row_of(operation: Operation) -> BulkRow | None:
+    """The row an operation of a job was sent for, by its key (``bulk:<job>:<line>[:<part>]``, as
+    ``onboarding.processing.run`` makes it)."""
+    _bulk, job_id, line, *_part = operation.idempotency_key.split(":", 3)
+    if not line.isdigit():
+        return None
+    return BulkRow.objects.select_related("operation", "block_operation").filter(job_id=job_id, line=int(line)).first()
+
+
+def _row_operations(row: BulkRow) -> list[Operation]:
+    """Every operation the run sent for the row: its invitation or metadata edit, its block, and a member's row's
+    assignments of application roles (found by their keys)."""
+    keys = [row_role_operation_key(row.job, row, role_id) for role_id in row.app_role_ids
+            if row.action == BulkRow.Action.UPDATE]
+    roles = list(Operation.objects.filter(idempotency_key__in=keys)) if keys else []
+    return [o for o in (row.operation, row.block_operation) if o] + roles
 
 
 def _done_message(row: BulkRow, operations: list[Operation]) -> str:
@@ -110,3 +130,18 @@ def bulk_job_progress(job: BulkJob, *, now: datetime | None = None) -> BulkProgr
         seconds_left=round(seconds_left) if seconds_left is not None else None,
         finished=job.finished_at is not None or job.status == BulkJob.Status.FINISHED,
     )
+
+
+def bulk_metrics() -> Iterator[Metric]:
+    """Bulk onboarding's pace for /metrics (PORTAL_METRICS_SOURCES): the jobs running and the rows they finished
+    per minute over the last RATE_WINDOW, read through each running job's rows by outcome (an index)."""
+    now = timezone.now()
+    running = list(BulkJob.objects.filter(status=BulkJob.Status.RUNNING).values_list("pk", flat=True))
+    recent = BulkRow.objects.filter(job__in=running, outcome__in=(BulkRow.Outcome.DONE, BulkRow.Outcome.FAILED),
+                                    finished_at__gte=now - RATE_WINDOW).count() if running else 0
+    jobs = GaugeMetricFamily("portal_bulk_jobs_running", "Bulk onboarding jobs running")
+    jobs.add_metric([], len(running))
+    rate = GaugeMetricFamily("portal_bulk_rows_per_minute", "Rows of running bulk jobs finished per minute, over "
+                             f"the last {int(RATE_WINDOW.total_seconds())} seconds")
+    rate.add_metric([], recent / RATE_WINDOW.total_seconds() * 60)
+    yield from (jobs, rate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from onboarding.intake.columns import ROLES_SEPARATOR
 from onboarding.models import BulkJob, BulkRow
 
 REPORT_COLUMNS = ("line", "planned", "check", "outcome", "outcome_detail", "auth0_user_id")
@@ -20,7 +21,12 @@ def bulk_report_rows(job: BulkJob) -> Iterator[list]:
     for row in rows.iterator(chunk_size=2000):
         user_id = row.user_id or ((row.operation.result or {}).get("user_id", "") if row.operation else "")
         yield [row.line, actions.get(row.action, row.action), row.message, outcomes.get(row.outcome, row.outcome),
-               row.outcome_message, user_id, *(row.cells.get(h, "") for h in headers)]
+               row.outcome_message, user_id, *(_cell(row.cells.get(h, "")) for h in headers)]
+
+
+def _cell(value: object) -> object:
+    """A cell as the file had it: the API's list of roles as a file writes it."""
+    return ROLES_SEPARATOR.join(map(str, value)) if isinstance(value, list) else value
 
 
 def bulk_report_filename(job: BulkJob) -> str:

@@ -1,7 +1,8 @@
 """Running a confirmed job: its rows sent as operations a window at a time, in the order of the file.
 
 Each row becomes the operations of the services an admin would use one at a time (``users.acts.invite`` for
-an invite or an add, ``users.acts.metadata`` for an update of metadata, ``users.acts.account`` for a block or unblock),
+an invite or an add, with the row's application roles, ``users.acts.metadata`` for an update of metadata,
+``users.acts.account`` for a block or unblock, ``app_roles.acts`` for each role a member's row gives),
 with their checks, audit events and tasks, under an operation key made of the job and the line: a row is
 sent in the same transaction that records its operation, so it is sent once, whatever runs twice. The
 operations then go at the pace of the Management API limiter like any other.
@@ -14,25 +15,37 @@ every minute by the sweeper, which is what carries a job on after its messages w
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from app_roles.acts import app_role_assign_request
 from onboarding.models import SENT_ACTIONS, BulkJob, BulkRow
 from onboarding.selectors import bulk_counts_text, bulk_row_counts
 from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
+from portal.models import Operation
 from portal.principal import Principal
 from portal.web.refusals import refusal_message
 from users.acts.account import USER_ACTIONS, user_action_request
 from users.acts.invite import user_invite_request
 from users.acts.metadata import user_metadata_edit_request
 
+ROLES_PART = "app_role"
+
 
 def row_operation_key(job: BulkJob, row: BulkRow, part: str = "") -> str:
     return f"bulk:{job.pk}:{row.line}{':' + part if part else ''}"
+
+
+def row_role_operation_key(job: BulkJob, row: BulkRow, role_id: str) -> str:
+    """The key of a member's row's assignment of ``role_id`` (onboarding.processing.progress finds the row's
+    assignments by their keys)."""
+    return row_operation_key(job, row, f"{ROLES_PART}:{role_id}")
 
 
 def bulk_job_advance(job_id) -> int:
@@ -64,12 +77,13 @@ def _row_send(actor: Principal, job: BulkJob, row: BulkRow) -> bool:
     is older than the directory) ends the row as skipped, with the service's reason."""
     organization = job.organization
     refusals: list[str] = []
-    queued = {}
+    queued: list[tuple[str, Operation]] = []
     requests = []
     if row.action in (BulkRow.Action.INVITE, BulkRow.Action.ADD):
         requests.append(("operation", lambda: user_invite_request(
             actor=actor, organization=organization, email=row.email, name=row.name, given_name=row.given_name,
-            family_name=row.family_name, values=row.values or None, idempotency_key=row_operation_key(job, row))))
+            family_name=row.family_name, values=row.values or None, app_role_ids=row.app_role_ids,
+            idempotency_key=row_operation_key(job, row))))
     else:
         if row.changes_metadata:
             requests.append(("operation", lambda: user_metadata_edit_request(
@@ -80,16 +94,21 @@ def _row_send(actor: Principal, job: BulkJob, row: BulkRow) -> bool:
                 actor=actor, organization=organization, user_id=row.user_id,
                 action=USER_ACTIONS["block" if row.block else "unblock"],
                 idempotency_key=row_operation_key(job, row, "block"))))
+        for role_id in row.app_role_ids:  # each an assignment of its own, found again by its key
+            requests.append((ROLES_PART, partial(app_role_assign_request, actor=actor, organization=organization,
+                                                 user_id=row.user_id, role_id=role_id,
+                                                 idempotency_key=row_role_operation_key(job, row, role_id))))
     for field, request in requests:
         try:
             with transaction.atomic():
-                queued[field] = request()
+                queued.append((field, request()))
         except (ValidationError, PermissionDenied) as exc:
             refusals.append(_refusal_text(exc))
         except Http404:
             refusals.append(f"{row.email} is no longer a user of {organization.display_name}.")
-    for field, operation in queued.items():
-        setattr(row, field, operation)
+    for field, operation in queued:
+        if field != ROLES_PART:  # an assignment's row is found by its key
+            setattr(row, field, operation)
     row.outcome = BulkRow.Outcome.QUEUED if queued else BulkRow.Outcome.SKIPPED
     row.outcome_message = " ".join(refusals) if refusals else ""
     if not queued:

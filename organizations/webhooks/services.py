@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import httpx
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily, Metric
 from standardwebhooks import Webhook
 
 from organizations.access.authorization import require_company_admin_person
@@ -237,3 +238,11 @@ def user_changed_record(user_id: str, organization_ids: Iterable[int], *, delete
     if organizations:
         api_events_record(type=ApiEvent.Type.USER_DELETED if deleted else ApiEvent.Type.USER_CHANGED,
                           organizations=organizations, data={"user_id": user_id})
+
+
+def webhook_metrics() -> Iterator[Metric]:
+    """Webhook deliveries that failed (kept as long as their events), for /metrics (PORTAL_METRICS_SOURCES)."""
+    failed = GaugeMetricFamily("portal_webhook_deliveries_failed", "Webhook deliveries that failed after every "
+                               "attempt and were not delivered again since")
+    failed.add_metric([], WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count())
+    yield failed

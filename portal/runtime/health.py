@@ -1,11 +1,21 @@
-"""What /healthz checks: the database and the broker (and, for information, beat's last tick)."""
+"""What the health endpoints check.
+
+- ``/healthz``: the database and the broker (and, for information, beat's last tick and the directory's
+  freshness); kept as it was for load balancers, compose and the tests.
+- ``/healthz/live`` (Kubernetes' liveness probe): the process answers; it touches nothing else, so a
+  database outage never makes Kubernetes restart every web pod at once.
+- ``/healthz/ready`` (the readiness probe): the database, the broker and the cache answer and every
+  migration of this code is applied; otherwise 503 naming what is not ready, and the pod gets no traffic.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
-from django.db import connection
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -65,3 +75,54 @@ def health_report() -> tuple[bool, dict]:
                 log.warning("health: %s failed: %s", path, exc)
                 background[path.rsplit(".", 1)[-1]] = "unavailable"
     return healthy, {"status": "ok" if healthy else "unavailable", "checks": checks, "background": background}
+
+
+def cache_check() -> str:
+    """The shared cache answers (a write and a read of a key of its own)."""
+    try:
+        cache.set("portal:health:ready", "1", timeout=30)
+        if cache.get("portal:health:ready") != "1":
+            raise RuntimeError("the value written could not be read back")
+    except Exception as exc:
+        log.warning("health: cache check failed: %s", exc)
+        return "unavailable"
+    return "ok"
+
+
+# Once this code's migrations are all applied they stay applied: the process stops asking (reading the
+# migration files and the migrations table costs more than every other check together).
+_migrations_applied = False
+
+
+def migrations_check() -> str:
+    """"ok" when every migration of this code is applied; "pending" while some are not (a rolling upgrade
+    whose migration Job has not finished yet); "unavailable" when the database could not be asked."""
+    global _migrations_applied
+    if _migrations_applied:
+        return "ok"
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as exc:
+        log.warning("health: migrations check failed: %s", exc)
+        return "unavailable"
+    if plan:
+        return "pending"
+    _migrations_applied = True
+    return "ok"
+
+
+def live_report() -> dict:
+    """The process answers: nothing else is asked (no database, no broker)."""
+    return {"status": "ok"}
+
+
+def ready_report() -> tuple[bool, dict]:
+    """Whether this process may take traffic: every dependency answers and the schema is this code's."""
+    checks = {"database": database_check(), "broker": broker_check(), "cache": cache_check()}
+    checks["migrations"] = migrations_check() if checks["database"] == "ok" else "unavailable"
+    not_ready = sorted(name for name, state in checks.items() if state != "ok")
+    report = {"status": "ok" if not not_ready else "unavailable", "checks": checks}
+    if not_ready:
+        report["not_ready"] = not_ready
+    return not not_ready, report

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from portal.web.refusals import refusal_message
 
 
 def form_errors_add(form: forms.Form, exc: ValidationError) -> None:
@@ -14,3 +16,12 @@ def form_errors_add(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def form_refusal_add(form: forms.Form, exc: ValidationError | PermissionDenied, field: str | None = None) -> None:
+    """A service's refusal on its form: a ValidationError beside the fields it names (:func:`form_errors_add`), a
+    PermissionDenied (who asks may not do this to whom) beside ``field``, or above the form."""
+    if isinstance(exc, ValidationError):
+        form_errors_add(form, exc)
+    else:
+        form.add_error(field, refusal_message(exc))

@@ -13,11 +13,10 @@ from api.models import IdempotentRequest
 from auth0_gateway import gateway
 from organizations.models import MembershipMode, OrganizationRole
 from portal.models import AuditEvent, Operation
-from tests.factories import OrganizationFactory, RoleFactory
+from tests.api.conftest import acme_user
+from tests.factories import OrganizationFactory
 from tests.support.api_tokens import register, tool_token
 from tests.support.concurrency import needs_database_server, simultaneously
-from users.acts.invite import password_random
-from users.directory.mirror import directory_user_write_through
 from users.models import DirectoryUser
 from users.tasks import user_action
 
@@ -31,18 +30,8 @@ def acme(api_on_changing_emulator):
 
 
 @pytest.fixture
-def tool(acme, api_on_changing_emulator, changing_emulator):
-    """A client registered for Acme alone, with every permission, and its token."""
-    RoleFactory(organization=acme, role="admin")  # Acme keeps another admin, so its guardrails allow acts
-    register(organizations=[acme])
-    return api_on_changing_emulator(tool_token(changing_emulator))
-
-
-def acme_user() -> dict:
-    user = gateway().user_create(connection="acme-users", email=f"api-{uuid.uuid4().hex[:8]}@acme.test",
-                                 password=password_random())
-    directory_user_write_through(user)
-    return user
+def tool(acme_tool):
+    return acme_tool
 
 
 def test_block_is_202_with_a_location_and_the_task_blocks_in_auth0(tool, acme) -> None:

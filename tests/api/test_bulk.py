@@ -10,6 +10,9 @@ import io
 import pytest
 
 from api.models import IdempotentRequest
+from app_roles.catalog import tenant_roles_refresh
+from app_roles.models import GrantableRole
+from auth0_emulator.seed import demo_role_id
 from auth0_gateway import gateway
 from onboarding.models import BulkJob, BulkRow
 from onboarding.tasks import bulk_job_check
@@ -253,3 +256,22 @@ def test_a_row_of_the_schemas_shape_is_taken_as_given_and_its_problems_reported_
     job = checked(tool, tool.post(BASE, {"rows": [{"email": "\u0085"}, {"email": unique_email()}]}, format="json"))
     assert job["actions"]["error"] == 1 and job["actions"]["invite"] == 1
     assert [row["line"] for row in rows_of(tool, job, show="errors")] == [1]
+
+
+def test_rows_with_application_roles_are_checked_per_row(tool, acme) -> None:
+    """A row's roles are the organization's grantable roles by label: one outside the set is that row's error,
+    naming it; a list of anything but names is a 400 that keeps nothing."""
+    tenant_roles_refresh()
+    GrantableRole.objects.create(organization=acme, role_id=demo_role_id("Editor"), label="Writer")
+    new, outside = unique_email(), unique_email()
+    job = checked(tool, tool.post(BASE, {"rows": [{"email": new, "roles": ["writer"]},
+                                                  {"email": outside, "roles": ["Writer", "Billing admin"]}]},
+                                  format="json"))
+    planned = {row["email"]: (row["action"], row["message"]) for row in rows_of(tool, job)}
+    assert planned[new] == ("invite", "Application roles once their account is ready: Writer.")
+    assert planned[outside] == ("error", "Column “roles”: “Billing admin” is not an application role Acme may grant.")
+    assert BulkRow.objects.get(email=new).app_role_ids == [demo_role_id("Editor")]
+    jobs = BulkJob.objects.count()
+    response = tool.post(BASE, {"rows": [{"email": unique_email(), "roles": "Writer"}]}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["rows[0].roles"]
+    assert BulkJob.objects.count() == jobs

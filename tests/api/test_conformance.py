@@ -46,6 +46,8 @@ ROUTES = {
     "/api/v1/organizations/": "GET, HEAD",
     USERS: "GET, POST, HEAD",
     "/api/v1/organizations/org-a/roles/7/": "DELETE",
+    f"{USERS}auth0|x/roles/": "GET, POST, HEAD",
+    f"{USERS}auth0|x/roles/rol_x/": "DELETE",
     "/api/v1/organizations/org-a/bulk-jobs/00000000-0000-0000-0000-000000000001/start/": "POST",
     "/api/schema/": "GET, HEAD",
     "/api/docs/": "GET, HEAD",
@@ -105,10 +107,15 @@ def test_every_status_an_operation_answers_is_in_the_schema(client) -> None:
     assert on_its_way["schema"] == {"$ref": "#/components/schemas/Error"}
     assert [e["value"]["error"] for e in on_its_way["examples"].values()] == ["invitation_on_its_way"]
     assert "422" in operations[("POST", "/api/v1/organizations/{slug}/users/")]
+    # A DELETE that takes an Idempotency-Key (an application role's removal) may answer its 422 too.
+    removal = operations[("DELETE", "/api/v1/organizations/{slug}/users/{user_id}/roles/{role_id}/")]
+    assert {"202", "400", "422"} <= set(removal)
+    assert [e["value"]["errors"] for e in removal["400"]["content"]["application/json"]["examples"].values()] == [
+        {"role_id": ["“rol_0000000000000000” is not an application role Acme may grant."]}]
     assert "400" in operations[("GET", "/api/v1/events/")]
     components = document["components"]["schemas"]
     for name in ("InviteInputRequest", "MetadataInputRequest", "DeleteInputRequest", "RoleGrantInputRequest",
-                 "BulkRowsInputRequest", "BulkRowInputRequest"):
+                 "BulkRowsInputRequest", "BulkRowInputRequest", "AppRoleAssignInputRequest"):
         assert components[name]["additionalProperties"] is False, name
 
 
@@ -136,6 +143,9 @@ REFUSED = [
     ("a name over the service's limit", "post", USERS, {"email": "ada@org-a.test", "name": "x" * 121}, {}, "name"),
     ("an Idempotency-Key that is not visible ASCII", "post", USERS, {"email": "ada@org-a.test"},
      {"HTTP_IDEMPOTENCY_KEY": "clé"}, "Idempotency-Key"),
+    ("a number for a role id", "post", f"{USERS}auth0|x/roles/", {"role_id": 5}, {}, "role_id"),
+    ("roles that are not a list", "post", USERS, {"email": "ada@org-a.test", "roles": "rol_x"}, {}, "roles"),
+    ("NUL in the role filter", "get", f"{USERS}?app_role=a%00b", None, {}, "app_role"),
     ("confirm that is not a boolean", "delete", "/api/v1/organizations/org-a/roles/{role}/?confirm=yes", None, {},
      "confirm"),
 ]

@@ -12,11 +12,13 @@ import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from app_roles.models import GrantableRole, TenantRole
 from organizations.models import MembershipMode, MetadataField
 from tests.factories import OrganizationFactory, RoleFactory
 from tests.support.api_fuzz import positive_data_acceptance_within_rules
@@ -47,6 +49,9 @@ def api_schema(api, emulator, settings):
     MetadataField.objects.create(organization=acme, key="department", target="user_metadata", type="text",
                                  label="Department")
     directory_users_upsert([auth0_user(connection="acme-users", email=f"user{n}@acme.test") for n in range(5)])
+    # A role Acme may grant, so its application roles' routes answer with something.
+    role = TenantRole.objects.create(pk="rol_fuzz000000000000", name="Editor", refreshed_at=timezone.now())
+    GrantableRole.objects.create(organization=acme, role=role, label="Editor", is_default=True)
     register()
     token = tool_token(emulator)
     config = SchemathesisConfig.from_dict({

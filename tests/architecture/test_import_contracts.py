@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ["config", "api", "onboarding", "history", "signin", "users", "organizations", "auth0_gateway", "portal",
-            "auth0_emulator"]
+PACKAGES = ["config", "api", "scim", "onboarding", "history", "signin", "users", "app_roles", "sso", "domains",
+            "organizations", "auth0_gateway", "portal", "auth0_emulator"]
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 
@@ -55,11 +55,24 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("users/directory/mirror.py", "from users.acts import invite", "users: its rooms import downwards only"),
         ("users/acts/invite.py", "from users.views import user_page", "users: its rooms import downwards only"),
         ("users/views/user_page.py", "from users.profile import acts", "users: its rooms import downwards only"),
+        ("organizations/selectors.py", "from app_roles import catalog", "Layers"),
+        ("app_roles/catalog.py", "from history import retry", "Layers"),
+        ("domains/selectors.py", "from signin import views", "Layers"),
+        ("organizations/selectors.py", "from domains import selectors", "Layers"),
+        ("signin/views.py", "from app_roles import catalog", "signin imports neither users nor application roles"),
+        ("app_roles/views.py", "from signin import views", "Neither users nor application roles imports signin"),
+        ("app_roles/holdings.py", "from app_roles import acts", "users: its rooms import downwards only"),
+        ("app_roles/acts.py", "from users.views import user_page", "users: its rooms import downwards only"),
+        ("users/acts/invite.py", "from scim import sync", "Layers"),
+        ("scim/views.py", "from api import views", "Layers"),
     ],
     ids=["base-imports-app", "organizations-imports-users", "app-imports-root", "view-imports-sdk",
          "base-imports-sdk", "portal-imports-emulator", "emulator-imports-portal", "gateway-imports-app",
          "base-imports-gateway", "users-imports-history", "directory-imports-acts", "acts-import-pages",
-         "pages-import-profile"],
+         "pages-import-profile", "organizations-import-app-roles", "app-roles-import-history",
+         "domains-import-signin", "organizations-import-domains",
+         "signin-imports-app-roles", "app-roles-import-signin", "app-roles-mirror-imports-acts",
+         "app-roles-acts-import-pages", "acts-import-scim", "scim-imports-api"],
 )
 def test_a_forbidden_import_breaks_its_contract(project_copy: Path, module: str, line: str, contract: str) -> None:
     path = project_copy / module

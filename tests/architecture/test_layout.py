@@ -14,8 +14,8 @@ import grimp
 REPO = Path(__file__).resolve().parents[2]
 MODULE_LINES_MAX = 600
 PACKAGE_MODULES_MAX = 15
-PORTAL_PACKAGES = ("config", "api", "onboarding", "history", "signin", "users", "organizations", "auth0_gateway",
-                   "portal")
+PORTAL_PACKAGES = ("config", "api", "scim", "onboarding", "history", "signin", "users", "app_roles", "sso", "domains",
+                   "organizations", "auth0_gateway", "portal")
 
 
 # What is not the project's own code: installed environments, data, caches (as .gitignore has them). CI runs

@@ -90,3 +90,15 @@ def test_command_line_option_and_its_checks() -> None:
     for bad in (["--users", "10", "--big-org-users", "11"], ["--orgs", "0", "--big-org-users", "1"]):
         with pytest.raises(SystemExit):
             parse_args(bad)
+
+
+def test_a_fifth_of_the_big_organizations_users_hold_a_role_and_a_third_of_everyone_another() -> None:
+    """The demo's roles; one held by every fifth user of org0000 (what bench/directory.py filters by), another by
+    every third user of any organization."""
+    tenant = synthetic(2000, 7, big=600)
+    assert count(tenant, "SELECT COUNT(*) FROM roles") == len(seed.DEMO_ROLES)
+    editor, viewer = seed.demo_role_id(seed.SYNTHETIC_HELD_ROLE), seed.demo_role_id(seed.SYNTHETIC_COMMON_ROLE)
+    assert count(tenant, "SELECT COUNT(*) FROM user_roles WHERE role_id = ?", editor) == 120
+    assert count(tenant, "SELECT COUNT(*) FROM user_roles ur JOIN users u ON u.user_id = ur.user_id "
+                         "WHERE ur.role_id = ? AND u.connection = 'org0000-users'", editor) == 120
+    assert count(tenant, "SELECT COUNT(*) FROM user_roles WHERE role_id = ?", viewer) == 667

@@ -16,14 +16,16 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from app_roles.models import AppRoleGrant, GrantableRole, TenantRole
 from organizations.models import MembershipMode
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
 from tests.users.auth0_users import auth0_user
 from users.directory.mirror import directory_users_upsert
-from users.models import JoinInvitation, OrganizationBlock
+from users.models import DirectoryUser, JoinInvitation, OrganizationBlock
 
 SHARED = "Username-Password-Authentication"
 PAGES_MAX = 400
+ROLE_SHARED, ROLE_CHARLIE = "rol_shared0000000000", "rol_charlie000000000"
 _HREF = re.compile(r'href="([^"#]+)"')
 # Links that end the session or leave the portal's pages: not followed.
 _SKIPPED = re.compile(r"^/(logout|signout|accounts/|static/|api/docs)")
@@ -46,11 +48,22 @@ def world(db):
     both = auth0_user(connection=SHARED, email="both@partner.test",
                       app_metadata={"organizations": ["shared-b", "shared-c"]})
     directory_users_upsert([*sum(people.values(), []), both])
-    # Charlie's invitation to join waiting for an answer, and someone blocked in Charlie alone.
     now = timezone.now()
+    # Charlie's invitation to join waiting for an answer, and someone blocked in Charlie alone.
     JoinInvitation.objects.create(organization=s2, user_id="auth0|joiner", email="joiner@charlie-only.test",
                                   sent_at=now, expires_at=now + timedelta(days=7))
     OrganizationBlock.objects.create(organization=s2, user_id="auth0|blocked", email="blocked@charlie-only.test")
+    # An application role both shared organizations may grant, each under a label of its own, and one only Charlie
+    # may grant; Charlie granted both to the person of two organizations, Bravo granted one of its people its own.
+    for role_id, name in ((ROLE_SHARED, "Editor"), (ROLE_CHARLIE, "Auditor")):
+        TenantRole.objects.create(pk=role_id, name=name, refreshed_at=now)
+    GrantableRole.objects.create(organization=s1, role_id=ROLE_SHARED, label="Bravo-label editors")
+    GrantableRole.objects.create(organization=s2, role_id=ROLE_SHARED, label="Charlie-label editors")
+    GrantableRole.objects.create(organization=s2, role_id=ROLE_CHARLIE, label="Charlie-label auditors")
+    for role_id, organization, user in ((ROLE_SHARED, s2, both), (ROLE_CHARLIE, s2, both),
+                                        (ROLE_SHARED, s1, people["shared-b"][0])):
+        AppRoleGrant.objects.create(user=DirectoryUser.objects.get(user_id=user["user_id"]), role_id=role_id,
+                                    scope="tenant", organization=organization, granted_at=now, confirmed_at=now)
     admins = {}
     for organization in (isolated, s1, s2):
         # An id of its own: the admin is nobody in the directory (so their profile lists no organization).
@@ -105,3 +118,8 @@ def test_an_admin_finds_nothing_of_another_organization(world, slug) -> None:
         assert (email in everything) == (slug == "shared-c"), (slug, email)
     # The person of two organizations: seen by both of theirs, by nobody else.
     assert (world["both"]["email"] in everything) == (slug in ("shared-b", "shared-c"))
+    # Application roles: an organization's own labels, never another's (nor another's grants, by name).
+    for owner, label in (("shared-b", "Bravo-label editors"), ("shared-c", "Charlie-label editors"),
+                         ("shared-c", "Charlie-label auditors")):
+        assert (label in everything) == (slug == owner), (slug, label)
+    assert ("Not Shared Bravo: held through another grant" in everything) == (slug == "shared-b")

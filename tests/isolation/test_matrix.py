@@ -17,15 +17,21 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from app_roles.models import AppRoleGrant, GrantableRole, TenantRole
+from domains.models import Domain
 from onboarding.models import BulkJob, BulkRow
 from organizations.models import OrganizationRole
 from portal.models import Operation
 from portal.operations import operation_create
+from scim.models import ScimToken
+from sso.models import SsoConnection
 from tests.factories import OrganizationFactory, RoleFactory, UserFactory
+from tests.isolation.test_scim_matrix import SCIM_ROUTES
 from tests.users.auth0_users import auth0_user
 from users.directory.mirror import directory_users_upsert
-from users.models import JoinInvitation, OrganizationBlock
+from users.models import DirectoryUser, JoinInvitation, OrganizationBlock
 
+ROLE_IN_A = "rol_a000000000000000"
 # Routes that carry an organization slug but are public by design, and why.
 PUBLIC = {
     "organization_signin": "the bookmarkable sign-in page; it reveals nothing but the display name and logo",
@@ -48,6 +54,10 @@ COMPANY_ONLY = [
 # PUBLIC, ROUTES and COMPANY_ONLY they must name every route, so a new one cannot be forgotten.
 OPEN_TO_ALL = {
     "home": "the front page", "healthz": "health for load balancers (no data)",
+    "healthz_live": "Kubernetes' liveness probe (no data)",
+    "healthz_ready": "Kubernetes' readiness probe: which dependency is not ready, no data",
+    "metrics": "Prometheus's scrape: only with the METRICS_TOKEN bearer token (404 without one configured, 401 "
+               "without it or with a wrong one: tests/portal/test_metrics.py); counts, never names or ids",
     "signin": "sign-in", "signout": "sign-out", "landing": "where a signed-in person belongs",
     "profile": "one's own profile",
     # The self-service profile's acts: each works on the signed-in person alone and takes no user id; an
@@ -67,6 +77,8 @@ OPEN_TO_ALL = {
     "organization_choose": "the organizations one holds a role in",
     "openid_connect_callback": "the OIDC callback", "account_login": "leads to sign-in",
     "socialaccount_login_cancelled": "leads to sign-in",
+    "sso_test_callback": "the return of an SSO connection's test sign-in: acts only on the test its own session "
+                         "started, for a connection the signed-in admin administers (tests/sso/test_pages.py)",
     "auth0_hook": "Auth0's pushes, authenticated by the stream's bearer token (tests/users/directory/test_hooks.py)",
 }
 
@@ -109,6 +121,11 @@ ROUTES = [
     Route("organization_unblock", ("GET", "POST")),
     Route("user_detail", ("GET",)),
     Route("user_activity", ("GET", "POST")),
+    # Application roles: what the organization may grant (company admins), a person's roles given and taken.
+    Route("organization_app_roles", ("GET", "POST")),
+    Route("organization_app_roles_refresh", ("POST",)),
+    Route("user_app_role_assign", ("POST",)),
+    Route("user_app_role_remove", ("GET", "POST")),
     # One's own details in one of one's own organizations: anyone else's organization is a 404.
     Route("profile_metadata_edit", ("GET", "POST")),
     # Bulk onboarding: the upload page, the template, and a job's page, progress, report and acts.
@@ -118,6 +135,26 @@ ROUTES = [
     Route("bulk_job_progress", ("GET",)),
     Route("bulk_job_report", ("GET",)),
     Route("bulk_job_act", ("GET", "POST")),
+    # Verified domains (domains/): the list and its add form, a domain's record, its check and its removal.
+    Route("domain_list", ("GET", "POST")),
+    Route("domain_detail", ("GET",)),
+    Route("domain_verify", ("POST",)),
+    Route("domain_remove", ("GET", "POST")),
+    # SSO connections (sso/): the list, the guided set-up, a connection's page, its change, on and off, removal,
+    # and its test sign-in.
+    Route("sso_connection_list", ("GET",)),
+    Route("sso_connection_create_saml", ("GET", "POST")),
+    Route("sso_connection_create_oidc", ("GET", "POST")),
+    Route("sso_connection_detail", ("GET",)),
+    Route("sso_connection_change", ("POST",)),
+    Route("sso_connection_on", ("GET", "POST")),
+    Route("sso_connection_off", ("GET", "POST")),
+    Route("sso_connection_remove", ("GET", "POST")),
+    Route("sso_test_start", ("POST",)),
+    # SCIM provisioning's settings (the SCIM endpoint itself, with tokens: tests/isolation/test_scim_matrix.py).
+    Route("scim_settings", ("GET", "POST")),
+    Route("scim_token_act", ("GET", "POST")),
+    Route("scim_role_mappings", ("POST",)),
 ]
 
 
@@ -170,6 +207,20 @@ def world(db):
     join_in_a = JoinInvitation.objects.create(organization=org_a, user_id="auth0|joiner", email="joiner@else.test",
                                               sent_at=timezone.now(), expires_at=timezone.now() + timedelta(days=7))
     OrganizationBlock.objects.create(organization=org_a, user_id="auth0|blocked-in-a", email="blocked@else.test")
+    # An application role A may grant (B may grant it too, under a label of its own), which A granted its user.
+    now = timezone.now()
+    TenantRole.objects.create(pk=ROLE_IN_A, name="Editor", refreshed_at=now)
+    GrantableRole.objects.create(organization=org_a, role_id=ROLE_IN_A, label="A's secret editors")
+    GrantableRole.objects.create(organization=org_b, role_id=ROLE_IN_A, label="B editors")
+    AppRoleGrant.objects.create(user=DirectoryUser.objects.get(user_id=user_in_a["user_id"]), role_id=ROLE_IN_A,
+                                scope="tenant", organization=org_a, granted_at=now, confirmed_at=now)
+    domain_in_a = Domain.objects.create(organization=org_a, name="org-a.example")
+    sso_in_a = SsoConnection.objects.create(organization=org_a, strategy="samlp", name="org-a-saml",
+                                            display_name="A's secret editors IdP", status="on",
+                                            auth0_connection_id="con_sso_a", tested_at=timezone.now())
+    # A's SCIM token (which B must neither see, rotate nor revoke).
+    scim_token_in_a = ScimToken.objects.create(organization=org_a, name="A's Okta", token_hash="0" * 64,
+                                               token_prefix="scim_a")
     b_admin = UserFactory()
     RoleFactory(organization=org_b, user_id=b_admin.auth0_user_id, role="admin")
     client = Client()
@@ -204,6 +255,10 @@ def world(db):
         "organization_unblock": {"slug": org_a.slug, "user_id": "auth0|blocked-in-a"},
         "user_detail": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
         "user_activity": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "organization_app_roles": {"slug": org_a.slug},
+        "organization_app_roles_refresh": {"slug": org_a.slug},
+        "user_app_role_assign": {"slug": org_a.slug, "user_id": user_in_a["user_id"]},
+        "user_app_role_remove": {"slug": org_a.slug, "user_id": user_in_a["user_id"], "role_id": ROLE_IN_A},
         "profile_metadata_edit": {"slug": org_a.slug},
         "bulk_upload": {"slug": org_a.slug},
         "bulk_template": {"slug": org_a.slug},
@@ -211,6 +266,18 @@ def world(db):
         "bulk_job_progress": {"slug": org_a.slug, "job_id": bulk_in_a.pk},
         "bulk_job_report": {"slug": org_a.slug, "job_id": bulk_in_a.pk},
         "bulk_job_act": {"slug": org_a.slug, "job_id": bulk_in_a.pk, "act": "confirm"},
+        **{name: {"slug": org_a.slug, "domain_id": domain_in_a.pk}
+           for name in ("domain_detail", "domain_verify", "domain_remove")},
+        "domain_list": {"slug": org_a.slug},
+        "sso_connection_list": {"slug": org_a.slug},
+        "sso_connection_create_saml": {"slug": org_a.slug},
+        "sso_connection_create_oidc": {"slug": org_a.slug},
+        **{name: {"slug": org_a.slug, "connection_id": sso_in_a.pk}
+           for name in ("sso_connection_detail", "sso_connection_change", "sso_connection_on", "sso_connection_off",
+                        "sso_connection_remove", "sso_test_start")},
+        "scim_settings": {"slug": org_a.slug},
+        "scim_token_act": {"slug": org_a.slug, "token_id": scim_token_in_a.pk, "act": "revoke"},
+        "scim_role_mappings": {"slug": org_a.slug},
     }
     # The company-only routes that name a user: A's.
     company_kwargs = {
@@ -225,8 +292,11 @@ def world(db):
 
 
 _POST_DATA = {"email": "a-admin@example.test", "role": "admin", "confirm": "on", "display_name": "Hijacked",
+              f"{ROLE_IN_A}.grantable": "on", f"{ROLE_IN_A}.label": "Hijacked",
               "domains": "evil.test", "invite_link_lifetime_days": "7", "accent_colour": "#000000",
-              "fields-TOTAL_FORMS": "0", "fields-INITIAL_FORMS": "0", "confirmation": "member@org-a.test"}
+              "fields-TOTAL_FORMS": "0", "fields-INITIAL_FORMS": "0", "confirmation": "member@org-a.test",
+              "name": "Hijacked", "form": "token", "group_name": "Hijacked",
+              "signing_cert": "x", "client_secret": "x", "sign_in_url": "https://evil.example/sso"}
 
 
 @pytest.mark.parametrize(
@@ -251,6 +321,16 @@ def test_admin_of_b_gets_404_on_a_and_nothing_is_queued(
     world["join_in_a"].refresh_from_db()
     assert world["join_in_a"].status == JoinInvitation.Status.PENDING
     assert OrganizationBlock.objects.filter(organization=world["org_a"]).count() == 1
+    assert _app_roles_of_a_untouched(world["org_a"])
+    assert "secret editors" not in response.content.decode()
+    assert list(Domain.objects.values_list("organization__slug", "name")) == [("org-a", "org-a.example")]
+    assert list(SsoConnection.objects.values_list("name", "status")) == [("org-a-saml", "on")]
+    assert list(ScimToken.objects.values_list("name", "token_hash", "revoked_at")) == [("A's Okta", "0" * 64, None)]
+
+
+def _app_roles_of_a_untouched(org_a) -> bool:
+    return (list(GrantableRole.objects.filter(organization=org_a).values_list("label", flat=True))
+            == ["A's secret editors"] and AppRoleGrant.objects.filter(organization=org_a).count() == 1)
 
 
 @pytest.mark.parametrize(("name", "method"), COMPANY_ONLY)
@@ -265,7 +345,8 @@ def test_org_admin_gets_404_on_company_admin_pages(world, name: str, method: str
 def test_every_route_is_classified() -> None:
     """A route that is neither organization-scoped, company-only, public nor open to all fails here."""
     named = {pattern.name for path, pattern in _all_patterns() if pattern.name and not path.startswith("api/")}
-    classified = {r.name for r in ROUTES} | set(PUBLIC) | {name for name, _ in COMPANY_ONLY} | set(OPEN_TO_ALL)
+    classified = ({r.name for r in ROUTES} | set(PUBLIC) | {name for name, _ in COMPANY_ONLY} | set(OPEN_TO_ALL)
+                  | set(SCIM_ROUTES))
     assert named - classified == set(), f"routes nobody classified: {sorted(named - classified)}"
 
 
@@ -322,3 +403,4 @@ def test_own_slug_with_another_organizations_object_is_404(
     world["join_in_a"].refresh_from_db()
     assert world["join_in_a"].status == JoinInvitation.Status.PENDING
     assert OrganizationBlock.objects.filter(organization=world["org_a"]).count() == 1
+    assert _app_roles_of_a_untouched(world["org_a"])

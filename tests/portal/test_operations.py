@@ -130,6 +130,49 @@ def test_no_token_in_the_shared_budget_reschedules_without_calling_auth0(operati
     assert (operation.status, operation.attempts) == ("succeeded", 1)
 
 
+def test_a_run_out_of_budget_books_its_token_and_the_retry_spends_it_without_asking_again(
+        operation, retries, monkeypatch) -> None:
+    """The run meets an empty budget: it books the next token (due in 10 s), is released until exactly then, and
+    its retry spends that token without asking the bucket (which a thousand waiting runs would otherwise ask every
+    few seconds). Through the gateway's own budget hook, on a Redis bucket of the test's own."""
+    import time as real_time
+
+    from auth0_gateway.budget import BudgetHooks
+    from portal import ratelimit
+    from portal.ratelimit import Limit, RateLimiter
+    from tests.support.budget import IsolatedRedisStore
+
+    store = IsolatedRedisStore()
+    limit = Limit(burst=1, per_minute=6)  # a token every 10 s
+    hooks = BudgetHooks(RateLimiter(store, {"other": limit}, reserve_seconds=60), "https://tenant.test/api/v2")
+    clock = {"offset": 0.0}  # the retry's countdown passes at once (.apply() runs it at once)
+    monkeypatch.setattr(ratelimit, "time", type("Clock", (), {"time": staticmethod(
+        lambda: real_time.time() + clock["offset"])}))
+    task_retry.connect(lambda request=None, reason=None, **kw: clock.update(offset=clock["offset"] + reason.when),
+                       weak=False, dispatch_uid="advance-clock")
+    calls = []
+
+    def create_user(op: Operation) -> dict:
+        hooks.request(httpx.Request("POST", "https://tenant.test/api/v2/users"))  # raises when out of budget
+        calls.append(op.attempts)
+        return {"ok": True}
+
+    try:
+        hooks.request(httpx.Request("POST", "https://tenant.test/api/v2/users"))  # someone spends the burst
+        OUTCOMES.extend([create_user, create_user])
+        scripted.apply(args=[str(operation.id)])
+    finally:
+        task_retry.disconnect(dispatch_uid="advance-clock")
+        tokens = store.tokens("other", limit)
+        store.clear()
+    [(retry, released)] = retries
+    assert 9 < retry.when <= 10 and retry.when != round(retry.when)  # when the token is due, not a round second
+    assert set(released.result["budget_held"]) == {"other"}
+    assert -1.2 < tokens < -0.5  # one token lent ahead, and asked for once (a second booking would be -2)
+    operation.refresh_from_db()
+    assert (operation.status, operation.result, calls) == ("succeeded", {"ok": True}, [1])
+
+
 def _budget_wait(seconds: int = 7) -> Auth0RateLimited:
     waiting = Auth0RateLimited("Waiting for the portal's share", status=None, retry_after=seconds)
     waiting.by_budget = True

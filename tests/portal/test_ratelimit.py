@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
-from portal.ratelimit import DatabaseStore, Limit, RateLimiter, Store, limits_parse
+from portal.ratelimit import DatabaseStore, Limit, RateLimiter, Store, budget_reservations, limits_parse
 from tests.support.budget import IsolatedRedisStore
 
 SLOW = Limit(burst=5, per_minute=6)  # one token every 10 s: nothing refills while a test runs
@@ -110,3 +110,151 @@ def test_limits_parse_reads_the_setting_and_refuses_what_it_cannot_read() -> Non
             limits_parse(bad)
     with pytest.raises(ValueError, match="'other' group"):
         RateLimiter(DatabaseStore.__new__(DatabaseStore), limits_parse("write_users=20/200"))
+
+
+def test_a_run_books_the_next_tokens_up_to_the_horizon_and_no_further(store: Store) -> None:
+    limiter = RateLimiter(store, {"other": SLOW}, reserve_seconds=25)
+    for _ in range(5):
+        assert limiter.take("other").ok
+    with budget_reservations({}) as first:
+        booked = limiter.take("other")
+    with budget_reservations({}) as second:
+        next_booked = limiter.take("other")
+    with budget_reservations({}) as third:
+        beyond = limiter.take("other")
+    # One token every 10 s: the first waiter's is due in 10 s, the second's in 20; the third's would be in 30,
+    # beyond the horizon, so it is not booked and comes back later (with jitter) to ask again.
+    assert booked.reserved and 9 < booked.wait <= 10 and set(first.booked) == {"other"}
+    assert next_booked.reserved and 19 < next_booked.wait <= 20
+    assert not beyond.reserved and beyond.wait > 29 and third.booked == {}
+    assert second.unspent()["other"][0][0] - first.unspent()["other"][0][0] == pytest.approx(10, abs=0.5)
+    assert store.tokens("other", SLOW) == pytest.approx(-2, abs=0.01)  # two tokens lent ahead
+
+
+def test_a_held_token_is_spent_once_without_asking_the_bucket(store: Store) -> None:
+    limiter = RateLimiter(store, {"other": SLOW}, reserve_seconds=60)
+    for _ in range(5):
+        limiter.take("other")
+    now = time.time()
+    with budget_reservations({"other": [[now - 0.5, now - 10]]}) as run:
+        assert limiter.take("other").ok  # due: spent, the bucket untouched
+        assert store.tokens("other", SLOW) == pytest.approx(0, abs=0.1)
+        again = limiter.take("other")  # the run's next call in the group asks the bucket: booked
+    # Its retry will make both calls again: two tokens booked, the second due a refill later than the first.
+    assert again.reserved and 19 < again.wait <= 20
+    assert [due for due, _ in run.unspent()["other"]] == [pytest.approx(time.time() + 10, abs=0.5),
+                                                          pytest.approx(time.time() + 20, abs=0.5)]
+    # Come back early (another machine's clock): the tokens stay theirs, due when they were.
+    due = time.time() + 3
+    with budget_reservations({"other": [[due, due - 10]]}) as early:
+        held = limiter.take("other")
+    assert held.reserved and 2 < held.wait <= 3 and early.unspent() == {"other": [[due, due - 10]]}
+    # Past its moment by more than the bucket takes to refill its burst (50 s here): the bucket may have been full
+    # meanwhile and forgotten it, so it is not spent late; the run asks afresh (and is booked behind the others).
+    with budget_reservations({"other": [[time.time() - 60, time.time() - 70]]}) as late:
+        stale = limiter.take("other")
+    assert stale.reserved and late.unspent()["other"][0][0] > time.time() + 25
+    # Late by less: spent.
+    with budget_reservations({"other": [[time.time() - 40, time.time() - 50]]}) as recent:
+        assert limiter.take("other").ok
+    assert recent.unspent() == {}
+
+
+def test_a_run_of_several_calls_books_enough_for_its_retry_to_finish(store: Store) -> None:
+    """A retry starts from the top: a run that made two calls and could not make its third books three tokens,
+    and its retry makes all three, although others booked tokens meanwhile (with a token each it would spend it
+    on its first call and run out on its second, every time)."""
+    limit = Limit(burst=3, per_minute=120)  # a token every half second
+    limiter = RateLimiter(store, {"other": limit}, reserve_seconds=60)
+    limiter.take("other")  # someone else's call: two left
+    with budget_reservations({}) as first:
+        assert limiter.take("other").ok and limiter.take("other").ok
+        out = limiter.take("other")
+    assert out.reserved and len(first.unspent()["other"]) == 3
+    with budget_reservations({}) as other:  # another run, booked behind it
+        assert limiter.take("other").reserved
+    time.sleep(out.wait + 0.05)
+    with budget_reservations(first.unspent()) as retry:
+        assert [limiter.take("other").ok for _ in range(3)] == [True, True, True]
+    assert retry.unspent() == {} and retry.spent == {"other": 3}
+    assert len(other.unspent()["other"]) == 1  # its token is still there for it: the bucket lent it apart
+
+
+def test_a_refusal_voids_the_tokens_booked_before_it(store: Store) -> None:
+    """A 429 says the budget the bookings were made on was not the tenant's (others spend it, or the limits are
+    set above the plan): tokens booked before it are not spent (they would earn 429s too) but asked for afresh,
+    from the bucket as the refusal set it (its debt of void bookings forgiven), and for AUTH0_RATE_RESERVE_SECONDS
+    nothing is booked."""
+    limiter = RateLimiter(store, {"other": SLOW}, reserve_seconds=60)
+    for _ in range(5):
+        limiter.take("other")
+    with budget_reservations({}) as first:
+        assert limiter.take("other").reserved
+    assert store.tokens("other", SLOW) == pytest.approx(-1, abs=0.1)
+    limiter.observe("other", remaining=0, reset_at=time.time() + 5, refused=True)
+    assert store.tokens("other", SLOW) == pytest.approx(1 - 5 * SLOW.per_second, abs=0.1)  # set: the debt is void
+    (due, booked_at), = first.unspent()["other"]
+    with budget_reservations({"other": [[time.time() - 0.5, booked_at]]}) as retry:  # due now, booked before
+        again = limiter.take("other")
+    # Not spent, and nothing booked: for a while after a refusal, calls ask the bucket each time, as Auth0's
+    # answers lower it.
+    assert not again.ok and not again.reserved and retry.unspent() == {} and again.wait >= 4
+    # Booked after the refusal: spent.
+    with budget_reservations({"other": [[time.time() - 0.5, time.time()]]}):
+        assert limiter.take("other").ok
+
+
+def test_outside_a_run_nothing_is_booked(store: Store) -> None:
+    limiter = RateLimiter(store, {"other": SLOW}, reserve_seconds=60)
+    for _ in range(5):
+        limiter.take("other")
+    refused = limiter.take("other")
+    assert not refused.ok and not refused.reserved
+    assert store.tokens("other", SLOW) == pytest.approx(0, abs=0.1)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["database", "redis"])
+def test_concurrent_runs_never_book_more_than_the_horizon_holds(kind: str) -> None:
+    if kind == "database" and connection.vendor == "sqlite":
+        store: Store = DatabaseStore()
+        threads_count = 1
+    else:
+        store = DatabaseStore() if kind == "database" else IsolatedRedisStore()
+        threads_count = 8
+    limit = Limit(burst=10, per_minute=60)  # a token a second
+    limiter = RateLimiter(store, {"other": limit}, reserve_seconds=20)
+    # Each call's moment: when it was allowed (now) or when its booked token is due.
+    calls: list[tuple[bool, float]] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            for _ in range(80 // threads_count):
+                with budget_reservations({}):
+                    taken = limiter.take("write_users")
+                with lock:
+                    if taken.ok or taken.reserved:
+                        calls.append((taken.reserved, time.time() + taken.wait))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(threads_count)]
+    started = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    took = time.time() - started
+    moments = sorted(moment for _, moment in calls)
+    # Never more calls by any moment than the bucket holds by then (its burst, and a token a second since the
+    # start): no token is given twice, however the bookings interleave. The bookings reach to the horizon and no
+    # further (which moves on with the clock while the run lasts).
+    assert all(n <= limit.burst + (moment - started) * limit.per_second + 0.2 for n, moment in enumerate(moments, 1))
+    booked = sorted(moment for reserved, moment in calls if reserved)
+    assert 20 <= len(calls) - limit.burst <= 20 + took + 1 and booked[-1] <= started + took + 20 + 0.2
+    if kind == "redis":
+        # Redis answers each booking from the same script that makes it: each due at its own second (read here a
+        # moment after Redis answered, which a busy machine may stretch).
+        assert all(later - earlier > 0.5 for earlier, later in zip(booked, booked[1:], strict=False))
+        store.clear()

@@ -57,6 +57,18 @@ WAIVERS: dict[str, str] = {
     "email": "the directory's state: already a member, invited to join, or blocked",
     "confirmation": "must be the user's own email (or id), which the schema cannot know",
     "values": "the organization's metadata schema",
+    "name": "a domain name's form (labels, dots, a top-level domain) and whether another organization verified it",
+    "issuer": "needed with strategy oidc only (OpenAPI 3.0 cannot make a field required by another's value)",
+    "client_id": "the same as issuer", "client_secret": "the same as issuer",
+    "sign_in_url": "needed with strategy samlp unless metadata_xml is given (the same), and https",
+    "signing_cert": "the same as sign_in_url; and its content must be an X.509 certificate",
+    "metadata": "SAML metadata's content: OpenAPI can only say string",
+    "metadata_url": "what the address answers (and the outbound address policy)",
+    "role_id": "an application role the organization may grant (its grantable set, chosen by company admins), "
+               "that the person does not hold through its grant already and is not on its way (assign), or that "
+               "the organization granted them (remove): state",
+    "roles": "the same as role_id for the invitation's roles: the organization's grantable set",
+    "app_role": "the user list's role filter takes a role the organization may grant: its grantable set",
     "non_field_errors": "a guardrail or the target's state: the last admin, an organization's only admin, "
                         "already blocked, nothing to change, an organization not connected yet",
 }

@@ -391,9 +391,11 @@ def main() -> None:
 
     django.setup()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    from tests.reliability.scim_driver import COMMANDS as SCIM_COMMANDS
     from tests.support.bulk_driver import COMMANDS as BULK_COMMANDS
 
     COMMANDS.update(BULK_COMMANDS)
+    COMMANDS.update(SCIM_COMMANDS)
     for line in sys.stdin:
         request = json.loads(line)
         command = request.pop("command")

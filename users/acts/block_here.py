@@ -4,7 +4,8 @@ An organization's admin may block in Auth0 (everywhere) only people their organi
 (``organizations.access.guardrails``). Someone who also belongs to another organization is blocked *here*: their
 membership ends in Auth0 (the slug leaves ``app_metadata.organizations``, or the Auth0 Organization's
 membership is deleted), so every application that honours membership, and the portal's own sign-in, stops
-letting them into this organization, and their portal roles in it end; their account, password and other
+letting them into this organization, and their portal roles in it and the application roles it granted them
+end; their account, password and other
 organizations are untouched. An :class:`~users.models.OrganizationBlock` row remembers it, so that the
 organization's admins see whom they blocked and can let them back in without asking them again (unlike
 someone removed, who would get an invitation to join).
@@ -23,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from app_roles.acts import organization_grants_end
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.access.authorization import require_org_admin
 from organizations.access.guardrails import (
@@ -135,11 +137,13 @@ def user_block_here_apply(operation: Operation) -> dict:
             OrganizationBlock.objects.get_or_create(organization=organization, user_id=user_id, defaults={
                 "email": operation.payload.get("email", ""), "name": name, "blocked_by": operation.actor_display})
             user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
-    user = membership_end(gateway(), organization, user_id)
+    auth0 = gateway()
+    user = membership_end(auth0, organization, user_id)
+    app_roles_ended = organization_grants_end(auth0, organization, user_id)
     # Nothing left to end when this run or an earlier one recorded the block above (with the roles, in one
     # transaction); an operation recorded by a version that ended the roles only here, after Auth0, still needs it.
     user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
-    return {"blocked_here": True, "account_exists": user is not None}
+    return {"blocked_here": True, "account_exists": user is not None, "app_roles_ended": app_roles_ended}
 
 
 def user_unblock_here_apply(operation: Operation) -> dict:

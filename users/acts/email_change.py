@@ -90,16 +90,17 @@ def _on_its_way() -> ValidationError:
     return ValidationError("A change of this user's email address is already on its way: wait for it to finish.")
 
 
-def user_email_change_request(*, actor: Principal, organization: Organization, user_id: str, email: str
-                              ) -> Operation:
-    """Record and queue the change of the user's address to ``email``."""
+def user_email_change_request(*, actor: Principal, organization: Organization, user_id: str, email: str,
+                              idempotency_key: str | None = None) -> Operation:
+    """Record and queue the change of the user's address to ``email`` (``idempotency_key``: a caller's own key,
+    as SCIM provisioning passes one, so that a retried caller asks once)."""
     person, new = user_email_change_check(actor=actor, organization=organization, user_id=user_id, email=email)
     with transaction.atomic():
         # Two changes asked for at the same instant both pass the check: the database lets one through.
         operation = operation_create_alone(refusal=_on_its_way(), kind=OperationKind.USER_EMAIL_CHANGE, actor=actor,
                                            organization=organization, target=person.user_id,
                                            payload={"user_id": person.user_id, "email": person.email,
-                                                    "new_email": new})
+                                                    "new_email": new}, idempotency_key=idempotency_key)
         audit_record(actor=actor, action="user_email_change.requested", organization=organization,
                      target_type="user", target_id=person.user_id,
                      summary=f"Changed the email address of {person.display_name} from {person.email or '(none)'} "

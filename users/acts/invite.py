@@ -33,11 +33,14 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from app_roles.acts import invitation_app_roles_request
+from app_roles.catalog import grantable_role_check
 from auth0_gateway import Auth0Conflict, Auth0Gateway, Auth0User, gateway
 from organizations.access.authorization import require_org_admin
 from organizations.membership import membership_of
@@ -83,7 +86,7 @@ def password_random(length: int = PASSWORD_LENGTH) -> str:
 
 def user_invite_request(*, actor: Principal, organization: Organization, email: str, name: str = "",
                         given_name: str = "", family_name: str = "", values: dict | None = None,
-                        idempotency_key: str | None = None) -> Operation:
+                        app_role_ids: Sequence[str] = (), idempotency_key: str | None = None) -> Operation:
     """Invite ``email`` into ``organization``: every problem with the input is a ValidationError naming
     its field, and nothing is recorded; otherwise an Operation is recorded and queued (keyed by
     ``idempotency_key`` when the caller has one, e.g. the API's Idempotency-Key).
@@ -93,7 +96,10 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
     fields the actor may edit, each valid by its field's rules (errors named ``"<target>.<key>"``), and every
     required field the actor may edit given a value (``MetadataEditor.changes_for_someone_new``; a required
     field only others may set is left to them). The task checks the values again, not the required fields: a
-    field made required after the invitation was asked for binds the next invitations, not this one."""
+    field made required after the invitation was asked for binds the next invitations, not this one.
+
+    ``app_role_ids``: application roles the person is given once they are ready (``app_roles.acts``), each one the
+    organization may grant (else a ValidationError on ``app_roles``)."""
     require_org_admin(actor, organization)
     email, name = email.strip().lower(), " ".join(name.split())
     given_name, family_name = " ".join(given_name.split()), " ".join(family_name.split())
@@ -113,6 +119,9 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
         changes = MetadataEditor.for_admin(actor, organization).changes_for_someone_new(values or {})
     except ValidationError as exc:
         errors.update(exc.message_dict if hasattr(exc, "error_dict") else {"values": " ".join(exc.messages)})
+    app_role_ids = list(dict.fromkeys(app_role_ids))
+    if role_errors := grantable_role_check(organization, app_role_ids):
+        errors["app_roles"] = " ".join(role_errors)
     if errors:
         raise ValidationError(errors)
     if not organization.is_provisioned:
@@ -128,11 +137,14 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
     with transaction.atomic():
         if invitation_on_its_way(organization, email):
             raise invitation_on_its_way_error(email)
-        payload = {"email": email, "name": name, **_given_names(given_name, family_name), **metadata_payload(changes)}
+        payload = {"email": email, "name": name, **_given_names(given_name, family_name), **metadata_payload(changes),
+                   **({"app_role_ids": app_role_ids} if app_role_ids else {})}
         operation = _invitation_create(actor, organization, email, payload, idempotency_key)
+        details = {**({"changes": metadata_changes_audit(changes)} if changes else {}),
+                   **({"app_roles": app_role_ids} if app_role_ids else {})}
         audit_record(actor=actor, action="user.invite_requested", organization=organization, target_type="user",
                      target_id=email, summary=f"Invited {email} to {organization.display_name}", operation=operation,
-                     details={"changes": metadata_changes_audit(changes)} if changes else None)
+                     details=details or None)
         operation_enqueue_on_commit(operation)
     return operation
 
@@ -233,6 +245,10 @@ def user_invite_apply(operation: Operation) -> dict:
     user = membership_add(auth0, organization, user, metadata=metadata, member=member,
                           auth0_organization_ids=sorted({*organization_ids, organization.auth0_organization_id})
                           if membership.in_auth0_organizations else None)
+    # The roles asked for go as operations of their own (keyed by this invitation: queued once however often
+    # it runs), each carried out, retried and audited as any assignment is, rather than as a part of this run,
+    # which an assignment's failure would fail after the account was made.
+    invitation_app_roles_request(operation, user_id=user["user_id"], actor=actor)
     operation_note(operation, ready_user_id=user["user_id"])
     return _set_password_send(auth0, operation, user_id=user["user_id"])
 

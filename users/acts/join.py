@@ -26,9 +26,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from app_roles.acts import invitation_app_roles_request
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.access.authorization import require_org_admin
 from organizations.models import Organization
+from organizations.selectors import principal_for_user_id
 from portal.audit import audit_record
 from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
@@ -158,7 +160,8 @@ def join_invitation_accept_apply(operation: Operation) -> dict:
     """The task's half of accepting: the person (the operation's actor) must be the account invited, the
     invitation still open; then the membership by the organization's mode, the metadata the admin asked for,
     and the write-through."""
-    invitation = JoinInvitation.objects.select_related("organization").get(pk=operation.payload["invitation_id"])
+    invitation = JoinInvitation.objects.select_related("organization", "operation").get(
+        pk=operation.payload["invitation_id"])
     organization = invitation.organization
     if invitation.status == JoinInvitation.Status.ACCEPTED:
         return {"joined": True}  # an earlier run finished and was cut off before saying so
@@ -174,6 +177,11 @@ def join_invitation_accept_apply(operation: Operation) -> dict:
     except Auth0NotFound:
         raise PermanentFault(f"{invitation.email} no longer has an account.") from None
     membership_add(auth0, organization, user, metadata=invitation.metadata)
+    if invitation.operation is not None:
+        # The application roles the invitation was asked with, under the inviting admin's name (their rights are
+        # checked when each runs).
+        invitation_app_roles_request(invitation.operation, user_id=invitation.user_id, actor=principal_for_user_id(
+            invitation.invited_by_user_id, invitation.invited_by))
     JoinInvitation.objects.filter(pk=invitation.pk).update(status=JoinInvitation.Status.ACCEPTED,
                                                            answered_at=timezone.now())
     return {"joined": True}

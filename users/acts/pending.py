@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from app_roles.acts import organization_grants_end
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from organizations.access.guardrails import PersonAct, person_act_check
 from organizations.membership import membership_of
@@ -179,4 +180,4 @@ def invitation_revoke_apply(operation: Operation) -> dict:
         return {"outcome": "deleted"}
     membership_end(auth0, organization, user_id)
     user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
-    return {"outcome": "removed"}
+    return {"outcome": "removed", "app_roles_ended": organization_grants_end(auth0, organization, user_id)}

@@ -16,7 +16,9 @@ sync that finds a user gone does. Company admins may delete any user; an organiz
 users of an isolated organization (a shared-connection or Auth0 Organization user may belong to other
 organizations too). The person confirms by typing the user's email.
 
-Either way the person's portal roles in what they left end with it. Both are idempotent in effect, so a run
+Either way the person's portal roles in what they left end with it, and so do the organization's grants of
+application roles (``app_roles.acts.organization_grants_end``: its own grants only, a role another
+organization granted too stays in Auth0). Both are idempotent in effect, so a run
 cut off after Auth0 answered may run again: the slug is already out of the list, the membership already
 gone, and a deleted user's 404 means the deletion is done.
 """
@@ -29,6 +31,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from app_roles.acts import organization_grants_end
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
 from organizations.access.authorization import require_org_admin
 from organizations.access.guardrails import PersonAct, organization_admins_lock, person_act_check
@@ -167,9 +170,11 @@ def user_remove_apply(operation: Operation) -> dict:
         _remove_check(actor, organization, user_id, operation.payload.get("name", ""))
         # Whether or not the directory still lists them (a run cut off after Auth0 answered has written them
         # through already), the act is the same and harmless to repeat: out of the list, out of the membership.
-        user = membership_end(gateway(), organization, user_id)
+        auth0 = gateway()
+        user = membership_end(auth0, organization, user_id)
         user_roles_end(actor=actor, user_id=user_id, organization=organization, operation=operation)
-    return {"removed": True, "account_exists": user is not None}
+        app_roles_ended = organization_grants_end(auth0, organization, user_id)
+    return {"removed": True, "account_exists": user is not None, "app_roles_ended": app_roles_ended}
 
 
 def user_delete_apply(operation: Operation) -> dict:

@@ -34,13 +34,13 @@ from users.directory.counts import (
     directory_people_lock,
     organization_counts_add,
 )
-from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone
+from users.models import COPIED_COLUMNS, DirectoryUser, Membership, Tombstone, UserSearch
 
 # Columns the upsert writes (everything but the id and user_id it matches on).
 _COLUMNS = [
     "email", "email_verified", "name", "given_name", "family_name", "nickname", "picture", "connection",
     "identities", "blocked", "logins_count", "last_login", "last_ip", "created_at", "updated_at",
-    "user_metadata", "app_metadata", "search_text", "synced_at",
+    "user_metadata", "app_metadata", "synced_at",
 ]
 
 
@@ -120,9 +120,12 @@ def _user_search_text(user: Auth0User, organization_ids: Iterable[int], organiza
     return _search_text([*_base_search_parts(user), *extra])
 
 
-def _row(
-    user: Auth0User, now: dt.datetime, organization_ids: Iterable[int], organizations: Organizations
-) -> DirectoryUser:
+def _searches_write(searches: Iterable[UserSearch]) -> None:
+    UserSearch.objects.bulk_create(list(searches), update_conflicts=True, unique_fields=["user"],
+                                   update_fields=["text"])
+
+
+def _row(user: Auth0User, now: dt.datetime) -> DirectoryUser:
     identities = [i for i in (user.get("identities") or []) if isinstance(i, dict)]
     return DirectoryUser(
         user_id=user["user_id"],
@@ -144,7 +147,6 @@ def _row(
         updated_at=auth0_time(user.get("updated_at")),
         user_metadata=user.get("user_metadata") or {},
         app_metadata=user.get("app_metadata") or {},
-        search_text=_user_search_text(user, organization_ids, organizations),
         synced_at=now,
     )
 
@@ -214,11 +216,13 @@ def directory_users_upsert(
         if not fresh:
             return counts
         final, carried = _memberships_final(fresh, organizations, auth0_organization_ids)
-        rows = [_row(user, now, final[user_id], organizations) for user_id, user in fresh.items()]
+        rows = [_row(user, now) for user in fresh.values()]
         DirectoryUser.objects.bulk_create(rows, update_conflicts=True, unique_fields=["user_id"],
                                           update_fields=_COLUMNS)
         counts.written = len(rows)
         pks = dict(DirectoryUser.objects.filter(user_id__in=fresh).values_list("user_id", "pk"))
+        _searches_write(UserSearch(user_id=pks[user_id], text=_user_search_text(user, final[user_id], organizations))
+                        for user_id, user in fresh.items())
         rows_by_id = {row.user_id: row for row in rows}
         counts.memberships_added, counts.memberships_removed, change = _memberships_set(
             fresh, final, carried, pks, rows_by_id, organizations, now)
@@ -320,9 +324,8 @@ def _users_search_text_refresh(user_pks: Iterable[int], organizations: Organizat
             "user_id", "organization_id"
         ):
             memberships.setdefault(user_pk, []).append(organization_id)
-        for user in chunk:
-            user.search_text = _user_search_text(_profile_of(user), memberships.get(user.pk, []), organizations)
-        DirectoryUser.objects.bulk_update(chunk, ["search_text"])
+        _searches_write(UserSearch(user_id=user.pk, text=_user_search_text(
+            _profile_of(user), memberships.get(user.pk, []), organizations)) for user in chunk)
 
 
 def _organization_ids_of(user_ids: Iterable[str]) -> dict[str, set[int]]:

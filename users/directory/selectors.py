@@ -18,6 +18,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from app_roles.holdings import app_role_holders, app_role_holders_anywhere
 from organizations.models import Audience, MetadataField, Organization
 from organizations.selectors import AuditQuery, audit_event_list, operation_list, organization_list
 from organizations.validation import RESERVED_KEYS
@@ -33,6 +34,7 @@ from users.models import (
     OrganizationBlock,
     SyncRun,
     UserActivity,
+    UserSearch,
 )
 
 # The columns a list can be sorted on: the query string's name -> the model field.
@@ -69,6 +71,9 @@ class UserQuery:
     created_to: dt.date | None = None
     # Company admins across organizations: an organization's slug, or NO_ORGANIZATION.
     organization_slug: str = ""
+    # People holding this application role (an Auth0 role id), as the list's organization grants it (in the
+    # tenant, or as its Auth0 Organization's member); across organizations, held in any way.
+    app_role: str = ""
     sort: str = DEFAULT_SORT
     descending: bool = False
     page_size: int = PAGE_SIZES[0]
@@ -131,12 +136,16 @@ def user_list(*, principal: Principal, organization: Organization | None, query:
         for term in query.search_terms:
             # Search text is stored lower-cased; LIKE is case-sensitive on PostgreSQL.
             membership &= Q(memberships__search_text__contains=term.lower())
+        if query.app_role:
+            users = users.filter(app_role_holders(organization, query.app_role, outer="pk"))
         return users.filter(membership)
     if not principal.is_company_admin:
         return DirectoryUser.objects.none()
     for term in query.search_terms:
         # A user's own search text holds every organization's searchable values (users.directory.mirror).
-        users = users.filter(search_text__contains=term.lower())
+        users = users.filter(search__text__contains=term.lower())
+    if query.app_role:
+        users = users.filter(app_role_holders_anywhere(query.app_role))
     if query.organization_slug == NO_ORGANIZATION:
         users = users.filter(~Exists(Membership.objects.filter(user=OuterRef("pk"))))
     elif query.organization_slug:
@@ -171,6 +180,8 @@ def member_list(*, principal: Principal, organization: Organization, query: User
     members = members.filter(_filters(query))
     for term in query.search_terms:
         members = members.filter(search_text__contains=term.lower())
+    if query.app_role:
+        members = members.filter(app_role_holders(organization, query.app_role))
     return members
 
 
@@ -214,6 +225,14 @@ def user_list_count(*, principal: Principal, organization: Organization | None, 
             return held(organization_counts_read(narrowed)) if narrowed is not None else 0
         if query.filters == UserQuery():
             return directory_people_read()
+    if organization is None and principal.is_company_admin and replace(query.filters, search_terms=()) == UserQuery() \
+            and not query.organization_slug:
+        # A bare search of every user: counted in the narrow search table alone (users.models.UserSearch), as
+        # nothing else narrows it and every search row is a user's.
+        searches = UserSearch.objects.all()
+        for term in query.search_terms:
+            searches = searches.filter(text__contains=term.lower())
+        return searches.count()
     if organization is None:
         return user_list(principal=principal, organization=None, query=query).count()
     return member_list(principal=principal, organization=organization, query=query).count()

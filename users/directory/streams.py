@@ -4,12 +4,14 @@ Two formats reach the one receiver:
 
 - **event streams** (CloudEvents 1.0, one per request): ``{specversion, id, type, data: {object}}``;
   ``user.created|updated|deleted`` carry the user in ``data.object``, ``organization.member.added|deleted``
-  ``{organization, user: {user_id}}``;
+  and ``organization.member.role.assigned|deleted`` ``{organization, user: {user_id}, …}``;
 - **log streams** (custom webhook): batches of ``{log_id, data: <log event>}`` as one JSON array
   (JSONARRAY), one object per line (JSONLINES) or one object (JSONOBJECT).
 
 Nothing in a payload is trusted beyond the user's id and the event's type: each event only queues a
-refresh, which reads the user from the Management API (``users.directory.refresh``). Events are kept by id, so a
+refresh, which reads the user from the Management API (``users.directory.refresh``), or, for a change of their
+application roles (a member's roles, a Management API call on a user's roles), reads those roles
+(``app_roles.sync``). Events are kept by id, so a
 redelivery (both kinds are at least once) does nothing twice.
 """
 
@@ -23,6 +25,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.db import transaction
 
+from app_roles.sync import person_app_roles_refresh_request
 from auth0_gateway import Auth0NotFound, Auth0Permanent, gateway
 from portal.faults import PermanentFault
 from users.directory.refresh import directory_user_refresh_request
@@ -30,7 +33,10 @@ from users.models import StreamEvent
 
 # The event types the portal subscribes to.
 EVENT_TYPES = ("user.created", "user.updated", "user.deleted", "organization.member.added",
-               "organization.member.deleted")
+               "organization.member.deleted", "organization.member.role.assigned", "organization.member.role.deleted")
+# The events that say a person's application roles changed: they queue a refresh of those roles
+# (``app_roles.sync``), not of the person.
+ROLE_EVENT_TYPES = ("organization.member.role.assigned", "organization.member.role.deleted")
 # Tenant log event types that say a user changed (Auth0's codes): signup, password and email changed,
 # email verified, user deleted, blocked by brute-force protection, a Management API operation.
 LOG_TYPES = {"ss", "scp", "sce", "sv", "sdu", "limit_wc", "sapi"}
@@ -48,6 +54,8 @@ class PushedEvent:
     kind: str
     # The user it names ("" when it names none the directory cares about).
     user_id: str
+    # It says the user's application roles changed (their roles are refreshed, not the user).
+    roles: bool = False
 
 
 def _cloud_event(item: dict) -> PushedEvent:
@@ -63,10 +71,12 @@ def _cloud_event(item: dict) -> PushedEvent:
     user_id = user.get("user_id") if isinstance(user, dict) else None
     if not isinstance(user_id, str) or not user_id:
         raise PayloadInvalid(f"The {kind} event {event_id} names no user.")
-    return PushedEvent(event_id, kind, user_id)
+    return PushedEvent(event_id, kind, user_id, roles=kind in ROLE_EVENT_TYPES)
 
 
 _USER_PATH = re.compile(r"^/api/v2/(?:users|user-blocks)/([^/]+)")
+# A Management API call on a user's roles in the tenant (Auth0 has no event stream type for those).
+_USER_ROLES_PATH = re.compile(r"^/api/v2/users/[^/]+/roles/?$")
 
 
 def _affected_user(data: dict) -> str:
@@ -91,7 +101,13 @@ def _log_event(item: dict) -> PushedEvent:
     # The portal's own Management API calls are already written through to the directory.
     own_call = kind == "sapi" and data.get("client_id") == settings.AUTH0_MGMT_CLIENT_ID
     relevant = kind in LOG_TYPES and not own_call
-    return PushedEvent(log_id, f"log:{kind}", user_id if relevant else "")
+    return PushedEvent(log_id, f"log:{kind}", user_id if relevant else "", roles=relevant and _roles_path(data))
+
+
+def _roles_path(data: dict) -> bool:
+    request = (data.get("details") or {}).get("request") if isinstance(data.get("details"), dict) else None
+    path = request.get("path") if isinstance(request, dict) else None
+    return isinstance(path, str) and bool(_USER_ROLES_PATH.match(path))
 
 
 def _item(item: object) -> PushedEvent:
@@ -137,8 +153,10 @@ def pushed_events_accept(events: list[PushedEvent]) -> tuple[int, int]:
             [StreamEvent(event_id=e.event_id, kind=e.kind[:64], user_id=e.user_id) for e in new],
             ignore_conflicts=True,
         )
-        for user_id in dict.fromkeys(e.user_id for e in new if e.user_id):
+        for user_id in dict.fromkeys(e.user_id for e in new if e.user_id and not e.roles):
             directory_user_refresh_request(user_id)
+        for user_id in dict.fromkeys(e.user_id for e in new if e.user_id and e.roles):
+            person_app_roles_refresh_request(user_id)
     return len(new), len(ids) - len(new)
 
 

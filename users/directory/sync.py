@@ -5,9 +5,10 @@ or, on demand, by ``manage.py directory_sync``; each step saves where it got to,
 worker restart and a lost message (the scheduler sends it again). Steps:
 
 - **full**: ask Auth0 for a users export, wait for the job, stream its rows into the mirror in batches
-  (constant memory), then replace each Auth0 Organization's members from the members API, then remove
-  users the export did not list and nothing else has written since the export began, then recount the
-  directory's counts (``users.directory.counts``) and put right any drift.
+  (constant memory), then replace each Auth0 Organization's members from the members API, then read who holds
+  which application role (``app_roles.sync``), then remove users the export did not list and nothing else has
+  written since the export began, then recount the directory's counts (``users.directory.counts``) and put
+  right any drift.
 - **delta**: read every user whose ``updated_at`` lies in the window since the last run (with an overlap
   for Auth0's search lag) through users search, sorted by ``updated_at``; a window holding 1,000 or
   more users (more than search will page through) is split in two until each half fits, so no change is
@@ -29,7 +30,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
 
+from app_roles.sync import app_roles_sync
 from auth0_gateway import SEARCH_RESULT_LIMIT, Auth0User, gateway
 from organizations.membership import membership_of, modes_in_auth0_organizations
 from organizations.models import Organization
@@ -214,6 +217,13 @@ def _full_step(run: SyncRun, step: str) -> float | None:
         return 0
     if step == "members":
         _members_sync(run)
+        _state_save(run, step="app_roles")
+        return 0
+    if step == "app_roles":
+        # Who holds which application role: the tenant's roles, each one's holders, each Auth0 Organization's
+        # member roles; saved as it goes, so a step that waits for the budget goes on where it stopped.
+        app_roles_sync(organization=organization, progress=run.state.get("app_roles") or {},
+                       save=lambda progress: _progress_save(run, progress))
         _state_save(run, step="reconcile")
         return 0
     if step == "reconcile":
@@ -227,6 +237,11 @@ def _full_step(run: SyncRun, step: str) -> float | None:
         _run_finish(run, status=SyncRun.Status.SUCCEEDED)
         return None
     raise PermanentFault(f"Unknown step {step!r} of a full sync")
+
+
+def _progress_save(run: SyncRun, progress: dict) -> None:
+    _state_save(run, app_roles=progress)
+    _lease_renew(run)
 
 
 def _batches(rows: Iterator[Auth0User], size: int) -> Iterator[list[Auth0User]]:
@@ -290,7 +305,8 @@ def _statistics_refresh() -> None:
     if connection.vendor == "postgresql":
         statement = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            cursor.execute(f"{statement} users_directoryuser, users_membership")
+            cursor.execute(f"{statement} users_directoryuser, users_usersearch, users_membership, "
+                           "app_roles_approlegrant")
 
 
 # -- delta sync ---------------------------------------------------------------------------------------
@@ -427,6 +443,30 @@ def sync_status() -> dict:
         "last_delta_sync_seconds_ago": delta_age,
         "fresh": full_age is not None and full_age < full_limit and newest is not None and newest < delta_limit,
     }
+
+
+def directory_metrics() -> Iterator:
+    """The directory's freshness for /metrics (settings: PORTAL_METRICS_SOURCES): seconds since the mirror last
+    learned of a change, by a finished sync (full or delta) or a pushed event, and the newest of those."""
+    now = timezone.now()
+    moments = {
+        kind: SyncRun.objects.filter(kind=kind, status=SyncRun.Status.SUCCEEDED, organization=None)
+        .order_by("-started_at").values_list("finished_at", flat=True).first()
+        for kind in (SyncRun.Kind.FULL, SyncRun.Kind.DELTA)
+    }
+    moments["stream"] = StreamEvent.objects.order_by("-received_at").values_list("received_at", flat=True).first()
+    by_source = GaugeMetricFamily("portal_directory_update_age_seconds", "Seconds since the directory last heard "
+                                  "of the tenant, by source (full sync, delta sync, pushed event)", labels=["source"])
+    for source, moment in moments.items():
+        if moment is not None:
+            by_source.add_metric([source], (now - moment).total_seconds())
+    yield by_source
+    known = [moment for moment in moments.values() if moment is not None]
+    freshness = GaugeMetricFamily("portal_directory_freshness_seconds", "Seconds since the last sync or pushed "
+                                  "event (absent before the first)")
+    if known:
+        freshness.add_metric([], (now - max(known)).total_seconds())
+    yield freshness
 
 
 def sync_health() -> dict:

@@ -5,8 +5,8 @@ task and kept for :data:`EXPORT_LIFETIME` for them alone to download
 What it holds: the account as Auth0 has it now (profile, identities, sign-in counts), their metadata (all of
 their user_metadata but fields their organizations' schemas keep from them, and the app_metadata fields the
 schemas show them: the same visibility as the profile page; the keys the portal reserves appear as the
-memberships they mean), their organizations and portal roles, their enrolled authentication methods as
-Auth0 shows them (masked, no secrets), their recent Auth0 log events, and the portal's audit events about
+memberships they mean), their organizations, portal roles and application roles, their enrolled authentication
+methods as Auth0 shows them (masked, no secrets), their recent Auth0 log events, and the portal's audit events about
 them (when, who, what: never an event's details, which may hold values of fields they may not see).
 
 One act in two halves: :func:`profile_data_export_request` (the view's: a quota per person, one export under
@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from app_roles.holdings import profile_app_roles
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.models import Audience, MetadataField, Organization
 from organizations.validation import RESERVED_KEYS
@@ -116,6 +117,7 @@ def profile_data_export_apply(operation: Operation) -> dict:
                                         organizations),
         "organizations": [{"slug": m.organization.slug, "name": m.organization.display_name} for m in memberships],
         "portal_roles": _roles(actor),
+        "application_roles": profile_app_roles(user_id=actor.user_id),
         "authentication_methods": [{k: m[k] for k in _METHOD_KEYS if m.get(k) is not None} for m in methods],
         "auth0_log_events": [{k: e[k] for k in _LOG_KEYS if e.get(k) not in (None, "")} for e in logs],
         "audit_events": _audit_events(actor.user_id),

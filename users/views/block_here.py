@@ -43,7 +43,7 @@ def organization_unblock(request: HttpRequest, slug: str, user_id: str) -> HttpR
     if not principal.can_admin(organization.pk):
         raise PermissionDenied
     return act_confirm(
-        request, template="users/unblock_here_confirm.html", context={"organization": organization, "block": block},
+        request, template="users/unblock_here_confirm.html", context={"organization": organization, "held": block},
         perform=lambda: user_unblock_here_request(actor=principal, organization=organization, user_id=block.user_id),
         done=lambda operation: reverse("operation_detail",
                                        kwargs={"slug": organization.slug, "operation_id": operation.pk}),

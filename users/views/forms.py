@@ -7,6 +7,8 @@ import html
 from django import forms
 from django.utils.safestring import mark_safe
 
+from app_roles.forms import AnyRolesField, role_choices
+from app_roles.models import GrantableRole
 from organizations.models import MetadataField
 from organizations.validation import METADATA_DATE_RE
 from users.acts.metadata import metadata_field_name, metadata_value_text
@@ -105,8 +107,18 @@ class UserListForm(forms.Form):
                                   choices=[(n, str(n)) for n in PAGE_SIZES], widget=QuickSelect)
 
     def __init__(self, data, *, connections: list[str] | None = None,
-                 organizations: list[tuple[str, str]] | None = None, **kwargs) -> None:
+                 organizations: list[tuple[str, str]] | None = None, app_roles: list[tuple[str, str]] | None = None,
+                 app_roles_of: str = "", **kwargs) -> None:
+        """``app_roles``: the role filter's choices, (role id, label), the roles ``app_roles_of`` (an
+        organization's name) may grant, or the tenant's (a list across organizations)."""
         super().__init__(data, **kwargs)
+        if app_roles:
+            refused = (f"“%(value)s” is not an application role {app_roles_of} may grant." if app_roles_of
+                       else "“%(value)s” is not one of the tenant's roles.")
+            self.fields["app_role"] = forms.ChoiceField(required=False, label="Application role",
+                                                        choices=[("", "Any"), *app_roles], widget=QuickSelect,
+                                                        error_messages={"invalid_choice": refused})
+            self.order_fields(["q", "app_role"])  # the first of the filters (the panel shows them in order)
         if connections is not None:
             self.fields["connection"] = forms.ChoiceField(
                 required=False, label="Connection", choices=[("", "Any"), *((c, c) for c in connections)],
@@ -141,6 +153,7 @@ class UserListForm(forms.Form):
             created_from=data.get("created_from"),
             created_to=data.get("created_to"),
             organization_slug=data.get("org") or "",
+            app_role=data.get("app_role") or "",
             sort=sort.lstrip("-"),
             descending=sort.startswith("-"),
             page_size=data.get("size") or PAGE_SIZES[0],
@@ -158,13 +171,21 @@ class UserInviteForm(forms.Form):
     name = forms.CharField(label="Name (optional)", max_length=200, required=False, strip=True,
                            help_text="How the email greets them; they can change it later.")
 
-    def __init__(self, data=None, *, fields: list[MetadataField] | None = None, **kwargs) -> None:
+    def __init__(self, data=None, *, fields: list[MetadataField] | None = None,
+                 app_roles: list[GrantableRole] | None = None, **kwargs) -> None:
         super().__init__(data, **kwargs)
         self.metadata_names = []
         for field in fields or []:
             name = metadata_field_name(field)
             self.fields[name] = _metadata_input(field, "", new=True)
             self.metadata_names.append(name)
+        if app_roles or (hasattr(data, "getlist") and data.getlist("app_roles")):
+            # The organization's grantable roles, its default chosen: given once the person is ready. (Roles sent
+            # to an organization that may grant none reach the service too, which refuses them.)
+            self.fields["app_roles"] = AnyRolesField(
+                label="Application roles", required=False, choices=role_choices(app_roles),
+                initial=[g.role_id for g in app_roles if g.is_default],
+                help_text="What they may do in the company's applications; given once their account is ready.")
 
     def values(self) -> dict[str, dict[str, str]]:
         """The metadata typed, as ``users.acts.invite`` takes it (an empty input sets nothing)."""

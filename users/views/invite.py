@@ -1,5 +1,6 @@
 """Inviting one person into an organization: the form (the email, a name, the schema's fields the admin may
-set), whose refusals (``users.acts.invite``) show beside the field they concern."""
+set, the application roles the organization may grant), whose refusals (``users.acts.invite``) show beside the
+field they concern."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from app_roles.catalog import organization_grantable_roles
 from organizations.selectors import organization_get
 from portal.principal import principal_from_request
 from portal.web.followed import operation_follow
@@ -32,12 +34,13 @@ def user_invite(request: HttpRequest, slug: str) -> HttpResponse:
     # Required fields this admin sees but may not set: the invitation leaves them to those who may.
     left_to_others = [f.label for f in selectors.user_metadata_fields(principal=principal, organization=organization)
                       if f.required and metadata_field_name(f) not in settable]
-    form = UserInviteForm(request.POST or None, fields=fields)
+    form = UserInviteForm(request.POST or None, fields=fields,
+                          app_roles=list(organization_grantable_roles(organization)))
     if request.method == "POST" and form.is_valid():
         try:
             operation = user_invite_request(actor=principal, organization=organization,
                                             email=form.cleaned_data["email"], name=form.cleaned_data["name"],
-                                            values=form.values())
+                                            values=form.values(), app_role_ids=form.cleaned_data.get("app_roles") or [])
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:

@@ -1,6 +1,7 @@
-"""The list's acts on a selection of users: the list posts the chosen people and act here; this page says,
-per person, what will happen or why it cannot, and its confirmation queues the operations (then the
-organization's operations page follows them). Thin views: the rules are ``users.acts.selection``'s."""
+"""The list's acts on a selection of users: the list posts the chosen people and act here (an act on an
+application role asks for the role first); this page says, per person, what will happen or why it cannot, and
+its confirmation queues the operations (then the organization's operations page follows them). Thin views: the
+rules are ``users.acts.selection``'s."""
 
 from __future__ import annotations
 
@@ -14,9 +15,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from app_roles.forms import AppRoleSelectionForm
 from organizations.selectors import organization_get
 from portal.principal import principal_from_request
-from users.acts.selection import selection_act_get, selection_request, selection_review
+from portal.web.forms import form_refusal_add
+from users.acts.selection import (
+    SelectionAct,
+    selection_act_for_role,
+    selection_act_get,
+    selection_people,
+    selection_request,
+    selection_review,
+    selection_role_choices,
+)
 
 
 def _queued_message(count: int, label: str) -> str:
@@ -36,6 +47,10 @@ def user_selection(request: HttpRequest, slug: str) -> HttpResponse:
     user_ids = request.POST.getlist("user")
     try:
         act = selection_act_get(request.POST.get("act", ""))
+        if act.role_verb:  # an application role's act: the role first, then the review
+            act, role_page = _role_chosen(request, principal, organization, act, user_ids)
+            if role_page is not None:
+                return role_page
         if request.POST.get("confirm"):
             outcome = selection_request(actor=principal, organization=organization, user_ids=user_ids, act=act,
                                         token=request.POST.get("token", ""))
@@ -55,3 +70,22 @@ def user_selection(request: HttpRequest, slug: str) -> HttpResponse:
         "organization": organization, "act": act, "items": items, "doable": doable,
         "refused": [item for item in items if item.refusal], "token": uuid.uuid4().hex, "list_url": list_url,
     })
+
+
+def _role_chosen(request: HttpRequest, principal, organization, act: SelectionAct, user_ids: list[str]
+                 ) -> tuple[SelectionAct, HttpResponse | None]:
+    """The act for the role the request names, or the page that asks for one (from the list, or the role sent
+    refused beside its field, the choice kept). A ValidationError for a selection of nobody."""
+    choices = selection_role_choices(organization)
+    form = AppRoleSelectionForm(request.POST if "role" in request.POST else None, choices=choices,
+                                verb=act.role_verb)
+    if form.is_bound and form.is_valid():
+        try:
+            return selection_act_for_role(act, organization, form.cleaned_data["role"]), None
+        except ValidationError as exc:
+            form_refusal_add(form, exc, "role")
+    people = selection_people(actor=principal, organization=organization, user_ids=user_ids)
+    return act, render(request, "users/selection_role.html", {
+        "organization": organization, "act": act, "form": form, "people": people, "choices": choices,
+        "list_url": reverse("user_list", kwargs={"slug": organization.slug}),
+    }, status=400 if form.errors else 200)

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from app_roles.catalog import organization_grantable_roles, tenant_role_list
 from organizations.models import Organization
 from organizations.selectors import operation_list, organization_get, organization_list
 from portal.keyset import KeysetPaginator
@@ -70,7 +71,9 @@ def _list_state(request: HttpRequest, principal: Principal, organization: Organi
     if organization is None:
         organizations = [("", "Any organization"), (NO_ORGANIZATION, "No organization"),
                          *organization_list(principal=principal).values_list("slug", "display_name")]
-    form = UserListForm(request.GET, connections=connections, organizations=organizations)
+    form = UserListForm(request.GET, connections=connections, organizations=organizations,
+                        app_roles=_app_role_choices(principal, organization),
+                        app_roles_of=organization.display_name if organization else "")
     query = form.query()
     for name, field in form.fields.items():
         # A browser's date picker cannot show a value that is not a date: show what was typed, as text.
@@ -79,6 +82,14 @@ def _list_state(request: HttpRequest, principal: Principal, organization: Organi
     params = {name: request.GET[name] for name in form.fields
               if name not in form.errors and request.GET.get(name, "") != ""}
     return ListState(form=form, query=query, params=params)
+
+
+def _app_role_choices(principal: Principal, organization: Organization | None) -> list[tuple[str, str]]:
+    """The role filter's choices: the roles the organization may grant, by their label there; across
+    organizations (company admins), every role of the tenant."""
+    if organization is None:
+        return list(tenant_role_list(principal=principal).values_list("pk", "name"))
+    return list(organization_grantable_roles(organization).values_list("role_id", "label"))
 
 
 @dataclass(frozen=True)
@@ -176,7 +187,9 @@ def _list_render(request: HttpRequest, principal: Principal, organization: Organ
         "detail_route": "directory_user_detail" if organization is None else "user_detail",
         "can_invite": can_act,
         "can_act": can_act,
-        "selection_acts": SELECTION_ACTS.values(),
+        # The application roles' acts where the organization may grant some.
+        "selection_acts": [act for act in SELECTION_ACTS.values() if not act.role_verb or (
+            can_act and state.form.fields.get("app_role") is not None)],
         # Invitations this browser sent: shown until their outcome has been seen once.
         "followed_invites": operations_followed(request, operation_list(
             principal=principal, organization=organization).filter(kind=OperationKind.USER_INVITE))

@@ -17,6 +17,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from app_roles.acts import ACT
+from app_roles.catalog import organization_grantable_roles
+from app_roles.forms import AppRoleAssignForm
+from app_roles.holdings import person_app_roles, person_app_roles_assignable
 from organizations.access.guardrails import account_governed_check
 from organizations.models import Organization
 from organizations.selectors import operation_list, organization_get
@@ -26,6 +30,7 @@ from portal.web.followed import operations_followed
 from portal.web.refusals import refusal_of
 from users.acts.account import user_action_for, user_actions_available
 from users.acts.email_change import user_database_connection_check
+from users.acts.rules import user_rights_check
 from users.directory import selectors
 from users.directory.activity import (
     user_activity_refresh_if_due,
@@ -64,9 +69,12 @@ def _detail_urls(organization: Organization | None, user_id: str) -> dict[str, s
             "detail_url": reverse("user_detail", kwargs=kwargs)}
 
 
-def _detail(
-    request: HttpRequest, principal: Principal, organization: Organization | None, user_id: str,
+def user_page_render(
+    request: HttpRequest, principal: Principal, organization: Organization | None, user_id: str, *,
+    app_role_form: AppRoleAssignForm | None = None, status: int = 200,
 ) -> HttpResponse:
+    """A user's page (404 outside the principal's scope); ``app_role_form``: the role assignment sent and
+    refused (``app_roles.views``), shown with its errors beside the field."""
     person = selectors.user_get(principal=principal, organization=organization, user_id=user_id)
     directory_user_refresh_request(person.user_id)  # the mirror catches up in the background
     activity = selectors.user_activity_get(principal=principal, organization=organization, user_id=person.user_id)
@@ -87,6 +95,7 @@ def _detail(
         "actions": _actions_offered(principal, organization, person, activity),
         "account_refusal": account_refusal(principal, organization, person),
         **_edits_offered(principal, organization, person),
+        **_app_roles_shown(principal, organization, person, app_role_form),
         **removals_offered(principal, organization, person),
         # Acts on this user this browser asked for, whatever act they are: shown until their outcome has been
         # seen once.
@@ -95,7 +104,7 @@ def _detail(
         if organization is not None else [],
         **_detail_urls(organization, person.user_id),
     }
-    response = render(request, "users/detail.html", context)
+    response = render(request, "users/detail.html", context, status=status)
     if picture_origin:
         response._csp_update = {"img-src": [picture_origin]}  # type: ignore[attr-defined]
     return response
@@ -146,18 +155,36 @@ def _edits_offered(principal: Principal, organization: Organization | None, pers
     }
 
 
+def _app_roles_shown(principal: Principal, organization: Organization | None, person,
+                     form: AppRoleAssignForm | None) -> dict:
+    """The person's application roles as the reader may see them, and for the organization's admins the form
+    that gives one of the roles it may grant (or why they may not give this person any)."""
+    shown = {"app_roles": person_app_roles(principal=principal, organization=organization, person=person),
+             "app_roles_scoped": organization is not None and not principal.is_company_admin,
+             "app_role_form": None, "app_role_refusal": "", "app_roles_grantable": False, "app_roles_admin": False}
+    if organization is None or not principal.can_admin(organization.pk):
+        return shown
+    shown["app_roles_admin"] = True
+    assignable = person_app_roles_assignable(organization=organization, person=person)
+    shown["app_roles_grantable"] = bool(assignable) or organization_grantable_roles(organization).exists()
+    shown["app_role_refusal"] = refusal_of(lambda: user_rights_check(principal, organization, person, ACT))
+    if not shown["app_role_refusal"] and (assignable or form is not None):
+        shown["app_role_form"] = form or AppRoleAssignForm(roles=assignable)
+    return shown
+
+
 @login_required
 @require_GET
 def user_detail(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     principal = principal_from_request(request)
     organization = organization_get(principal=principal, slug=slug)
-    return _detail(request, principal, organization, user_id)
+    return user_page_render(request, principal, organization, user_id)
 
 
 @login_required
 @require_GET
 def directory_user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
-    return _detail(request, company_admin_from_request(request), None, user_id)
+    return user_page_render(request, company_admin_from_request(request), None, user_id)
 
 
 def _activity(

@@ -21,6 +21,7 @@ from ...directory.users import user_get
 from ...tenant import Tenant
 from ..access import user_may_use
 from ..clients import client_get, resource_servers, url_allowed
+from ..enterprise.routes import ENTERPRISE, enterprise_start_url
 from ..errors import PageError, page_endpoint
 from ..invitations import invitation_find
 from ..params import tenant_of
@@ -100,8 +101,8 @@ def request_validate(tenant: Tenant, client: dict, redirect_uri: str, q: dict[st
         connection = connection_get_by_name(tenant, q["connection"])
         if connection is None or client["client_id"] not in connection.get("enabled_clients", []):
             raise AuthorizeError("invalid_request", "the connection was not found")
-        if connection.get("strategy", "auth0") != "auth0":
-            raise AuthorizeError("invalid_request", "the connection is not a database connection")
+        if connection.get("strategy", "auth0") not in ("auth0", *ENTERPRISE):
+            raise AuthorizeError("invalid_request", "the connection is not a database or enterprise connection")
         if org and connection["name"] not in organization_connection_names(tenant, org["id"]):
             raise AuthorizeError("invalid_request", f"the connection is not enabled for the organization {org['id']}")
     invitation = None
@@ -195,8 +196,11 @@ async def authorize_get(request: Request) -> Response:
     browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
     created = transaction_create(tenant, txn, browser)
     page = "/u/signup" if txn.get("screen_hint") == "signup" and not txn["invitation"] else "/u/login"
+    location = f"{page}?{urlencode({'state': created['id']})}"
+    if txn["connection"] and connection_get_by_name(tenant, txn["connection"]).get("strategy") in ENTERPRISE:
+        location = enterprise_start_url(created["id"])  # straight on to the organization's identity provider
     response = RedirectResponse(
-        f"{page}?{urlencode({'state': created['id']})}",
+        location,
         status_code=302,
         headers={"Cache-Control": "no-store"},
     )

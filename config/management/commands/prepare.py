@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from app_roles.tasks import demo_app_roles_seed
 from organizations.management.demo import demo_tool_clients_register
 from organizations.models import Organization
 from organizations.tasks import demo_seed
@@ -34,6 +35,8 @@ class Command(BaseCommand):
             else:
                 demo_seed.delay()
                 self.stdout.write("The demo organizations are queued; the worker creates them in a moment.")
+            # Acme's grantable application roles, once its organization exists (left alone once chosen).
+            demo_app_roles_seed.delay()
             if settings.DIRECTORY_STREAM_URL and settings.DIRECTORY_STREAM_TOKEN:
                 # Idempotent (a stream of the portal's name is replaced), so every start re-registers.
                 directory_streams_register.delay(settings.DIRECTORY_STREAM_URL)

@@ -52,8 +52,7 @@ def test_someone_with_an_account_joins_only_by_accepting(portal, page: Page, ini
     check_page(page)
     operation = run_pending("user_invite", user_invite)
     assert operation.status == "succeeded", operation.last_error
-    page.goto(f"{portal}/o/initech/users/")
-    expect(page.get_by_text(f"{email} is invited: they join Initech when they accept")).to_be_visible()
+    outcome_expect(page, f"{email} is invited: they join Initech when they accept")
     check_page(page)
     assert auth0.user_get(user_id=person["user_id"]) == before  # asked, not added
     page.goto(f"{portal}/o/initech/users/invitations/")

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 
 from auth0_gateway import gateway
 from organizations.models import Organization
 from portal.models import Operation
+from tests.factories import UserFactory
 from tests.users.org_modes import admin_of, member_create, organizations_per_mode
 from users.acts.block_here import user_block_here_request, user_unblock_here_request
 from users.acts.invite import user_invite_request
@@ -69,6 +72,12 @@ def test_a_block_in_a_shared_organization_ends_that_membership_alone_and_lifting
     # Invited again while blocked: refused, beside the email, until the block is lifted.
     with pytest.raises(ValidationError, match="is blocked in Initech"):
         user_invite_request(actor=admin, organization=initech, email=shared_person["email"])
+    # The page that asks before lifting it names the person (a context variable once called "block" was
+    # Django's own {% block %} there, and the page named nobody).
+    client = Client()
+    client.force_login(UserFactory(auth0_user_id=admin.user_id))
+    page = client.get(reverse("organization_unblock", args=[initech.slug, user_id])).content.decode()
+    assert shared_person["email"] in page and "No email address" not in page
 
     lifted = run(user_unblock_here, user_unblock_here_request(actor=admin, organization=initech, user_id=user_id))
 

@@ -11,7 +11,7 @@ from organizations.selectors import principal_for_user_id
 from tests.factories import CompanyAdminFactory, OrganizationFactory, RoleFactory
 from tests.users.auth0_users import auth0_user
 from users.directory.mirror import directory_users_upsert
-from users.directory.selectors import NO_ORGANIZATION, UserQuery, user_get, user_list
+from users.directory.selectors import NO_ORGANIZATION, UserQuery, user_get, user_list, user_list_count
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,23 @@ def test_company_admins_list_everyone_and_narrow_by_organization(world) -> None:
         "Bob Baker"}
     assert _names(user_list(principal=company, organization=None,
                             query=UserQuery(organization_slug=NO_ORGANIZATION))) == {"Dan Noorg"}
+
+
+def test_a_company_admins_search_is_counted_exactly_whichever_way_it_is_counted(world) -> None:
+    """A bare search of every user is counted in the search table alone; with a filter or an organization, on
+    the users: each total is the number of users the list shows."""
+    company = world["company"]
+    queries = [
+        UserQuery(search_terms=("falcon",)), UserQuery(search_terms=("example",)), UserQuery(search_terms=("noorg",)),
+        UserQuery(search_terms=("falcon", "bob")), UserQuery(search_terms=("zzz",)),
+        UserQuery(search_terms=("falcon",), blocked=False), UserQuery(search_terms=("a",), organization_slug="alpha"),
+        UserQuery(search_terms=("a",), organization_slug=NO_ORGANIZATION),
+    ]
+    totals = [user_list_count(principal=company, organization=None, query=query) for query in queries]
+    assert totals == [user_list(principal=company, organization=None, query=query).count() for query in queries]
+    assert totals[:5] == [1, 4, 1, 1, 0] and totals[5] == 0
+    # Nobody else counts every user's search.
+    assert user_list_count(principal=world["admin_a"], organization=None, query=queries[1]) == 0
 
 
 def test_filters(world) -> None:

@@ -20,6 +20,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from app_roles.models import AppRoleGrant, TenantRole
 from auth0_gateway import gateway
 from history.retry import operation_retry_allowed
 from organizations.models import Audience, MetadataField
@@ -409,6 +410,10 @@ def test_the_export_holds_what_the_person_may_see(tenant) -> None:
     actor = principal_for_user_id(user["user_id"], "Grace Hopper")
     edit = profile_metadata_edit_request(actor=actor, organization=globex, values={"user_metadata": {"desk": "C3"}})
     run(profile_metadata_edit, edit)
+    now = timezone.now()  # an application role Globex granted them
+    TenantRole.objects.create(pk="rol_export0000000000", name="Editor", refreshed_at=now)
+    AppRoleGrant.objects.create(user=DirectoryUser.objects.get(user_id=user["user_id"]), role_id="rol_export0000000000",
+                                scope="organization", organization=globex, granted_at=now, confirmed_at=now)
     export = profile_data_export_request(actor=actor, organization=globex)
     operation = run(profile_data_export, export.operation)
     assert operation.status == Operation.Status.SUCCEEDED, operation.last_error
@@ -424,6 +429,7 @@ def test_the_export_holds_what_the_person_may_see(tenant) -> None:
     assert document["app_metadata"] == {"cost_centre": "CC-7"}
     assert document["organizations"] == [{"slug": "globex", "name": "Globex"}]
     assert document["portal_roles"] == [{"role": "Viewer", "organization": "Globex"}]
+    assert document["application_roles"] == [{"role": "Editor", "granted_by": "Globex"}]
     actions = [e["action"] for e in document["audit_events"]]
     assert "Edit own details (self-service): requested" in actions
     assert "Export own data (self-service): requested" in actions
