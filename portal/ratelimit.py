@@ -17,12 +17,16 @@ and stops booking in its group for a while (the bucket was not the tenant's). Au
 bucket: ``X-RateLimit-Remaining`` lower than ours (someone else spends the same budget: the dashboard,
 another application) lowers ours, and a 429 empties ours until ``X-RateLimit-Reset``.
 
+Of each burst the portal spends all but ``AUTH0_RATE_MARGIN_SECONDS`` of refill (``limit_with_margin``): a call
+reaches Auth0 a little after it took its token, and calls taken apart may arrive together.
+
 This module knows nothing of Auth0's paths: the gateway names the group of each call.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import random
 import time
 from collections.abc import Iterator
@@ -266,15 +270,30 @@ def budget_reservations(held: dict[str, list[list[float]]]) -> Iterator[Reservat
         _RUN_RESERVATIONS.reset(reset)
 
 
+def limit_with_margin(limit: Limit, margin_seconds: float) -> Limit:
+    """The bucket the portal spends from for a tenant's ``limit``: the burst less ``margin_seconds`` of refill
+    (at least one token, and never the whole burst). Tokens are taken in order, but the calls they pay for reach
+    Auth0 each a little later, by however long their process took to send them (a busy host, a pause); calls taken
+    apart can arrive together, and a bucket spent to the last token would see more in one moment than its burst.
+    The margin absorbs that; the rate, what a long run spends, is the tenant's."""
+    if limit.burst <= 1 or margin_seconds <= 0:
+        return limit
+    margin = max(1, math.ceil(margin_seconds * limit.per_second))
+    return Limit(max(1, limit.burst - margin), limit.per_minute)
+
+
 class RateLimiter:
     """The tenant's Management API budget: ``limits`` per group, the ``"other"`` group for the rest;
-    ``reserve_seconds``, how far ahead a run may book a token (``budget_reservations``)."""
+    ``reserve_seconds``, how far ahead a run may book a token (``budget_reservations``); ``margin_seconds``, the
+    part of each burst left unspent (``limit_with_margin``)."""
 
-    def __init__(self, store: Store, limits: dict[str, Limit], reserve_seconds: float = 0.0) -> None:
+    def __init__(self, store: Store, limits: dict[str, Limit], reserve_seconds: float = 0.0,
+                 margin_seconds: float = 0.0) -> None:
         if "other" not in limits:
             raise ValueError("AUTH0_RATE_LIMITS must give the 'other' group (every endpoint not named)")
         self.store = store
-        self.limits = limits
+        self.tenant_limits = limits
+        self.limits = {group: limit_with_margin(limit, margin_seconds) for group, limit in limits.items()}
         self.reserve_seconds = reserve_seconds
 
     def bucket(self, group: str) -> str:
@@ -360,7 +379,9 @@ class RateLimiter:
             self.store.lower(group, limit, float(remaining))  # only ever lowers
 
     def state(self) -> list[GroupState]:
-        return [GroupState(group, limit, self.store.tokens(group, limit)) for group, limit in self.limits.items()]
+        """Each group's tenant limit and the calls the portal may make now (its margin never among them)."""
+        return [GroupState(group, self.tenant_limits[group], self.store.tokens(group, limit))
+                for group, limit in self.limits.items()]
 
 
 def store_from_url(url: str) -> Store:
@@ -375,4 +396,5 @@ def store_from_url(url: str) -> Store:
 def rate_limiter() -> RateLimiter:
     """The process's limiter, from ``AUTH0_RATE_LIMIT_STORE`` and ``AUTH0_RATE_LIMITS``."""
     return RateLimiter(store_from_url(settings.AUTH0_RATE_LIMIT_STORE), limits_parse(settings.AUTH0_RATE_LIMITS),
-                       reserve_seconds=settings.AUTH0_RATE_RESERVE_SECONDS)
+                       reserve_seconds=settings.AUTH0_RATE_RESERVE_SECONDS,
+                       margin_seconds=settings.AUTH0_RATE_MARGIN_SECONDS)

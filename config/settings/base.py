@@ -251,6 +251,9 @@ AUTH0_RATE_LIMIT_STORE = env("AUTH0_RATE_LIMIT_STORE", default="")
 # How far ahead an operation waiting for the budget books its next token (portal.ratelimit): its retry comes
 # back once, when the token is due. Operations beyond it come back after about this long and try again.
 AUTH0_RATE_RESERVE_SECONDS = env.float("AUTH0_RATE_RESERVE_SECONDS", default=60.0)
+# Each group's burst less this much refill is what the portal spends: calls reach Auth0 a little after they took
+# their token, and this much disorder in their arrival never exceeds the tenant's burst (portal.ratelimit).
+AUTH0_RATE_MARGIN_SECONDS = env.float("AUTH0_RATE_MARGIN_SECONDS", default=0.5)
 # The database connection shared by organizations in "shared connection" mode (and Auth0 Organizations).
 AUTH0_SHARED_CONNECTION = env("AUTH0_SHARED_CONNECTION", default="Username-Password-Authentication")
 # The tenant's name, in the SAML entity id Auth0 gives an enterprise connection (urn:auth0:<tenant>:<connection>):

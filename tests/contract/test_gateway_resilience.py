@@ -286,7 +286,8 @@ def test_gateway_is_built_once_from_settings(emu, settings):
         assert first.user_get(user_id=USER)["email"] == "user01@acme.test"
         assert gateway().user_get(user_id=USER)["user_id"] == USER
         assert first.token_fetch_count == 1
-        assert {s.group: s.available for s in rate_limiter().state()}["read_users"] == 3
+        # Two calls from a burst of 5, one of which the portal keeps as its margin.
+        assert {s.group: s.available for s in rate_limiter().state()}["read_users"] == 2
         gateway_reset()
         assert gateway() is not first
     finally:

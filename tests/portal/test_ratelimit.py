@@ -4,14 +4,26 @@ rate, lowered by what Auth0 reports, and emptied by a 429 until Auth0's reset.""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 
-from portal.ratelimit import DatabaseStore, Limit, RateLimiter, Store, budget_reservations, limits_parse
+from auth0_emulator.config import RateLimit
+from auth0_emulator.management.ratelimit import Bucket
+from portal.ratelimit import (
+    DatabaseStore,
+    Limit,
+    RateLimiter,
+    Store,
+    budget_reservations,
+    limit_with_margin,
+    limits_parse,
+)
 from tests.support.budget import IsolatedRedisStore
 
 SLOW = Limit(burst=5, per_minute=6)  # one token every 10 s: nothing refills while a test runs
@@ -258,3 +270,46 @@ def test_concurrent_runs_never_book_more_than_the_horizon_holds(kind: str) -> No
         # moment after Redis answered, which a busy machine may stretch).
         assert all(later - earlier > 0.5 for earlier, later in zip(booked, booked[1:], strict=False))
         store.clear()
+
+
+def test_the_margin_is_a_part_of_each_burst_worth_the_seconds_given() -> None:
+    assert limit_with_margin(Limit(20, 200), 0.5) == Limit(18, 200)  # 0.5 s of 3.3 a second: 2 tokens
+    assert limit_with_margin(Limit(50, 60), 0.5) == Limit(49, 60)  # at least one token
+    assert limit_with_margin(Limit(3, 600), 0.5) == Limit(1, 600)  # never the whole burst
+    assert limit_with_margin(Limit(1, 60), 0.5) == Limit(1, 60)  # a burst of one has nothing to spare
+    assert limit_with_margin(Limit(20, 200), 0) == Limit(20, 200)
+    limiter = RateLimiter(IsolatedRedisStore(), {"other": Limit(20, 6)}, margin_seconds=0.5)
+    try:
+        assert [limiter.take("other").ok for _ in range(20)] == [True] * 19 + [False]
+        assert [(s.group, s.limit.burst, s.available) for s in limiter.state()] == [("other", 20, 0)]
+    finally:
+        limiter.store.clear()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("margin_seconds", [0.3, 0.0])
+def test_calls_that_reach_auth0_late_and_together_stay_within_its_burst(monkeypatch, margin_seconds: float) -> None:
+    """Calls spent as fast as the budget allows (on a clock of the test's), each reaching the tenant up to 0.3 s
+    later than it took its token: the emulator's own bucket, Auth0's limit, refuses none of them with the margin;
+    without one, the calls of the first burst that arrive late together with the next ones are refused."""
+    tenant = Limit(burst=10, per_minute=600)  # 10 a second
+    now = [1000.0]
+    monkeypatch.setattr("portal.ratelimit.time", SimpleNamespace(time=lambda: now[0]))
+    limiter = RateLimiter(DatabaseStore(), {"other": tenant}, margin_seconds=margin_seconds)
+    taken: list[float] = []
+    while now[0] < 1003.0:
+        while limiter.take("other").ok:
+            taken.append(now[0])
+        now[0] = round(now[0] + 0.01, 2)
+
+    def refusals(arrivals: list[float]) -> int:
+        bucket = Bucket(RateLimit(tenant.burst, int(tenant.per_minute)), float(tenant.burst), arrivals[0])
+        return sum(not bucket.take(at) for at in sorted(arrivals))
+
+    first_late = [at + (0.3 if at == taken[0] else 0.0) for at in taken]  # the first burst held up, the rest not
+    rng = random.Random(7)
+    scattered = [at + rng.uniform(0, 0.3) for at in taken]
+    if margin_seconds:
+        assert refusals(first_late) == 0 and refusals(scattered) == 0
+    else:
+        assert refusals(first_late) > 0

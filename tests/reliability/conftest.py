@@ -26,14 +26,16 @@ GROUPS = ("read_users", "write_users", "read_logs", "org_members_read", "org_mem
 # The tenant's limits (group=burst/per-minute): a burst of two, ten calls a second, below what four worker
 # processes ask for.
 EMULATOR_LIMITS = [f"{group}=2/600" for group in GROUPS]
-# What the portal is told: four times the tenant's, so its budget lets calls through that Auth0 refuses.
+# What the portal is told: four times the tenant's, so its budget lets calls through that Auth0 refuses; and no
+# margin (portal.ratelimit.limit_with_margin), which would only blur how far above the tenant's it is.
 PORTAL_LIMITS = ", ".join(f"{group}=8/2400" for group in GROUPS)
+PORTAL_SETTINGS = {**SETTINGS, "AUTH0_RATE_MARGIN_SECONDS": "0"}
 
 
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     emulator_args = [arg for limit in EMULATOR_LIMITS for arg in ("--rate-limit", limit)]
     with Cluster(tmp_path_factory.mktemp("operations-cluster"), emulator_args=emulator_args,
-                 portal_rate_limits=PORTAL_LIMITS, workers=2, concurrency=2, settings=SETTINGS) as started:
+                 portal_rate_limits=PORTAL_LIMITS, workers=2, concurrency=2, settings=PORTAL_SETTINGS) as started:
         started.organizations = started.driver.call("setup")
         yield started

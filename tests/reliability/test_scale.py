@@ -37,7 +37,9 @@ pytestmark = pytest.mark.processes
 
 TOKEN = "scale-test-metrics-token"  # noqa: S105
 # The tenant's limits, and the portal told the same: low enough that 4 worker processes would exceed them alone.
-LIMITS = [f"{group}=3/300" for group in GROUPS]
+# Of each burst of 5 the portal spends 2, keeping 0.5 s of refill (its default margin) for calls that reach the
+# tenant later than they took their token, as they do on a machine this busy.
+LIMITS = [f"{group}=5/300" for group in GROUPS]
 TIMEOUT = 1800 if FULL else 240
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
@@ -162,7 +164,8 @@ def test_many_workers_one_host_killed(scale) -> None:
         for state in ("pending", "running", "failed"):
             assert _sum(series, "portal_operations", state=state) == 0, (state, series)
         assert _sum(series, "portal_operations_oldest_pending_age_seconds") == 0
-        assert _sum(series, "portal_auth0_budget_burst", group="write_users") == 3
+        # The tenant's burst, of which the portal spends 2.
+        assert _sum(series, "portal_auth0_budget_burst", group="write_users") == 5
     # ...and the hosts' counters add up to what the database and the tenant recorded, short by at most the runs
     # the kill cut off (each between its outcome or answer and its count: the killed host's pool processes).
     after_hosts = [host.series() for host in hosts]
