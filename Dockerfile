@@ -21,6 +21,13 @@ COPY auth0_emulator/ ./auth0_emulator/
 EXPOSE 8900
 CMD ["python", "-m", "auth0_emulator"]
 
+# The translation catalogs, compiled with GNU gettext (as manage.py compilemessages does): only the .mo files
+# reach the image, not gettext.
+FROM python:3.11-slim AS catalogs
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends gettext && rm -rf /var/lib/apt/lists/*
+COPY locale/ /locale/
+RUN for po in /locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "${po%.po}.mo" "$po"; done
+
 FROM base AS portal
 COPY manage.py ./
 COPY config/ ./config/
@@ -37,6 +44,7 @@ COPY signin/ ./signin/
 COPY api/ ./api/
 COPY scim/ ./scim/
 COPY templates/ ./templates/
+COPY --from=catalogs /locale/ ./locale/
 COPY static/ ./static/
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var
 USER portal

@@ -93,6 +93,17 @@ def gettext_ensure() -> None:
               "Install Debian's gettext (sudo apt-get install gettext).", file=sys.stderr)
 
 
+def messages_compile() -> None:
+    """Compile the translation catalogs (locale/<language>/LC_MESSAGES/django.po) into the .mo files Django reads,
+    as ``manage.py compilemessages`` does; built, never committed. Without GNU gettext the pages stay in English."""
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        print("warning: GNU gettext is missing; pages and emails will be in English only.", file=sys.stderr)
+        return
+    for po in sorted((ROOT / "locale").glob("*/LC_MESSAGES/*.po")):
+        _run([msgfmt, "--check", "-o", str(po.with_suffix(".mo")), str(po)])
+
+
 def _debian_install(package: str) -> bool:
     """apt-get install ``package`` when running as root on Debian; whether it was attempted."""
     if os.geteuid() != 0 or not shutil.which("apt-get"):
@@ -105,6 +116,8 @@ def _debian_install(package: str) -> bool:
 
 def command_up() -> int:
     environment_sync()
+    gettext_ensure()
+    messages_compile()
     # The local emulator may push changes to the portal on this machine, over plain http. Only here:
     # the tests' emulators are Auth0-strict unless a test asks otherwise.
     env = {**product_env(),
@@ -126,6 +139,7 @@ def command_test(args: list[str]) -> int:
     redis_server_ensure()
     xmlsec1_ensure()
     gettext_ensure()
+    messages_compile()
     return subprocess.call([_bin(VENV, "pytest"), *args], cwd=ROOT, env=product_env())
 
 

@@ -1,6 +1,7 @@
 """Every URL of the portal, composed from the packages' own views (the composition root)."""
 
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from history import budget_views
 from organizations import urls as organization_urls
@@ -18,6 +19,8 @@ urlpatterns = [
     path("healthz/live", base.healthz_live, name="healthz_live"),
     path("healthz/ready", base.healthz_ready, name="healthz_ready"),
     path("metrics", base.metrics, name="metrics"),
+    # The scripts' strings in the request's language (locale/<language>/LC_MESSAGES/djangojs.po).
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=[]), name="javascript_catalog"),
     path("login/", signin.signin, name="signin"),
     path("o/<slug:slug>/login", signin.organization_signin, name="organization_signin"),
     path("logout/", signin.signout, name="signout"),

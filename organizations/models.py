@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -42,6 +43,9 @@ class Organization(models.Model):
         max_length=7, default="#3b5bdb",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #3b5bdb.")],
     )
+    # The language of its people's pages and emails unless a person chose their own (one of settings.LANGUAGES);
+    # empty: each browser's (portal.web.language).
+    default_language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
     logo = models.BinaryField(null=True, blank=True, editable=False)
     # Empty exactly when there is no logo: pages test this, so they never load the logo's bytes.
     logo_content_type = models.CharField(max_length=32, blank=True, editable=False)

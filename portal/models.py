@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Case, Value, When
@@ -28,6 +29,9 @@ class User(AbstractUser):
     auth0_user_id = models.CharField("Auth0 user id", max_length=255, unique=True)
     # Two Auth0 users in different connections may share an email: it is not an identifier here.
     email = models.EmailField(blank=True)
+    # The language the person chose on their profile (one of settings.LANGUAGES); empty: none chosen, their
+    # organization's default or their browser's applies (portal.web.language).
+    language = models.CharField(max_length=8, blank=True, default="", choices=settings.LANGUAGES)
 
     USERNAME_FIELD = "auth0_user_id"
     REQUIRED_FIELDS: list[str] = []

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The person's language, else their organization's, else the browser's (portal.web.language).
+    "portal.web.language.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -161,6 +163,8 @@ STORAGES = {
 
 # The base layer's principal reads portal roles through this function of the organizations package.
 PORTAL_PRINCIPAL_LOADER = "organizations.selectors.principal_for_user_id"
+# The default language of a person's organization, for pages and emails (portal.web.language).
+PORTAL_ORGANIZATION_LANGUAGE_LOADER = "users.language.person_organization_language"
 # Machine actors registered by packages above organizations, by the prefix of their subject: the function that
 # makes the principal of a subject (tasks re-check an actor's rights through it). SCIM providers' tokens (scim/).
 PORTAL_MACHINE_PRINCIPALS = {"scim:": "scim.tokens.scim_principal_for_subject"}

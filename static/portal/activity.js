@@ -21,7 +21,7 @@
     }
     tries += 1;
     if (tries > 40) {
-      pending.textContent = "Auth0 has not answered yet; reload the page later to see the newest activity.";
+      pending.textContent = gettext("Auth0 has not answered yet; reload the page later to see the newest activity.");
       return;
     }
     delay = Math.min(delay * 1.5, 10000);

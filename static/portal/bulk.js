@@ -8,11 +8,12 @@
   const INTERVAL = 2000;
 
   function duration(seconds) {
-    if (seconds === null || seconds === undefined) return "not known yet";
+    if (seconds === null || seconds === undefined) return gettext("not known yet");
     const minutes = Math.round(seconds / 60);
-    if (minutes < 1) return "less than a minute";
-    if (minutes < 90) return "about " + minutes + (minutes === 1 ? " minute" : " minutes");
-    return "about " + Math.round(minutes / 6) / 10 + " hours";
+    if (minutes < 1) return gettext("less than a minute");
+    if (minutes < 90) return interpolate(ngettext("about %s minute", "about %s minutes", minutes), [minutes]);
+    const hours = Math.round(minutes / 6) / 10;
+    return interpolate(gettext("about %s hours"), [hours.toLocaleString(document.documentElement.lang)]);
   }
 
   function set(name, text) {
@@ -29,7 +30,9 @@
     ["done", "failed", "skipped", "cancelled", "under_way", "status_label"].forEach(function (name) {
       set(name, progress[name]);
     });
-    set("rate", progress.rows_per_minute === null ? "not measured yet" : progress.rows_per_minute + " rows a minute");
+    set("rate", progress.rows_per_minute === null ? gettext("not measured yet")
+      : interpolate(ngettext("%s row a minute", "%s rows a minute", progress.rows_per_minute),
+                    [progress.rows_per_minute.toLocaleString(document.documentElement.lang)]));
     set("time_left", duration(progress.seconds_left));
     const bars = { checked_rows: progress.checked_rows, finished: finished };
     root.querySelectorAll("[data-bulk-bar]").forEach(function (bar) {

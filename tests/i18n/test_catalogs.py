@@ -23,8 +23,12 @@ SOURCES = ["templates", "api", "app_roles", "auth0_gateway", "config", "domains"
            "organizations", "portal", "scim", "signin", "sso", "users", "static"]
 
 
-def _catalog(language: str) -> Path:
-    return REPO / "locale" / language / "LC_MESSAGES" / "django.po"
+# The pages' strings, and the scripts' (served by /jsi18n/).
+DOMAINS = ["django", "djangojs"]
+
+
+def _catalog(language: str, domain: str = "django") -> Path:
+    return REPO / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
 
 
 def test_every_string_in_the_templates_is_marked_for_translation() -> None:
@@ -33,16 +37,17 @@ def test_every_string_in_the_templates_is_marked_for_translation() -> None:
     assert unmarked == [], f"{len(unmarked)} strings not marked for translation:\n" + "\n".join(unmarked)
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_catalog_translates_every_string_and_none_is_fuzzy(language: str) -> None:
-    catalog = polib.pofile(str(_catalog(language)))
+def test_the_catalog_translates_every_string_and_none_is_fuzzy(language: str, domain: str) -> None:
+    catalog = polib.pofile(str(_catalog(language, domain)))
     assert catalog.metadata.get("Language") == language
     untranslated = [entry.msgid for entry in catalog.untranslated_entries()]
     fuzzy = [entry.msgid for entry in catalog.fuzzy_entries()]
     assert untranslated == [] and fuzzy == [], f"untranslated: {untranslated}\nfuzzy: {fuzzy}"
     assert len(catalog.translated_entries()) > 0
     # gettext's own check: placeholders (%(name)s) as in the English, plural forms as the header says.
-    checked = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(_catalog(language))],
+    checked = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(_catalog(language, domain))],
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
 
@@ -56,13 +61,14 @@ def test_the_catalogs_hold_exactly_the_strings_the_sources_mark(tmp_path: Path) 
     (tmp_path / "locale").mkdir()
     shutil.copytree(REPO / "locale", tmp_path / "locale", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("*.mo"))
-    committed = {language: polib.pofile(str(_catalog(language))) for language in LANGUAGES}
+    committed = {(language, domain): polib.pofile(str(_catalog(language, domain)))
+                 for language in LANGUAGES for domain in DOMAINS}
     with pytest.MonkeyPatch.context() as patch, override_settings(LOCALE_PATHS=[tmp_path / "locale"]):
         patch.chdir(tmp_path)
         call_command("messages_make", verbosity=0)
-    for language in LANGUAGES:
-        fresh = polib.pofile(str(tmp_path / "locale" / language / "LC_MESSAGES" / "django.po"))
+    for language, domain in committed:
+        fresh = polib.pofile(str(tmp_path / "locale" / language / "LC_MESSAGES" / f"{domain}.po"))
         keys = {(entry.msgctxt, entry.msgid, entry.msgid_plural) for entry in fresh}
-        held = {(entry.msgctxt, entry.msgid, entry.msgid_plural) for entry in committed[language]}
-        assert keys - held == set(), f"{language}: marked but not in the catalog: {sorted(keys - held)}"
-        assert held - keys == set(), f"{language}: in the catalog but no longer marked: {sorted(held - keys)}"
+        held = {(entry.msgctxt, entry.msgid, entry.msgid_plural) for entry in committed[language, domain]}
+        assert keys - held == set(), f"{language} {domain}: marked but not in the catalog: {sorted(keys - held)}"
+        assert held - keys == set(), f"{language} {domain}: in the catalog but no longer marked: {sorted(held - keys)}"

@@ -58,6 +58,7 @@ OPEN_TO_ALL = {
     "healthz_ready": "Kubernetes' readiness probe: which dependency is not ready, no data",
     "metrics": "Prometheus's scrape: only with the METRICS_TOKEN bearer token (404 without one configured, 401 "
                "without it or with a wrong one: tests/portal/test_metrics.py); counts, never names or ids",
+    "javascript_catalog": "the scripts' translated strings, the same for everyone reading a language",
     "signin": "sign-in", "signout": "sign-out", "landing": "where a signed-in person belongs",
     "profile": "one's own profile",
     # The self-service profile's acts: each works on the signed-in person alone and takes no user id; an
@@ -66,6 +67,7 @@ OPEN_TO_ALL = {
     "profile_verification_email": "one's own verification email",
     "profile_sessions_revoke": "signing oneself out everywhere",
     "profile_activity": "one's own sign-in activity",
+    "profile_language": "one's own choice of language",
     "profile_data_export": "an export of one's own data",
     "profile_data_export_download": "one's own export, by its id among one's own (404 for anyone else's)",
     "profile_operation": "the status of what one asked for oneself, by its id among one's own (404 otherwise)",
@@ -94,6 +96,7 @@ ROUTES = [
     Route("organization_detail", ("GET",)),
     Route("organization_edit", ("GET", "POST")),
     Route("organization_schema", ("GET", "POST")),
+    Route("organization_language", ("GET", "POST")),
     Route("organization_provision_retry", ("POST",)),
     Route("role_grant", ("POST",)),
     Route("role_revoke", ("GET", "POST")),
@@ -229,6 +232,7 @@ def world(db):
         "organization_detail": {"slug": org_a.slug},
         "organization_edit": {"slug": org_a.slug},
         "organization_schema": {"slug": org_a.slug},
+        "organization_language": {"slug": org_a.slug},
         "organization_provision_retry": {"slug": org_a.slug},
         "role_grant": {"slug": org_a.slug},
         "role_revoke": {"slug": org_a.slug, "role_id": role_in_a.pk},

@@ -25,7 +25,7 @@ from users.models import DataExport, UserActivity
 pytestmark = pytest.mark.django_db
 PROFILE_ROUTES = ("profile", "profile_metadata_edit", "profile_password_email", "profile_verification_email",
                   "profile_sessions_revoke", "profile_activity", "profile_data_export",
-                  "profile_data_export_download", "profile_operation")
+                  "profile_data_export_download", "profile_operation", "profile_language")
 
 
 @pytest.fixture

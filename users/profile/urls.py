@@ -4,6 +4,7 @@ reachable through them; the one with an organization slug is in its matrix of or
 
 from django.urls import path
 
+from users.profile import language_views
 from users.profile import views as profile_views
 from users.views import join as joining_views
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("profile/password-email/", profile_views.profile_password_email, name="profile_password_email"),
     path("profile/verification-email/", profile_views.profile_verification_email, name="profile_verification_email"),
     path("profile/sign-out-everywhere/", profile_views.profile_sessions_revoke, name="profile_sessions_revoke"),
+    path("profile/language/", language_views.profile_language, name="profile_language"),
     path("profile/activity/", profile_views.profile_activity, name="profile_activity"),
     path("profile/export/", profile_views.profile_data_export, name="profile_data_export"),
     path("profile/export/<uuid:export_id>/", profile_views.profile_data_export_download,

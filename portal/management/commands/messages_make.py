@@ -1,5 +1,6 @@
-"""Gather the portal's translatable strings into its catalogs (locale/<language>/LC_MESSAGES/), for every
-language in settings.LANGUAGES but English, the language the strings are written in.
+"""Gather the portal's translatable strings into its catalogs (locale/<language>/LC_MESSAGES/django.po, and
+djangojs.po for its scripts), for every language in settings.LANGUAGES but English, the language the strings are
+written in.
 
 Django's ``makemessages`` over the portal's own code only: not the virtual environment, the tests, the
 benchmarks, or the Auth0 emulator (which stands in for Auth0's own pages and is not the portal).
@@ -21,3 +22,6 @@ class Command(BaseCommand):
         languages = [code for code, _ in settings.LANGUAGES if code != "en"]
         call_command("makemessages", locale=languages, ignore_patterns=IGNORED, no_obsolete=True,
                      add_location="file", verbosity=options.get("verbosity", 1))
+        # The scripts' strings (static/portal/*.js: gettext, ngettext, interpolate), served by /jsi18n/.
+        call_command("makemessages", locale=languages, domain="djangojs", ignore_patterns=[*IGNORED, "var/*"],
+                     no_obsolete=True, add_location="file", verbosity=options.get("verbosity", 1))
