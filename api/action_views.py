@@ -5,6 +5,7 @@ operation and a ``Location`` to poll. An ``Idempotency-Key`` header makes a retr
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -139,7 +140,7 @@ class UserActionView(ApiView):
         organization = organization_of(request, slug)
         user_action = USER_ACTIONS.get(action)
         if user_action is None:
-            raise Http404("No such action.")
+            raise Http404(_("No such action."))
         return act(request, lambda key: user_action_request(
             actor=principal_of(request), organization=organization, user_id=user_id, action=user_action,
             idempotency_key=key))

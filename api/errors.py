@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, JsonResponse
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -25,7 +27,7 @@ T = TypeVar("T")
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "request_too_large"
-    default_detail = "The request body is over the limit of this route: send less at once."
+    default_detail = gettext_lazy("The request body is over the limit of this route: send less at once.")
 
 
 class Conflict(exceptions.APIException):
@@ -34,7 +36,7 @@ class Conflict(exceptions.APIException):
 
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-    default_detail = "The resource's state does not allow this now."
+    default_detail = gettext_lazy("The resource's state does not allow this now.")
 
     def __init__(self, detail: str | None = None, code: str | None = None) -> None:
         super().__init__(detail, code)
@@ -49,7 +51,8 @@ CONFLICT_CODES = frozenset({ON_ITS_WAY})
 class IdempotencyKeyReused(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_code = "idempotency_key_reused"
-    default_detail = "This Idempotency-Key was used for a different request: use a new key for a new request."
+    default_detail = gettext_lazy(
+        "This Idempotency-Key was used for a different request: use a new key for a new request.")
 
 
 def _conflict_code(exc: DjangoValidationError) -> str | None:
@@ -104,15 +107,15 @@ def api_exception_handler(exc, context) -> Response | None:
     # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or a form of too many fields) as it is read, with a
     # SuspiciousOperation that would become its HTML 400 page: here the API's JSON, a 413 for the size.
     if isinstance(exc, RequestDataTooBig):
-        exc = RequestTooLarge(f"The request body is over the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} "
-                              "bytes: send less at once.")
+        exc = RequestTooLarge(gettext("The request body is over the limit of %(limit)s bytes: send less at once.") % {
+            "limit": number_format(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, force_grouping=True)})
     elif isinstance(exc, SuspiciousOperation):
-        exc = exceptions.ParseError("The request cannot be read.")
+        exc = exceptions.ParseError(gettext("The request cannot be read."))
     if isinstance(exc, DjangoValidationError):
         conflict = _conflict_code(exc)
         exc = Conflict(" ".join(exc.messages), conflict) if conflict else exceptions.ValidationError(_field_errors(exc))
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or "You may not do this.")
+        exc = exceptions.PermissionDenied(str(exc) or gettext("You may not do this."))
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -126,7 +129,8 @@ def api_exception_handler(exc, context) -> Response | None:
         code = exc.error_code
     if isinstance(exc, exceptions.ValidationError):
         errors = flat_errors(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = {"error": code, "detail": "Some of the input is not valid: see errors.", "errors": errors}
+        response.data = {"error": code, "detail": gettext("Some of the input is not valid: see errors."),
+                         "errors": errors}
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         response.data = {"error": code, "detail": str(detail)}
@@ -137,5 +141,5 @@ def api_exception_handler(exc, context) -> Response | None:
 def api_route_not_found(request: HttpRequest) -> JsonResponse:
     """A path under /api/ that is no route (a mistyped URL, an id of the wrong shape): a tool gets the API's
     JSON 404, whoever asks (it says nothing about any data)."""
-    return JsonResponse({"error": "not_found", "detail": "No API route has this path: see /api/schema/."},
+    return JsonResponse({"error": "not_found", "detail": gettext("No API route has this path: see /api/schema/.")},
                         status=404)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,8 +63,9 @@ def idempotent(request: Request, perform: Perform, replay: Replay) -> Response:
     if key is None:
         return perform(None)[0]
     if len(key) > KEY_MAX_LENGTH or not python_pattern(KEY_PATTERN).search(key):
-        raise exceptions.ValidationError({HEADER: [f"Give a key of 1 to {KEY_MAX_LENGTH} visible ASCII characters, "
-                                                   "e.g. a UUID, new for each new request."]})
+        raise exceptions.ValidationError({HEADER: [
+            _("Give a key of 1 to %(max)s visible ASCII characters, e.g. a UUID, new for each new request.")
+            % {"max": KEY_MAX_LENGTH}]})
     caller: ApiCaller = request.user
     fingerprint = _fingerprint(request)
     earlier = earlier_request(caller, key)

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -40,7 +42,7 @@ class QueryParameter:
     schema: dict[str, Any]
     description: str = ""
     # What a value that does not match the pattern is told.
-    mismatch: str = "Not a value this parameter takes."
+    mismatch: str = gettext_lazy("Not a value this parameter takes.")
     _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
@@ -58,7 +60,7 @@ class QueryParameter:
         kind = self.schema["type"]
         if kind == "boolean":
             if raw not in ("true", "false"):
-                raise ValueError("Give true or false.")
+                raise ValueError(gettext("Give true or false."))
             value: Any = raw == "true"
         elif kind == "integer":
             if not re.fullmatch(r"-?[0-9]{1,18}", raw):
@@ -69,15 +71,19 @@ class QueryParameter:
         else:
             value = raw
             if len(raw) < self.schema.get("minLength", 0):
-                raise ValueError(f"Give at least {self.schema['minLength']} characters.")
+                low = self.schema["minLength"]
+                raise ValueError(ngettext("Give at least %(min)s character.", "Give at least %(min)s characters.",
+                                          low) % {"min": low})
             if len(raw) > self.schema.get("maxLength", len(raw)):
-                raise ValueError(f"Keep it to {self.schema['maxLength']:,} characters.")
+                high = self.schema["maxLength"]
+                raise ValueError(ngettext("Keep it to %(max)s character.", "Keep it to %(max)s characters.", high)
+                                 % {"max": number_format(high, force_grouping=True)})
             if self._pattern is not None and not self._pattern.search(raw):
                 raise ValueError(self.mismatch)
             if self.schema.get("format") == "date":
                 value = self._date(raw)
         if "enum" in self.schema and value not in self.schema["enum"]:
-            raise ValueError(f"Give one of {', '.join(map(str, self.schema['enum']))}.")
+            raise ValueError(self._one_of())
         return value
 
     def _date(self, raw: str) -> datetime.date:
@@ -86,20 +92,24 @@ class QueryParameter:
                 raise ValueError(raw)
             return datetime.date.fromisoformat(raw)
         except ValueError:
-            raise ValueError("Give a date as YYYY-MM-DD, like 2026-03-31.") from None
+            raise ValueError(gettext("Give a date as YYYY-MM-DD, like 2026-03-31.")) from None
 
     def _integer_hint(self) -> str:
         low, high = self.schema.get("minimum"), self.schema.get("maximum")
         if "enum" in self.schema:
-            return f"Give one of {', '.join(map(str, self.schema['enum']))}."
+            return self._one_of()
         if low is not None and high is not None:
-            return f"Give a whole number from {low} to {high}."
-        return "Give a whole number."
+            return gettext("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+        return gettext("Give a whole number.")
+
+    def _one_of(self) -> str:
+        # The values are the API's own (enum values, never translated).
+        return gettext("Give one of %(values)s.") % {"values": ", ".join(map(str, self.schema["enum"]))}
 
 
 def text(name: str, max_length: int, description: str = "") -> QueryParameter:
     return QueryParameter(name, {"type": "string", "maxLength": max_length, "pattern": TEXT_PATTERN}, description,
-                          mismatch="A NUL character is not allowed.")
+                          mismatch=gettext_lazy("A NUL character is not allowed."))
 
 
 def choice(name: str, values: list[str], description: str = "") -> QueryParameter:
@@ -120,7 +130,7 @@ def query_read(request: Request, parameters: list[QueryParameter]) -> dict[str, 
         if not given:
             continue
         if len(given) > 1:
-            errors[parameter.name] = [f"Give {parameter.name} once."]
+            errors[parameter.name] = [gettext("Give %(name)s once.") % {"name": parameter.name}]
             continue
         try:
             values[parameter.name] = parameter.parse(given[0])

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from organizations.models import Organization, OrganizationRole
@@ -153,7 +154,7 @@ ROLES_MAX = 50
 # The longest email address the services take (users.acts.invite.EMAIL_MAX, RFC 5321's path limit).
 EMAIL_MAX_LENGTH = 254
 # NUL is refused in every text (no database column takes it); as a validator, the schema's pattern says so too.
-NO_NUL = RegexValidator(r"^[^\x00]*\Z", message="A NUL character is not allowed.")
+NO_NUL = RegexValidator(r"^[^\x00]*\Z", message=_("A NUL character is not allowed."))
 
 
 class TextField(serializers.CharField):
@@ -178,7 +179,7 @@ class TextField(serializers.CharField):
 class EmailAddressField(serializers.EmailField):
     """An email address as given: the schema's format email, so no whitespace is trimmed into one."""
 
-    default_error_messages = {"invalid": "Enter a valid email address, like name@example.com."}  # the services'
+    default_error_messages = {"invalid": _("Enter a valid email address, like name@example.com.")}  # the services'
 
     def __init__(self, **kwargs) -> None:
         super().__init__(max_length=EMAIL_MAX_LENGTH, trim_whitespace=False, **kwargs)
@@ -203,7 +204,7 @@ class InputSerializer(serializers.Serializer):
     would otherwise be dropped without a word), and the schema says so (additionalProperties: false,
     api.schema)."""
 
-    unknown_field = "Not a field of this request."
+    unknown_field = _("Not a field of this request.")
 
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, Mapping) else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -24,7 +25,7 @@ from api.serializers import (
     UserPageSerializer,
     UserSerializer,
 )
-from app_roles.catalog import organization_grantable_roles
+from app_roles.catalog import grantable_role_refusal, organization_grantable_roles
 from history.forms import ACTOR_MAX_LENGTH, TARGET_MAX_LENGTH, AuditFilterForm
 from organizations.models import ApiPermission, Organization
 from organizations.selectors import (
@@ -59,7 +60,8 @@ CURSOR_MAX_LENGTH = 2000
 # A cursor is django.core.signing's text (portal.keyset): base64url, a leading "." when compressed, ":" before
 # the signature. Anything else cannot be one, and is refused as damaged before it is read.
 CURSOR_PATTERN = "^[A-Za-z0-9_.:-]*$"
-CURSOR_DAMAGED = "This cursor is damaged or out of date: pass a next_cursor or previous_cursor as it was given."
+CURSOR_DAMAGED = gettext_lazy("This cursor is damaged or out of date: pass a next_cursor or previous_cursor as it "
+                              "was given.")
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 500
 
@@ -101,7 +103,7 @@ def page_read(query: dict[str, Any], paginator: KeysetPaginator) -> KeysetPage:
     after, before = query.get("after", ""), query.get("before", "")
     try:
         if after and before:
-            raise exceptions.ValidationError({"after": ["Give after or before, not both."]})
+            raise exceptions.ValidationError({"after": [gettext("Give after or before, not both.")]})
         if after:
             return paginator.after(after)
         if before:
@@ -175,8 +177,7 @@ class UserListView(ApiView):
         form = UserListForm({name: request.query_params[name] for name in checked if name not in ("after", "before")},
                             app_roles=app_roles, app_roles_of=organization.display_name)
         if checked.get("app_role") and not app_roles:  # no role to filter by: the form has no such field
-            raise exceptions.ValidationError({"app_role": [
-                f"“{checked['app_role']}” is not an application role {organization.display_name} may grant."]})
+            raise exceptions.ValidationError({"app_role": [grantable_role_refusal(organization, checked["app_role"])]})
         if not form.is_valid():
             raise exceptions.ValidationError(form_errors(form))
         query = form.query()
@@ -299,7 +300,7 @@ class ApiEventListView(ApiView):
     query_parameters = [
         QueryParameter("after", {"type": "string", "pattern": "^[0-9]{0,18}$"},
                        "The next_cursor of the page before (none: from the start)",
-                       mismatch="This cursor is damaged: pass a next_cursor as it was given."),
+                       mismatch=gettext_lazy("This cursor is damaged: pass a next_cursor as it was given.")),
         SIZE_PARAMETER,
     ]
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from app_roles.catalog import grantable_role_check, grantable_role_get
 from app_roles.holdings import (
@@ -72,6 +73,12 @@ def _granted_labels(person: DirectoryUser, organization: Organization) -> list[s
     return sorted(_label(organization, role_id) for role_id in organization_granted_role_ids(person, organization))
 
 
+def _names(organization: Organization, person: DirectoryUser, role_id: str) -> dict[str, str]:
+    """What a refusal names: the person, the organization and the role (as its pages name it)."""
+    return {"person": person.display_name, "organization": organization.display_name,
+            "role": _label(organization, role_id)}
+
+
 def _on_its_way(kind: str, organization: Organization, person: DirectoryUser, role_id: str) -> bool:
     return Operation.objects.filter(kind=kind, organization=organization, target=person.user_id,
                                     payload__role_id=role_id, status__in=_UNFINISHED).exists()
@@ -83,11 +90,11 @@ def app_role_assign_check(actor: Principal, organization: Organization, person: 
     if errors := grantable_role_check(organization, [role_id]):
         raise ValidationError({"role": errors[0]})
     if role_id in organization_granted_role_ids(person, organization):
-        raise ValidationError({"role": f"{person.display_name} already holds {_label(organization, role_id)}, granted "
-                                       f"by {organization.display_name}."})
+        raise ValidationError({"role": _("%(person)s already holds %(role)s, granted by %(organization)s.")
+                                       % _names(organization, person, role_id)})
     if _on_its_way(OperationKind.APP_ROLE_ASSIGN, organization, person, role_id):
-        raise ValidationError({"role": f"{_label(organization, role_id)} is already on its way to "
-                                       f"{person.display_name}."})
+        raise ValidationError({"role": _("%(role)s is already on its way to %(person)s.")
+                                       % _names(organization, person, role_id)})
 
 
 def app_role_remove_check(actor: Principal, organization: Organization, person: DirectoryUser, role_id: str) -> None:
@@ -98,10 +105,10 @@ def app_role_remove_check(actor: Principal, organization: Organization, person: 
     if role_id not in organization_granted_role_ids(person, organization):
         if errors := grantable_role_check(organization, [role_id]):
             raise ValidationError({"role": errors[0]})
-        raise ValidationError({"role": f"{organization.display_name} has not granted {person.display_name} "
-                                       f"{_label(organization, role_id)}: there is no grant of its own to remove."})
+        raise ValidationError({"role": _("%(organization)s has not granted %(person)s %(role)s: there is no grant of "
+                                         "its own to remove.") % _names(organization, person, role_id)})
     if _on_its_way(OperationKind.APP_ROLE_REMOVE, organization, person, role_id):
-        raise ValidationError({"role": f"{_label(organization, role_id)} is already being removed."})
+        raise ValidationError({"role": _("%(role)s is already being removed.") % _names(organization, person, role_id)})
 
 
 def app_role_remove_refusal(actor: Principal, organization: Organization, person: DirectoryUser, role_id: str) -> str:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from app_roles.models import DESCRIPTION_MAX, LABEL_MAX, GrantableRole, TenantRole
 from auth0_gateway import Role, gateway
@@ -112,7 +113,8 @@ def organization_default_role_ids(organization: Organization) -> list[str]:
 def grantable_role_refusal(organization: Organization, given: str) -> str:
     """What a role outside ``organization``'s grantable set is told, quoting what was ``given`` (an id, or a
     name a file used), never the name of a role the organization may not grant."""
-    return f"“{given[:64]}” is not an application role {organization.display_name} may grant."
+    return _("“%(role)s” is not an application role %(organization)s may grant.") % {
+        "role": given[:64], "organization": organization.display_name}
 
 
 def grantable_role_check(organization: Organization, role_ids: Sequence[str]) -> list[str]:
@@ -142,7 +144,8 @@ class GrantableNames:
 
     def resolve(self, names: Iterable[str]) -> tuple[list[str], list[str]]:
         """The role ids ``names`` stand for (each once, in order), and a message for each name that stands for no
-        role of the set (or for several)."""
+        role of the set (or for several). The messages are a bulk job's rows', which are kept: in English, as every
+        stored text, whoever runs the check."""
         ids: list[str] = []
         errors: list[str] = []
         for name in names:
@@ -158,7 +161,8 @@ class GrantableNames:
             elif name in self.by_id:
                 ids.append(name)
             else:
-                errors.append(grantable_role_refusal(self.organization, name))
+                with translation.override("en"):
+                    errors.append(grantable_role_refusal(self.organization, name))
         return list(dict.fromkeys(ids)), errors
 
     def label(self, role_id: str) -> str:
@@ -180,15 +184,18 @@ class GrantableChoice:
 
 def _choice_errors(choice: GrantableChoice, role: TenantRole | None, labels: dict[str, str]) -> dict[str, str]:
     if role is None:
-        return {f"{choice.role_id}.grantable": "This role is no longer in the tenant: refresh the roles from Auth0."}
+        return {f"{choice.role_id}.grantable": _("This role is no longer in the tenant: refresh the roles from "
+                                                 "Auth0.")}
     errors = {}
     label = " ".join((choice.label or role.name).split())
     if len(label) > LABEL_MAX:
-        errors[f"{choice.role_id}.label"] = f"Keep the label to {LABEL_MAX} characters."
+        errors[f"{choice.role_id}.label"] = _("Keep the label to %(max)s characters.") % {"max": LABEL_MAX}
     elif label.lower() in labels:
-        errors[f"{choice.role_id}.label"] = f"Another role is labelled “{label}”: give each its own label."
+        errors[f"{choice.role_id}.label"] = _("Another role is labelled “%(label)s”: give each its own label.") % {
+            "label": label}
     if len(choice.description.strip()) > DESCRIPTION_MAX:
-        errors[f"{choice.role_id}.description"] = f"Keep the description to {DESCRIPTION_MAX} characters."
+        errors[f"{choice.role_id}.description"] = _("Keep the description to %(max)s characters.") % {
+            "max": DESCRIPTION_MAX}
     labels[label.lower()] = choice.role_id
     return errors
 
@@ -211,7 +218,7 @@ def grantable_roles_save(*, actor: Principal, organization: Organization, choice
     for choice in choices:
         errors.update(_choice_errors(choice, roles.get(choice.role_id), labels))
     if default_role_id and default_role_id not in {c.role_id for c in choices}:
-        errors["default"] = "The default role must be one of the roles made grantable."
+        errors["default"] = _("The default role must be one of the roles made grantable.")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import forms
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from app_roles.catalog import GrantableChoice
 from app_roles.models import DESCRIPTION_MAX, LABEL_MAX, GrantableRole, TenantRole
 
-NO_ROLE = "Choose a role"
+NO_ROLE = _("Choose a role")
+# A selection's act on a role (``verb``) says what is missing in its own words.
+ROLE_REQUIRED = {"assign": _("Choose a role to assign."), "remove": _("Choose a role to remove.")}
 
 
 class AnyRoleField(forms.ChoiceField):
@@ -38,7 +42,7 @@ def role_choices(roles: Iterable[GrantableRole]) -> list[tuple[str, str]]:
 class AppRoleAssignForm(forms.Form):
     """The role to give someone, among those their organization may grant and has not granted them."""
 
-    role = AnyRoleField(label="Application role", error_messages={"required": "Choose a role to assign."})
+    role = AnyRoleField(label=_("Application role"), error_messages={"required": ROLE_REQUIRED["assign"]})
 
     def __init__(self, data=None, *, roles: Iterable[GrantableRole], **kwargs) -> None:
         super().__init__(data, **kwargs)
@@ -49,12 +53,12 @@ class AppRoleSelectionForm(forms.Form):
     """The role an act on a selection of users is about (``users.views.selection``), among ``choices`` ((role id,
     label): the roles the organization may grant); ``verb``: assign or remove."""
 
-    role = AnyRoleField(label="Application role")
+    role = AnyRoleField(label=_("Application role"))
 
     def __init__(self, data=None, *, choices: list[tuple[str, str]], verb: str, **kwargs) -> None:
         super().__init__(data, **kwargs)
         self.fields["role"].choices = [("", NO_ROLE), *choices]
-        self.fields["role"].error_messages["required"] = f"Choose a role to {verb}."
+        self.fields["role"].error_messages["required"] = ROLE_REQUIRED.get(verb) or f"Choose a role to {verb}."
 
 
 class GrantableRolesForm(forms.Form):
@@ -62,8 +66,8 @@ class GrantableRolesForm(forms.Form):
     description they see (fields ``<role id>.grantable``, ``.label``, ``.description``), and the default for
     new invitations (``default``)."""
 
-    default = forms.ChoiceField(label="Default role for new invitations", required=False,
-                                help_text="Offered, already chosen, on the invitation form.")
+    default = forms.ChoiceField(label=_("Default role for new invitations"), required=False,
+                                help_text=_("Offered, already chosen, on the invitation form."))
 
     def __init__(self, data=None, *, roles: Iterable[TenantRole], grantable: Iterable[GrantableRole], **kwargs) -> None:
         super().__init__(data, **kwargs)
@@ -72,14 +76,17 @@ class GrantableRolesForm(forms.Form):
         for role in self.roles:
             chosen = current.get(role.pk)
             self.fields[f"{role.pk}.grantable"] = forms.BooleanField(
-                label=f"{role.name}: may be granted", required=False, initial=chosen is not None)
+                label=gettext("%(role)s: may be granted") % {"role": role.name}, required=False,
+                initial=chosen is not None)
             self.fields[f"{role.pk}.label"] = forms.CharField(
-                label=f"Label of {role.name}", required=False, max_length=LABEL_MAX * 2,
+                label=gettext("Label of %(role)s") % {"role": role.name}, required=False, max_length=LABEL_MAX * 2,
                 initial=chosen.label if chosen else role.name)
             self.fields[f"{role.pk}.description"] = forms.CharField(
-                label=f"Description of {role.name}", required=False, max_length=DESCRIPTION_MAX * 2,
+                label=gettext("Description of %(role)s") % {"role": role.name}, required=False,
+                max_length=DESCRIPTION_MAX * 2,
                 initial=chosen.description if chosen else role.description[:DESCRIPTION_MAX])
-        self.fields["default"].choices = [("", "None"), *((r.pk, r.name) for r in self.roles)]
+        self.fields["default"].choices = [("", pgettext("no default role", "None")),
+                                          *((r.pk, r.name) for r in self.roles)]
         self.initial["default"] = next((g.role_id for g in current.values() if g.is_default), "")
 
     def rows(self) -> list[tuple[TenantRole, forms.BoundField, forms.BoundField, forms.BoundField]]:

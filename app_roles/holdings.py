@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from app_roles.models import AppRoleGrant, GrantableRole
 from organizations.membership import membership_of
@@ -62,7 +63,7 @@ def _company_view(person: DirectoryUser, organization: Organization | None) -> l
                   ) if organization is not None else {}
     held = []
     for grant in _grants_of(person):
-        by = grant.organization.display_name if grant.organization else "Set in Auth0 (no organization granted it)"
+        by = grant.organization.display_name if grant.organization else _("Set in Auth0 (no organization granted it)")
         held.append(HeldRole(role_id=grant.role_id, label=labels.get(grant.role_id) or grant.role.name,
                              description=grant.role.description, granted_by=by,
                              granted_here=organization is not None and grant.organization_id == organization.pk,
@@ -79,14 +80,15 @@ def _organization_view(person: DirectoryUser, organization: Organization) -> lis
     for grant in _grants_of(person):
         shown = grantable.get(grant.role_id)
         if grant.organization_id == organization.pk:
-            label = shown.label if shown else f"{grant.role.name} (no longer grantable here)"
+            label = shown.label if shown else _("%(role)s (no longer grantable here)") % {"role": grant.role.name}
             held[grant.role_id] = HeldRole(role_id=grant.role_id, label=label,
                                            description=shown.description if shown else "",
                                            granted_by=organization.display_name, granted_here=True,
                                            granted_by_slug=organization.slug)
         elif scope == TENANT and grant.scope == TENANT and shown is not None and grant.role_id not in held:
             held[grant.role_id] = HeldRole(role_id=grant.role_id, label=shown.label, description=shown.description,
-                                           granted_by=f"Not {organization.display_name}: held through another grant",
+                                           granted_by=_("Not %(organization)s: held through another grant") % {
+                                               "organization": organization.display_name},
                                            granted_here=False)
     return sorted(held.values(), key=lambda h: (h.label.lower(), h.role_id))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 # The constraint that keeps one default role for new invitations per organization.
 ONE_DEFAULT = "app_role_one_default_per_organization"
@@ -19,7 +20,7 @@ class TenantRole(models.Model):
     from here, and with it from every organization's grantable set and every holding (as Auth0 takes it from
     everyone)."""
 
-    id = models.CharField("Auth0 role id", max_length=64, primary_key=True)
+    id = models.CharField(_("Auth0 role id"), max_length=64, primary_key=True)
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     refreshed_at = models.DateTimeField()
@@ -41,7 +42,7 @@ class GrantableRole(models.Model):
     role = models.ForeignKey(TenantRole, on_delete=models.CASCADE, related_name="grantable_in")
     label = models.CharField(max_length=LABEL_MAX)
     description = models.CharField(max_length=DESCRIPTION_MAX, blank=True)
-    is_default = models.BooleanField("Default for new invitations", default=False)
+    is_default = models.BooleanField(_("Default for new invitations"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,8 +75,8 @@ class AppRoleGrant(models.Model):
     refreshed per person by the changes Auth0 pushes (``app_roles.sync``)."""
 
     class Scope(models.TextChoices):
-        TENANT = "tenant", "A role in the whole tenant"
-        ORGANIZATION = "organization", "A role as a member of the Auth0 Organization"
+        TENANT = "tenant", _("A role in the whole tenant")
+        ORGANIZATION = "organization", _("A role as a member of the Auth0 Organization")
 
     user = models.ForeignKey("users.DirectoryUser", on_delete=models.CASCADE, related_name="app_role_grants",
                              db_index=False)

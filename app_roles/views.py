@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from app_roles.acts import app_role_assign_request, app_role_remove_refusal, app_role_remove_request
@@ -56,7 +57,8 @@ def organization_app_roles(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            messages.success(request, f"Saved the application roles {organization.display_name}'s admins may grant.")
+            messages.success(request, _("Saved the application roles %(organization)s's admins may grant.")
+                             % {"organization": organization.display_name})
             return redirect("organization_app_roles", slug=organization.slug)
     refreshes = operations_followed(request, operation_list(principal=principal, organization=organization).filter(
         kind=OperationKind.APP_ROLES_REFRESH))
@@ -103,11 +105,18 @@ def user_app_role_remove(request: HttpRequest, slug: str, user_id: str, role_id:
     held = next((h for h in person_app_roles(principal=principal, organization=organization, person=person)
                  if h.role_id == role_id and h.granted_here), None)
     detail_url = reverse("user_detail", kwargs={"slug": organization.slug, "user_id": person.user_id})
-    label = held.label if held else "an application role"
-    action = {"button": f"Remove {label}", "danger": True, "consequence": (
-        f"{organization.display_name}'s grant of {label} ends: they lose what it lets them do in the company's "
-        "applications, unless another grant of the same role keeps it (that grant is not "
-        f"{organization.display_name}'s to end).")}
+    names = {"organization": organization.display_name, "role": held.label if held else ""}
+    if held:
+        button = _("Remove %(role)s") % names
+        consequence = _("%(organization)s's grant of %(role)s ends: they lose what it lets them do in the company's "
+                        "applications, unless another grant of the same role keeps it (that grant is not "
+                        "%(organization)s's to end).") % names
+    else:  # not a grant of the organization's: the page says why it cannot be removed
+        button = _("Remove an application role")
+        consequence = _("%(organization)s's grant of an application role ends: they lose what it lets them do in "
+                        "the company's applications, unless another grant of the same role keeps it (that grant is "
+                        "not %(organization)s's to end).") % names
+    action = {"button": button, "danger": True, "consequence": consequence}
     return act_confirm(
         request, template="users/action_confirm.html", refusal_key="error",
         context={"organization": organization, "person": person, "action": action, "detail_url": detail_url},

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
+from django.utils.translation import gettext, gettext_noop
 
 from portal.observability.metrics import AUTH0_BUDGET_HELD, AUTH0_CALLS, AUTH0_RATE_LIMITED
 from portal.ratelimit import RateLimiter, rate_limiter
@@ -23,13 +24,15 @@ _MEMBERS = re.compile(r"^/organizations/[^/]+/members(/|$)")
 _LOGS = re.compile(r"^/(logs(/|$)|users/[^/]+/logs$)")
 _USERS = re.compile(r"^/(users|users-by-email)(/|$)")
 
+# Auth0's names of its limit groups: in English in the gateway's errors (kept as operations' errors, logged),
+# translated where a page shows them (:func:`budget_state`).
 GROUP_LABELS = {
-    "read_users": "Read Users",
-    "write_users": "Write Users",
-    "read_logs": "Read Logs",
-    "org_members_read": "Organization members (read)",
-    "org_members_write": "Organization members (write)",
-    "other": "All other endpoints",
+    "read_users": gettext_noop("Read Users"),
+    "write_users": gettext_noop("Write Users"),
+    "read_logs": gettext_noop("Read Logs"),
+    "org_members_read": gettext_noop("Organization members (read)"),
+    "org_members_write": gettext_noop("Organization members (write)"),
+    "other": gettext_noop("All other endpoints"),
 }
 
 
@@ -46,7 +49,8 @@ class BudgetRow:
 def budget_state(limiter: RateLimiter | None = None) -> list[BudgetRow]:
     """The shared budget now, a row per group the limits name (default: the process's limiter)."""
     limiter = limiter or rate_limiter()
-    return [BudgetRow(GROUP_LABELS.get(s.group, s.group), s.limit.burst, s.limit.per_minute, s.available)
+    return [BudgetRow(gettext(GROUP_LABELS[s.group]) if s.group in GROUP_LABELS else s.group, s.limit.burst,
+                      s.limit.per_minute, s.available)
             for s in limiter.state()]
 
 

@@ -6,6 +6,8 @@ import secrets
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # The database refuses a second organization's verified (or still counted as verified) claim on one domain.
 ONE_VERIFIED_OWNER = "domain_one_verified_owner"
@@ -22,10 +24,10 @@ class Domain(models.Model):
     """A domain an organization's admin added; verified once its TXT record is seen, re-checked periodically."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the DNS record"
-        VERIFIED = "verified", "Verified"
+        PENDING = "pending", _("Waiting for the DNS record")
+        VERIFIED = "verified", pgettext_lazy("state of a domain", "Verified")
         # Verified, but the record was missing at the last check: still counted as verified for the grace period.
-        FAILING = "failing", "Verified, record missing"
+        FAILING = "failing", _("Verified, record missing")
 
     VERIFIED_STATUSES = (Status.VERIFIED, Status.FAILING)
 

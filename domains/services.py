@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from domains import dns
 from domains.models import Domain
@@ -21,13 +23,16 @@ from portal.celery import app
 from portal.principal import Principal
 
 VERIFY_TASK = "domains.tasks.domain_verify"
-TAKEN_MESSAGE = ("Another organization in the portal has already verified this domain. A domain can belong to one "
-                 "organization only; if it should be yours, ask your contact at the company to look into it.")
+# Shown to whoever adds or checks the domain (translated then), and kept as the domain's check_message (in English,
+# as every stored text: a check runs in a task).
+TAKEN_MESSAGE = gettext_noop("Another organization in the portal has already verified this domain. A domain can "
+                             "belong to one organization only; if it should be yours, ask your contact at the company "
+                             "to look into it.")
 
 
 def _require_admin(actor: Principal, organization: Organization) -> None:
     if not actor.can_admin(organization.pk):
-        raise PermissionDenied("Only the organization's admins manage its domains.")
+        raise PermissionDenied(_("Only the organization's admins manage its domains."))
 
 
 def _verified_elsewhere(name: str, organization: Organization) -> bool:
@@ -40,14 +45,14 @@ def domain_add(*, actor: Principal, organization: Organization, name: str) -> Do
     _require_admin(actor, organization)
     name = validation.domain_normalize(name)
     if not validation.DOMAIN_RE.match(name):
-        raise ValidationError({"name": "Enter a domain name such as example.com (without http:// or an @)."})
+        raise ValidationError({"name": _("Enter a domain name such as example.com (without http:// or an @).")})
     if Domain.objects.filter(organization=organization, name__iexact=name).exists():
-        raise ValidationError({"name": f"{name} is already on this organization's list."})
+        raise ValidationError({"name": _("%(domain)s is already on this organization's list.") % {"domain": name}})
     if _verified_elsewhere(name, organization):
-        raise ValidationError({"name": TAKEN_MESSAGE})
+        raise ValidationError({"name": _(TAKEN_MESSAGE)})
     if OrganizationDomain.objects.filter(domain=name).exclude(organization=organization).exists():
-        raise ValidationError({"name": "The company's admins have given this domain to another organization in the "
-                                       "portal; ask them if it should be yours."})
+        raise ValidationError({"name": _("The company's admins have given this domain to another organization in "
+                                         "the portal; ask them if it should be yours.")})
     with transaction.atomic():
         domain = Domain.objects.create(organization=organization, name=name, added_by=actor.display)
         audit_record(actor=actor, action="domain.added", organization=organization, target_type="domain",
@@ -64,7 +69,7 @@ def domain_verify_request(*, actor: Principal, domain: Domain) -> Domain:
     """Ask for a check of the domain's TXT record now (the task looks it up and records what it found)."""
     _require_admin(actor, domain.organization)
     if domain.status == Domain.Status.PENDING and _verified_elsewhere(domain.name, domain.organization):
-        raise ValidationError(TAKEN_MESSAGE)
+        raise ValidationError(_(TAKEN_MESSAGE))
     with transaction.atomic():
         Domain.objects.filter(pk=domain.pk).update(check_requested_at=timezone.now())
         _send_check(domain, actor)

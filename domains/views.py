@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import selectors, services
@@ -29,7 +30,8 @@ def domain_list(request: HttpRequest, slug: str) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             form_refusal_add(form, exc, "name")
         else:
-            messages.success(request, f"{domain.name} was added. Publish the record below, then check it.")
+            messages.success(request, _("%(domain)s was added. Publish the record below, then check it.")
+                             % {"domain": domain.name})
             return redirect("domain_detail", slug=organization.slug, domain_id=domain.pk)
     domains = selectors.domain_list(principal=principal, organization=organization)
     return render(request, "domains/list.html", {"organization": organization, "domains": domains, "form": form},
@@ -56,7 +58,8 @@ def domain_verify(request: HttpRequest, slug: str, domain_id: int) -> HttpRespon
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, refusal_message(exc))
     else:
-        messages.info(request, f"Checking the DNS record of {domain.name}… reload this page in a moment.")
+        messages.info(request, _("Checking the DNS record of %(domain)s… reload this page in a moment.")
+                      % {"domain": domain.name})
     return redirect("domain_detail", slug=organization.slug, domain_id=domain.pk)
 
 
@@ -71,10 +74,10 @@ def domain_remove(request: HttpRequest, slug: str, domain_id: int) -> HttpRespon
     if request.method == "GET":
         return render(request, "domains/remove.html", context)
     if not ConfirmForm(request.POST).is_valid():
-        return render(request, "domains/remove.html", {**context, "error": "Confirm the removal."}, status=400)
+        return render(request, "domains/remove.html", {**context, "error": _("Confirm the removal.")}, status=400)
     try:
         services.domain_remove(actor=principal, domain=domain)
     except (ValidationError, PermissionDenied) as exc:
         return render(request, "domains/remove.html", {**context, "error": refusal_message(exc)}, status=400)
-    messages.success(request, f"{domain.name} was removed.")
+    messages.success(request, _("%(domain)s was removed.") % {"domain": domain.name})
     return redirect("domain_list", slug=organization.slug)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from app_roles.catalog import grantable_role_check, organization_grantable_roles
 from organizations.models import Organization
@@ -25,7 +26,7 @@ def role_mapping_list(*, principal: Principal, organization: Organization):
     if not principal.can_admin(organization.pk):
         return []
     labels = {g.role_id: g.label for g in organization_grantable_roles(organization)}
-    return [(m, labels.get(m.role_id, "a role it may no longer grant"))
+    return [(m, labels.get(m.role_id) or _("a role it may no longer grant"))
             for m in ScimRoleMapping.objects.filter(organization=organization)]
 
 
@@ -35,8 +36,8 @@ def role_mapping_add(*, actor: Principal, organization: Organization, group_name
     group_name = " ".join(group_name.split())
     errors = {}
     if not group_name or len(group_name) > GROUP_NAME_MAX:
-        errors["group_name"] = (f"Give the group's name as the identity provider shows it (1 to {GROUP_NAME_MAX} "
-                                "characters).")
+        errors["group_name"] = _("Give the group's name as the identity provider shows it (1 to %(max)s "
+                                 "characters).") % {"max": GROUP_NAME_MAX}
     if role_errors := grantable_role_check(organization, [role_id]):
         errors["role"] = " ".join(role_errors)
     if errors:
@@ -53,7 +54,8 @@ def role_mapping_add(*, actor: Principal, organization: Organization, group_name
             for scim_user in members:
                 scim_sync_request(actor=actor, scim_user=scim_user)
     except IntegrityError:
-        raise ValidationError({"group_name": f"{group_name} gives this role already."}) from None
+        raise ValidationError({"group_name": _("%(group)s gives this role already.") % {"group": group_name}}
+                              ) from None
     return mapping
 
 
@@ -61,7 +63,7 @@ def role_mapping_remove(*, actor: Principal, organization: Organization, mapping
     _admin_check(actor, organization)
     mapping = ScimRoleMapping.objects.filter(organization=organization, pk=mapping_id).first()
     if mapping is None:
-        raise ValidationError("This mapping is gone already.")
+        raise ValidationError(_("This mapping is gone already."))
     with transaction.atomic():
         mapping.delete()
         audit_record(actor=actor, action="scim.role_mapping_changed", organization=organization,

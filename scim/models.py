@@ -11,6 +11,7 @@ import uuid
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 NAME_MAX = 80
 USER_NAME_MAX = 254
@@ -22,7 +23,7 @@ class ScimToken(models.Model):
 
     organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE,
                                      related_name="scim_tokens")
-    name = models.CharField(max_length=NAME_MAX, help_text="The identity provider, as the audit trail names it")
+    name = models.CharField(max_length=NAME_MAX, help_text=_("The identity provider, as the audit trail names it"))
     token_hash = models.CharField(max_length=64, unique=True)
     # The token's first characters, so an admin can tell which token a provider holds.
     token_prefix = models.CharField(max_length=16)
@@ -44,8 +45,8 @@ class ScimToken(models.Model):
 
 
 class Deactivation(models.TextChoices):
-    BLOCK = "block", "Block them (they keep their account and come back as they were when reactivated)"
-    REMOVE = "remove", "Remove them from the organization (in an isolated organization: delete their account)"
+    BLOCK = "block", _("Block them (they keep their account and come back as they were when reactivated)")
+    REMOVE = "remove", _("Remove them from the organization (in an isolated organization: delete their account)")
 
 
 class ScimSettings(models.Model):

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from app_roles.catalog import organization_grantable_roles
@@ -74,7 +75,7 @@ def scim_settings(request: HttpRequest, slug: str) -> HttpResponse:
             except (ValidationError, PermissionDenied) as exc:
                 form_refusal_add(form, exc, "deactivation")
             else:
-                messages.success(request, "Saved what a deactivation does.")
+                messages.success(request, _("Saved what a deactivation does."))
                 return redirect("scim_settings", slug=organization.slug)
         return _render(request, principal, organization, deactivation_form=form, status=400)
     form = TokenCreateForm(request.POST)
@@ -102,7 +103,7 @@ def scim_token_act(request: HttpRequest, slug: str, token_id: int, act: str) -> 
         token = scim_token_get(principal=principal, organization=organization, token_id=token_id)
     except ScimToken.DoesNotExist:
         raise Http404 from None
-    error = "" if token.is_active else "This token is revoked already."
+    error = "" if token.is_active else _("This token is revoked already.")
     if request.method == "POST" and not error:
         try:
             if act == "rotate":
@@ -113,7 +114,7 @@ def scim_token_act(request: HttpRequest, slug: str, token_id: int, act: str) -> 
         except (ValidationError, PermissionDenied) as exc:
             error = refusal_message(exc)
         else:
-            messages.success(request, f"Revoked the token of {token.name}: it no longer works.")
+            messages.success(request, _("Revoked the token of %(name)s: it no longer works.") % {"name": token.name})
             return redirect("scim_settings", slug=organization.slug)
     return render(request, "scim/token_confirm.html", {"organization": organization, "token": token, "act": act,
                                                        "error": error}, status=400 if error else 200)
@@ -129,7 +130,7 @@ def scim_role_mappings(request: HttpRequest, slug: str) -> HttpResponse:
             role_mapping_remove(actor=principal, organization=organization, mapping_id=int(request.POST["remove"]))
         except (ValueError, ValidationError, PermissionDenied):
             raise Http404 from None
-        messages.success(request, "Removed the mapping: the group no longer gives that role.")
+        messages.success(request, _("Removed the mapping: the group no longer gives that role."))
         return redirect("scim_settings", slug=organization.slug)
     form = RoleMappingForm(request.POST, roles=organization_grantable_roles(organization))
     if form.is_valid():
@@ -141,6 +142,6 @@ def scim_role_mappings(request: HttpRequest, slug: str) -> HttpResponse:
         except PermissionDenied as exc:
             form_refusal_add(form, exc, "group_name")
         else:
-            messages.success(request, "Saved the mapping.")
+            messages.success(request, _("Saved the mapping."))
             return redirect("scim_settings", slug=organization.slug)
     return _render(request, principal, organization, mapping_form=form, status=400)

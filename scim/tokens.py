@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from organizations.access.authorization import require_org_admin
 from organizations.models import Organization, OrganizationRole
@@ -90,7 +91,7 @@ def token_rate_take(token: ScimToken) -> float | None:
 def _admin_check(actor: Principal, organization: Organization) -> None:
     require_org_admin(actor, organization)
     if actor.is_machine:
-        raise PermissionDenied("Only an admin signed in as themselves may manage SCIM tokens.")
+        raise PermissionDenied(_("Only an admin signed in as themselves may manage SCIM tokens."))
 
 
 def scim_token_list(*, principal: Principal, organization: Organization):
@@ -110,10 +111,11 @@ def scim_token_create(*, actor: Principal, organization: Organization, name: str
     _admin_check(actor, organization)
     name = " ".join(name.split())
     if not name or len(name) > NAME_MAX:
-        raise ValidationError({"name": f"Name the identity provider in 1 to {NAME_MAX} characters, like Okta."})
+        raise ValidationError({"name": _("Name the identity provider in 1 to %(max)s characters, like Okta.")
+                                       % {"max": NAME_MAX}})
     if ScimToken.objects.filter(organization=organization, name__iexact=name).exists():
-        raise ValidationError({"name": f"{organization.display_name} has a token named {name} already: rotate it, "
-                                       "or choose another name."})
+        raise ValidationError({"name": _("%(organization)s has a token named %(name)s already: rotate it, or choose "
+                                         "another name.") % {"organization": organization.display_name, "name": name}})
     secret = _token_new()
     try:
         with transaction.atomic():
@@ -122,7 +124,8 @@ def scim_token_create(*, actor: Principal, organization: Organization, name: str
             audit_record(actor=actor, action="scim.token_created", organization=organization, target_type="scim_token",
                          target_id=str(token.pk), summary=f"Made a SCIM token for {name}")
     except IntegrityError:
-        raise ValidationError({"name": f"{organization.display_name} has a token named {name} already."}) from None
+        raise ValidationError({"name": _("%(organization)s has a token named %(name)s already.")
+                                       % {"organization": organization.display_name, "name": name}}) from None
     return token, secret
 
 
@@ -130,7 +133,7 @@ def scim_token_rotate(*, actor: Principal, organization: Organization, token: Sc
     """A new secret for ``token`` (the old one stops working at once); the new one, shown once."""
     _admin_check(actor, organization)
     if token.organization_id != organization.pk or not token.is_active:
-        raise ValidationError("This token is revoked: make a new one.")
+        raise ValidationError(_("This token is revoked: make a new one."))
     secret = _token_new()
     with transaction.atomic():
         ScimToken.objects.filter(pk=token.pk).update(token_hash=_hash(secret), token_prefix=secret[:12],
@@ -145,7 +148,7 @@ def scim_token_revoke(*, actor: Principal, organization: Organization, token: Sc
     """The token stops working at once, for good; what it queued and has not run yet fails when it runs."""
     _admin_check(actor, organization)
     if token.organization_id != organization.pk or not token.is_active:
-        raise ValidationError("This token is revoked already.")
+        raise ValidationError(_("This token is revoked already."))
     with transaction.atomic():
         ScimToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
         audit_record(actor=actor, action="scim.token_revoked", organization=organization, target_type="scim_token",
@@ -157,11 +160,17 @@ def scim_deactivation_of(organization: Organization) -> str:
     return found or Deactivation.BLOCK
 
 
+def _label_en(deactivation: str) -> str:
+    """The choice as the audit trail keeps it: in English, as every stored text."""
+    with translation.override("en"):
+        return str(Deactivation(deactivation).label)
+
+
 def scim_deactivation_save(*, actor: Principal, organization: Organization, deactivation: str) -> None:
     """What ``active: false`` does in the organization from now on (audited with before and after)."""
     _admin_check(actor, organization)
     if deactivation not in Deactivation.values:
-        raise ValidationError({"deactivation": "Choose what a deactivation does."})
+        raise ValidationError({"deactivation": _("Choose what a deactivation does.")})
     before = scim_deactivation_of(organization)
     if before == deactivation:
         return
@@ -169,5 +178,5 @@ def scim_deactivation_save(*, actor: Principal, organization: Organization, deac
         ScimSettings.objects.update_or_create(organization=organization, defaults={"deactivation": deactivation})
         audit_record(actor=actor, action="scim.settings_changed", organization=organization,
                      target_type="organization", target_id=organization.slug,
-                     summary=f"A deactivation by the identity provider now means: {Deactivation(deactivation).label}",
+                     summary=f"A deactivation by the identity provider now means: {_label_en(deactivation)}",
                      details={"deactivation": {"before": before, "after": deactivation}})

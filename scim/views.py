@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from scim2_models import Group
 
@@ -41,9 +42,7 @@ def _bearer(request: HttpRequest) -> str:
 def scim_endpoint(*methods: str) -> Callable:
     """The token's check, the rate, the methods and the SCIM error bodies, around a view of one route."""
     def decorate(view: Callable) -> Callable:
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapped(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
+        def served(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
             caller = token_authenticate(slug=slug, presented=_bearer(request))
             if caller is None:
                 return _error(ScimError(401, "The bearer token is not valid for this endpoint."),
@@ -60,6 +59,14 @@ def scim_endpoint(*methods: str) -> Callable:
                 return _error(exc)
             except PermissionDenied as exc:
                 return _error(ScimError(403, str(exc) or "Not allowed."))
+
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:
+            # SCIM clients are machines: every error body is in English whatever Accept-Language says, and so is
+            # every refusal of a service the body quotes.
+            with translation.override("en"):
+                return served(request, slug, **kwargs)
         return wrapped
     return decorate
 

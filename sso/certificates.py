@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from defusedxml import ElementTree
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from portal.outbound import (
     HostUnresolved,
@@ -35,8 +36,9 @@ def certificate_pem(text: str, field: str = "signing_cert") -> str:
     try:
         certificate = x509.load_der_x509_certificate(base64.b64decode(body, validate=True))
     except (ValueError, TypeError):
-        raise ValidationError({field: "This is not an X.509 certificate. Paste the whole certificate, including the "
-                                      "-----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- lines."}) from None
+        raise ValidationError({field: _("This is not an X.509 certificate. Paste the whole certificate, including "
+                                        "the -----BEGIN CERTIFICATE----- and -----END CERTIFICATE----- lines.")}
+                              ) from None
     return certificate.public_bytes(Encoding.PEM).decode()
 
 
@@ -71,9 +73,11 @@ def metadata_fetch(url: str) -> str:
     except OutboundRefused as exc:
         raise ValidationError({"metadata_url": str(exc)}) from None
     except (HostUnresolved, httpx.HTTPError, OSError):
-        raise ValidationError({"metadata_url": "The address did not answer; check it, or upload the file."}) from None
+        raise ValidationError({"metadata_url": _("The address did not answer; check it, or upload the file.")}
+                              ) from None
     if answer.status_code != 200:
-        raise ValidationError({"metadata_url": f"The address answered {answer.status_code}, not the metadata."})
+        raise ValidationError({"metadata_url": _("The address answered %(status)s, not the metadata.")
+                               % {"status": answer.status_code}})
     return answer.body.decode("utf-8", "replace")
 
 
@@ -89,11 +93,11 @@ def metadata_read(xml: str | bytes) -> IdpMetadata:
     try:
         root = ElementTree.fromstring(xml)
     except Exception:  # noqa: BLE001 - defusedxml raises several kinds; all mean "not metadata we can read"
-        raise ValidationError({"metadata": "This file is not SAML metadata (XML) the portal can read."}) from None
+        raise ValidationError({"metadata": _("This file is not SAML metadata (XML) the portal can read.")}) from None
     entity = root if root.tag == f"{{{MD}}}EntityDescriptor" else root.find(f".//{{{MD}}}EntityDescriptor")
     idp = entity.find(f"{{{MD}}}IDPSSODescriptor") if entity is not None else None
     if idp is None:
-        raise ValidationError({"metadata": "The metadata describes no identity provider (no IDPSSODescriptor)."})
+        raise ValidationError({"metadata": _("The metadata describes no identity provider (no IDPSSODescriptor).")})
     services = {s.get("Binding"): s.get("Location") for s in idp.findall(f"{{{MD}}}SingleSignOnService")}
     sign_in_url = services.get(REDIRECT) or services.get(POST) or ""
     certificate = ""
@@ -104,5 +108,5 @@ def metadata_read(xml: str | bytes) -> IdpMetadata:
                 certificate = certificate_pem(found.text, "metadata")
                 break
     if not sign_in_url or not certificate:
-        raise ValidationError({"metadata": "The metadata lacks the sign-in URL or the signing certificate."})
+        raise ValidationError({"metadata": _("The metadata lacks the sign-in URL or the signing certificate.")})
     return IdpMetadata(entity_id=entity.get("entityID", ""), sign_in_url=sign_in_url, signing_cert=certificate)

@@ -4,6 +4,8 @@ organization's admin (docs/enterprise-sso.md)."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SsoConnection(models.Model):
@@ -12,11 +14,11 @@ class SsoConnection(models.Model):
         OIDC = "oidc", "OpenID Connect"
 
     class Status(models.TextChoices):
-        CREATING = "creating", "Being created in Auth0"
-        READY = "ready", "Ready to test"
-        ON = "on", "On"
-        OFF = "off", "Off"
-        FAILED = "failed", "Could not be created"
+        CREATING = "creating", _("Being created in Auth0")
+        READY = "ready", _("Ready to test")
+        ON = "on", pgettext_lazy("state of an SSO connection", "On")
+        OFF = "off", pgettext_lazy("state of an SSO connection", "Off")
+        FAILED = "failed", _("Could not be created")
 
     organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE,
                                      related_name="sso_connections")

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from organizations.models import Organization
 from portal.audit import audit_record
@@ -25,7 +26,7 @@ OPEN = ("creating", "ready", "on", "off")
 
 def _require_admin(actor: Principal, organization: Organization) -> None:
     if not actor.can_admin(organization.pk):
-        raise PermissionDenied("Only the organization's admins manage its sign-in.")
+        raise PermissionDenied(_("Only the organization's admins manage its sign-in."))
 
 
 def connection_name_for(organization: Organization, strategy: str) -> str:
@@ -72,14 +73,14 @@ def saml_connection_create(
         read = certificates.metadata_read(metadata_xml)
         idp_entity_id, sign_in_url, signing_cert = read.entity_id, read.sign_in_url, read.signing_cert
     else:
-        errors = {f: "Give this, or upload your provider's metadata instead." for f, v in
+        errors = {f: _("Give this, or upload your provider's metadata instead.") for f, v in
                   (("sign_in_url", sign_in_url), ("signing_cert", signing_cert)) if not v.strip()}
         if errors:
             raise ValidationError(errors)
         signing_cert = certificates.certificate_pem(signing_cert)
     # The browser goes there, not the portal: https, or a provider on the person's own machine (development).
     if not sign_in_url.startswith("https://") and url_loopback_port(sign_in_url) is None:
-        raise ValidationError({"sign_in_url": "The sign-in URL must start with https://."})
+        raise ValidationError({"sign_in_url": _("The sign-in URL must start with https://.")})
     return _create(actor, organization, SsoConnection(
         strategy="samlp", display_name=display_name, idp_entity_id=idp_entity_id, sign_in_url=sign_in_url,
         signing_cert=signing_cert), idempotency_key)
@@ -90,8 +91,8 @@ def oidc_connection_create(
     client_secret: str, idempotency_key: str | None = None,
 ) -> SsoConnection:
     _require_admin(actor, organization)
-    errors = {f: "This is needed." for f, v in (("issuer", issuer), ("client_id", client_id),
-                                                ("client_secret", client_secret)) if not v.strip()}
+    errors = {f: _("This is needed.") for f, v in (("issuer", issuer), ("client_id", client_id),
+                                                   ("client_secret", client_secret)) if not v.strip()}
     if errors:
         raise ValidationError(errors)
     return _create(actor, organization, SsoConnection(
@@ -104,7 +105,7 @@ def _create(actor: Principal, organization: Organization, connection: SsoConnect
     connection.display_name = connection.display_name.strip() or (
         f"{organization.display_name} {connection.get_strategy_display()}")
     if organization.sso_connections.filter(status__in=OPEN).count() >= 3:
-        raise ValidationError("An organization has at most three SSO connections: remove one first.")
+        raise ValidationError(_("An organization has at most three SSO connections: remove one first."))
     with transaction.atomic():
         connection.organization = organization
         connection.name = connection_name_for(organization, connection.strategy)
@@ -127,13 +128,13 @@ def connection_change(
     needs a new test before it can be turned on; one that is on stays on with its new values."""
     _require_admin(actor, connection.organization)
     if connection.auth0_connection_id == "":
-        raise ValidationError("The connection is still being created: wait until it is ready.")
+        raise ValidationError(_("The connection is still being created: wait until it is ready."))
     with transaction.atomic():
         connection = SsoConnection.objects.select_for_update().get(pk=connection.pk)
         if connection.strategy == "samlp":
             if restore_previous:
                 if not connection.previous_signing_cert:
-                    raise ValidationError("There is no previous certificate to restore.")
+                    raise ValidationError(_("There is no previous certificate to restore."))
                 new = connection.previous_signing_cert
             else:
                 new = certificates.certificate_pem(signing_cert)
@@ -142,7 +143,7 @@ def connection_change(
             summary = "Restored the previous certificate of" if restore_previous else "Replaced the certificate of"
         else:
             if not client_secret.strip():
-                raise ValidationError({"client_secret": "Give the new client secret."})
+                raise ValidationError({"client_secret": _("Give the new client secret.")})
             connection.client_secret, what, summary = client_secret.strip(), {}, "Replaced the client secret of"
         connection.changed_at = timezone.now()
         connection.save()
@@ -165,8 +166,8 @@ def connection_test_record(*, actor: Principal, connection: SsoConnection, signe
 def lockout_refusal(actor: Principal, connection: SsoConnection) -> str:
     """Why turning the connection off (or removing it) would lock the acting admin out ("" when it would not)."""
     if actor.user_id.startswith(connection.user_id_prefix) and not actor.is_company_admin:
-        return ("You signed in to the portal through this connection: turning it off would lock you out. Ask another "
-                "admin of the organization who signs in another way (or the company's admins) to do it.")
+        return _("You signed in to the portal through this connection: turning it off would lock you out. Ask "
+                 "another admin of the organization who signs in another way (or the company's admins) to do it.")
     return ""
 
 
@@ -178,12 +179,12 @@ def connection_switch(*, actor: Principal, connection: SsoConnection, on: bool) 
     with transaction.atomic():
         connection = SsoConnection.objects.select_for_update().select_related("organization").get(pk=connection.pk)
         if on and connection.status not in ("ready", "off"):
-            raise ValidationError("Only a connection that is ready (or off) can be turned on.")
+            raise ValidationError(_("Only a connection that is ready (or off) can be turned on."))
         if on and not connection.is_tested:
-            raise ValidationError("Test the connection with your own sign-in first: it is turned on only once a test "
-                                  "sign-in has worked since its last change.")
+            raise ValidationError(_("Test the connection with your own sign-in first: it is turned on only once a "
+                                    "test sign-in has worked since its last change."))
         if not on and connection.status != "on":
-            raise ValidationError("The connection is not on.")
+            raise ValidationError(_("The connection is not on."))
         if not on and (refusal := lockout_refusal(actor, connection)):
             raise PermissionDenied(refusal)
         connection.status = "on" if on else "off"
@@ -198,7 +199,7 @@ def connection_remove(*, actor: Principal, connection: SsoConnection) -> None:
     """Remove a connection that is not on (turn it off first); the Auth0 connection is deleted by a task."""
     _require_admin(actor, connection.organization)
     if connection.status == "on":
-        raise ValidationError("Turn the connection off before removing it.")
+        raise ValidationError(_("Turn the connection off before removing it."))
     with transaction.atomic():
         operation = None
         if connection.auth0_connection_id:

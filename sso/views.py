@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from domains.selectors import domain_list
@@ -54,7 +55,7 @@ def sso_connection_create(request: HttpRequest, slug: str, strategy: str) -> Htt
                 try:
                     metadata = form.metadata_xml()
                 except ValidationError as exc:
-                    raise ValidationError({"metadata_file": f"The file is {exc.messages[0]}."}) from None
+                    raise ValidationError({"metadata_file": exc.messages}) from None
                 connection = services.saml_connection_create(
                     actor=principal, organization=organization, display_name=data["display_name"],
                     metadata_xml=metadata, metadata_url=data["metadata_url"], idp_entity_id=data["idp_entity_id"],
@@ -68,8 +69,8 @@ def sso_connection_create(request: HttpRequest, slug: str, strategy: str) -> Htt
                 exc = ValidationError({"metadata_file": exc.error_dict.pop("metadata")})
             form_refusal_add(form, exc)
         else:
-            messages.success(request, f"{connection.display_name} is being created. Give your provider the values "
-                                      "below, then test it.")
+            messages.success(request, _("%(connection)s is being created. Give your provider the values below, then "
+                                        "test it.") % {"connection": connection.display_name})
             return redirect("sso_connection_detail", slug=organization.slug, connection_id=connection.pk)
     return render(request, "sso/create.html", {"organization": organization, "form": form, "strategy": strategy},
                   status=400 if form.errors else 200)
@@ -113,7 +114,7 @@ def sso_connection_change(request: HttpRequest, slug: str, connection_id: int) -
                 return redirect("sso_connection_detail", slug=slug, connection_id=connection.pk)
             form_refusal_add(form, exc)
         else:
-            messages.success(request, "Saved. Test the connection again: the change reaches Auth0 in a moment.")
+            messages.success(request, _("Saved. Test the connection again: the change reaches Auth0 in a moment."))
             return redirect("sso_connection_detail", slug=slug, connection_id=connection.pk)
     return render(request, "sso/detail.html", _detail_context(principal, organization, connection, form), status=400)
 
@@ -130,7 +131,7 @@ def sso_connection_switch(request: HttpRequest, slug: str, connection_id: int, o
             return redirect("sso_connection_detail", slug=slug, connection_id=connection.pk)
         return render(request, "sso/turn_off.html", context)
     if not on and not ConfirmForm(request.POST).is_valid():
-        return render(request, "sso/turn_off.html", {**context, "error": "Confirm first."}, status=400)
+        return render(request, "sso/turn_off.html", {**context, "error": _("Confirm first.")}, status=400)
     try:
         services.connection_switch(actor=principal, connection=connection, on=on)
     except (ValidationError, PermissionDenied) as exc:
@@ -138,7 +139,8 @@ def sso_connection_switch(request: HttpRequest, slug: str, connection_id: int, o
             messages.error(request, refusal_message(exc))
             return redirect("sso_connection_detail", slug=slug, connection_id=connection.pk)
         return render(request, "sso/turn_off.html", {**context, "error": refusal_message(exc)}, status=400)
-    messages.success(request, f"{connection.display_name} is {'on' if on else 'off'}.")
+    messages.success(request, (_("%(connection)s is on.") if on else _("%(connection)s is off."))
+                     % {"connection": connection.display_name})
     return redirect("sso_connection_detail", slug=slug, connection_id=connection.pk)
 
 
@@ -150,10 +152,10 @@ def sso_connection_remove(request: HttpRequest, slug: str, connection_id: int) -
     if request.method == "GET":
         return render(request, "sso/remove.html", context)
     if not ConfirmForm(request.POST).is_valid():
-        return render(request, "sso/remove.html", {**context, "error": "Confirm first."}, status=400)
+        return render(request, "sso/remove.html", {**context, "error": _("Confirm first.")}, status=400)
     try:
         services.connection_remove(actor=principal, connection=connection)
     except (ValidationError, PermissionDenied) as exc:
         return render(request, "sso/remove.html", {**context, "error": refusal_message(exc)}, status=400)
-    messages.success(request, f"{connection.display_name} was removed.")
+    messages.success(request, _("%(connection)s was removed.") % {"connection": connection.display_name})
     return redirect("sso_connection_list", slug=slug)

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import jwt
 from django.conf import settings
+from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.contrib.drf import OIDCAuthentication
 from rest_framework import exceptions
@@ -93,16 +94,16 @@ def token_claims_validate(token: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:
-        raise InvalidToken("The access token is not a JWT.") from None
+        raise InvalidToken(_("The access token is not a JWT.")) from None
     if header.get("alg") != ALGORITHM:
         # Pinned before anything else: "none", or HS256 "signed" with the public key, never gets further.
-        raise InvalidToken(f"The access token must be signed with {ALGORITHM}.")
+        raise InvalidToken(_("The access token must be signed with %(algorithm)s.") % {"algorithm": ALGORITHM})
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
-        raise InvalidToken("The access token names no signing key (kid).")
+        raise InvalidToken(_("The access token names no signing key (kid)."))
     key = jwks_cache.key(api_jwks_url(), kid)
     if key is None:
-        raise InvalidToken("The access token was signed by a key the tenant does not publish.")
+        raise InvalidToken(_("The access token was signed by a key the tenant does not publish."))
     try:
         return jwt.decode(
             token, key, algorithms=[ALGORITHM], audience=settings.PORTAL_API_AUDIENCE, issuer=api_issuer(),
@@ -110,15 +111,15 @@ def token_claims_validate(token: str) -> dict[str, Any]:
             options={"require": ["exp", "iss", "aud", "sub"], "verify_nbf": True, "verify_iat": True},
         )
     except jwt.ExpiredSignatureError:
-        raise InvalidToken("The access token has expired.") from None
+        raise InvalidToken(_("The access token has expired.")) from None
     except jwt.ImmatureSignatureError:
-        raise InvalidToken("The access token is not valid yet.") from None
+        raise InvalidToken(_("The access token is not valid yet.")) from None
     except jwt.InvalidAudienceError:
-        raise InvalidToken("The access token was issued for another API.") from None
+        raise InvalidToken(_("The access token was issued for another API.")) from None
     except jwt.InvalidIssuerError:
-        raise InvalidToken("The access token was issued by another tenant.") from None
+        raise InvalidToken(_("The access token was issued by another tenant.")) from None
     except jwt.InvalidTokenError as exc:
-        raise InvalidToken(f"The access token is invalid: {exc}.") from None
+        raise InvalidToken(_("The access token is invalid: %(reason)s.") % {"reason": exc}) from None
 
 
 def api_caller_from_claims(claims: dict[str, Any]) -> ApiCaller:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from organizations.models import ApiClient, ApiPermission
 from portal.principal import Principal
 
@@ -45,5 +47,5 @@ def api_caller_for_person(principal: Principal, token_id: str = "") -> ApiCaller
 
 def api_caller_unregistered(principal: Principal, token_id: str = "") -> ApiCaller:
     return ApiCaller(principal=principal, permissions=frozenset(), token_id=token_id,
-                     refusal="This client is not registered in the portal (or its registration is disabled): "
-                             "a company admin registers it under API clients.")
+                     refusal=_("This client is not registered in the portal (or its registration is disabled): "
+                               "a company admin registers it under API clients."))

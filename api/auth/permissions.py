@@ -3,6 +3,7 @@ registration must both hold it (a person's roles are checked by the selectors an
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
@@ -33,6 +34,6 @@ class CallerHoldsPermission(BasePermission):
             raise InsufficientScope(caller.refusal, needed)
         if not caller.allows(needed):
             raise InsufficientScope(
-                f"This needs the {needed} permission, which this client's token or registration does not give.",
-                needed)
+                _("This needs the %(permission)s permission, which this client's token or registration does not "
+                  "give.") % {"permission": needed}, needed)
         return True

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework import serializers
 
 from api.serializers import ROLES_MAX, InputSerializer, StrictBooleanField, TextField
@@ -136,8 +140,8 @@ class BulkRowInput(InputSerializer):
     values make sense (a valid address, a metadata key of the organization's schema, a block the caller may
     set) is the job's check, reported per row like a file's."""
 
-    unknown_field = ("Not a field of a row: a row has email, given_name, family_name, name, block, roles, "
-                     "user_metadata and app_metadata.")
+    unknown_field = _("Not a field of a row: a row has email, given_name, family_name, name, block, roles, "
+                      "user_metadata and app_metadata.")
 
     email = TextField(max_length=320)
     given_name = TextField(required=False, allow_blank=True)
@@ -154,11 +158,20 @@ class BulkRowInput(InputSerializer):
     app_metadata = serializers.DictField(required=False, help_text="Schema field key -> value")
 
 
+def _rows_max(limit: int) -> str:
+    return ngettext("Send at most %(limit)s row in one job.", "Send at most %(limit)s rows in one job.", limit) % {
+        "limit": number_format(limit, force_grouping=True)}
+
+
+def _rows_max_message():
+    """The message, in the language of the request that reads it (the limit is a setting, read at import)."""
+    return lazy(_rows_max, str)(settings.BULK_MAX_ROWS)
+
+
 class BulkRowsInput(InputSerializer):
     rows = serializers.ListField(
         child=BulkRowInput(), min_length=1, max_length=settings.BULK_MAX_ROWS, help_text="One object per person",
-        error_messages={"min_length": "Send at least one row.",
-                        "max_length": f"Send at most {settings.BULK_MAX_ROWS:,} rows in one job."})
+        error_messages={"min_length": _("Send at least one row."), "max_length": _rows_max_message()})
 
 
 class BulkFileInput(serializers.Serializer):

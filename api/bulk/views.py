@@ -12,6 +12,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -116,8 +119,8 @@ def _rows_of(data) -> list:
     """The JSON body's rows, as given, once their shape is the schema's (``BulkRowsInput``); they are then read by
     ``onboarding.intake.files.json_rows``. A body of another shape is a 400 naming what is wrong (``rows[3].email``)."""
     if not isinstance(data, dict) or "rows" not in data:
-        raise exceptions.ValidationError({"rows": ["Send {\"rows\": [...]} (one object per person), or a CSV "
-                                                   "file as multipart/form-data field file."]})
+        raise exceptions.ValidationError({"rows": [_("Send {\"rows\": [...]} (one object per person), or a CSV "
+                                                     "file as multipart/form-data field file.")]})
     shape = BulkRowsInput(data=data)
     if not shape.is_valid():
         errors = dict(shape.errors)
@@ -125,13 +128,16 @@ def _rows_of(data) -> list:
         if isinstance(row_errors, dict) and len(row_errors) > ROW_ERRORS_SHOWN:
             # ListField's errors are keyed by the row's index; the first few say what is wrong.
             errors["rows"] = dict(sorted(row_errors.items())[:ROW_ERRORS_SHOWN])
-            errors["rows_not_shown"] = [f"{len(row_errors) - ROW_ERRORS_SHOWN:,} more rows do not fit either."]
+            more = len(row_errors) - ROW_ERRORS_SHOWN
+            errors["rows_not_shown"] = [ngettext("%(count)s more row does not fit either.",
+                                                 "%(count)s more rows do not fit either.", more)
+                                        % {"count": number_format(more, force_grouping=True)}]
         raise exceptions.ValidationError(errors)
     rows = data["rows"]
     # PostgreSQL cannot store a NUL character in JSON text; no person's data has one (the texts' pattern says so;
     # a metadata key or value is checked here).
     if "\\u0000" in json.dumps(rows):
-        raise exceptions.ValidationError({"rows": ["The rows contain a NUL character."]})
+        raise exceptions.ValidationError({"rows": [_("The rows contain a NUL character.")]})
     return rows
 
 
@@ -146,7 +152,8 @@ class BulkRowsParser(BaseParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise exceptions.ValidationError({"rows": [
-                f"The request is over the limit of {limit / 1_000_000:.0f} MB: send the rows in several jobs."]})
+                _("The request is over the limit of %(megabytes)s MB: send the rows in several jobs.")
+                % {"megabytes": f"{limit / 1_000_000:.0f}"}]})
         return JSONParser().parse(io.BytesIO(body), media_type, parser_context)
 
 
@@ -192,10 +199,11 @@ class BulkJobCollectionView(ApiView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
             if length > limit + MULTIPART_SLACK:
                 raise exceptions.ValidationError({"file": [
-                    f"The file is over the limit of {limit / 1_000_000:.0f} MB: split it into smaller files."]})
+                    _("The file is over the limit of %(megabytes)s MB: split it into smaller files.")
+                    % {"megabytes": f"{limit / 1_000_000:.0f}"}]})
             upload = request.data.get("file")
             if upload is None or not hasattr(upload, "read"):
-                raise exceptions.ValidationError({"file": ["Send the CSV file as the multipart field file."]})
+                raise exceptions.ValidationError({"file": [_("Send the CSV file as the multipart field file.")]})
             given, field = {"file": upload, "file_name": upload.name or "", "size": upload.size}, "file"
         else:
             given, field = {"rows": _rows_of(request.data)}, "rows"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import translation
 from rest_framework import serializers
 
 from api.serializers import TextField
@@ -66,7 +67,9 @@ class SsoConnectionSerializer(serializers.ModelSerializer):
         return certificate_fingerprint(connection.signing_cert)
 
     def get_provider_values(self, connection: SsoConnection) -> dict[str, str]:
-        return {item.label: item.value for item in provider_values(connection)}
+        # Keyed by the values' English names whatever the caller's language: a tool reads the keys.
+        with translation.override("en"):
+            return {str(item.label): item.value for item in provider_values(connection)}
 
 
 def sso_connection_url(connection: SsoConnection) -> str:
