@@ -11,6 +11,8 @@ import uuid
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def person_display_name(person: DirectoryUser | Membership) -> str:
@@ -21,7 +23,7 @@ def person_display_name(person: DirectoryUser | Membership) -> str:
 class DirectoryUser(models.Model):
     """One Auth0 user as the portal last saw them."""
 
-    user_id = models.CharField("Auth0 user id", max_length=255, unique=True)
+    user_id = models.CharField(_("Auth0 user id"), max_length=255, unique=True)
     email = models.CharField(max_length=320, blank=True)
     email_verified = models.BooleanField(default=False)
     name = models.CharField(max_length=300, blank=True)
@@ -109,7 +111,7 @@ class Membership(models.Model):
     # in another's list.
     search_text = models.TextField(blank=True)
     # Copies of the user's COPIED_COLUMNS and Auth0 id (users.directory.mirror keeps them equal).
-    auth0_user_id = models.CharField("Auth0 user id", max_length=255, blank=True)
+    auth0_user_id = models.CharField(_("Auth0 user id"), max_length=255, blank=True)
     given_name = models.CharField(max_length=150, blank=True)
     family_name = models.CharField(max_length=150, blank=True)
     email = models.CharField(max_length=320, blank=True)
@@ -191,13 +193,13 @@ class SyncRun(models.Model):
     """One run of a directory sync: what it did, how far it got, and how it ended."""
 
     class Kind(models.TextChoices):
-        FULL = "full", "Full import and reconcile"
-        DELTA = "delta", "Changes since the last run"
+        FULL = "full", _("Full import and reconcile")
+        DELTA = "delta", _("Changes since the last run")
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", pgettext_lazy("status of a directory sync run", "Running")
+        SUCCEEDED = "succeeded", pgettext_lazy("status of a directory sync run", "Succeeded")
+        FAILED = "failed", pgettext_lazy("status of a directory sync run", "Failed")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # A full sync of one organization only; None for the whole tenant.
@@ -288,7 +290,7 @@ class OrganizationBlock(models.Model):
 
     organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE,
                                      related_name="person_blocks")
-    user_id = models.CharField("Auth0 user id", max_length=255)
+    user_id = models.CharField(_("Auth0 user id"), max_length=255)
     email = models.CharField(max_length=320, blank=True)
     name = models.CharField(max_length=300, blank=True)
     blocked_by = models.CharField(max_length=255, blank=True)
@@ -314,17 +316,17 @@ class JoinInvitation(models.Model):
     organization's member, or a company admin)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for an answer"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        REVOKED = "revoked", "Revoked"
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", pgettext_lazy("status of an invitation to join", "Accepted")
+        DECLINED = "declined", pgettext_lazy("status of an invitation to join", "Declined")
+        REVOKED = "revoked", pgettext_lazy("status of an invitation to join", "Revoked")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE,
                                      related_name="join_invitations")
     # The account invited (found in the organization's connection by the invitation's email): the only one
     # that may accept.
-    user_id = models.CharField("Auth0 user id", max_length=255, db_index=True)
+    user_id = models.CharField(_("Auth0 user id"), max_length=255, db_index=True)
     email = models.CharField(max_length=320)
     name = models.CharField(max_length=300, blank=True)
     # What the inviting admin asked to set as they join ({"user_metadata": {…}, "app_metadata": {…}}).

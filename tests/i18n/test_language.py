@@ -146,3 +146,31 @@ def test_the_scripts_strings_come_in_the_pages_language() -> None:
     assert catalog.status_code == 200 and "weniger als eine Minute" in catalog.content.decode()
     page = Client(headers={"accept-language": "de"}).get(reverse("signin")).content.decode()
     assert f'<script src="{reverse("javascript_catalog")}" defer></script>' in page
+
+
+def test_an_email_is_written_in_the_recipients_language_not_the_senders(settings) -> None:
+    from django.core import mail
+    from django.utils import translation
+
+    from users.acts.invite import invitation_email_send
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    acme = OrganizationFactory(display_name="Acme", default_language="de")
+    with translation.override("es"):  # the sender's language, which is not the recipient's
+        invitation_email_send(acme, email="neu@acme.test", name="", link="https://x.test/t", inviter="Ana",
+                              new_user=True, user_id="auth0|new")
+    german = mail.outbox[-1]
+    assert german.subject != "You are invited to Acme"
+    with translation.override("de"):
+        assert german.subject == translation.gettext("You are invited to %(organization)s") % {"organization": "Acme"}
+        assert translation.gettext("If you did not expect this email, you can ignore it.") in german.body
+    assert german.extra_headers["Content-Language"] == "de"
+    assert '<html lang="de">' in german.alternatives[0][0]
+    # A person who chose French gets French, whatever their organization's default.
+    UserFactory(auth0_user_id="auth0|fr", language="fr")
+    invitation_email_send(acme, email="fr@acme.test", name="", link="https://x.test/t", inviter="Ana",
+                          new_user=False, user_id="auth0|fr")
+    with translation.override("fr"):
+        assert mail.outbox[-1].subject == translation.gettext("You now have access to %(organization)s") % {
+            "organization": "Acme"}
+    assert mail.outbox[-1].subject != "You now have access to Acme"

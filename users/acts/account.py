@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.access.guardrails import PersonAct, organization_admins_lock
@@ -37,7 +39,7 @@ from users.acts.block_here import (
     user_block_here_request,
     user_unblock_here_request,
 )
-from users.acts.emails import organization_email_send
+from users.acts.emails import email_translation, organization_email_send
 from users.acts.rules import operation_subject_load, password_ticket_create, user_rights_check
 from users.directory.mirror import directory_user_write_through
 from users.directory.selectors import organization_block_list, user_get
@@ -47,7 +49,8 @@ from users.models import DirectoryUser
 @dataclass(frozen=True)
 class UserAction:
     kind: str
-    # The URL's name for it, the button people press and what the confirmation page says it does.
+    # The URL's name for it, the button people press and what the confirmation page says it does (those two
+    # translated as they are shown); the verb of its audit summary, which the trail keeps in English.
     slug: str
     button: str
     consequence: str
@@ -55,30 +58,30 @@ class UserAction:
 
 
 USER_ACTIONS: dict[str, UserAction] = {a.slug: a for a in (
-    UserAction(OperationKind.USER_BLOCK, "block", "Block",
-               "They will not be able to sign in until an admin unblocks them.", "Blocked"),
-    UserAction(OperationKind.USER_UNBLOCK, "unblock", "Unblock",
-               "They will be able to sign in again.", "Unblocked"),
-    UserAction(OperationKind.USER_BLOCKS_CLEAR, "clear-blocks", "Clear failed sign-in blocks",
-               "Auth0 lifts the blocks it placed after repeated failed sign-ins, from every IP address.",
+    UserAction(OperationKind.USER_BLOCK, "block", pgettext_lazy("button: block the user", "Block"),
+               _("They will not be able to sign in until an admin unblocks them."), "Blocked"),
+    UserAction(OperationKind.USER_UNBLOCK, "unblock", pgettext_lazy("button: unblock the user", "Unblock"),
+               _("They will be able to sign in again."), "Unblocked"),
+    UserAction(OperationKind.USER_BLOCKS_CLEAR, "clear-blocks", _("Clear failed sign-in blocks"),
+               _("Auth0 lifts the blocks it placed after repeated failed sign-ins, from every IP address."),
                "Cleared failed sign-in blocks of"),
-    UserAction(OperationKind.USER_PASSWORD_EMAIL, "password-email", "Send a change-password email",
-               "They get an email with a link to choose a new password; their current one keeps working until "
-               "they do.", "Sent a change-password email to"),
-    UserAction(OperationKind.USER_VERIFICATION_EMAIL, "verification-email", "Resend the verification email",
-               "Auth0 sends them an email with a link that confirms their address.",
+    UserAction(OperationKind.USER_PASSWORD_EMAIL, "password-email", _("Send a change-password email"),
+               _("They get an email with a link to choose a new password; their current one keeps working until "
+                 "they do."), "Sent a change-password email to"),
+    UserAction(OperationKind.USER_VERIFICATION_EMAIL, "verification-email", _("Resend the verification email"),
+               _("Auth0 sends them an email with a link that confirms their address."),
                "Resent the verification email to"),
-    UserAction(OperationKind.USER_MFA_RESET, "reset-mfa", "Reset multi-factor authentication",
-               "Their enrolled second factors (authenticator apps, phone and email codes, security keys) are "
-               "removed; they enrol again at their next sign-in. Passkeys, which are a way to sign in, stay.",
+    UserAction(OperationKind.USER_MFA_RESET, "reset-mfa", _("Reset multi-factor authentication"),
+               _("Their enrolled second factors (authenticator apps, phone and email codes, security keys) are "
+                 "removed; they enrol again at their next sign-in. Passkeys, which are a way to sign in, stay."),
                "Reset multi-factor authentication of"),
 )}
 # Offered in place of "block" for someone who also belongs to another organization (user_action_for); its
 # own task (users.acts.block_here) carries it out.
-BLOCK_HERE = UserAction(OperationKind.USER_BLOCK_HERE, "block-here", "Block in this organization",
-                        "They lose their access to this organization (its membership and any portal role in it end) "
-                        "until an admin lifts the block; their account, sign-in and other organizations are left "
-                        "alone.", "Blocked")
+BLOCK_HERE = UserAction(OperationKind.USER_BLOCK_HERE, "block-here", _("Block in this organization"),
+                        _("They lose their access to this organization (its membership and any portal role in it "
+                          "end) until an admin lifts the block; their account, sign-in and other organizations are "
+                          "left alone."), "Blocked")
 USER_ACTIONS[BLOCK_HERE.slug] = BLOCK_HERE
 # Passkeys sign a person in; resetting MFA removes second factors only (Auth0 also refuses to delete
 # every method at once while a passkey is enrolled).
@@ -130,13 +133,13 @@ def user_actions_available(person: DirectoryUser, *, sign_in_blocked: bool) -> l
 def _state_check(person: DirectoryUser, action: UserAction) -> None:
     """Whether ``action`` makes sense for the user as the directory has them."""
     if action.kind == OperationKind.USER_BLOCK and person.blocked:
-        raise ValidationError(f"{person.display_name} is already blocked.")
+        raise ValidationError(gettext("%(name)s is already blocked.") % {"name": person.display_name})
     if action.kind == OperationKind.USER_UNBLOCK and not person.blocked:
-        raise ValidationError(f"{person.display_name} is not blocked.")
+        raise ValidationError(gettext("%(name)s is not blocked.") % {"name": person.display_name})
     if action.kind in (OperationKind.USER_PASSWORD_EMAIL, OperationKind.USER_VERIFICATION_EMAIL) and not person.email:
-        raise ValidationError(f"{person.display_name} has no email address.")
+        raise ValidationError(gettext("%(name)s has no email address.") % {"name": person.display_name})
     if action.kind == OperationKind.USER_VERIFICATION_EMAIL and person.email_verified:
-        raise ValidationError(f"{person.email} is verified already.")
+        raise ValidationError(gettext("%(email)s is verified already.") % {"email": person.email})
 
 
 def user_action_check(actor: Principal, organization: Organization, person: DirectoryUser, action: UserAction) -> None:
@@ -209,10 +212,12 @@ def user_action_apply(operation: Operation) -> dict:
             removed += 1
         return {"removed": removed}
     ticket = password_ticket_create(auth0, organization, user_id=person.user_id)
-    organization_email_send(organization, to=person.email, template="users/email/password_change",
-                            subject=f"Choose a new password for {organization.display_name}",
-                            context={"name": person.name, "link": ticket, "inviter": operation.actor_display,
-                                     "link_label": "Choose a new password"})
+    with email_translation(organization, person.user_id):
+        organization_email_send(organization, to=person.email, template="users/email/password_change",
+                                subject=gettext("Choose a new password for %(organization)s") % {
+                                    "organization": organization.display_name},
+                                context={"name": person.name, "link": ticket, "inviter": operation.actor_display,
+                                         "link_label": gettext("Choose a new password")})
     return {}
 
 

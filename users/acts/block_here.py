@@ -23,6 +23,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext, gettext_noop
 
 from app_roles.acts import organization_grants_end
 from auth0_gateway import Auth0NotFound, gateway
@@ -59,8 +60,9 @@ def block_here_applies(actor: Principal, organization: Organization, person: Dir
 def user_block_here_check(actor: Principal, organization: Organization, user_id: str, name: str) -> None:
     require_org_admin(actor, organization)
     if membership_of(organization).by_own_connection:
-        raise ValidationError(f"{name or 'This person'} belongs to {organization.display_name} by its own "
-                              "connection and to another organization too: only a company admin can block them.")
+        raise ValidationError(gettext("%(name)s belongs to %(organization)s by its own connection and to another "
+                                      "organization too: only a company admin can block them.") % {
+            "name": name or gettext("This person"), "organization": organization.display_name})
     person_act_check(actor, organization, user_id=user_id, name=name, act=PersonAct.BLOCK_HERE)
 
 
@@ -69,14 +71,19 @@ def user_block_here_refusal(actor: Principal, organization: Organization, person
     return refusal_of(lambda: user_block_here_check(actor, organization, person.user_id, person.display_name))
 
 
+_BLOCKED_HERE = gettext_noop("%(email)s is blocked in %(organization)s: lift the block (the blocked people page) to "
+                             "let them back in.")
+
+
 def organization_block_check(organization: Organization, *, email: str, fault: bool = False) -> None:
     """An invitation of someone blocked in the organization is refused: they are let back by lifting the
     block. A ValidationError on the email field (the request), or a PermanentFault (the task's re-check)."""
     if not OrganizationBlock.objects.filter(organization=organization, email__iexact=email).exists():
         return
-    message = (f"{email} is blocked in {organization.display_name}: lift the block (the blocked people page) to "
-               "let them back in.")
-    raise PermanentFault(message) if fault else ValidationError({"email": message})
+    params = {"email": email, "organization": organization.display_name}
+    if fault:  # the operation keeps it, in English
+        raise PermanentFault(_BLOCKED_HERE % params)
+    raise ValidationError({"email": gettext(_BLOCKED_HERE) % params})
 
 
 def _record(actor: Principal, organization: Organization, kind: str, *, user_id: str, email: str, name: str,

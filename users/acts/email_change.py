@@ -20,6 +20,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 
 from auth0_gateway import Auth0Permanent, gateway
 from organizations.access.guardrails import PersonAct
@@ -54,9 +55,10 @@ def user_database_connection_check(person: DirectoryUser) -> None:
     """Whether the portal may change the user's address: their account (primary identity) must be in a database
     connection; a ValidationError saying why not otherwise."""
     if not user_has_database_identity(person):
-        where = person.connection or "another provider"
-        raise ValidationError(f"{person.display_name} signs in through {where}, a social or enterprise connection: "
-                              "their email address comes from that provider and can only be changed there.")
+        raise ValidationError(gettext("%(name)s signs in through %(connection)s, a social or enterprise connection: "
+                                      "their email address comes from that provider and can only be changed there.")
+                              % {"name": person.display_name,
+                                 "connection": person.connection or gettext("another provider")})
 
 
 def user_email_change_check(*, actor: Principal, organization: Organization, user_id: str, email: str
@@ -73,12 +75,14 @@ def user_email_change_check(*, actor: Principal, organization: Organization, use
             raise ValidationError("empty or too long")
         validate_email(new)
     except ValidationError:
-        raise ValidationError({"email": "Enter a valid email address, like name@example.com."}) from None
+        raise ValidationError({"email": gettext("Enter a valid email address, like name@example.com.")}) from None
     if new == (person.email or "").lower():
-        raise ValidationError({"email": f"{new} is already {person.display_name}'s email address."})
+        raise ValidationError({"email": gettext("%(email)s is already %(name)s's email address.") % {
+            "email": new, "name": person.display_name}})
     taken = DirectoryUser.objects.filter(connection=person.connection, email__iexact=new).exclude(pk=person.pk)
     if taken.exists():
-        raise ValidationError({"email": f"Another user of the {person.connection} connection already has {new}."})
+        raise ValidationError({"email": gettext("Another user of the %(connection)s connection already has "
+                                                "%(email)s.") % {"connection": person.connection, "email": new}})
     on_its_way = Operation.objects.filter(kind=OperationKind.USER_EMAIL_CHANGE, target=person.user_id,
                                           status__in=[Operation.Status.PENDING, Operation.Status.RUNNING])
     if on_its_way.exists():
@@ -87,7 +91,8 @@ def user_email_change_check(*, actor: Principal, organization: Organization, use
 
 
 def _on_its_way() -> ValidationError:
-    return ValidationError("A change of this user's email address is already on its way: wait for it to finish.")
+    return ValidationError(gettext("A change of this user's email address is already on its way: wait for it to "
+                                   "finish."))
 
 
 def user_email_change_request(*, actor: Principal, organization: Organization, user_id: str, email: str,

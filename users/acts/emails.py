@@ -3,6 +3,8 @@ portal's own, for a person who belongs to no organization)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +13,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
 
 from organizations.models import Organization
 from organizations.validation import contrast_text_colour
@@ -61,24 +62,27 @@ def email_language(organization: Organization | None, recipient_user_id: str = "
     return person_language(recipient_user_id) or settings.LANGUAGE_CODE
 
 
+@contextmanager
+def email_translation(organization: Organization | None, recipient_user_id: str = "") -> Iterator[str]:
+    """Within this block, gettext and the templates write in the recipient's language (``email_language``): the
+    caller builds an email's subject and words here, and sends it with ``organization_email_send``."""
+    language = email_language(organization, recipient_user_id)
+    with translation.override(language):
+        yield language
+
+
 def organization_email_send(organization: Organization | None, *, to: str, subject: str, template: str,
-                            context: dict[str, Any], subject_params: dict[str, Any] | None = None,
-                            recipient_user_id: str = "") -> None:
+                            context: dict[str, Any]) -> None:
     """Render ``<template>.txt`` and ``<template>.html`` with the organization's branding and send them, in the
-    recipient's language (``email_language``). ``subject`` is the English text, marked with ``gettext_noop`` by the
-    caller and translated here, then filled with ``subject_params``."""
+    language active (the recipient's, inside ``email_translation``)."""
     brand = email_brand(organization)
+    language = translation.get_language() or settings.LANGUAGE_CODE
     context = {
-        **context, "organization": brand, "lifetime_days": brand.invite_link_lifetime_days,
+        **context, "organization": brand, "lifetime_days": brand.invite_link_lifetime_days, "language": language,
         "logo_url": (settings.PORTAL_BASE_URL + reverse("organization_logo", args=[organization.slug])
                      if organization is not None and organization.logo_content_type else ""),
     }
-    language = email_language(organization, recipient_user_id)
-    with translation.override(language):
-        context["language"] = language
-        translated = gettext(subject)
-        message = EmailMultiAlternatives(subject=translated % subject_params if subject_params else translated,
-                                         body=render_to_string(f"{template}.txt", context), to=[to])
-        message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-        message.extra_headers["Content-Language"] = language
+    message = EmailMultiAlternatives(subject=subject, body=render_to_string(f"{template}.txt", context), to=[to],
+                                     headers={"Content-Language": language})
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
     message.send()

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 
 from app_roles.acts import invitation_app_roles_request
 from app_roles.catalog import grantable_role_check
@@ -51,7 +52,7 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create_alone, operation_enqueue_on_commit, operation_note, operation_notes
 from portal.principal import Principal
 from users.acts.block_here import organization_block_check
-from users.acts.emails import organization_email_send
+from users.acts.emails import email_translation, organization_email_send
 from users.acts.join import join_invitation_offer
 from users.acts.membership import connection_user, membership_add
 from users.acts.metadata import MetadataEditor, invite_metadata_merge, metadata_changes_audit, metadata_payload
@@ -109,10 +110,10 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
             raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
-        errors["email"] = "Enter a valid email address, like name@example.com."
+        errors["email"] = gettext("Enter a valid email address, like name@example.com.")
     for field, value in (("name", name), ("given_name", given_name), ("family_name", family_name)):
         if len(value) > NAME_MAX:
-            errors[field] = f"Keep the name to {NAME_MAX} characters."
+            errors[field] = gettext("Keep the name to %(count)s characters.") % {"count": NAME_MAX}
     changes = []
     try:
         # Every required field the actor may set needs a value, metadata given or not.
@@ -125,15 +126,18 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
     if errors:
         raise ValidationError(errors)
     if not organization.is_provisioned:
-        raise ValidationError(f"{organization.display_name} is not connected to Auth0 yet: invite once its "
-                              "connection is ready (its page shows the progress).")
+        raise ValidationError(gettext("%(organization)s is not connected to Auth0 yet: invite once its connection is "
+                                      "ready (its page shows the progress).") % {
+            "organization": organization.display_name})
     if organization_member_lookup(organization, email).members:
-        raise ValidationError({"email": f"{email} is already a user of {organization.display_name}."})
+        raise ValidationError({"email": gettext("%(email)s is already a user of %(organization)s.") % {
+            "email": email, "organization": organization.display_name}})
     organization_block_check(organization, email=email)
     if JoinInvitation.objects.filter(organization=organization, email__iexact=email,
                                      status=JoinInvitation.Status.PENDING).exists():
-        raise ValidationError({"email": f"{email} has been invited already and has not answered yet: the pending "
-                                        "invitations page can send the invitation again."})
+        raise ValidationError({"email": gettext("%(email)s has been invited already and has not answered yet: the "
+                                                "pending invitations page can send the invitation again.") % {
+            "email": email}})
     with transaction.atomic():
         if invitation_on_its_way(organization, email):
             raise invitation_on_its_way_error(email)
@@ -158,8 +162,8 @@ def invitation_on_its_way(organization: Organization, email: str) -> bool:
 def invitation_on_its_way_error(email: str) -> ValidationError:
     """The refusal of a second invitation while the first is on its way, beside the email (code
     :data:`ON_ITS_WAY`: the API answers it as a 409)."""
-    return ValidationError({"email": ValidationError(f"An invitation to {email} is already on its way.",
-                                                     code=ON_ITS_WAY)})
+    return ValidationError({"email": ValidationError(
+        gettext("An invitation to %(email)s is already on its way.") % {"email": email}, code=ON_ITS_WAY)})
 
 
 def _invitation_create(actor: Principal, organization: Organization, email: str, payload: dict,
@@ -267,13 +271,17 @@ def invitation_set_password_send(auth0: Auth0Gateway, organization: Organization
     the emailed link proves the address) in the invitation email. Sending it again is what resending an
     invitation does."""
     ticket = password_ticket_create(auth0, organization, user_id=user_id, mark_email_as_verified=True)
-    invitation_email_send(organization, email=email, name=name, link=ticket, inviter=inviter, new_user=True)
+    invitation_email_send(organization, email=email, name=name, link=ticket, inviter=inviter, new_user=True,
+                          user_id=user_id)
 
 
 def invitation_email_send(organization: Organization, *, email: str, name: str, link: str, inviter: str,
-                          new_user: bool) -> None:
-    subject = (f"You are invited to {organization.display_name}" if new_user
-               else f"You now have access to {organization.display_name}")
-    organization_email_send(organization, to=email, subject=subject, template="users/email/invitation",
-                            context={"name": name, "link": link, "inviter": inviter, "new_user": new_user,
-                                     "link_label": "Choose your password" if new_user else "Sign in"})
+                          new_user: bool, user_id: str = "") -> None:
+    with email_translation(organization, user_id):
+        subject = (gettext("You are invited to %(organization)s") if new_user
+                   else gettext("You now have access to %(organization)s")) % {
+                       "organization": organization.display_name}
+        organization_email_send(organization, to=email, subject=subject, template="users/email/invitation",
+                                context={"name": name, "link": link, "inviter": inviter, "new_user": new_user,
+                                         "link_label": gettext("Choose your password") if new_user
+                                         else gettext("Sign in")})

@@ -25,6 +25,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from app_roles.acts import invitation_app_roles_request
 from auth0_gateway import Auth0NotFound, gateway
@@ -37,7 +39,7 @@ from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from portal.web.refusals import refusal_message
-from users.acts.emails import organization_email_send
+from users.acts.emails import email_translation, organization_email_send
 from users.acts.membership import membership_add
 from users.acts.rules import operation_actor_load
 from users.directory.selectors import join_invitation_get, profile_join_invitation_get
@@ -57,13 +59,18 @@ def _expiry(organization: Organization, now: dt.datetime) -> dt.datetime:
 
 def join_invitation_email_send(invitation: JoinInvitation, *, inviter: str) -> None:
     organization = invitation.organization
-    organization_email_send(
-        organization, to=invitation.email, subject=f"{inviter or 'An admin'} invites you to join "
-                                                   f"{organization.display_name}",
-        template="users/email/join_invitation",
-        context={"name": invitation.name, "email": invitation.email, "link": join_invitation_url(invitation),
-                 "inviter": inviter or "An admin", "link_label": "Accept or decline",
-                 "expires_at": invitation.expires_at})
+    with email_translation(organization, invitation.user_id):
+        if inviter:
+            subject = gettext("%(inviter)s invites you to join %(organization)s") % {
+                "inviter": inviter, "organization": organization.display_name}
+        else:
+            subject = gettext("An admin invites you to join %(organization)s") % {
+                "organization": organization.display_name}
+        organization_email_send(
+            organization, to=invitation.email, subject=subject, template="users/email/join_invitation",
+            context={"name": invitation.name, "email": invitation.email, "link": join_invitation_url(invitation),
+                     "inviter": inviter or gettext("An admin"), "link_label": gettext("Accept or decline"),
+                     "expires_at": invitation.expires_at})
 
 
 def join_invitation_offer(operation: Operation, organization: Organization, *, user_id: str, email: str,
@@ -95,19 +102,20 @@ def join_invitation_offer(operation: Operation, organization: Organization, *, u
 def join_invitation_answer_check(invitation: JoinInvitation, *, now: dt.datetime | None = None) -> None:
     """Whether the invitation can still be answered (ValidationError saying why not)."""
     organization = invitation.organization
+    params = {"organization": organization.display_name}
     if invitation.status == JoinInvitation.Status.ACCEPTED:
-        raise ValidationError(f"You accepted this invitation: you are a member of {organization.display_name}.")
+        raise ValidationError(gettext("You accepted this invitation: you are a member of %(organization)s.") % params)
     if invitation.status == JoinInvitation.Status.DECLINED:
-        raise ValidationError("You declined this invitation. Ask an admin of "
-                              f"{organization.display_name} to invite you again if you changed your mind.")
+        raise ValidationError(gettext("You declined this invitation. Ask an admin of %(organization)s to invite you "
+                                      "again if you changed your mind.") % params)
     if invitation.status == JoinInvitation.Status.REVOKED:
-        raise ValidationError(f"{organization.display_name} withdrew this invitation.")
+        raise ValidationError(gettext("%(organization)s withdrew this invitation.") % params)
     if invitation.expires_at <= (now or timezone.now()):
-        raise ValidationError(f"This invitation expired on {invitation.expires_at:%d %B %Y}: ask an admin of "
-                              f"{organization.display_name} to send it again.")
+        raise ValidationError(gettext("This invitation expired on %(day)s: ask an admin of %(organization)s to send "
+                                      "it again.") % {**params, "day": date_format(invitation.expires_at, "d F Y")})
     if OrganizationBlock.objects.filter(organization=organization, user_id=invitation.user_id).exists():
-        raise ValidationError(f"{organization.display_name} has blocked your account: this invitation cannot be "
-                              "accepted.")
+        raise ValidationError(gettext("%(organization)s has blocked your account: this invitation cannot be "
+                                      "accepted.") % params)
 
 
 def join_invitation_accept_pending(invitation: JoinInvitation) -> Operation | None:
@@ -144,7 +152,7 @@ def join_invitation_decline(*, principal: Principal, invitation_id) -> JoinInvit
     with transaction.atomic():
         invitation = JoinInvitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
         if join_invitation_accept_pending(invitation) is not None:
-            raise ValidationError("Your acceptance is already on its way.")
+            raise ValidationError(gettext("Your acceptance is already on its way."))
         if invitation.status != JoinInvitation.Status.DECLINED:
             join_invitation_answer_check(invitation)
             invitation.status, invitation.answered_at = JoinInvitation.Status.DECLINED, timezone.now()
@@ -197,7 +205,8 @@ def join_invitation_resend_request(*, actor: Principal, organization: Organizati
             kind=OperationKind.USER_JOIN_RESEND, organization=organization, target=invitation.user_id,
             status__in=_UNFINISHED)
         if on_its_way.exists():
-            raise ValidationError(f"The invitation to {invitation.email} is already being sent again.")
+            raise ValidationError(gettext("The invitation to %(email)s is already being sent again.") % {
+                "email": invitation.email})
         operation = operation_create(kind=OperationKind.USER_JOIN_RESEND, actor=actor, organization=organization,
                                      target=invitation.user_id,
                                      payload={"invitation_id": str(invitation.pk), "email": invitation.email,
@@ -232,9 +241,11 @@ def join_invitation_revoke(*, actor: Principal, organization: Organization, invi
     with transaction.atomic():
         invitation = JoinInvitation.objects.select_for_update().get(pk=invitation.pk)
         if join_invitation_accept_pending(invitation) is not None:
-            raise ValidationError(f"{invitation.email} has just accepted: their membership is being added.")
+            raise ValidationError(gettext("%(email)s has just accepted: their membership is being added.") % {
+                "email": invitation.email})
         if invitation.status != JoinInvitation.Status.PENDING:
-            raise ValidationError(f"The invitation to {invitation.email} was answered already.")
+            raise ValidationError(gettext("The invitation to %(email)s was answered already.") % {
+                "email": invitation.email})
         invitation.status, invitation.answered_at = JoinInvitation.Status.REVOKED, timezone.now()
         invitation.save(update_fields=["status", "answered_at"])
         audit_record(actor=actor, action="user_join.revoked", organization=organization, target_type="user",

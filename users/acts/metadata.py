@@ -44,6 +44,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from auth0_gateway import gateway
 from organizations.models import Audience, MetadataField, Organization
@@ -65,7 +67,7 @@ _TEXT_LIKE = (MetadataField.Type.TEXT, MetadataField.Type.EMAIL, MetadataField.T
 _INTEGER = re.compile(r"^[+-]?\d{1,16}$")
 _YES, _NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0")
 _url_validate = URLValidator(schemes=["http", "https"])
-REQUIRED_MESSAGE = "Enter a value: this field is required."
+REQUIRED_MESSAGE = _("Enter a value: this field is required.")
 
 
 @dataclass(frozen=True)
@@ -126,34 +128,36 @@ def metadata_value_clean(field: MetadataField, raw: Any) -> Any:
         text = str(raw).strip().lower()
         if text in _YES or text in _NO:
             return text in _YES
-        raise ValidationError("Choose Yes or No.")
+        raise ValidationError(gettext("Choose Yes or No."))
     if kind == MetadataField.Type.INTEGER:
         if isinstance(raw, int) and not isinstance(raw, bool):
             number = raw
         elif isinstance(raw, str) and _INTEGER.match(raw.strip()):
             number = int(raw.strip())
         else:
-            raise ValidationError("Enter a whole number, like 42.")
+            raise ValidationError(gettext("Enter a whole number, like 42."))
         if abs(number) > METADATA_INTEGER_MAX:
-            raise ValidationError(f"Enter a number between -{METADATA_INTEGER_MAX:,} and {METADATA_INTEGER_MAX:,}.")
+            raise ValidationError(gettext("Enter a number between %(lowest)s and %(highest)s.") % {
+                "lowest": f"-{METADATA_INTEGER_MAX:,}", "highest": f"{METADATA_INTEGER_MAX:,}"})
         return number
     if kind == MetadataField.Type.ENUM:
         text = str(raw).strip()
         for choice in field.choices or []:
             if str(choice) == text:
                 return choice
-        raise ValidationError(f"Choose one of: {', '.join(str(c) for c in field.choices or [])}.")
+        raise ValidationError(gettext("Choose one of: %(choices)s.") % {
+            "choices": ", ".join(str(c) for c in field.choices or [])})
     if kind == MetadataField.Type.DATE:
         text = raw.isoformat() if isinstance(raw, dt.date) else str(raw).strip()
         if not METADATA_DATE_RE.match(text):
-            raise ValidationError("Enter a date as YYYY-MM-DD, like 2026-03-31.")
+            raise ValidationError(gettext("Enter a date as YYYY-MM-DD, like 2026-03-31."))
         try:
             dt.date.fromisoformat(text)
         except ValueError:
-            raise ValidationError(f"There is no such day as {text}.") from None
+            raise ValidationError(gettext("There is no such day as %(day)s.") % {"day": text}) from None
         return text
     if not isinstance(raw, str):
-        raise ValidationError("Enter text.")
+        raise ValidationError(gettext("Enter text."))
     return _text_clean(field, raw.strip())
 
 
@@ -162,37 +166,40 @@ def _text_clean(field: MetadataField, text: str) -> str:
     on text whose length is bounded)."""
     kind = field.type
     if "\x00" in text:  # PostgreSQL's JSON cannot hold it: the directory could not mirror the value
-        raise ValidationError("Null characters are not allowed.")
+        raise ValidationError(gettext("Null characters are not allowed."))
     if kind == MetadataField.Type.EMAIL:
         try:
             validate_email(text)
         except ValidationError:
-            raise ValidationError("Enter a valid email address, like name@example.com.") from None
+            raise ValidationError(gettext("Enter a valid email address, like name@example.com.")) from None
     elif kind == MetadataField.Type.URL:
         try:
             _url_validate(text)
         except ValidationError:
-            raise ValidationError("Enter a full web address starting with https:// (or http://).") from None
+            raise ValidationError(gettext("Enter a full web address starting with https:// (or http://).")) from None
     elif kind == MetadataField.Type.PHONE and not METADATA_PHONE_RE.match(text):
-        raise ValidationError("Enter a phone number: digits, optionally starting with +, with spaces, brackets, "
-                              "dots or hyphens if you like (3 to 32 characters).")
+        raise ValidationError(gettext("Enter a phone number: digits, optionally starting with +, with spaces, "
+                                      "brackets, dots or hyphens if you like (3 to 32 characters)."))
     limit = min(field.max_length or VALUE_MAX, VALUE_MAX) if kind in _TEXT_LIKE else VALUE_MAX
     if len(text) > limit:
-        raise ValidationError(f"Keep it to {limit:,} characters (this is {len(text):,}).")
+        raise ValidationError(ngettext("Keep it to %(limit)s character (this is %(length)s).",
+                                       "Keep it to %(limit)s characters (this is %(length)s).", limit) % {
+            "limit": f"{limit:,}", "length": f"{len(text):,}"})
     if field.pattern:
         try:
             matches = re.fullmatch(field.pattern, text) is not None
         except re.error:  # the schema refuses such patterns; one that got in anyway matches nothing
             matches = False
         if not matches:
-            raise ValidationError(f"Enter a value of the form this field expects (the pattern {field.pattern}).")
+            raise ValidationError(gettext("Enter a value of the form this field expects (the pattern %(pattern)s).")
+                                  % {"pattern": field.pattern})
     return text
 
 
 def _not_editable_message(field: MetadataField) -> str:
     if field.editable_by == Audience.COMPANY_ADMIN:
-        return f"Only company admins may change {field.label}."
-    return f"You may not change {field.label}."
+        return gettext("Only company admins may change %(field)s.") % {"field": field.label}
+    return gettext("You may not change %(field)s.") % {"field": field.label}
 
 
 # Which fields an editor may change, and what to say of one they may not: an admin's (by their role) or the
@@ -225,23 +232,26 @@ class MetadataEditor:
         ``[]`` when nothing would change. ``required_given``: also each required field this editor may set
         must have a value afterwards (:meth:`changes_for_someone_new`)."""
         if not isinstance(values, dict) or set(values) - set(TARGETS):
-            raise ValidationError("An edit's values are {\"user_metadata\": {…}, \"app_metadata\": {…}}; "
-                                  f"got {sorted(values) if isinstance(values, dict) else type(values).__name__}.")
+            raise ValidationError(gettext("An edit's values are {\"user_metadata\": {…}, \"app_metadata\": {…}}; "
+                                          "got %(given)s.") % {
+                "given": sorted(values) if isinstance(values, dict) else type(values).__name__})
         errors: dict[str, str] = {}
         changes: list[MetadataChange] = []
         for target, current in zip(TARGETS, held, strict=True):
             given = values.get(target) or {}
             if not isinstance(given, dict):
-                errors[target] = f"{target} must map field keys to values."
+                errors[target] = gettext("%(target)s must map field keys to values.") % {"target": target}
                 continue
             current = current or {}
             for key, raw in given.items():
                 name = f"{target}.{key}"
                 field = self.schema.get((target, key))
                 if key in RESERVED_KEYS.get(target, ()):
-                    errors[name] = f"“{key}” is reserved by the portal in {target}: it is never edited here."
+                    errors[name] = gettext("“%(key)s” is reserved by the portal in %(target)s: it is never edited "
+                                           "here.") % {"key": key, "target": target}
                 elif field is None:
-                    errors[name] = f"“{key}” is not a field of {self.organization.display_name}'s metadata schema."
+                    errors[name] = gettext("“%(key)s” is not a field of %(organization)s's metadata schema.") % {
+                        "key": key, "organization": self.organization.display_name}
                 elif (target, key) not in self.editable:
                     errors[name] = self.not_editable(field)
                 elif not _unchanged(field, raw, current.get(key)):
@@ -295,7 +305,7 @@ def metadata_changes(organization: Organization, person: DirectoryUser, values: 
     editor = MetadataEditor(organization, _schema(organization), editable, not_editable)
     changes = editor.changes((person.user_metadata, person.app_metadata), values)
     if not changes:
-        raise ValidationError("Nothing changed: every value is as it was, so nothing was sent to Auth0.")
+        raise ValidationError(gettext("Nothing changed: every value is as it was, so nothing was sent to Auth0."))
     return changes
 
 

@@ -23,6 +23,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext
 
 from app_roles.acts import organization_grants_end
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
@@ -53,9 +54,18 @@ def invitation_pending_get(*, actor: Principal, organization: Organization, user
     organization, a ValidationError for one who is not (or no longer) waiting on an invitation."""
     person = user_get(principal=actor, organization=organization, user_id=user_id)
     if not invitation_pending_list(principal=actor, organization=organization).filter(user=person).exists():
-        raise ValidationError(f"{person.display_name} has no pending invitation: they have signed in already, "
-                              "or were not invited through the portal.")
+        raise ValidationError(gettext("%(name)s has no pending invitation: they have signed in already, or were not "
+                                      "invited through the portal.") % {"name": person.display_name})
     return person
+
+
+def _under_way_message(kind: str) -> str:
+    """The refusal of a second resend or revocation while the first is under way."""
+    if kind == OperationKind.USER_INVITE_RESEND:
+        return gettext("Already under way (resend an invitation for %(name)s): its outcome shows on the pending "
+                       "invitations page.")
+    return gettext("Already under way (revoke an invitation for %(name)s): its outcome shows on the pending "
+                   "invitations page.")
 
 
 def _record(actor: Principal, organization: Organization, person: DirectoryUser, kind: str, summary: str
@@ -65,9 +75,7 @@ def _record(actor: Principal, organization: Organization, person: DirectoryUser,
             kind=kind, organization=organization, target=person.user_id,
             status__in=[Operation.Status.PENDING, Operation.Status.RUNNING])
         if on_its_way.exists():
-            label = OperationKind(kind).label.lower()
-            raise ValidationError(f"Already under way ({label} for {person.display_name}): its outcome shows on "
-                                  "the pending invitations page.")
+            raise ValidationError(_under_way_message(kind) % {"name": person.display_name})
         operation = operation_create(kind=kind, actor=actor, organization=organization, target=person.user_id,
                                      payload={"user_id": person.user_id, "email": person.email,
                                               "name": person.display_name})
@@ -82,7 +90,8 @@ def _resend_check(actor: Principal, organization: Organization, user_id: str) ->
     # A set-password link is a credential: only for someone this organization governs alone.
     person_act_check(actor, organization, user_id=person.user_id, name=person.display_name, act=PersonAct.ACCOUNT)
     if not person.email:
-        raise ValidationError(f"{person.display_name} has no email address to send the invitation to.")
+        raise ValidationError(gettext("%(name)s has no email address to send the invitation to.") % {
+            "name": person.display_name})
     return person
 
 

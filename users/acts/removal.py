@@ -30,6 +30,7 @@ import contextlib
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext
 
 from app_roles.acts import organization_grants_end
 from auth0_gateway import Auth0Gateway, Auth0NotFound, Auth0User, gateway
@@ -67,16 +68,17 @@ def user_delete_permitted(actor: Principal, organization: Organization) -> bool:
 def _remove_check(actor: Principal, organization: Organization, user_id: str, name: str) -> None:
     require_org_admin(actor, organization)
     if not user_remove_offered(organization):
-        raise ValidationError(f"Users of {organization.display_name} belong to it by its own connection: they "
-                              "cannot be removed from it, only deleted.")
+        raise ValidationError(gettext("Users of %(organization)s belong to it by its own connection: they cannot be "
+                                      "removed from it, only deleted.") % {"organization": organization.display_name})
     person_act_check(actor, organization, user_id=user_id, name=name, act=PersonAct.REMOVE)
 
 
 def _delete_check(actor: Principal, organization: Organization, user_id: str, name: str) -> None:
     require_org_admin(actor, organization)
     if not user_delete_permitted(actor, organization):
-        raise PermissionDenied(f"Only company admins delete users of {organization.display_name}: its users may "
-                               "belong to other organizations too. Remove them from this organization instead.")
+        raise PermissionDenied(gettext("Only company admins delete users of %(organization)s: its users may belong to "
+                                       "other organizations too. Remove them from this organization instead.") % {
+            "organization": organization.display_name})
     person_act_check(actor, organization, user_id=user_id, name=name, act=PersonAct.DELETE)
 
 
@@ -125,9 +127,12 @@ def user_delete_request(*, actor: Principal, organization: Organization, user_id
     _delete_check(actor, organization, person.user_id, person.display_name)
     expected = delete_confirmation_text(person)
     if confirmation.strip().lower() != expected.lower():
-        what = "email address" if person.email else "user ID"
-        raise ValidationError({"confirmation": f"That is not {person.display_name}'s {what}: type {expected} "
-                                               "exactly to confirm the deletion."})
+        if person.email:
+            refusal = gettext("That is not %(name)s's email address: type %(expected)s exactly to confirm the "
+                              "deletion.")
+        else:
+            refusal = gettext("That is not %(name)s's user ID: type %(expected)s exactly to confirm the deletion.")
+        raise ValidationError({"confirmation": refusal % {"name": person.display_name, "expected": expected}})
     return _record(actor, organization, person, OperationKind.USER_DELETE,
                    f"Deleted the account of {person.display_name}", idempotency_key)
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from app_roles.acts import (
     app_role_assign_check,
@@ -73,7 +75,7 @@ def _user_action(slug: str) -> SelectionAct:
 
 
 def _role_not_chosen(*_args) -> Operation:
-    raise ValidationError("Choose the application role first.")
+    raise ValidationError(gettext("Choose the application role first."))
 
 
 SELECTION_ACTS: dict[str, SelectionAct] = {act.slug: act for act in (
@@ -81,19 +83,19 @@ SELECTION_ACTS: dict[str, SelectionAct] = {act.slug: act for act in (
     _user_action("unblock"),
     _user_action("password-email"),
     SelectionAct(
-        slug="resend-invitation", label="Resend the invitation",
-        consequence="Each gets the invitation email again, with a new link to choose their password (the old "
-                    "link stops working). Only people who never signed in can be sent one.",
+        slug="resend-invitation", label=_("Resend the invitation"),
+        consequence=_("Each gets the invitation email again, with a new link to choose their password (the old "
+                      "link stops working). Only people who never signed in can be sent one."),
         refusal=invitation_resend_refusal,
         # A resend refuses while another is under way for the same person, which covers a form sent twice.
         request=lambda actor, organization, user_id, key: invitation_resend_request(
             actor=actor, organization=organization, user_id=user_id),
     ),
     # The role is chosen before the review (selection_act_for_role makes the act for it).
-    SelectionAct(slug="app-role-assign", label="Assign an application role", consequence="",
-                 refusal=lambda *_: "", request=_role_not_chosen, role_verb="assign"),
-    SelectionAct(slug="app-role-remove", label="Remove an application role", consequence="",
-                 refusal=lambda *_: "", request=_role_not_chosen, role_verb="remove", danger=True),
+    SelectionAct(slug="app-role-assign", label=_("Assign an application role"), consequence="",
+                 refusal=lambda *_args: "", request=_role_not_chosen, role_verb="assign"),
+    SelectionAct(slug="app-role-remove", label=_("Remove an application role"), consequence="",
+                 refusal=lambda *_args: "", request=_role_not_chosen, role_verb="remove", danger=True),
 )}
 
 
@@ -108,24 +110,27 @@ def selection_act_for_role(act: SelectionAct, organization: Organization, role_i
     the guardrails)."""
     labels = dict(selection_role_choices(organization))
     if not role_id:
-        raise ValidationError({"role": f"Choose a role to {act.role_verb}."})
+        raise ValidationError({"role": gettext("Choose a role to assign.") if act.role_verb == "assign"
+                               else gettext("Choose a role to remove.")})
     if role_id not in labels:
         raise ValidationError({"role": grantable_role_refusal(organization, role_id)})
     label = labels[role_id]
     if act.role_verb == "assign":
         return replace(
-            act, label=f"Assign {label}", role_id=role_id, role_label=label,
-            consequence=f"Each gets the application role {label} from {organization.display_name}: what it lets "
-                        "them do in the company's applications. Someone who holds it through the organization's "
-                        "grant already is left as they are.",
+            act, label=gettext("Assign %(role)s") % {"role": label}, role_id=role_id, role_label=label,
+            consequence=gettext("Each gets the application role %(role)s from %(organization)s: what it lets them do "
+                                "in the company's applications. Someone who holds it through the organization's grant "
+                                "already is left as they are.") % {"role": label,
+                                                                    "organization": organization.display_name},
             refusal=lambda actor, org, person: refusal_of(lambda: app_role_assign_check(actor, org, person, role_id)),
             request=lambda actor, org, user_id, key: app_role_assign_request(
                 actor=actor, organization=org, user_id=user_id, role_id=role_id, idempotency_key=key))
     return replace(
-        act, label=f"Remove {label}", role_id=role_id, role_label=label,
-        consequence=f"{organization.display_name}'s grant of {label} to each ends: they lose what it lets them do "
-                    "in the company's applications, unless another organization's grant of the same role keeps it. "
-                    "Only the organization's own grants are taken away.",
+        act, label=gettext("Remove %(role)s") % {"role": label}, role_id=role_id, role_label=label,
+        consequence=gettext("%(organization)s's grant of %(role)s to each ends: they lose what it lets them do in the "
+                            "company's applications, unless another organization's grant of the same role keeps it. "
+                            "Only the organization's own grants are taken away.") % {
+            "role": label, "organization": organization.display_name},
         refusal=lambda actor, org, person: app_role_remove_refusal(actor, org, person, role_id),
         request=lambda actor, org, user_id, key: app_role_remove_request(
             actor=actor, organization=org, user_id=user_id, role_id=role_id, idempotency_key=key))
@@ -146,7 +151,7 @@ class SelectionOutcome:
 def selection_act_get(slug: str) -> SelectionAct:
     act = SELECTION_ACTS.get(slug)
     if act is None:
-        raise ValidationError("Choose what to do with the selected users.")
+        raise ValidationError(gettext("Choose what to do with the selected users."))
     return act
 
 
@@ -155,7 +160,7 @@ def selection_review(*, actor: Principal, organization: Organization, user_ids: 
     """The selected users of ``organization`` (in the order given, each once), each with why ``act`` cannot
     be done to them, if it cannot. Ids that are not users of the organization (any more) are left out."""
     if act.role_verb and not act.role_id:
-        raise ValidationError("Choose the application role first.")
+        raise ValidationError(gettext("Choose the application role first."))
     return [SelectionItem(person, act.refusal(actor, organization, person))
             for person in selection_people(actor=actor, organization=organization, user_ids=user_ids)]
 
@@ -166,13 +171,14 @@ def selection_people(*, actor: Principal, organization: Organization, user_ids: 
     require_org_admin(actor, organization)
     wanted = list(dict.fromkeys(i for i in user_ids if i))
     if not wanted:
-        raise ValidationError("Select at least one user first.")
+        raise ValidationError(gettext("Select at least one user first."))
     if len(wanted) > SELECTION_MAX:
-        raise ValidationError(f"Select at most {SELECTION_MAX:,} users at a time.")
+        raise ValidationError(gettext("Select at most %(count)s users at a time.") % {"count": f"{SELECTION_MAX:,}"})
     found = {person.user_id: person for person in user_list(
         principal=actor, organization=organization, query=UserQuery()).filter(user_id__in=wanted)}
     if not found:
-        raise ValidationError(f"None of the selected people is a user of {organization.display_name} any more.")
+        raise ValidationError(gettext("None of the selected people is a user of %(organization)s any more.") % {
+            "organization": organization.display_name})
     return [found[i] for i in wanted if i in found]
 
 
@@ -181,7 +187,7 @@ def selection_request(*, actor: Principal, organization: Organization, user_ids:
     """Queue ``act`` for each selected user it can be done to now; the others come back with the reason.
     ``token`` is the review's: the same token again returns the operations it queued the first time."""
     if not _TOKEN.match(token or ""):
-        raise ValidationError("This confirmation is damaged or out of date: select the users again.")
+        raise ValidationError(gettext("This confirmation is damaged or out of date: select the users again."))
     outcome = SelectionOutcome()
     for item in selection_review(actor=actor, organization=organization, user_ids=user_ids, act=act):
         if item.refusal:
@@ -192,6 +198,6 @@ def selection_request(*, actor: Principal, organization: Organization, user_ids:
             outcome.queued.append(act.request(actor, organization, item.person.user_id,
                                               f"selection:{token}:{digest}"))
         except (ValidationError, PermissionDenied, Http404) as exc:  # changed since the review
-            message = refusal_message(exc) or "Not a user of this organization any more."
+            message = refusal_message(exc) or gettext("Not a user of this organization any more.")
             outcome.refused.append(SelectionItem(item.person, message))
     return outcome

@@ -14,6 +14,8 @@ import re
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from auth0_gateway import Auth0NotFound, LogEvent, gateway
 from portal.celery import app
@@ -37,63 +39,63 @@ _EVENT_KEYS = ("log_id", "date", "type", "description", "ip", "client_id", "clie
 # Auth0's log event codes (https://auth0.com/docs/deploy-monitor/logs/log-event-type-codes), as people
 # read them.
 EVENT_LABELS: dict[str, str] = {
-    "s": "Successful login",
-    "ssa": "Successful silent authentication",
-    "f": "Failed login",
-    "fp": "Failed login (wrong password)",
-    "fu": "Failed login (unknown email or username)",
-    "fsa": "Failed silent authentication",
-    "fc": "Failed login (connection error)",
-    "fcoa": "Failed cross-origin authentication",
-    "scoa": "Successful cross-origin authentication",
-    "fco": "Origin not allowed",
-    "flo": "Failed logout",
-    "slo": "Logged out",
-    "ss": "Signed up",
-    "fs": "Failed signup",
-    "scp": "Password changed",
-    "fcp": "Failed password change",
-    "scpr": "Password change requested",
-    "fcpr": "Failed password change request",
-    "sce": "Email changed",
-    "fce": "Failed email change",
-    "scu": "Username changed",
-    "fcu": "Failed username change",
-    "scpn": "Phone number changed",
-    "sv": "Email verified",
-    "fv": "Failed email verification",
-    "svr": "Verification email requested",
-    "fvr": "Failed verification email request",
-    "cls": "Passwordless code or link sent",
-    "cs": "Passwordless code sent",
-    "fn": "Failed to send a notification",
-    "limit_wc": "Account blocked (too many failed logins)",
-    "limit_sul": "Blocked (too many logins from one IP address)",
-    "limit_mu": "IP address blocked (too many accounts tried)",
-    "ublkdu": "Login block released",
-    "pwd_leak": "Login with a breached password",
-    "signup_pwd_leak": "Signup with a breached password",
-    "reset_pwd_leak": "Password reset with a breached password",
-    "sapi": "Changed through the Management API",
-    "fapi": "Failed Management API operation",
-    "seacft": "Token issued (authorization code)",
-    "feacft": "Failed token exchange (authorization code)",
-    "seccft": "Token issued (client credentials)",
-    "feccft": "Failed token exchange (client credentials)",
-    "sepft": "Token issued (password)",
-    "fepft": "Failed token exchange (password)",
-    "sertft": "Token refreshed",
-    "fertft": "Failed token refresh",
-    "sd": "Successful delegation",
-    "fd": "Failed delegation",
-    "du": "User deleted",
-    "fdu": "Failed user deletion",
-    "mfar": "Multi-factor authentication required",
-    "gd_auth_succeed": "Multi-factor authentication succeeded",
-    "gd_auth_failed": "Multi-factor authentication failed",
-    "gd_enrollment_complete": "Multi-factor enrollment completed",
-    "gd_unenroll": "Multi-factor device removed",
-    "w": "Warning during login",
+    "s": _("Successful login"),
+    "ssa": _("Successful silent authentication"),
+    "f": _("Failed login"),
+    "fp": _("Failed login (wrong password)"),
+    "fu": _("Failed login (unknown email or username)"),
+    "fsa": _("Failed silent authentication"),
+    "fc": _("Failed login (connection error)"),
+    "fcoa": _("Failed cross-origin authentication"),
+    "scoa": _("Successful cross-origin authentication"),
+    "fco": _("Origin not allowed"),
+    "flo": _("Failed logout"),
+    "slo": _("Logged out"),
+    "ss": _("Signed up"),
+    "fs": _("Failed signup"),
+    "scp": _("Password changed"),
+    "fcp": _("Failed password change"),
+    "scpr": _("Password change requested"),
+    "fcpr": _("Failed password change request"),
+    "sce": _("Email changed"),
+    "fce": _("Failed email change"),
+    "scu": _("Username changed"),
+    "fcu": _("Failed username change"),
+    "scpn": _("Phone number changed"),
+    "sv": _("Email verified"),
+    "fv": _("Failed email verification"),
+    "svr": _("Verification email requested"),
+    "fvr": _("Failed verification email request"),
+    "cls": _("Passwordless code or link sent"),
+    "cs": _("Passwordless code sent"),
+    "fn": _("Failed to send a notification"),
+    "limit_wc": _("Account blocked (too many failed logins)"),
+    "limit_sul": _("Blocked (too many logins from one IP address)"),
+    "limit_mu": _("IP address blocked (too many accounts tried)"),
+    "ublkdu": _("Login block released"),
+    "pwd_leak": _("Login with a breached password"),
+    "signup_pwd_leak": _("Signup with a breached password"),
+    "reset_pwd_leak": _("Password reset with a breached password"),
+    "sapi": _("Changed through the Management API"),
+    "fapi": _("Failed Management API operation"),
+    "seacft": _("Token issued (authorization code)"),
+    "feacft": _("Failed token exchange (authorization code)"),
+    "seccft": _("Token issued (client credentials)"),
+    "feccft": _("Failed token exchange (client credentials)"),
+    "sepft": _("Token issued (password)"),
+    "fepft": _("Failed token exchange (password)"),
+    "sertft": _("Token refreshed"),
+    "fertft": _("Failed token refresh"),
+    "sd": _("Successful delegation"),
+    "fd": _("Failed delegation"),
+    "du": _("User deleted"),
+    "fdu": _("Failed user deletion"),
+    "mfar": _("Multi-factor authentication required"),
+    "gd_auth_succeed": _("Multi-factor authentication succeeded"),
+    "gd_auth_failed": _("Multi-factor authentication failed"),
+    "gd_enrollment_complete": _("Multi-factor enrollment completed"),
+    "gd_unenroll": _("Multi-factor device removed"),
+    "w": _("Warning during login"),
 }
 
 
@@ -101,9 +103,9 @@ def event_label(event: dict) -> str:
     """What an event was, in words: Auth0's code mapped to a label, else Auth0's own description."""
     code = str(event.get("type") or "")
     if code in EVENT_LABELS:
-        return EVENT_LABELS[code]
+        return str(EVENT_LABELS[code])
     description = str(event.get("description") or "").strip()
-    return description or (f"Other event ({code})" if code else "Unknown event")
+    return description or (gettext("Other event (%(code)s)") % {"code": code} if code else gettext("Unknown event"))
 
 
 def event_failed(event: dict) -> bool:
@@ -157,7 +159,7 @@ def device_of(user_agent: str) -> str:
             break
     system = next((name for name, pattern in _SYSTEMS if re.search(pattern, user_agent)), "")
     if browser and system:
-        return f"{browser} on {system}"
+        return gettext("%(browser)s on %(system)s") % {"browser": browser, "system": system}
     return browser or system or user_agent[:80]
 
 

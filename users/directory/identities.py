@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# Names of products stay as they are; what describes a kind of sign-in is translated.
 PROVIDER_LABELS = {
-    "auth0": "Username and password (Auth0 database)",
+    "auth0": _("Username and password (Auth0 database)"),
     "google-oauth2": "Google",
-    "windowslive": "Microsoft account",
+    "windowslive": _("Microsoft account"),
     "waad": "Microsoft Entra ID",
     "adfs": "Active Directory Federation Services",
     "ad": "Active Directory / LDAP",
@@ -18,11 +22,11 @@ PROVIDER_LABELS = {
     "apple": "Apple",
     "facebook": "Facebook",
     "twitter": "X (Twitter)",
-    "email": "Passwordless (email)",
-    "sms": "Passwordless (SMS)",
-    "oauth2": "Custom social (OAuth 2.0)",
+    "email": _("Passwordless (email)"),
+    "sms": _("Passwordless (SMS)"),
+    "oauth2": _("Custom social (OAuth 2.0)"),
 }
 
 
 def identity_provider_label(provider: str) -> str:
-    return PROVIDER_LABELS.get(provider or "", provider or "Unknown")
+    return str(PROVIDER_LABELS.get(provider or "", provider or pgettext_lazy("identity provider", "Unknown")))

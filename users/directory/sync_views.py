@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.principal import company_admin_from_request
@@ -37,12 +38,13 @@ def sync_start(request: HttpRequest) -> HttpResponse:
     company_admin_from_request(request)
     kind = request.POST.get("kind", "")
     if kind not in SyncRun.Kind.values:
-        messages.error(request, "Choose a full or a delta sync.")
+        messages.error(request, gettext("Choose a full or a delta sync."))
         return redirect("directory_sync_status")
     if kind == SyncRun.Kind.DELTA and sync_status()["last_full_sync_seconds_ago"] is None:
-        messages.error(request, "A delta sync starts from the last full sync, and none has finished yet: run a "
-                                "full sync first.")
+        messages.error(request, gettext("A delta sync starts from the last full sync, and none has finished yet: "
+                                        "run a full sync first."))
         return redirect("directory_sync_status")
     run = sync_run_start(kind=kind)
-    messages.info(request, f"{run.get_kind_display()} started; this page shows its progress.")
+    messages.info(request, gettext("%(kind)s started; this page shows its progress.") % {
+        "kind": run.get_kind_display()})
     return redirect("directory_sync_status")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
 
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.models import Organization
@@ -26,7 +27,7 @@ from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
 from portal.quota import Quota, quota_take, quota_wait_text
 from users.acts.email_change import user_has_database_identity, user_primary_identity
-from users.acts.emails import organization_email_send
+from users.acts.emails import email_translation, organization_email_send
 from users.acts.rules import password_ticket_create
 from users.directory.identities import identity_provider_label
 from users.directory.selectors import profile_organizations, profile_person
@@ -45,10 +46,10 @@ _PASSWORDLESS = {"email", "sms"}
 def profile_person_require(actor: Principal) -> DirectoryUser:
     """The actor as the directory has them, or a ValidationError saying the portal has not read them yet."""
     if not actor.is_authenticated:
-        raise PermissionDenied("Sign in to use your profile.")
+        raise PermissionDenied(gettext("Sign in to use your profile."))
     person = profile_person(principal=actor)
     if person is None:
-        raise ValidationError("Your profile has not been read from Auth0 yet: try again in a minute.")
+        raise ValidationError(gettext("Your profile has not been read from Auth0 yet: try again in a minute."))
     return person
 
 
@@ -56,7 +57,7 @@ def profile_organization_check(actor: Principal, organization: Organization | No
     """``organization`` (the one the profile page showed, which the request is recorded in) must be one of the
     actor's own; None is allowed (a person in no organization)."""
     if organization is not None and not profile_organizations(principal=actor).filter(pk=organization.pk).exists():
-        raise PermissionDenied("You are not a member of that organization.")
+        raise PermissionDenied(gettext("You are not a member of that organization."))
 
 
 def profile_subject_load(operation: Operation, *, person_required: bool = True, member_required: bool = False
@@ -79,12 +80,22 @@ def profile_subject_load(operation: Operation, *, person_required: bool = True, 
 
 def profile_quota_check(key: str, actor: Principal, quota: Quota, what: str) -> None:
     """Count one of the actor's ``key`` requests; beyond ``quota``, a ValidationError that says so and when to
-    ask again (code ``rate_limited``), and the caller records and sends nothing."""
+    ask again (code ``rate_limited``), and the caller records and sends nothing. ``what``: what was asked for, in
+    the plural, in the reader's language ("change-password emails")."""
     wait = quota_take(f"{key}:{actor.user_id}", quota)
     if wait is not None:
-        per = "this hour" if quota.window_seconds == 3600 else f"within {quota.window_seconds // 3600} hours"
-        raise ValidationError(f"You have already asked for {quota.limit} {what} {per}, the most allowed: nothing "
-                              f"was sent this time. You can ask again {quota_wait_text(wait)}.", code="rate_limited")
+        params = {"count": quota.limit, "what": what, "wait": quota_wait_text(wait)}
+        if quota.window_seconds == 3600:
+            message = gettext("You have already asked for %(count)s %(what)s this hour, the most allowed: nothing "
+                              "was sent this time. You can ask again %(wait)s.") % params
+        else:
+            hours = quota.window_seconds // 3600
+            message = ngettext("You have already asked for %(count)s %(what)s within %(hours)s hour, the most "
+                               "allowed: nothing was sent this time. You can ask again %(wait)s.",
+                               "You have already asked for %(count)s %(what)s within %(hours)s hours, the most "
+                               "allowed: nothing was sent this time. You can ask again %(wait)s.", hours) % {
+                **params, "hours": hours}
+        raise ValidationError(message, code="rate_limited")
 
 
 def _record(actor: Principal, organization: Organization | None, kind: str, summary: str, payload: dict
@@ -106,21 +117,21 @@ def profile_password_home(person: DirectoryUser) -> str:
         return ""
     identity = user_primary_identity(person)
     provider, connection = identity.get("provider") or "", identity.get("connection") or person.connection
+    if provider == "email":
+        return gettext("You sign in with a one-time code sent to your email: there is no password to change.")
     if provider in _PASSWORDLESS:
-        return ("You sign in with a one-time code sent to your "
-                f"{'email' if provider == 'email' else 'phone'}: there is no password to change.")
+        return gettext("You sign in with a one-time code sent to your phone: there is no password to change.")
     if identity.get("isSocial"):
-        label = identity_provider_label(provider)
-        return (f"You sign in with your {label} account: your password is {label}'s, so change it in your "
-                f"{label} account settings.")
-    return (f"You sign in through your organization's own identity provider ({identity_provider_label(provider)}, "
-            f"connection {connection}): your password is kept there, so change it the way your organization "
-            "tells you to.")
+        return gettext("You sign in with your %(provider)s account: your password is %(provider)s's, so change it "
+                       "in your %(provider)s account settings.") % {"provider": identity_provider_label(provider)}
+    return gettext("You sign in through your organization's own identity provider (%(provider)s, connection "
+                   "%(connection)s): your password is kept there, so change it the way your organization tells you "
+                   "to.") % {"provider": identity_provider_label(provider), "connection": connection}
 
 
 def _password_check(person: DirectoryUser) -> None:
     if not person.email:
-        raise ValidationError("Your account has no email address to send the link to.")
+        raise ValidationError(gettext("Your account has no email address to send the link to."))
     home = profile_password_home(person)
     if home:
         raise ValidationError(home)
@@ -131,7 +142,7 @@ def profile_password_email_request(*, actor: Principal, organization: Organizati
     person = profile_person_require(actor)
     profile_organization_check(actor, organization)
     _password_check(person)
-    profile_quota_check("password-email", actor, PASSWORD_EMAILS, "change-password emails")
+    profile_quota_check("password-email", actor, PASSWORD_EMAILS, gettext("change-password emails"))
     return _record(actor, organization, OperationKind.PROFILE_PASSWORD_EMAIL,
                    f"{person.display_name} asked for a change-password email",
                    {"user_id": person.user_id, "email": person.email})
@@ -140,9 +151,9 @@ def profile_password_email_request(*, actor: Principal, organization: Organizati
 # -- the email address's verification --------------------------------------------------------------------------
 def _verification_check(person: DirectoryUser) -> None:
     if not person.email:
-        raise ValidationError("Your account has no email address to verify.")
+        raise ValidationError(gettext("Your account has no email address to verify."))
     if person.email_verified:
-        raise ValidationError(f"{person.email} is verified already.")
+        raise ValidationError(gettext("%(email)s is verified already.") % {"email": person.email})
 
 
 def profile_verification_email_request(*, actor: Principal, organization: Organization | None) -> Operation:
@@ -150,7 +161,7 @@ def profile_verification_email_request(*, actor: Principal, organization: Organi
     person = profile_person_require(actor)
     profile_organization_check(actor, organization)
     _verification_check(person)
-    profile_quota_check("verification-email", actor, VERIFICATION_EMAILS, "verification emails")
+    profile_quota_check("verification-email", actor, VERIFICATION_EMAILS, gettext("verification emails"))
     return _record(actor, organization, OperationKind.PROFILE_VERIFICATION_EMAIL,
                    f"{person.display_name} asked for the verification email again",
                    {"user_id": person.user_id, "email": person.email})
@@ -167,9 +178,9 @@ def profile_sessions_revoke_request(*, actor: Principal, account: User, organiza
     request, wherever sessions are kept. The caller keeps its own browser signed in
     (``update_session_auth_hash``), so the person sees the rest done."""
     if not actor.is_authenticated or account.auth0_user_id != actor.user_id:
-        raise PermissionDenied("Only you can sign yourself out everywhere.")
+        raise PermissionDenied(gettext("Only you can sign yourself out everywhere."))
     profile_organization_check(actor, organization)
-    profile_quota_check("sign-out-everywhere", actor, SIGN_OUTS, "sign-outs everywhere")
+    profile_quota_check("sign-out-everywhere", actor, SIGN_OUTS, gettext("sign-outs everywhere"))
     with transaction.atomic():
         account.set_unusable_password()
         account.save(update_fields=["password"])
@@ -199,8 +210,13 @@ def profile_action_apply(operation: Operation) -> dict:
         raise PermanentFault(f"Not a self-service act: {operation.get_kind_display()}.")
     _password_check(person)
     ticket = password_ticket_create(auth0, organization, user_id=person.user_id)
-    organization_email_send(organization, to=person.email, template="users/email/password_self",
-                            subject="Choose a new password" + (f" for {organization.display_name}"
-                                                               if organization is not None else ""),
-                            context={"name": person.name, "link": ticket, "link_label": "Choose a new password"})
+    with email_translation(organization, person.user_id):
+        if organization is not None:
+            subject = gettext("Choose a new password for %(organization)s") % {
+                "organization": organization.display_name}
+        else:
+            subject = gettext("Choose a new password")
+        organization_email_send(organization, to=person.email, template="users/email/password_self",
+                                subject=subject, context={"name": person.name, "link": ticket,
+                                                          "link_label": gettext("Choose a new password")})
     return {}

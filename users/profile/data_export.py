@@ -23,6 +23,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from app_roles.holdings import profile_app_roles
 from auth0_gateway import Auth0NotFound, gateway
@@ -53,20 +54,21 @@ _LOG_KEYS = ("date", "type", "description", "ip", "user_agent", "client_name", "
 
 
 def _being_prepared() -> ValidationError:
-    return ValidationError("An export of your data is already being prepared: it is offered here when it is ready.")
+    return ValidationError(gettext("An export of your data is already being prepared: it is offered here when it is "
+                                   "ready."))
 
 
 def profile_data_export_request(*, actor: Principal, organization: Organization | None) -> DataExport:
     """Queue the building of the person's export (``organization``: the one their profile page showed, where the
     request is recorded). One at a time, and at most :data:`EXPORTS` a day."""
     if not actor.is_authenticated:
-        raise ValidationError("Sign in to export your data.")
+        raise ValidationError(gettext("Sign in to export your data."))
     profile_organization_check(actor, organization)
     data_exports_purge()
     if DataExport.objects.filter(user_id=actor.user_id, ready_at__isnull=True,
                                  operation__status__in=[Operation.Status.PENDING, Operation.Status.RUNNING]).exists():
         raise _being_prepared()
-    profile_quota_check("data-export", actor, EXPORTS, "exports of your data")
+    profile_quota_check("data-export", actor, EXPORTS, gettext("exports of your data"))
     with transaction.atomic():
         export = DataExport.objects.create(user_id=actor.user_id)
         # Two requests at the same instant both pass the check: the database lets one through.
@@ -141,12 +143,13 @@ def _metadata_shown(values: dict[str, Any], target: str, organizations: list[Org
         key in shown or (target == MetadataField.Target.USER_METADATA and key not in governed))}
 
 
+# The labels below are text (str()) before they are stored: the export is JSON, which holds no lazy translation.
 def _roles(actor: Principal) -> list[dict[str, str]]:
     roles = []
     if actor.is_company_admin:
-        roles.append({"role": ROLE_LABELS["company_admin"], "organization": "every organization"})
+        roles.append({"role": str(ROLE_LABELS["company_admin"]), "organization": "every organization"})
     names = dict(Organization.objects.filter(pk__in=actor.org_roles).values_list("pk", "display_name"))
-    roles += [{"role": ROLE_LABELS.get(role, role), "organization": names.get(pk, "")}
+    roles += [{"role": str(ROLE_LABELS.get(role, role)), "organization": names.get(pk, "")}
               for pk, role in sorted(actor.org_roles.items(), key=lambda item: names.get(item[0], ""))]
     return roles
 
@@ -154,8 +157,9 @@ def _roles(actor: Principal) -> list[dict[str, str]]:
 def _audit_events(user_id: str) -> list[dict[str, str]]:
     events = (AuditEvent.objects.filter(target_id=user_id).select_related("organization")
               .order_by("occurred_at", "id")[:AUDIT_EVENTS_MAX])
-    return [{"occurred_at": e.occurred_at.isoformat(), "by": e.actor_display, "action": audit_action_label(e.action),
-             "summary": e.summary, "organization": e.organization.display_name if e.organization else ""}
+    return [{"occurred_at": e.occurred_at.isoformat(), "by": e.actor_display,
+             "action": str(audit_action_label(e.action)), "summary": e.summary,
+             "organization": e.organization.display_name if e.organization else ""}
             for e in events]
 
 

@@ -10,6 +10,7 @@ user_metadata only.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
 from auth0_gateway import gateway
 from organizations.models import MetadataField, Organization
@@ -35,7 +36,8 @@ def _self_editable(organization: Organization) -> set[tuple[str, str]]:
 
 def _self_not_editable(organization: Organization) -> NotEditable:
     def message(field: MetadataField) -> str:
-        return f"{field.label} is kept by {organization.display_name}'s admins: you cannot change it yourself."
+        return gettext("%(field)s is kept by %(organization)s's admins: you cannot change it yourself.") % {
+            "field": field.label, "organization": organization.display_name}
     return message
 
 

@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -53,26 +55,28 @@ from users.views.forms import UserMetadataForm
 from users.views.metadata import metadata_review_context
 from users.views.user_page import picture_https_origin
 
-# How the page tells the person about what they asked for: while it is under way, once done, if it failed.
+# How the page tells the person about what they asked for: while it is under way, once done, if it failed (the
+# operation's error is put in that one, as %(error)s).
 FOLLOWED_TEXT: dict[str, tuple[str, str, str]] = {
     OperationKind.PROFILE_METADATA_EDIT: (
-        "Saving your details", "Your details were saved.", "Your details could not be saved"),
+        _("Saving your details…"), _("Your details were saved."), _("Your details could not be saved: %(error)s")),
     OperationKind.PROFILE_PASSWORD_EMAIL: (
-        "Sending you a change-password email", "A change-password email is on its way to you.",
-        "The change-password email could not be sent"),
+        _("Sending you a change-password email…"), _("A change-password email is on its way to you."),
+        _("The change-password email could not be sent: %(error)s")),
     OperationKind.PROFILE_VERIFICATION_EMAIL: (
-        "Asking Auth0 to send your verification email", "Auth0 is sending you the verification email.",
-        "The verification email could not be sent"),
+        _("Asking Auth0 to send your verification email…"), _("Auth0 is sending you the verification email."),
+        _("The verification email could not be sent: %(error)s")),
     OperationKind.PROFILE_SESSIONS_REVOKE: (
-        "Signing you out of Auth0 everywhere",
-        "You are signed out everywhere: every other browser and app must sign in again.",
-        "Signing you out of Auth0 everywhere failed"),
+        _("Signing you out of Auth0 everywhere…"),
+        _("You are signed out everywhere: every other browser and app must sign in again."),
+        _("Signing you out of Auth0 everywhere failed: %(error)s")),
     OperationKind.PROFILE_DATA_EXPORT: (
-        "Preparing the export of your data", "Your data is ready: download it below.",
-        "The export of your data could not be prepared"),
+        _("Preparing the export of your data…"), _("Your data is ready: download it below."),
+        _("The export of your data could not be prepared: %(error)s")),
     OperationKind.USER_JOIN_ACCEPT: (
-        "Joining the organization you accepted", "You joined the organization: it is among your organizations.",
-        "Joining the organization failed"),
+        _("Joining the organization you accepted…"),
+        _("You joined the organization: it is among your organizations."),
+        _("Joining the organization failed: %(error)s")),
 }
 EXPORTS_SHOWN = 5
 
@@ -102,11 +106,11 @@ def _followed(request: HttpRequest, principal: Principal) -> list[dict[str, Any]
     for operation in operations_followed(request, selectors.profile_operation_list(principal=principal)):
         pending, done, failed = FOLLOWED_TEXT[operation.kind]
         if operation.status == Operation.Status.SUCCEEDED:
-            text = done
+            text = str(done)
         elif operation.status == Operation.Status.FAILED:
-            text = f"{failed}: {operation.last_error}"
+            text = str(failed) % {"error": operation.last_error}
         else:
-            text = f"{pending}…"
+            text = str(pending)
         shown.append({"operation": operation, "text": text})
     return shown
 
@@ -185,7 +189,7 @@ def profile_metadata_edit(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {"organization": organization, "profile_url": _profile_url(organization)}
     if person is None:
         return render(request, "users/profile/edit.html", {
-            **context, "refusal": "Your profile has not been read from Auth0 yet: try again in a minute."})
+            **context, "refusal": gettext("Your profile has not been read from Auth0 yet: try again in a minute.")})
     fields = list(selectors.profile_metadata_fields_editable(organization=organization))
     editable = {metadata_field_name(f) for f in fields}
     context["read_only"] = [f for f in selectors.profile_metadata_fields(organization=organization)
@@ -267,7 +271,7 @@ def profile_sessions_revoke(request: HttpRequest) -> HttpResponse:
     else:
         update_session_auth_hash(request, request.user)  # every other session ends; this one goes on
         operation_follow(request, operation)
-        messages.success(request, "Every other portal session of yours has ended.")
+        messages.success(request, gettext("Every other portal session of yours has ended."))
     return redirect(_profile_url(organization))
 
 
@@ -285,10 +289,11 @@ def profile_activity(request: HttpRequest) -> HttpResponse:
             "last_error": activity.last_error if activity else "",
         })
     if selectors.profile_person(principal=principal) is None:
-        messages.info(request, "Your profile has not been read from Auth0 yet: your activity shows once it has.")
+        messages.info(request, gettext("Your profile has not been read from Auth0 yet: your activity shows once it "
+                                       "has."))
     elif not user_activity_refresh_request(principal.user_id):
-        messages.info(request, "Your activity was asked for less than a minute ago; it shows here once Auth0 has "
-                               "answered.")
+        messages.info(request, gettext("Your activity was asked for less than a minute ago; it shows here once "
+                                       "Auth0 has answered."))
     return redirect(reverse("profile") + "#activity")
 
 

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext
 
 from organizations.models import MetadataField, Organization
 from organizations.validation import METADATA_PHONE_RE
@@ -87,7 +88,7 @@ def _plain(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(_plain(v) for v in value)
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     return str(value)
 
 
@@ -97,10 +98,10 @@ def metadata_shown(field: MetadataField, person: DirectoryUser) -> MetadataShown
     source = person.app_metadata if field.target == MetadataField.Target.APP_METADATA else person.user_metadata
     value = source.get(field.key) if isinstance(source, dict) else None
     if value is None or value == "" or value == []:
-        return MetadataShown(field.label, "Not set", missing=True)
+        return MetadataShown(field.label, gettext("Not set"), missing=True)
     kind = field.type
     if kind == MetadataField.Type.BOOLEAN and isinstance(value, bool):
-        return MetadataShown(field.label, "Yes" if value else "No")
+        return MetadataShown(field.label, gettext("Yes") if value else gettext("No"))
     if kind == MetadataField.Type.DATE and isinstance(value, str):
         when = _datetime_or_none(value)
         if when is not None:
@@ -151,9 +152,6 @@ def _user_url_maker(route: str, organization: Organization | None):
     return lambda user_id: template_url.replace("__user__", quote(user_id, safe=RFC3986_SUBDELIMS + "/~:@"))
 
 
-_BLOCKED = '<span class="status-failed">Yes</span>'
-
-
 def _time_cell(value: dt.datetime | None, fmt: str, missing: str) -> str:
     """A <time> element (escaped text); ``fmt`` is strftime's, with a day's leading zero dropped."""
     if value is None:
@@ -183,6 +181,17 @@ def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organ
     user_url = _user_url_maker("user_detail" if organization else "directory_user_detail", organization)
     selection_form = html.escape(selection_form)
     in_organization = _user_in_organization_url_maker()
+    # The page's words, translated once for every row (escaped, as the values are).
+    words = {key: html.escape(text) for key, text in {
+        "organizations": gettext("Organizations"), "none": pgettext("no organization", "None"),
+        "unnamed": gettext("Unnamed user"), "email": gettext("Email"), "verified": gettext("Verified"),
+        "connection": gettext("Connection"), "blocked": pgettext("user status", "Blocked"),
+        "sign_ins": gettext("Sign-ins"), "last_sign_in": gettext("Last sign-in"),
+        "created": pgettext("date the user account was created", "Created"), "yes": gettext("Yes"),
+        "no": gettext("No"), "never": pgettext("has never signed in", "Never"),
+    }.items()}
+    blocked_yes = f'<span class="status-failed">{words["yes"]}</span>'
+    select_template, unnamed = gettext("Select %(name)s"), gettext("Unnamed user")
     rows = []
     for u in users:
         # An organization's rows are its memberships, which name the user's Auth0 id auth0_user_id.
@@ -193,23 +202,27 @@ def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organ
                 f'<a href="{html.escape(in_organization(o.slug, auth0_id))}">{html.escape(o.display_name)}</a>'
                 for o in getattr(u, "organizations_shown", [])
             )
-            organizations = f'<td role="cell" data-label="Organizations" class="wrap-anywhere">{links or "None"}</td>'
-        name = html.escape(u.display_name or "Unnamed user")
+            organizations = (f'<td role="cell" data-label="{words["organizations"]}" class="wrap-anywhere">'
+                             f'{links or words["none"]}</td>')
+        name = html.escape(u.display_name) if u.display_name else words["unnamed"]
+        select_label = html.escape(select_template % {"name": u.display_name or unnamed})
         select = (f'<td role="cell" class="user-select"><input type="checkbox" class="form-check-input" name="user" '
-                  f'value="{html.escape(auth0_id)}" form="{selection_form}" aria-label="Select {name}"></td>'
+                  f'value="{html.escape(auth0_id)}" form="{selection_form}" aria-label="{select_label}"></td>'
                   if selection_form else "")
         rows.append(
             f'<tr role="row">{select}'
             f'<td role="cell" class="user-name wrap-anywhere"><a href="{html.escape(user_url(auth0_id))}">'
             f'{name}</a></td>'
-            f'<td role="cell" data-label="Email" class="user-email">{html.escape(u.email or "—")}</td>'
-            f'<td role="cell" data-label="Verified">{"Yes" if u.email_verified else "No"}</td>'
-            f'<td role="cell" data-label="Connection" class="wrap-anywhere">{html.escape(u.connection or "—")}</td>'
-            f'<td role="cell" data-label="Blocked">{_BLOCKED if u.blocked else "No"}</td>'
-            f'<td role="cell" data-label="Sign-ins" class="user-number">{u.logins_count:,}</td>'
-            f'<td role="cell" data-label="Last sign-in" class="user-date">'
-            f'{_time_cell(u.last_login, "%d %b %Y, %H:%M", "Never")}</td>'
-            f'<td role="cell" data-label="Created" class="user-date">{_time_cell(u.created_at, "%d %b %Y", "—")}</td>'
+            f'<td role="cell" data-label="{words["email"]}" class="user-email">{html.escape(u.email or "—")}</td>'
+            f'<td role="cell" data-label="{words["verified"]}">{words["yes"] if u.email_verified else words["no"]}</td>'
+            f'<td role="cell" data-label="{words["connection"]}" class="wrap-anywhere">'
+            f'{html.escape(u.connection or "—")}</td>'
+            f'<td role="cell" data-label="{words["blocked"]}">{blocked_yes if u.blocked else words["no"]}</td>'
+            f'<td role="cell" data-label="{words["sign_ins"]}" class="user-number">{u.logins_count:,}</td>'
+            f'<td role="cell" data-label="{words["last_sign_in"]}" class="user-date">'
+            f'{_time_cell(u.last_login, "%d %b %Y, %H:%M", words["never"])}</td>'
+            f'<td role="cell" data-label="{words["created"]}" class="user-date">'
+            f'{_time_cell(u.created_at, "%d %b %Y", "—")}</td>'
             f"{organizations}</tr>"
         )
     return mark_safe("\n".join(rows))  # noqa: S308 - every value escaped above

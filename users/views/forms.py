@@ -6,6 +6,9 @@ import html
 
 from django import forms
 from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from app_roles.forms import AnyRolesField, role_choices
 from app_roles.models import GrantableRole
@@ -21,12 +24,15 @@ from users.directory.selectors import (
     search_terms_split,
 )
 
-_YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+_ANY = pgettext_lazy("filter: no restriction", "Any")
+_YES_NO = [("", _ANY), ("yes", _("Yes")), ("no", _("No"))]
 SORT_LABELS = {
-    "email": "Email", "name": "Name", "connection": "Connection", "blocked": "Blocked",
-    "verified": "Email verified", "logins": "Sign-ins", "last_login": "Last sign-in", "created": "Created",
-    "updated": "Updated",
+    "email": _("Email"), "name": _("Name"), "connection": _("Connection"),
+    "blocked": pgettext_lazy("user status", "Blocked"), "verified": _("Email verified"), "logins": _("Sign-ins"),
+    "last_login": _("Last sign-in"), "created": pgettext_lazy("date the user account was created", "Created"),
+    "updated": pgettext_lazy("date the user account was last changed", "Updated"),
 }
+_SORT_DIRECTIONS = {"": _("{column} (ascending)"), "-": _("{column} (descending)")}
 
 
 def html_attrs(attrs: dict) -> str:
@@ -88,22 +94,23 @@ class UserListForm(forms.Form):
     An invalid value never breaks the page: :meth:`query` leaves it out and :attr:`errors` says why.
     """
 
-    q = forms.CharField(required=False, max_length=SEARCH_MAX_LENGTH, label="Search", widget=QuickTextInput,
-                        help_text="Email, name, nickname, or a searchable field; every word must match.")
-    blocked = forms.ChoiceField(required=False, choices=_YES_NO, label="Blocked", widget=QuickSelect)
-    verified = forms.ChoiceField(required=False, choices=_YES_NO, label="Email verified", widget=QuickSelect)
-    never = forms.BooleanField(required=False, label="Never signed in", widget=QuickCheckboxInput)
-    connection = forms.CharField(required=False, max_length=128, label="Connection", widget=QuickTextInput)
-    login_from = forms.DateField(required=False, label="Last sign-in from", widget=QuickDateInput)
-    login_to = forms.DateField(required=False, label="Last sign-in to", widget=QuickDateInput)
-    created_from = forms.DateField(required=False, label="Created from", widget=QuickDateInput)
-    created_to = forms.DateField(required=False, label="Created to", widget=QuickDateInput)
-    org = forms.CharField(required=False, max_length=40, label="Organization", widget=QuickTextInput)
-    sort = forms.ChoiceField(required=False, label="Sort by", widget=QuickSelect, choices=[
-        (f"{prefix}{key}", f"{SORT_LABELS[key]} ({'descending' if prefix else 'ascending'})")
+    q = forms.CharField(required=False, max_length=SEARCH_MAX_LENGTH, label=_("Search"), widget=QuickTextInput,
+                        help_text=_("Email, name, nickname, or a searchable field; every word must match."))
+    blocked = forms.ChoiceField(required=False, choices=_YES_NO, label=pgettext_lazy("user status", "Blocked"),
+                                widget=QuickSelect)
+    verified = forms.ChoiceField(required=False, choices=_YES_NO, label=_("Email verified"), widget=QuickSelect)
+    never = forms.BooleanField(required=False, label=_("Never signed in"), widget=QuickCheckboxInput)
+    connection = forms.CharField(required=False, max_length=128, label=_("Connection"), widget=QuickTextInput)
+    login_from = forms.DateField(required=False, label=_("Last sign-in from"), widget=QuickDateInput)
+    login_to = forms.DateField(required=False, label=_("Last sign-in to"), widget=QuickDateInput)
+    created_from = forms.DateField(required=False, label=_("Created from"), widget=QuickDateInput)
+    created_to = forms.DateField(required=False, label=_("Created to"), widget=QuickDateInput)
+    org = forms.CharField(required=False, max_length=40, label=_("Organization"), widget=QuickTextInput)
+    sort = forms.ChoiceField(required=False, label=_("Sort by"), widget=QuickSelect, choices=[
+        (f"{prefix}{key}", format_lazy(_SORT_DIRECTIONS[prefix], column=SORT_LABELS[key]))
         for key in SORTS for prefix in ("", "-")
     ])
-    size = forms.TypedChoiceField(required=False, coerce=int, empty_value=PAGE_SIZES[0], label="Per page",
+    size = forms.TypedChoiceField(required=False, coerce=int, empty_value=PAGE_SIZES[0], label=_("Per page"),
                                   choices=[(n, str(n)) for n in PAGE_SIZES], widget=QuickSelect)
 
     def __init__(self, data, *, connections: list[str] | None = None,
@@ -113,28 +120,32 @@ class UserListForm(forms.Form):
         organization's name) may grant, or the tenant's (a list across organizations)."""
         super().__init__(data, **kwargs)
         if app_roles:
-            refused = (f"“%(value)s” is not an application role {app_roles_of} may grant." if app_roles_of
-                       else "“%(value)s” is not one of the tenant's roles.")
-            self.fields["app_role"] = forms.ChoiceField(required=False, label="Application role",
-                                                        choices=[("", "Any"), *app_roles], widget=QuickSelect,
+            # Django puts the value in when it refuses one: the organization's name goes in now (its own "%"
+            # kept as text), "%(value)s" stays for Django.
+            refused = (gettext("“%(value)s” is not an application role %(organization)s may grant.") % {
+                "value": "%(value)s", "organization": app_roles_of.replace("%", "%%")} if app_roles_of
+                       else gettext("“%(value)s” is not one of the tenant's roles."))
+            self.fields["app_role"] = forms.ChoiceField(required=False, label=_("Application role"),
+                                                        choices=[("", _ANY), *app_roles], widget=QuickSelect,
                                                         error_messages={"invalid_choice": refused})
             self.order_fields(["q", "app_role"])  # the first of the filters (the panel shows them in order)
         if connections is not None:
             self.fields["connection"] = forms.ChoiceField(
-                required=False, label="Connection", choices=[("", "Any"), *((c, c) for c in connections)],
+                required=False, label=_("Connection"), choices=[("", _ANY), *((c, c) for c in connections)],
                 widget=QuickSelect)
         if organizations is not None:
-            self.fields["org"] = forms.ChoiceField(required=False, label="Organization", choices=organizations,
+            self.fields["org"] = forms.ChoiceField(required=False, label=_("Organization"), choices=organizations,
                                                    widget=QuickSelect)
         else:
             del self.fields["org"]
 
     def clean(self) -> dict:
         data = super().clean()
-        ranges = (("login_from", "login_to", "last sign-in"), ("created_from", "created_to", "creation"))
-        for start, end, what in ranges:
+        ranges = (("login_from", "login_to", gettext("The last sign-in range ends before it starts.")),
+                  ("created_from", "created_to", gettext("The creation range ends before it starts.")))
+        for start, end, refusal in ranges:
             if data.get(start) and data.get(end) and data[start] > data[end]:
-                self.add_error(end, f"The {what} range ends before it starts.")
+                self.add_error(end, refusal)
         return data
 
     def query(self) -> UserQuery:
@@ -166,10 +177,10 @@ class UserInviteForm(forms.Form):
     fields' values, a required field given) is the service's, whose errors the view puts beside these
     fields."""
 
-    email = forms.CharField(label="Email address", max_length=320, strip=True,
+    email = forms.CharField(label=_("Email address"), max_length=320, strip=True,
                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
-    name = forms.CharField(label="Name (optional)", max_length=200, required=False, strip=True,
-                           help_text="How the email greets them; they can change it later.")
+    name = forms.CharField(label=_("Name (optional)"), max_length=200, required=False, strip=True,
+                           help_text=_("How the email greets them; they can change it later."))
 
     def __init__(self, data=None, *, fields: list[MetadataField] | None = None,
                  app_roles: list[GrantableRole] | None = None, **kwargs) -> None:
@@ -183,9 +194,9 @@ class UserInviteForm(forms.Form):
             # The organization's grantable roles, its default chosen: given once the person is ready. (Roles sent
             # to an organization that may grant none reach the service too, which refuses them.)
             self.fields["app_roles"] = AnyRolesField(
-                label="Application roles", required=False, choices=role_choices(app_roles),
+                label=_("Application roles"), required=False, choices=role_choices(app_roles),
                 initial=[g.role_id for g in app_roles if g.is_default],
-                help_text="What they may do in the company's applications; given once their account is ready.")
+                help_text=_("What they may do in the company's applications; given once their account is ready."))
 
     def values(self) -> dict[str, dict[str, str]]:
         """The metadata typed, as ``users.acts.invite`` takes it (an empty input sets nothing)."""
@@ -196,20 +207,26 @@ class TelInput(forms.TextInput):
     input_type = "tel"
 
 
+# What each type of field takes, said under its input.
+_TYPE_HELP = {
+    MetadataField.Type.DATE: _("A date (YYYY-MM-DD)."),
+    MetadataField.Type.INTEGER: _("A whole number."),
+    MetadataField.Type.URL: _("A web address starting with https://."),
+    MetadataField.Type.PHONE: _("A phone number, e.g. +44 20 7946 0958."),
+    MetadataField.Type.EMAIL: _("An email address."),
+}
+
+
 def _metadata_help(field: MetadataField, *, new: bool = False) -> str:
     """What a person needs to know to fill the field in: whether it is required, its limits and format
     (``new``: for someone who holds no value yet, so emptying removes nothing)."""
-    parts = ["Required." if field.required else "Optional." if new else "Optional: leave empty to remove it."]
+    parts = [gettext("Required.") if field.required else gettext("Optional.") if new
+             else gettext("Optional: leave empty to remove it.")]
     if field.max_length and field.type in (MetadataField.Type.TEXT, MetadataField.Type.EMAIL,
                                            MetadataField.Type.PHONE, MetadataField.Type.URL):
-        parts.append(f"At most {field.max_length:,} characters.")
-    parts.append({
-        MetadataField.Type.DATE: "A date (YYYY-MM-DD).",
-        MetadataField.Type.INTEGER: "A whole number.",
-        MetadataField.Type.URL: "A web address starting with https://.",
-        MetadataField.Type.PHONE: "A phone number, e.g. +44 20 7946 0958.",
-        MetadataField.Type.EMAIL: "An email address.",
-    }.get(field.type, ""))
+        parts.append(ngettext("At most %(count)s character.", "At most %(count)s characters.", field.max_length)
+                     % {"count": f"{field.max_length:,}"})
+    parts.append(str(_TYPE_HELP.get(field.type, "")))
     return " ".join(p for p in parts if p)
 
 
@@ -219,12 +236,12 @@ def _metadata_input(field: MetadataField, shown: str, *, new: bool = False) -> f
     is, so saving the form leaves it as it was."""
     choices: list[tuple[str, str]] | None = None
     if field.type == MetadataField.Type.BOOLEAN:
-        choices = [("", "Not set"), ("yes", "Yes"), ("no", "No")]
+        choices = [("", gettext("Not set")), ("yes", gettext("Yes")), ("no", gettext("No"))]
     elif field.type == MetadataField.Type.ENUM:
-        choices = [("", "Not set"), *((str(c), str(c)) for c in field.choices or [])]
+        choices = [("", gettext("Not set")), *((str(c), str(c)) for c in field.choices or [])]
     if choices is not None:
-        if shown and shown not in {value for value, _ in choices}:
-            choices.append((shown, f"{shown} (the current value)"))
+        if shown and shown not in {value for value, _label in choices}:
+            choices.append((shown, gettext("%(value)s (the current value)") % {"value": shown}))
         widget: forms.Widget = forms.Select(choices=choices)
     elif field.type == MetadataField.Type.DATE and (not shown or METADATA_DATE_RE.match(shown)):
         widget = forms.DateInput(attrs={"type": "date"})
@@ -269,8 +286,8 @@ def _metadata_values(form: forms.Form, names: list[str]) -> dict[str, dict[str, 
 class UserEmailChangeForm(forms.Form):
     """Reads the new address; the rules (valid, different, free in the connection) are the service's."""
 
-    email = forms.CharField(label="New email address", max_length=320, strip=True,
-                            error_messages={"required": "Enter the new email address."},
+    email = forms.CharField(label=_("New email address"), max_length=320, strip=True,
+                            error_messages={"required": _("Enter the new email address.")},
                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
 
 
@@ -278,11 +295,16 @@ class UserDeleteForm(forms.Form):
     """Reads what the person typed to confirm a deletion; whether it is right is the service's rule."""
 
     confirmation = forms.CharField(
-        max_length=400, strip=True, error_messages={"required": "Type the email address shown above to confirm."},
+        max_length=400, strip=True, error_messages={"required": _("Type the email address shown above to confirm.")},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}))
 
-    def __init__(self, data=None, *, what: str, **kwargs) -> None:
+    def __init__(self, data=None, *, by_email: bool, **kwargs) -> None:
+        """``by_email``: the person deleting types the user's email address (else, for a user with none, their
+        user ID)."""
         super().__init__(data, **kwargs)
-        self.fields["confirmation"].label = f"Their {what}, to confirm"
-        if what != "email address":
-            self.fields["confirmation"].error_messages["required"] = f"Type the {what} shown above to confirm."
+        if by_email:
+            self.fields["confirmation"].label = gettext("Their email address, to confirm")
+        else:
+            self.fields["confirmation"].label = gettext("Their user ID, to confirm")
+            self.fields["confirmation"].error_messages["required"] = gettext(
+                "Type the user ID shown above to confirm.")

@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from organizations.selectors import organization_get
@@ -52,7 +54,7 @@ def join_invitation(request: HttpRequest, invitation_id) -> HttpResponse:
             if "decline" in request.POST:
                 join_invitation_decline(principal=principal, invitation_id=invitation.pk)
                 return redirect("join_invitation", invitation_id=invitation.pk)
-            refusal = "Choose Accept or Decline."
+            refusal = gettext("Choose Accept or Decline.")
         except (ValidationError, PermissionDenied) as exc:
             refusal = refusal_message(exc)
     return render(request, "users/join_invitation.html", {
@@ -62,7 +64,7 @@ def join_invitation(request: HttpRequest, invitation_id) -> HttpResponse:
 
 
 # -- the organization's admins -----------------------------------------------------------------------------
-_JOIN_ACTS = {"resend": "Resend the invitation", "revoke": "Revoke the invitation"}
+_JOIN_ACTS = {"resend": _("Resend the invitation"), "revoke": _("Revoke the invitation")}
 
 
 def _join_act(request: HttpRequest, slug: str, invitation_id, act: str) -> HttpResponse:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from portal.web.followed import operation_follow
@@ -27,9 +28,9 @@ from users.views.support import admin_target_get
 def _shown(value: Any) -> str:
     """A metadata value as the review page names it."""
     if value is None or value == "":
-        return "Not set"
+        return gettext("Not set")
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     return str(value)
 
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from organizations.membership import membership_of
@@ -81,8 +82,10 @@ class InvitationAct:
 
 
 _ACTS = {
-    "resend": InvitationAct("resend", "Resend the invitation", invitation_resend_refusal, invitation_resend_request),
-    "revoke": InvitationAct("revoke", "Revoke the invitation", invitation_revoke_refusal, invitation_revoke_request),
+    "resend": InvitationAct("resend", _("Resend the invitation"), invitation_resend_refusal,
+                            invitation_resend_request),
+    "revoke": InvitationAct("revoke", _("Revoke the invitation"), invitation_revoke_refusal,
+                            invitation_revoke_request),
 }
 
 

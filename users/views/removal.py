@@ -64,8 +64,7 @@ def user_delete(request: HttpRequest, slug: str, user_id: str) -> HttpResponse:
     principal, organization, person = admin_target_get(request, slug, user_id)
     refusal = user_delete_refusal(principal, organization, person)
     expected = delete_confirmation_text(person)
-    form = UserDeleteForm(request.POST if request.method == "POST" else None,
-                          what="email address" if person.email else "user ID")
+    form = UserDeleteForm(request.POST if request.method == "POST" else None, by_email=bool(person.email))
     if request.method == "POST" and not refusal and form.is_valid():
         try:
             operation = user_delete_request(actor=principal, organization=organization, user_id=person.user_id,

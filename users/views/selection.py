@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from app_roles.forms import AppRoleSelectionForm
@@ -31,8 +32,9 @@ from users.acts.selection import (
 
 
 def _queued_message(count: int, label: str) -> str:
-    people = "1 user" if count == 1 else f"{count:,} users"
-    return f"{label}: queued for {people}. Their progress shows below."
+    return ngettext("%(act)s: queued for %(count)s user. Their progress shows below.",
+                    "%(act)s: queued for %(count)s users. Their progress shows below.", count) % {
+        "act": label, "count": f"{count:,}"}
 
 
 @login_required
@@ -63,7 +65,8 @@ def user_selection(request: HttpRequest, slug: str) -> HttpResponse:
         if outcome.queued:
             messages.success(request, _queued_message(len(outcome.queued), act.label))
         for item in outcome.refused:
-            messages.warning(request, f"Not done for {item.person.display_name}: {item.refusal}")
+            messages.warning(request, gettext("Not done for %(name)s: %(refusal)s") % {
+                "name": item.person.display_name, "refusal": item.refusal})
         return redirect(reverse("operation_list", kwargs={"slug": organization.slug}) if outcome.queued else list_url)
     doable = [item for item in items if not item.refusal]
     return render(request, "users/selection_confirm.html", {

@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, npgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from app_roles.catalog import organization_grantable_roles, tenant_role_list
@@ -41,9 +43,14 @@ from users.views.forms import QuickTextInput, UserListForm
 
 # The list's columns, in order: the sort key the query string uses and the header people read.
 COLUMNS = [
-    ("name", "Name"), ("email", "Email"), ("verified", "Verified"), ("connection", "Connection"),
-    ("blocked", "Blocked"), ("logins", "Sign-ins"), ("last_login", "Last sign-in"), ("created", "Created"),
+    ("name", _("Name")), ("email", _("Email")), ("verified", _("Verified")), ("connection", _("Connection")),
+    ("blocked", pgettext_lazy("user status", "Blocked")), ("logins", _("Sign-ins")), ("last_login", _("Last sign-in")),
+    ("created", pgettext_lazy("date the user account was created", "Created")),
 ]
+# The CSV export's header row: in English whatever the reader's language, so that a file's columns are the same
+# for every program that reads it.
+EXPORT_HEADER = ["Name", "Email", "Verified", "Connection", "Blocked", "Sign-ins", "Last sign-in (UTC)",
+                 "Created (UTC)"]
 # The columns a list page reads: what its rows show (users.templatetags.directory.user_rows), and every
 # sort key. An organization's page reads them from its memberships' copies, with the Auth0 id as
 # auth0_user_id (a membership's user_id is its key to the user's row).
@@ -69,7 +76,7 @@ def _list_state(request: HttpRequest, principal: Principal, organization: Organi
     connections = selectors.user_connections(principal=principal, organization=organization)
     organizations = None
     if organization is None:
-        organizations = [("", "Any organization"), (NO_ORGANIZATION, "No organization"),
+        organizations = [("", gettext("Any organization")), (NO_ORGANIZATION, gettext("No organization")),
                          *organization_list(principal=principal).values_list("slug", "display_name")]
     form = UserListForm(request.GET, connections=connections, organizations=organizations,
                         app_roles=_app_role_choices(principal, organization),
@@ -114,7 +121,7 @@ def _headers(list_url: str, state: ListState) -> list[Header]:
 
 
 def _total_label(total: int) -> str:
-    return f"{total:,} user" if total == 1 else f"{total:,} users"
+    return ngettext("%(count)s user", "%(count)s users", total) % {"count": f"{total:,}"}
 
 
 @dataclass(frozen=True)
@@ -128,8 +135,12 @@ def _facts(list_url: str, counts: Tally) -> list[Fact]:
     members are blocked and never signed in, each linking to the list filtered so."""
     if not counts.members:
         return []
-    return [Fact(f"{counts.blocked:,} blocked", url_with(list_url, {"blocked": "yes"})),
-            Fact(f"{counts.never_signed_in:,} never signed in", url_with(list_url, {"never": "on"}))]
+    return [
+        Fact(npgettext("members of an organization", "%(count)s blocked", "%(count)s blocked", counts.blocked)
+             % {"count": f"{counts.blocked:,}"}, url_with(list_url, {"blocked": "yes"})),
+        Fact(ngettext("%(count)s never signed in", "%(count)s never signed in", counts.never_signed_in)
+             % {"count": f"{counts.never_signed_in:,}"}, url_with(list_url, {"never": "on"})),
+    ]
 
 
 def _filters_open(state: ListState) -> bool:
@@ -225,8 +236,7 @@ def _yes_no(value: bool) -> str:
 
 
 def _export_rows(listing: QuerySet, principal: Principal, with_organizations: bool) -> Iterator[list]:
-    yield [label for _, label in COLUMNS[:6]] + ["Last sign-in (UTC)", "Created (UTC)"] + (
-        ["Organizations"] if with_organizations else [])
+    yield EXPORT_HEADER + (["Organizations"] if with_organizations else [])
     rows = listing.iterator(chunk_size=EXPORT_CHUNK)
     while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):
         organizations = (selectors.users_organizations(principal=principal, users=chunk)
@@ -256,7 +266,7 @@ def _export(request: HttpRequest, principal: Principal, organization: Organizati
     """The whole current result (every page) as CSV, streamed: the same query and scoping as the list."""
     state = _list_state(request, principal, organization)
     if state.form.errors:  # exporting would not match what the filters say: show them with their errors
-        messages.error(request, "Correct the filters marked below, then export again.")
+        messages.error(request, gettext("Correct the filters marked below, then export again."))
         list_url = reverse("directory_user_list") if organization is None else reverse(
             "user_list", kwargs={"slug": organization.slug})
         return redirect(f"{list_url}?{request.GET.urlencode()}")

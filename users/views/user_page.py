@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from app_roles.acts import ACT
@@ -202,11 +203,11 @@ def _activity(
     person = selectors.user_get(principal=principal, organization=organization, user_id=user_id)
     if not user_activity_refresh_request(person.user_id):
         if user_activity_refresh_pending(person.user_id):
-            messages.info(request, "A refresh was asked for less than a minute ago; the activity shows here "
-                                   "once Auth0 has answered.")
+            messages.info(request, gettext("A refresh was asked for less than a minute ago; the activity shows "
+                                           "here once Auth0 has answered."))
         else:
-            messages.info(request, "The activity was asked for less than a minute ago; you can ask again in a "
-                                   "minute.")
+            messages.info(request, gettext("The activity was asked for less than a minute ago; you can ask again "
+                                           "in a minute."))
     return redirect(_detail_urls(organization, person.user_id)["detail_url"] + "#activity")
 
 
