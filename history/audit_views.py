@@ -22,6 +22,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET
 
 from history.forms import AuditFilterForm
@@ -40,7 +43,7 @@ from portal.keyset import KeysetPaginator
 from portal.models import AuditEvent
 from portal.principal import Principal, company_admin_from_request, principal_from_request
 from portal.web.csv_export import csv_response
-from portal.web.list_pages import list_page_read, list_total_label, url_with
+from portal.web.list_pages import list_page_read, list_total, url_with
 from users.directory.selectors import user_ids_with_email, users_named
 
 AUDIT_EVENTS_PER_PAGE = 50
@@ -113,6 +116,15 @@ def _with_organization(events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
     return events.select_related("organization").defer("organization__logo")
 
 
+def _total_label(events: QuerySet[AuditEvent]) -> str:
+    """"1 event", "50 events", "More than 1,000 events"."""
+    count, more = list_total(events)
+    shown = {"count": number_format(count, force_grouping=True)}
+    if more:
+        return ngettext("More than %(count)s event", "More than %(count)s events", count) % shown
+    return ngettext("%(count)s event", "%(count)s events", count) % shown
+
+
 def _trail_render(request: HttpRequest, principal: Principal, organization: Organization | None) -> HttpResponse:
     state = _trail_state(request, principal, organization)
     events = audit_event_list(principal=principal, organization=organization, query=state.query)
@@ -127,7 +139,7 @@ def _trail_render(request: HttpRequest, principal: Principal, organization: Orga
         "listing": page,
         "rows": rows,
         "rows_html": event_rows_html(rows, organization),
-        "total_label": list_total_label(events, "event", "events"),
+        "total_label": _total_label(events),
         "list_url": list_url,
         "export_url": url_with(export_url, params),
         "filtered": bool(params) or bool(state.form.errors),
@@ -155,25 +167,30 @@ def _when(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _export_rows(principal: Principal, organization: Organization | None, events: QuerySet[AuditEvent]
-                 ) -> Iterator[list]:
-    yield ["Time (UTC)", *(["Organization"] if organization is None else []), "Actor", "Actor user id", "Action",
-           "Target", "Target id", "What happened"]
+def _export_header(organization: Organization | None) -> list[str]:
+    """The export's first line, in the language of the page that asked (read before the rows stream)."""
+    return [_("Time (UTC)"), *([_("Organization")] if organization is None else []), _("Actor"), _("Actor user id"),
+            pgettext("column: what was done", "Action"), _("Target"), _("Target id"), _("What happened")]
+
+
+def _export_rows(principal: Principal, organization: Organization | None, events: QuerySet[AuditEvent],
+                 header: list[str]) -> Iterator[list]:
+    yield header
     stream = events.iterator(chunk_size=EXPORT_CHUNK)
     while chunk := list(itertools.islice(stream, EXPORT_CHUNK)):
         for row in _rows(principal, organization, chunk):
             event = row.event
             where = [event.organization.display_name if event.organization else ""] if organization is None else []
-            yield [_when(event.occurred_at), *where, event.actor_display, event.actor_user_id, row.action,
+            yield [_when(event.occurred_at), *where, event.actor_display, event.actor_user_id, str(row.action),
                    row.target, event.target_id, event.summary]
 
 
 def _export(request: HttpRequest, principal: Principal, organization: Organization | None) -> HttpResponse:
     """The whole filtered trail (every page) as CSV, streamed: the same query and scoping as the page."""
     state = _trail_state(request, principal, organization)
-    list_url, _ = _urls(organization)
+    list_url, _export_url = _urls(organization)
     if state.form.errors:  # the file would not match what the filters say: show them with their errors
-        messages.error(request, "Correct the filters marked below, then download again.")
+        messages.error(request, _("Correct the filters marked below, then download again."))
         return redirect(f"{list_url}?{request.GET.urlencode()}")
     if organization is not None:
         who = organization.slug
@@ -181,7 +198,7 @@ def _export(request: HttpRequest, principal: Principal, organization: Organizati
         slug = state.query.organization_slug
         who = {"": "all-organizations", NO_ORGANIZATION: "no-organization"}.get(slug, slug)
     events = _with_organization(audit_event_list(principal=principal, organization=organization, query=state.query))
-    return csv_response(_export_rows(principal, organization, events),
+    return csv_response(_export_rows(principal, organization, events, _export_header(organization)),
                         filename=f"{who}-audit-trail-{timezone.now():%Y-%m-%d}.csv")
 
 

@@ -10,6 +10,7 @@ service ``history.retry.operation_retry``, which checks the actor's rights itsel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,9 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from history import retry
@@ -30,7 +33,7 @@ from organizations.selectors import operation_get, organization_get
 from portal.keyset import KeysetPaginator
 from portal.models import Operation, OperationKind
 from portal.principal import Principal, company_admin_from_request, principal_from_request
-from portal.web.list_pages import list_page_read, list_total_label
+from portal.web.list_pages import list_page_read, list_total
 from portal.web.refusals import refusal_message
 from users.directory.selectors import users_named
 
@@ -46,23 +49,25 @@ RETRY_WITHOUT_CONFIRMATION = frozenset({
 })
 # What trying a kind again does that people notice (kinds that other packages add later get the general
 # sentence below until they are named here).
-RETRY_NOTICES: dict[str, str] = {
-    OperationKind.USER_INVITE: "The invitation is sent again: if the first attempt got as far as the email, "
-                               "they receive a second one.",
-    OperationKind.USER_PASSWORD_EMAIL: "The change-password email is sent again: they may receive it twice.",
-    OperationKind.USER_VERIFICATION_EMAIL: "Auth0 sends the verification email again: they may receive it twice.",
-    OperationKind.USER_MFA_RESET: "Their enrolled second factors are removed: they enrol again at their next "
-                                  "sign-in.",
-    "user_email_change": "Their email address is changed and a verification email sent to the new address: "
-                         "they may receive it twice.",
-    "user_remove": "They are removed from the organization.",
-    "user_delete": "The user is deleted from Auth0, for good.",
-    "user_invite_resend": "The invitation is sent again: they may receive it twice.",
-    "user_invite_revoke": "Their invitation is revoked.",
-    "app_role_remove": "The organization's grant of the application role is taken away: they lose the role unless "
-                       "another grant keeps it.",
+RETRY_NOTICES: dict[str, Any] = {
+    OperationKind.USER_INVITE: gettext_lazy("The invitation is sent again: if the first attempt got as far as the "
+                                            "email, they receive a second one."),
+    OperationKind.USER_PASSWORD_EMAIL: gettext_lazy("The change-password email is sent again: they may receive it "
+                                                    "twice."),
+    OperationKind.USER_VERIFICATION_EMAIL: gettext_lazy("Auth0 sends the verification email again: they may receive "
+                                                        "it twice."),
+    OperationKind.USER_MFA_RESET: gettext_lazy("Their enrolled second factors are removed: they enrol again at their "
+                                               "next sign-in."),
+    "user_email_change": gettext_lazy("Their email address is changed and a verification email sent to the new "
+                                      "address: they may receive it twice."),
+    "user_remove": gettext_lazy("They are removed from the organization."),
+    "user_delete": gettext_lazy("The user is deleted from Auth0, for good."),
+    "user_invite_resend": gettext_lazy("The invitation is sent again: they may receive it twice."),
+    "user_invite_revoke": gettext_lazy("Their invitation is revoked."),
+    "app_role_remove": gettext_lazy("The organization's grant of the application role is taken away: they lose the "
+                                    "role unless another grant keeps it."),
 }
-RETRY_NOTICE_DEFAULT = "It is carried out again as it was first asked."
+RETRY_NOTICE_DEFAULT = gettext_lazy("It is carried out again as it was first asked.")
 
 
 def retry_notice(operation: Operation) -> str:
@@ -78,7 +83,7 @@ def operation_target_label(operation: Operation, named: dict[str, str]) -> str:
     if operation.kind == OperationKind.ORGANIZATION_PROVISION and operation.organization is not None:
         return operation.organization.display_name
     if operation.kind == OperationKind.APP_ROLES_REFRESH:
-        return "The tenant's application roles"
+        return gettext("The tenant's application roles")
     return named.get(operation.target) or operation.payload.get("email") or operation.target
 
 
@@ -105,6 +110,15 @@ def _rows(principal: Principal, organization: Organization | None, operations: l
     ]
 
 
+def _total_label(operations) -> str:
+    """"1 operation", "25 operations", "More than 1,000 operations"."""
+    count, more = list_total(operations)
+    shown = {"count": number_format(count, force_grouping=True)}
+    if more:
+        return ngettext("More than %(count)s operation", "More than %(count)s operations", count) % shown
+    return ngettext("%(count)s operation", "%(count)s operations", count) % shown
+
+
 def _operations_render(request: HttpRequest, principal: Principal, organization: Organization | None) -> HttpResponse:
     form = OperationFilterForm(request.GET)
     operations = operation_list_attention_first(principal=principal, organization=organization, group=form.group())
@@ -123,7 +137,7 @@ def _operations_render(request: HttpRequest, principal: Principal, organization:
         "listing": page,
         "rows": rows,
         "rows_html": operation_rows_html(rows, organization, here=page.here, csrf_token=get_token(request)),
-        "total_label": list_total_label(operations, "operation", "operations"),
+        "total_label": _total_label(operations),
         "list_url": list_url,
         "filtered": bool(params),
     })
@@ -174,7 +188,7 @@ def operation_retry(request: HttpRequest, slug: str, operation_id) -> HttpRespon
         except (ValidationError, PermissionDenied) as exc:
             error = refusal_message(exc)
         else:
-            messages.success(request, f"{operation.get_kind_display()}: trying again.")
+            messages.success(request, gettext("%(kind)s: trying again.") % {"kind": operation.get_kind_display()})
             return redirect(back)
     named = users_named(principal=principal, organization=organization, user_ids=[operation.target])
     return render(request, "users/operation_retry.html", {

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from organizations.access.authorization import require_company_admin, require_org_admin
 from organizations.models import Organization
 from organizations.selectors import operation_get
-from portal.audit import audit_record
+from portal.audit import audit_record, stored_text
 from portal.models import ONE_AT_A_TIME, SELF_SERVICE_KINDS, Operation, OperationKind
 from portal.operations import operation_enqueue_on_commit, operation_notes_forget
 from portal.principal import Principal
@@ -20,9 +21,9 @@ _COMPANY_ADMIN_KINDS = frozenset({OperationKind.ORGANIZATION_PROVISION, Operatio
 
 def _retry_rights_check(actor: Principal, operation: Operation) -> None:
     if operation.organization_id is None or not actor.can_admin(operation.organization_id):
-        raise PermissionDenied("Only this organization's admins may try an operation again.")
+        raise PermissionDenied(_("Only this organization's admins may try an operation again."))
     if operation.kind in SELF_SERVICE_KINDS:
-        raise PermissionDenied("Only the person who asked for this on their profile page may ask for it again.")
+        raise PermissionDenied(_("Only the person who asked for this on their profile page may ask for it again."))
     if operation.kind in _COMPANY_ADMIN_KINDS:
         require_company_admin(actor)
 
@@ -51,10 +52,10 @@ def operation_retry(*, actor: Principal, organization: Organization, operation_i
     with transaction.atomic():
         operation = Operation.objects.select_for_update().get(pk=found.pk)
         if operation.status != Operation.Status.FAILED:
-            raise ValidationError(f"Only a failed operation can be tried again; this one is "
-                                  f"{operation.get_status_display().lower()}.")
+            raise ValidationError(_("Only a failed operation can be tried again; this one is %(status)s.") % {
+                "status": operation.get_status_display().lower()})
         if operation.kind == OperationKind.ORGANIZATION_PROVISION and organization.is_provisioned:
-            raise ValidationError("This organization is already connected to Auth0.")
+            raise ValidationError(_("This organization is already connected to Auth0."))
         before = {"attempts": operation.attempts, "last_error": operation.last_error,
                   "requested_by": operation.actor_display, "requested_by_user_id": operation.actor_user_id}
         operation.status = Operation.Status.PENDING
@@ -73,20 +74,25 @@ def operation_retry(*, actor: Principal, organization: Organization, operation_i
             # Another of its kind on the same target is on its way (one at a time: portal.models.ONE_AT_A_TIME).
             if operation.kind not in ONE_AT_A_TIME:
                 raise
-            raise ValidationError(f"Another {_one_at_a_time_described(operation)} is already on its way: try this "
-                                  "one again once it has finished, if it is still needed.") from None
+            raise ValidationError(_one_at_a_time_refusal(operation)) from None
         what = operation.payload.get("email") or operation.target
         audit_record(
             actor=actor, action="operation.retried", organization=organization, target_type="operation",
             target_id=operation.target, operation=operation, details=before,
-            summary=f"Tried again: {operation.get_kind_display()}{f' ({what})' if what else ''}",
+            summary=f"Tried again: {stored_text(operation.get_kind_display)}{f' ({what})' if what else ''}",
         )
         operation_enqueue_on_commit(operation)
     return operation
 
 
-def _one_at_a_time_described(operation: Operation) -> str:
-    who = operation.payload.get("email") or operation.target
-    return {OperationKind.USER_INVITE: f"invitation to {who}",
-            OperationKind.USER_EMAIL_CHANGE: f"change of the email address of {who}",
-            OperationKind.PROFILE_DATA_EXPORT: f"export of the data of {who}"}[operation.kind]
+def _one_at_a_time_refusal(operation: Operation) -> str:
+    """Why a kind done one at a time cannot be tried again while another of it is on its way."""
+    refusals = {
+        OperationKind.USER_INVITE: _("Another invitation to %(who)s is already on its way: try this one again once "
+                                     "it has finished, if it is still needed."),
+        OperationKind.USER_EMAIL_CHANGE: _("Another change of the email address of %(who)s is already on its way: "
+                                           "try this one again once it has finished, if it is still needed."),
+        OperationKind.PROFILE_DATA_EXPORT: _("Another export of the data of %(who)s is already on its way: try this "
+                                             "one again once it has finished, if it is still needed."),
+    }
+    return refusals[operation.kind] % {"who": operation.payload.get("email") or operation.target}

@@ -7,20 +7,21 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class BulkJob(models.Model):
     class Status(models.TextChoices):
-        CHECKING = "checking", "Checking the file"
-        READY = "ready", "Checked: waiting for confirmation"
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        CANCELLED = "cancelled", "Cancelled"
-        FINISHED = "finished", "Finished"
+        CHECKING = "checking", pgettext_lazy("bulk job status", "Checking the file")
+        READY = "ready", pgettext_lazy("bulk job status", "Checked: waiting for confirmation")
+        RUNNING = "running", pgettext_lazy("bulk job status", "Running")
+        PAUSED = "paused", pgettext_lazy("bulk job status", "Paused")
+        CANCELLED = "cancelled", pgettext_lazy("bulk job status", "Cancelled")
+        FINISHED = "finished", pgettext_lazy("bulk job status", "Finished")
 
     class Source(models.TextChoices):
-        PAGE = "page", "Uploaded on the page"
-        API = "api", "Sent through the API"
+        PAGE = "page", pgettext_lazy("bulk job source", "Uploaded on the page")
+        API = "api", pgettext_lazy("bulk job source", "Sent through the API")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="bulk_jobs")
@@ -60,20 +61,20 @@ class BulkJob(models.Model):
 
 class BulkRow(models.Model):
     class Action(models.TextChoices):
-        UNCHECKED = "", "Not checked yet"
-        INVITE = "invite", "Invite"
-        ADD = "add", "Add an existing user to the organization"
-        UPDATE = "update", "Update"
-        NOTHING = "nothing", "Nothing to do"
-        ERROR = "error", "Error"
+        UNCHECKED = "", pgettext_lazy("bulk row action", "Not checked yet")
+        INVITE = "invite", pgettext_lazy("bulk row action", "Invite")
+        ADD = "add", pgettext_lazy("bulk row action", "Add an existing user to the organization")
+        UPDATE = "update", pgettext_lazy("bulk row action", "Update")
+        NOTHING = "nothing", pgettext_lazy("bulk row action", "Nothing to do")
+        ERROR = "error", pgettext_lazy("bulk row action", "Error")
 
     class Outcome(models.TextChoices):
-        NOT_RUN = "", "Not run"
-        QUEUED = "queued", "Under way"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
-        CANCELLED = "cancelled", "Cancelled"
+        NOT_RUN = "", pgettext_lazy("bulk row outcome", "Not run")
+        QUEUED = "queued", pgettext_lazy("bulk row outcome", "Under way")
+        DONE = "done", pgettext_lazy("bulk row outcome", "Done")
+        FAILED = "failed", pgettext_lazy("bulk row outcome", "Failed")
+        SKIPPED = "skipped", pgettext_lazy("bulk row outcome", "Skipped")
+        CANCELLED = "cancelled", pgettext_lazy("bulk row outcome", "Cancelled")
 
     job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="rows")
     # The line of the file the row starts on (the header is line 1); for the API's JSON rows, position + 1.

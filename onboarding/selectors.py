@@ -10,6 +10,7 @@ from django.http import Http404
 from onboarding.models import BulkJob, BulkRow
 from organizations.access.authorization import require_org_admin
 from organizations.models import Organization
+from portal.audit import stored_text
 from portal.principal import Principal
 
 
@@ -63,5 +64,5 @@ def bulk_action_counts(job: BulkJob) -> dict[str, int]:
 
 
 def bulk_counts_text(counts: dict[str, int], labels: dict[str, str]) -> str:
-    """Counts as the audit trail's summaries say them: "invite 12, update 3"."""
-    return ", ".join(f"{labels.get(key, key).lower()} {n:,}" for key, n in sorted(counts.items()) if n)
+    """Counts as the audit trail's summaries say them (stored: in English): "invite 12, update 3"."""
+    return ", ".join(f"{stored_text(labels.get(key, key)).lower()} {n:,}" for key, n in sorted(counts.items()) if n)

@@ -14,6 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from onboarding.intake.columns import EMAIL, columns_resolve
 from onboarding.intake.files import CsvRows, json_rows
@@ -32,8 +35,8 @@ INSERT_BATCH = 2000
 def _job_open(actor: Principal, organization: Organization) -> None:
     require_org_admin(actor, organization)
     if not organization.is_provisioned:
-        raise ValidationError(f"{organization.display_name} is not connected to Auth0 yet: upload once its "
-                              "connection is ready (its page shows the progress).")
+        raise ValidationError(_("%(organization)s is not connected to Auth0 yet: upload once its connection is ready "
+                                "(its page shows the progress).") % {"organization": organization.display_name})
 
 
 def _email_normal(value: Any) -> str:
@@ -53,7 +56,7 @@ def _rows_store(job: BulkJob, email_header: str, rows) -> int:
         BulkRow.objects.bulk_create(batch)
         total += len(batch)
     if not total:
-        raise ValidationError("The file has a header but no rows.", code="rows")
+        raise ValidationError(_("The file has a header but no rows."), code="rows")
     return total
 
 
@@ -69,15 +72,16 @@ def bulk_job_create(*, actor: Principal, organization: Organization, file: IO[by
         earlier = BulkJob.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
             if earlier.organization_id != organization.pk:  # a key is the caller's, for one job: never another's
-                raise ValidationError("This idempotency key was used for a job of another organization.")
+                raise ValidationError(_("This idempotency key was used for a job of another organization."))
             return earlier
     if (file is None) == (rows is None):
-        raise ValidationError("Send a CSV file or rows, not both.")
+        raise ValidationError(_("Send a CSV file or rows, not both."))
     if file is not None:
         limit = settings.BULK_UPLOAD_MAX_BYTES
         if size is not None and size > limit:
-            raise ValidationError(f"The file is {size / 1_000_000:.1f} MB: the limit is {limit / 1_000_000:.0f} MB. "
-                                  "Split it into smaller files.", code="size")
+            raise ValidationError(_("The file is %(size)s MB: the limit is %(limit)s MB. Split it into smaller "
+                                    "files.") % {"size": number_format(round(size / 1_000_000, 1), 1),
+                                                 "limit": number_format(round(limit / 1_000_000))}, code="size")
         reader = CsvRows(file)
         headers, records, default_source = reader.headers, reader, BulkJob.Source.PAGE
     else:
@@ -105,10 +109,26 @@ def _job_locked(job: BulkJob) -> BulkJob:
     return BulkJob.objects.select_for_update().select_related("organization").get(pk=job.pk)
 
 
+# A job's status within a sentence ("it is running"), as each language says it there.
+_STATUS_SAID = {
+    BulkJob.Status.CHECKING: pgettext_lazy("bulk job status, within a sentence", "checking the file"),
+    BulkJob.Status.READY: pgettext_lazy("bulk job status, within a sentence", "checked: waiting for confirmation"),
+    BulkJob.Status.RUNNING: pgettext_lazy("bulk job status, within a sentence", "running"),
+    BulkJob.Status.PAUSED: pgettext_lazy("bulk job status, within a sentence", "paused"),
+    BulkJob.Status.CANCELLED: pgettext_lazy("bulk job status, within a sentence", "cancelled"),
+    BulkJob.Status.FINISHED: pgettext_lazy("bulk job status, within a sentence", "finished"),
+}
+
+
 def _refuse(job: BulkJob, allowed: tuple[str, ...], what: str) -> None:
     if job.status not in allowed:
-        raise ValidationError(f"This job cannot be {what} now: it is {job.get_status_display().lower()}.",
-                              code="status")
+        refusals = {"started": _("This job cannot be started now: it is %(status)s."),
+                    "paused": _("This job cannot be paused now: it is %(status)s."),
+                    "resumed": _("This job cannot be resumed now: it is %(status)s."),
+                    "cancelled": _("This job cannot be cancelled now: it is %(status)s."),
+                    "discarded": _("This job cannot be discarded now: it is %(status)s.")}
+        status = _STATUS_SAID.get(job.status) or job.get_status_display().lower()
+        raise ValidationError(refusals[what] % {"status": status}, code="status")
 
 
 def bulk_job_start(*, actor: Principal, job: BulkJob) -> BulkJob:

@@ -21,6 +21,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from app_roles.catalog import organization_grantable_roles
@@ -49,20 +52,33 @@ from users.directory.selectors import user_metadata_fields_editable
 ROWS_PER_PAGE = 50
 JOBS_PER_PAGE = 20
 
-# The person's columns as the guide explains them: meaning, type, rules.
-PERSON_GUIDE = {
-    "email": ("Email address", "Email", "Required. One row per person: a second row with the same email is an error."),
-    "given_name": ("Given name", "Text", f"Optional, up to {NAME_MAX} characters."),
-    "family_name": ("Family name", "Text", f"Optional, up to {NAME_MAX} characters."),
-    "name": ("Full name", "Text", f"Optional, up to {NAME_MAX} characters."),
-    "block": ("Block", "Yes/no", "Optional: yes blocks an existing user, no unblocks them, empty leaves them as they "
-                                 "are. Someone new cannot be invited blocked."),
-}
+def _person_guide() -> dict[str, tuple[str, str, str]]:
+    """The person's columns as the guide explains them: meaning, type, rules (in the page's language)."""
+    up_to = _("Optional, up to %(max)s characters.") % {"max": NAME_MAX}
+    text, yes_no = pgettext("metadata field type", "Text"), pgettext("metadata field type", "Yes/no")
+    return {
+        "email": (_("Email address"), pgettext("metadata field type", "Email"),
+                  _("Required. One row per person: a second row with the same email is an error.")),
+        "given_name": (_("Given name"), text, up_to),
+        "family_name": (_("Family name"), text, up_to),
+        "name": (_("Full name"), text, up_to),
+        "block": (pgettext("bulk file column", "Block"), yes_no,
+                  _("Optional: yes blocks an existing user, no unblocks them, empty leaves them as they are. Someone "
+                    "new cannot be invited blocked.")),
+    }
+
+
 # The filters of a preview (before the run) and of a report (once it has started), with their labels.
-PREVIEW_FILTERS = [("errors", "Errors"), ("invite", "Invite"), ("add", "Add"), ("update", "Update"),
-                   ("nothing", "Nothing to do")]
-REPORT_FILTERS = [("failed", "Failed"), ("done", "Done"), ("skipped", "Skipped"), ("cancelled", "Cancelled")]
-RUNNING_FILTERS = [*REPORT_FILTERS, ("under_way", "Under way")]
+PREVIEW_FILTERS = [("errors", pgettext_lazy("bulk rows filter", "Errors")),
+                   ("invite", pgettext_lazy("bulk rows filter", "Invite")),
+                   ("add", pgettext_lazy("bulk rows filter", "Add")),
+                   ("update", pgettext_lazy("bulk rows filter", "Update")),
+                   ("nothing", pgettext_lazy("bulk rows filter", "Nothing to do"))]
+REPORT_FILTERS = [("failed", pgettext_lazy("bulk rows filter", "Failed")),
+                  ("done", pgettext_lazy("bulk rows filter", "Done")),
+                  ("skipped", pgettext_lazy("bulk rows filter", "Skipped")),
+                  ("cancelled", pgettext_lazy("bulk rows filter", "Cancelled"))]
+RUNNING_FILTERS = [*REPORT_FILTERS, ("under_way", pgettext_lazy("bulk rows filter", "Under way"))]
 ACTION_ORDER = [BulkRow.Action.INVITE, BulkRow.Action.ADD, BulkRow.Action.UPDATE, BulkRow.Action.NOTHING,
                 BulkRow.Action.ERROR]
 
@@ -98,29 +114,30 @@ class ColumnGuide:
 
 
 def _field_rules(field: MetadataField) -> str:
-    rules = ["Required for new people." if field.required else "Optional."]
+    rules = [_("Required for new people.") if field.required else _("Optional.")]
     if field.type == MetadataField.Type.ENUM and field.choices:
-        rules.append("One of: " + ", ".join(str(c) for c in field.choices) + ".")
+        rules.append(_("One of: %(choices)s.") % {"choices": ", ".join(str(c) for c in field.choices)})
     elif field.type == MetadataField.Type.BOOLEAN:
-        rules.append("yes or no.")
+        rules.append(_("yes or no."))
     elif field.type == MetadataField.Type.DATE:
-        rules.append("A date as YYYY-MM-DD.")
+        rules.append(_("A date as YYYY-MM-DD."))
     if field.max_length:
-        rules.append(f"Up to {field.max_length} characters.")
+        rules.append(_("Up to %(max)s characters.") % {"max": field.max_length})
     if field.pattern:
-        rules.append(f"Must match the pattern {field.pattern}.")
+        rules.append(_("Must match the pattern %(pattern)s.") % {"pattern": field.pattern})
     return " ".join(rules)
 
 
 def _column_guide(principal: Principal, organization: Organization) -> list[ColumnGuide]:
     headers = template_headers(actor=principal, organization=organization)
-    guide = [ColumnGuide(h, *PERSON_GUIDE[h]) for h in PERSON_COLUMNS]
+    person_guide = _person_guide()
+    guide = [ColumnGuide(h, *person_guide[h]) for h in PERSON_COLUMNS]
     if ROLES in headers:
         labels = ", ".join(organization_grantable_roles(organization).values_list("label", flat=True))
-        guide.append(ColumnGuide(ROLES, "Application roles", "List", (
-            f"Optional: roles {organization.display_name} may grant ({labels}), by label, separated by "
-            f"{ROLES_SEPARATOR}. Someone new gets them once their account is ready; a member gets those not "
-            "granted yet (none is taken away).")))
+        guide.append(ColumnGuide(ROLES, _("Application roles"), pgettext("bulk file column type", "List"), _(
+            "Optional: roles %(organization)s may grant (%(roles)s), by label, separated by %(separator)s. Someone "
+            "new gets them once their account is ready; a member gets those not granted yet (none is taken away).")
+            % {"organization": organization.display_name, "roles": labels, "separator": ROLES_SEPARATOR}))
     fields = list(user_metadata_fields_editable(principal=principal, organization=organization))
     for header, field in zip(headers[len(guide):], fields, strict=True):
         guide.append(ColumnGuide(header=header, label=field.label, kind=field.get_type_display(),
@@ -143,8 +160,10 @@ def bulk_upload(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             form.add_error("file", exc.messages)
         else:
-            messages.success(request, f"{job.file_name or 'The file'}: {job.total_rows:,} "
-                                      f"row{'s' if job.total_rows != 1 else ''} received. Checking them now.")
+            messages.success(request, ngettext("%(file)s: %(count)s row received. Checking them now.",
+                                               "%(file)s: %(count)s rows received. Checking them now.",
+                                               job.total_rows) % {
+                "file": job.file_name or _("The file"), "count": _count(job.total_rows)})
             return redirect(_job_url(job))
     jobs = Paginator(bulk_job_list(principal=principal, organization=organization), JOBS_PER_PAGE).get_page(
         request.GET.get("page"))
@@ -169,15 +188,21 @@ def bulk_template(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # -- a job's page ---------------------------------------------------------------------------------------------
+def _count(n: int) -> str:
+    """A count as the page's language writes it: 12,345 in English."""
+    return number_format(n, force_grouping=True)
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
     minutes = round(seconds / 60)
     if minutes < 1:
-        return "less than a minute"
+        return _("less than a minute")
     if minutes < 90:
-        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
-    return f"about {round(minutes / 60, 1):g} hours"
+        return ngettext("about %(minutes)s minute", "about %(minutes)s minutes", minutes) % {"minutes": minutes}
+    hours = round(minutes / 60, 1)  # 1.5 or more: "hours" whatever the number
+    return _("about %(hours)s hours") % {"hours": number_format(hours, 1) if hours % 1 else number_format(int(hours))}
 
 
 def _phase(job: BulkJob, progress: BulkProgress) -> str:
@@ -236,24 +261,26 @@ def bulk_job_report(request: HttpRequest, slug: str, job_id) -> HttpResponse:
 
 
 # -- acting on a job ------------------------------------------------------------------------------------------
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
-
-
 def _sending(counts: dict[str, int]) -> str:
     """What confirming sends, as a sentence."""
     parts = []
     if n := counts.get(BulkRow.Action.INVITE, 0):
-        parts.append(_plural(n, "invitation", "invitations") + " (a set-password email each)")
+        parts.append(ngettext("%(count)s invitation (a set-password email each)",
+                              "%(count)s invitations (a set-password email each)", n) % {"count": _count(n)})
     if n := counts.get(BulkRow.Action.ADD, 0):
-        parts.append(_plural(n, "existing user added", "existing users added") + " (a sign-in email each)")
+        parts.append(ngettext("%(count)s existing user added (a sign-in email each)",
+                              "%(count)s existing users added (a sign-in email each)", n) % {"count": _count(n)})
     if n := counts.get(BulkRow.Action.UPDATE, 0):
-        parts.append(_plural(n, "update of a member", "updates of members"))
+        parts.append(ngettext("%(count)s update of a member", "%(count)s updates of members", n) % {"count": _count(n)})
     skipped = counts.get(BulkRow.Action.ERROR, 0) + counts.get(BulkRow.Action.NOTHING, 0)
-    sent = "; ".join(parts) if parts else "nothing: no row has anything to send"
-    return (f"Confirming sends {sent}. " + (f"{_plural(skipped, 'row', 'rows')} with an error or nothing to do "
-                                           "will be skipped. " if skipped else "")
-            + "Nothing has been sent yet.")
+    sent = "; ".join(parts) if parts else _("nothing: no row has anything to send")
+    sentences = [_("Confirming sends %(what)s.") % {"what": sent}]
+    if skipped:
+        sentences.append(ngettext("%(count)s row with an error or nothing to do will be skipped.",
+                                  "%(count)s rows with an error or nothing to do will be skipped.", skipped)
+                         % {"count": _count(skipped)})
+    sentences.append(_("Nothing has been sent yet."))
+    return " ".join(sentences)
 
 
 @dataclass(frozen=True)
@@ -267,15 +294,17 @@ class BulkAct:
 
 
 ACTS = {
-    "confirm": BulkAct("confirm", "Confirm and send", "Confirm and send", False, services.bulk_job_start,
-                       "Confirmed: the rows are being sent. Their progress shows below."),
-    "discard": BulkAct("discard", "Discard this file", "Discard", True, services.bulk_job_discard,
-                       "Discarded: nothing of the file was sent."),
-    "pause": BulkAct("pause", "Pause", "Pause", False, services.bulk_job_pause,
-                     "Paused: no more rows are sent; those under way finish."),
-    "resume": BulkAct("resume", "Resume", "Resume", False, services.bulk_job_resume, "Resumed."),
-    "cancel": BulkAct("cancel", "Cancel the rest", "Cancel the rest", True, services.bulk_job_cancel,
-                      "Cancelled: the rows not sent yet will not be sent."),
+    "confirm": BulkAct("confirm", gettext_lazy("Confirm and send"), gettext_lazy("Confirm and send"), False,
+                       services.bulk_job_start,
+                       gettext_lazy("Confirmed: the rows are being sent. Their progress shows below.")),
+    "discard": BulkAct("discard", gettext_lazy("Discard this file"), gettext_lazy("Discard"), True,
+                       services.bulk_job_discard, gettext_lazy("Discarded: nothing of the file was sent.")),
+    "pause": BulkAct("pause", gettext_lazy("Pause"), gettext_lazy("Pause"), False, services.bulk_job_pause,
+                     gettext_lazy("Paused: no more rows are sent; those under way finish.")),
+    "resume": BulkAct("resume", gettext_lazy("Resume"), gettext_lazy("Resume"), False, services.bulk_job_resume,
+                      gettext_lazy("Resumed.")),
+    "cancel": BulkAct("cancel", gettext_lazy("Cancel the rest"), gettext_lazy("Cancel the rest"), True,
+                      services.bulk_job_cancel, gettext_lazy("Cancelled: the rows not sent yet will not be sent.")),
 }
 
 
@@ -283,14 +312,17 @@ def _consequence(act: BulkAct, job: BulkJob, progress: BulkProgress) -> str:
     if act.slug == "confirm":
         return _sending(bulk_action_counts(job))
     if act.slug == "discard":
-        return (f"The file and its preview of {_plural(job.total_rows, 'row', 'rows')} are deleted. Nothing of it "
-                "was sent to Auth0, and nothing will be.")
+        return ngettext("The file and its preview of %(count)s row are deleted. Nothing of it was sent to Auth0, and "
+                        "nothing will be.",
+                        "The file and its preview of %(count)s rows are deleted. Nothing of it was sent to Auth0, and "
+                        "nothing will be.", job.total_rows) % {"count": _count(job.total_rows)}
     if act.slug == "cancel":
-        return (f"The rows not sent yet ({progress.left - progress.under_way:,}) are never sent; the report marks "
-                f"them cancelled. Rows already under way ({progress.under_way:,}) finish. This cannot be undone.")
+        return _("The rows not sent yet (%(not_sent)s) are never sent; the report marks them cancelled. Rows already "
+                 "under way (%(under_way)s) finish. This cannot be undone.") % {
+            "not_sent": _count(progress.left - progress.under_way), "under_way": _count(progress.under_way)}
     if act.slug == "pause":
-        return "No more rows are sent until you resume; rows already under way finish."
-    return "Sending the remaining rows starts again."
+        return _("No more rows are sent until you resume; rows already under way finish.")
+    return _("Sending the remaining rows starts again.")
 
 
 @login_required

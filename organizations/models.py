@@ -4,14 +4,16 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from organizations import validation
 
 
 class MembershipMode(models.TextChoices):
-    ISOLATED_CONNECTION = "isolated_connection", "Isolated connection (its own database connection)"
-    SHARED_CONNECTION = "shared_connection", "Shared connection (app_metadata.organizations)"
-    AUTH0_ORGANIZATION = "auth0_organization", "Auth0 Organization"
+    ISOLATED_CONNECTION = "isolated_connection", _("Isolated connection (its own database connection)")
+    SHARED_CONNECTION = "shared_connection", _("Shared connection (app_metadata.organizations)")
+    AUTH0_ORGANIZATION = "auth0_organization", _("Auth0 Organization")
 
 
 class Organization(models.Model):
@@ -20,15 +22,15 @@ class Organization(models.Model):
     slug = models.SlugField(
         max_length=40, unique=True,
         validators=[RegexValidator(validation.SLUG_RE, validation.SLUG_MESSAGE)],
-        error_messages={"unique": "Another organization already uses this slug."},
-        help_text="Short name used in URLs and in app_metadata.organizations; it cannot change later.",
+        error_messages={"unique": _("Another organization already uses this slug.")},
+        help_text=_("Short name used in URLs and in app_metadata.organizations; it cannot change later."),
     )
     display_name = models.CharField(max_length=120)
     membership_mode = models.CharField(max_length=32, choices=MembershipMode.choices)
     connection_name = models.CharField(
         max_length=validation.CONNECTION_NAME_MAX, blank=True,
         validators=[RegexValidator(validation.CONNECTION_NAME_RE, validation.CONNECTION_NAME_MESSAGE)],
-        help_text="The Auth0 database connection its users sign in with.",
+        help_text=_("The Auth0 database connection its users sign in with."),
     )
     auth0_connection_id = models.CharField(max_length=64, blank=True)
     auth0_organization_id = models.CharField(max_length=64, blank=True)
@@ -37,11 +39,11 @@ class Organization(models.Model):
     sso_connection_names = models.JSONField(default=list, blank=True, editable=False)
     invite_link_lifetime_days = models.PositiveSmallIntegerField(
         default=7, validators=[MinValueValidator(1), MaxValueValidator(30)],
-        help_text="How long an invitation's set-password link stays valid (1 to 30 days).",
+        help_text=_("How long an invitation's set-password link stays valid (1 to 30 days)."),
     )
     accent_colour = models.CharField(
         max_length=7, default="#3b5bdb",
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, e.g. #3b5bdb.")],
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #RRGGBB, e.g. #3b5bdb."))],
     )
     # The language of its people's pages and emails unless a person chose their own (one of settings.LANGUAGES);
     # empty: each browser's (portal.web.language).
@@ -86,10 +88,10 @@ class OrganizationDomain(models.Model):
 class Audience(models.TextChoices):
     """Who may do something, from the widest to the narrowest group; each includes those after it."""
 
-    END_USER = "end_user", "The user themselves (and admins)"
-    ORG_VIEWER = "org_viewer", "Organization viewers and admins"
-    ORG_ADMIN = "org_admin", "Organization admins"
-    COMPANY_ADMIN = "company_admin", "Company admins only"
+    END_USER = "end_user", _("The user themselves (and admins)")
+    ORG_VIEWER = "org_viewer", _("Organization viewers and admins")
+    ORG_ADMIN = "org_admin", _("Organization admins")
+    COMPANY_ADMIN = "company_admin", _("Company admins only")
 
 
 class MetadataField(models.Model):
@@ -100,14 +102,14 @@ class MetadataField(models.Model):
         APP_METADATA = "app_metadata", "app_metadata"
 
     class Type(models.TextChoices):
-        TEXT = "text", "Text"
-        ENUM = "enum", "Choice"
-        BOOLEAN = "boolean", "Yes/no"
-        DATE = "date", "Date"
-        EMAIL = "email", "Email"
-        PHONE = "phone", "Phone"
+        TEXT = "text", pgettext_lazy("metadata field type", "Text")
+        ENUM = "enum", pgettext_lazy("metadata field type", "Choice")
+        BOOLEAN = "boolean", pgettext_lazy("metadata field type", "Yes/no")
+        DATE = "date", pgettext_lazy("metadata field type", "Date")
+        EMAIL = "email", pgettext_lazy("metadata field type", "Email")
+        PHONE = "phone", pgettext_lazy("metadata field type", "Phone")
         URL = "url", "URL"
-        INTEGER = "integer", "Integer"
+        INTEGER = "integer", pgettext_lazy("metadata field type", "Integer")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="metadata_fields")
     key = models.CharField(max_length=64, validators=[RegexValidator(validation.KEY_RE, validation.KEY_MESSAGE)])
@@ -116,12 +118,12 @@ class MetadataField(models.Model):
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.TEXT)
     required = models.BooleanField(default=False)
     max_length = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(2000)])
-    pattern = models.CharField(max_length=200, blank=True, help_text="A regular expression the value must match")
-    choices = models.JSONField(default=list, blank=True, help_text="Allowed values of a choice field")
+    pattern = models.CharField(max_length=200, blank=True, help_text=_("A regular expression the value must match"))
+    choices = models.JSONField(default=list, blank=True, help_text=_("Allowed values of a choice field"))
     editable_by = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ORG_ADMIN)
     visible_to = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ORG_VIEWER)
     searchable = models.BooleanField(
-        default=False, help_text="Whether the user list's search looks into this field's values",
+        default=False, help_text=_("Whether the user list's search looks into this field's values"),
     )
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -155,8 +157,8 @@ class OrganizationRole(models.Model):
     """An organization admin or viewer. Keyed by the Auth0 user id, never by email."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        VIEWER = "viewer", "Viewer"
+        ADMIN = "admin", pgettext_lazy("portal role", "Admin")
+        VIEWER = "viewer", pgettext_lazy("portal role", "Viewer")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="roles")
     user_id = models.CharField(max_length=255)
@@ -179,11 +181,11 @@ class OrganizationRole(models.Model):
 class ApiPermission(models.TextChoices):
     """What a machine client of the REST API may do; each is also the scope its access token must carry."""
 
-    USERS_READ = "users:read", "Read users and their operations"
-    USERS_WRITE = "users:write", "Invite and change users"
-    AUDIT_READ = "audit:read", "Read the audit trail"
-    ORGANIZATIONS_READ = "organizations:read", "Read organizations and their roles"
-    ORGANIZATIONS_WRITE = "organizations:write", "Manage organizations' roles"
+    USERS_READ = "users:read", _("Read users and their operations")
+    USERS_WRITE = "users:write", _("Invite and change users")
+    AUDIT_READ = "audit:read", _("Read the audit trail")
+    ORGANIZATIONS_READ = "organizations:read", _("Read organizations and their roles")
+    ORGANIZATIONS_WRITE = "organizations:write", _("Manage organizations' roles")
 
 
 # The permissions that change something: a client holding one acts as an admin of its organizations.
@@ -196,7 +198,7 @@ class ApiClient(models.Model):
     application it authenticates as, the organizations it may touch (or all of them) and its permissions.
     A valid token of an application that is not registered here, or is disabled, gets nothing."""
 
-    client_id = models.CharField("Auth0 client id", max_length=128, unique=True)
+    client_id = models.CharField(_("Auth0 client id"), max_length=128, unique=True)
     name = models.CharField(max_length=200)
     all_organizations = models.BooleanField(default=False)
     organizations = models.ManyToManyField(Organization, blank=True, related_name="api_clients")
@@ -207,7 +209,7 @@ class ApiClient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Where the portal POSTs this client's events (organizations.webhooks.services), signed with the secret (Standard
     # Webhooks, "whsec_…"), which is shown once when it is made.
-    webhook_url = models.URLField("Webhook URL", max_length=500, blank=True)
+    webhook_url = models.URLField(_("Webhook URL"), max_length=500, blank=True)
     webhook_secret = models.CharField(max_length=100, blank=True)
 
     class Meta:
@@ -230,9 +232,9 @@ class ApiEvent(models.Model):
     or was deleted. Read as the cursor-paged feed /api/v1/events and POSTed to the clients' webhooks."""
 
     class Type(models.TextChoices):
-        OPERATION_FINISHED = "operation.finished", "An operation finished"
-        USER_CHANGED = "user.changed", "A user changed"
-        USER_DELETED = "user.deleted", "A user was deleted"
+        OPERATION_FINISHED = "operation.finished", _("An operation finished")
+        USER_CHANGED = "user.changed", _("A user changed")
+        USER_DELETED = "user.deleted", _("A user was deleted")
 
     type = models.CharField(max_length=64, choices=Type.choices)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_events")
@@ -256,9 +258,9 @@ class WebhookDelivery(models.Model):
     """One event sent (or being sent) to one client's webhook, with what came of it: the delivery log."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Sending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", pgettext_lazy("webhook delivery status", "Sending")
+        DELIVERED = "delivered", pgettext_lazy("webhook delivery status", "Delivered")
+        FAILED = "failed", pgettext_lazy("webhook delivery status", "Failed")
 
     client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(ApiEvent, on_delete=models.CASCADE, related_name="deliveries")

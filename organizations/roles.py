@@ -15,13 +15,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from organizations.access.authorization import require_company_admin_person, require_org_admin
 from organizations.access.guardrails import organization_admins_lock, organizations_only_admin
 from organizations.membership import organization_member_by_email
 from organizations.models import CompanyAdmin, Organization, OrganizationRole
 from organizations.selectors import principal_for_user_id
-from portal.audit import audit_record
+from portal.audit import audit_record, stored_text
 from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
@@ -31,12 +33,14 @@ _ROLE_RANK = {OrganizationRole.Role.VIEWER: 1, OrganizationRole.Role.ADMIN: 2, "
 
 
 def _role_label(role: str) -> str:
-    return OrganizationRole.Role(role).label.lower()
+    """The role as the audit trail's summaries name it (stored: in English, whatever the page's language)."""
+    return stored_text(OrganizationRole.Role(role).label).lower()
 
 
 def _require_not_above(actor: Principal, organization: Organization, role: str, verb: str) -> None:
     if _ROLE_RANK[role] > _ROLE_RANK[actor.role_in(organization.pk)]:
-        raise PermissionDenied(f"You cannot {verb} a role above your own.")
+        raise PermissionDenied(_("You cannot grant a role above your own.") if verb == "grant"
+                               else _("You cannot remove a role above your own."))
 
 
 @functools.cache
@@ -55,23 +59,26 @@ def role_grant_request(
     """
     require_org_admin(actor, organization)
     if role not in OrganizationRole.Role.values:
-        raise ValidationError({"role": "Choose admin or viewer."})
+        raise ValidationError({"role": _("Choose admin or viewer.")})
     _require_not_above(actor, organization, role, "grant")
     email = email.strip().lower()
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"email": "Enter a valid email address, like name@example.com."}) from None
+        raise ValidationError({"email": _("Enter a valid email address, like name@example.com.")}) from None
     lookup = _member_lookup(settings.PORTAL_MEMBER_LOOKUP)(organization, email)
     if len(lookup.members) > 1:
-        raise ValidationError({"email": f"{len(lookup.members)} users of {organization.display_name} have this "
-                                        "email: ask a company admin to appoint the right one."})
+        raise ValidationError({"email": ngettext(
+            "%(count)s user of %(organization)s has this email: ask a company admin to appoint the right one.",
+            "%(count)s users of %(organization)s have this email: ask a company admin to appoint the right one.",
+            len(lookup.members)) % {"count": len(lookup.members), "organization": organization.display_name}})
     if lookup.members:
         user_id, found_email, name = lookup.members[0]
         return role_assign(actor=actor, organization=organization, user_id=user_id, role=role,
                            email=found_email, name=name)
     if lookup.authoritative:
-        raise ValidationError({"email": f"No user of {organization.display_name} has this email."})
+        raise ValidationError({"email": _("No user of %(organization)s has this email.") % {
+            "organization": organization.display_name}})
     with transaction.atomic():
         operation = operation_create(
             kind=OperationKind.ROLE_GRANT, actor=actor, organization=organization, target=email,
@@ -115,7 +122,7 @@ def role_assign(
         )
         if existing and existing.role == OrganizationRole.Role.ADMIN and role != OrganizationRole.Role.ADMIN:
             _guard_admin_removal(actor=actor, organization=organization, role=existing, confirm=False)
-        granted, _ = OrganizationRole.objects.update_or_create(
+        granted, _created = OrganizationRole.objects.update_or_create(
             organization=organization, user_id=user_id,
             defaults={"role": role, "email": email, "name": name, "granted_by": actor.user_id},
         )
@@ -134,14 +141,14 @@ def _guard_admin_removal(
     ``organizations.access.guardrails``); self-removal is confirmed."""
     if organizations_only_admin(role.user_id, [organization]):
         if not actor.is_company_admin:
-            raise ValidationError("An organization keeps at least one admin: appoint another admin first.")
+            raise ValidationError(_("An organization keeps at least one admin: appoint another admin first."))
         if not confirm:
             raise ValidationError(
-                "This is the organization's last admin. Confirm that the organization should have no admin."
+                _("This is the organization's last admin. Confirm that the organization should have no admin.")
             )
     if role.user_id == actor.user_id and not actor.is_company_admin and not confirm:
-        raise ValidationError("This is your own admin role: confirm that you want to give up administering "
-                              "this organization.")
+        raise ValidationError(_("This is your own admin role: confirm that you want to give up administering "
+                                "this organization."))
 
 
 def role_revoke(*, actor: Principal, role: OrganizationRole, confirm: bool = False) -> None:

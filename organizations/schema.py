@@ -10,6 +10,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from organizations import validation
 from organizations.access.authorization import require_company_admin
@@ -33,7 +34,8 @@ class SchemaInvalid(ValidationError):
     def __init__(self, field_errors: dict[int, dict[str, str]]) -> None:
         self.field_errors = field_errors
         super().__init__([
-            f"Field {index + 1}: {'; '.join(errors.values())}" for index, errors in sorted(field_errors.items())
+            _("Field %(number)s: %(errors)s") % {"number": index + 1, "errors": "; ".join(errors.values())}
+            for index, errors in sorted(field_errors.items())
         ])
 
 
@@ -42,40 +44,41 @@ def metadata_field_errors(field: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
     key, target, kind = field.get("key", ""), field.get("target", ""), field.get("type", "")
     if not re.fullmatch(validation.KEY_RE, key or ""):
-        errors["key"] = validation.KEY_MESSAGE
+        errors["key"] = str(validation.KEY_MESSAGE)
     elif key in validation.RESERVED_KEYS.get(target, ()):
-        errors["key"] = f"“{key}” is reserved by the portal in {target} and cannot be part of a schema."
+        errors["key"] = _("“%(key)s” is reserved by the portal in %(target)s and cannot be part of a schema.") % {
+            "key": key, "target": target}
     if kind == MetadataField.Type.ENUM:
         choices = field.get("choices") or []
         if len(choices) < 2:
-            errors["choices"] = "A choice field needs at least two choices."
+            errors["choices"] = _("A choice field needs at least two choices.")
         elif len(set(choices)) != len(choices):
-            errors["choices"] = "Choices must be different from each other."
+            errors["choices"] = _("Choices must be different from each other.")
     elif field.get("choices"):
-        errors["choices"] = "Only choice fields have choices."
+        errors["choices"] = _("Only choice fields have choices.")
     pattern = field.get("pattern") or ""
     if pattern:
         if kind not in (MetadataField.Type.TEXT, MetadataField.Type.PHONE):
-            errors["pattern"] = "Only text and phone fields can have a pattern."
+            errors["pattern"] = _("Only text and phone fields can have a pattern.")
         else:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                errors["pattern"] = f"Not a valid regular expression: {exc}."
+                errors["pattern"] = _("Not a valid regular expression: %(error)s.") % {"error": exc}
     if field.get("max_length") and kind not in _TEXT_LIKE:
-        errors["max_length"] = "Only text, phone, email and URL fields have a maximum length."
+        errors["max_length"] = _("Only text, phone, email and URL fields have a maximum length.")
     editable_by, visible_to = field.get("editable_by"), field.get("visible_to")
     if target == MetadataField.Target.APP_METADATA and editable_by == Audience.END_USER:
-        errors["editable_by"] = "app_metadata is never editable by the user themselves; choose an admin role."
+        errors["editable_by"] = _("app_metadata is never editable by the user themselves; choose an admin role.")
     if editable_by in _AUDIENCE_ORDER and visible_to in _AUDIENCE_ORDER and (
         _AUDIENCE_ORDER.index(visible_to) > _AUDIENCE_ORDER.index(editable_by)
     ):
-        errors["visible_to"] = "Everyone who may edit a field must also be able to see it."
+        errors["visible_to"] = _("Everyone who may edit a field must also be able to see it.")
     # Everyone who searches the list (viewers included) would learn a searchable field's values.
     if field.get("searchable") and visible_to in _AUDIENCE_ORDER and (
         _AUDIENCE_ORDER.index(visible_to) > _AUDIENCE_ORDER.index(Audience.ORG_VIEWER)
     ):
-        errors["searchable"] = "Only fields organization viewers may see can be searchable."
+        errors["searchable"] = _("Only fields organization viewers may see can be searchable.")
     return errors
 
 
@@ -86,7 +89,8 @@ def metadata_schema_errors(fields: list[dict]) -> dict[int, dict[str, str]]:
     for i, field in enumerate(fields):
         ident = (field.get("target", ""), field.get("key", ""))
         if ident in seen:
-            errors.setdefault(i, {})["key"] = f"“{ident[1]}” appears twice in {ident[0]}."
+            errors.setdefault(i, {})["key"] = _("“%(key)s” appears twice in %(target)s.") % {
+                "key": ident[1], "target": ident[0]}
         seen.add(ident)
     return errors
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from auth0_gateway import gateway
 from organizations import validation
 from organizations.access.authorization import require_company_admin
 from organizations.membership import MEMBERSHIPS, membership_class, membership_of
 from organizations.models import Organization, OrganizationDomain
-from portal.audit import audit_record
+from portal.audit import audit_record, stored_text
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
@@ -39,30 +40,32 @@ def connection_check_free(*, membership_mode: str, connection_name: str) -> None
     others = Organization.objects.filter(connection_name__iexact=name)
     if membership_class(membership_mode).by_own_connection:
         if name == settings.AUTH0_SHARED_CONNECTION.lower():
-            raise ValidationError({"connection_name": f"“{connection_name}” is the tenant's shared connection; an "
-                                                      "isolated organization needs a connection of its own."})
+            raise ValidationError({"connection_name": _(
+                "“%(connection)s” is the tenant's shared connection; an isolated organization needs a connection of "
+                "its own.") % {"connection": connection_name}})
         other = others.first()
     else:
         other = others.filter(membership_mode__in=[m.mode for m in MEMBERSHIPS.values() if m.by_own_connection]).first()
     if other:
-        raise ValidationError({"connection_name": f"{other.display_name} already uses the connection "
-                                                  f"“{connection_name}”; an isolated connection belongs to one "
-                                                  "organization."})
+        raise ValidationError({"connection_name": _(
+            "%(organization)s already uses the connection “%(connection)s”; an isolated connection belongs to one "
+            "organization.") % {"organization": other.display_name, "connection": connection_name}})
 
 
 def domains_check(domains: list[str], *, organization: Organization | None = None) -> None:
     """Raise ValidationError for a malformed or repeated domain, or one another organization claims."""
     bad = [d for d in domains if not validation.DOMAIN_RE.match(d)]
     if bad:
-        raise ValidationError({"domains": f"Not a valid email domain: {', '.join(bad)}."})
+        raise ValidationError({"domains": _("Not a valid email domain: %(domains)s.") % {"domains": ", ".join(bad)}})
     if len(set(domains)) != len(domains):
-        raise ValidationError({"domains": "A domain is listed twice."})
+        raise ValidationError({"domains": _("A domain is listed twice.")})
     taken = OrganizationDomain.objects.filter(domain__in=domains)
     if organization is not None:
         taken = taken.exclude(organization=organization)
     clashes = [f"{d.domain} ({d.organization.display_name})" for d in taken.select_related("organization")]
     if clashes:
-        raise ValidationError({"domains": f"Already claimed by another organization: {', '.join(clashes)}."})
+        raise ValidationError({"domains": _("Already claimed by another organization: %(domains)s.") % {
+            "domains": ", ".join(clashes)}})
 
 
 def _validate_all(*checks: Callable[[], None]) -> None:
@@ -113,7 +116,8 @@ def organization_create(
         audit_record(
             actor=actor, action="organization.created", organization=organization,
             target_type="organization", target_id=organization.slug,
-            summary=f"Created organization {organization.display_name} ({organization.get_membership_mode_display()})",
+            summary=f"Created organization {organization.display_name} "
+                    f"({stored_text(organization.get_membership_mode_display)})",
             details={"domains": domains, "connection": organization.connection_name}, operation=operation,
         )
     return organization
@@ -124,7 +128,7 @@ def organization_provision_request(*, actor: Principal, organization: Organizati
     company admin retries after a failure."""
     require_company_admin(actor)
     if organization.is_provisioned:
-        raise ValidationError("This organization is already connected to Auth0.")
+        raise ValidationError(_("This organization is already connected to Auth0."))
     with transaction.atomic():
         operation = operation_create(
             kind=OperationKind.ORGANIZATION_PROVISION, actor=actor, organization=organization,

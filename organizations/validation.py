@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 SLUG_RE = r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$"
-SLUG_MESSAGE = (
+SLUG_MESSAGE = _(
     "Use 3 to 40 lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen."
 )
 KEY_RE = r"^[a-z][a-z0-9_]{0,63}$"
-KEY_MESSAGE = "Use lower-case letters, digits and underscores, starting with a letter (at most 64)."
+KEY_MESSAGE = _("Use lower-case letters, digits and underscores, starting with a letter (at most 64).")
 
 # Keys the portal itself relies on: never editable through an organization's schema.
 RESERVED_KEYS = {
@@ -29,7 +31,7 @@ METADATA_INTEGER_MAX = 2**53 - 1
 # the Management API answers 400 to anything else.
 CONNECTION_NAME_RE = re.compile(r"^[a-zA-Z0-9](-[a-zA-Z0-9]|[a-zA-Z0-9])*$")
 CONNECTION_NAME_MAX = 128
-CONNECTION_NAME_MESSAGE = (
+CONNECTION_NAME_MESSAGE = _(
     "Auth0 accepts letters, digits and single hyphens only (at most 128 characters), "
     "starting and ending with a letter or digit."
 )

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -69,7 +70,8 @@ def organization_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            messages.success(request, f"{organization.display_name} was created. Connecting it to Auth0…")
+            messages.success(request, _("%(organization)s was created. Connecting it to Auth0…") % {
+                "organization": organization.display_name})
             return redirect("organization_detail", slug=organization.slug)
     return render(request, "organizations/create.html", {"form": form})
 
@@ -127,7 +129,7 @@ def organization_edit(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, _("Saved."))
             return redirect("organization_detail", slug=organization.slug)
     return render(request, "organizations/edit.html", {"organization": organization, "form": form})
 
@@ -149,7 +151,7 @@ def organization_schema(request: HttpRequest, slug: str) -> HttpResponse:
             except schema.SchemaInvalid as exc:
                 formset.service_errors_show(exc.field_errors)
             else:
-                messages.success(request, "The metadata schema was saved.")
+                messages.success(request, _("The metadata schema was saved."))
                 return redirect("organization_detail", slug=organization.slug)
     else:
         initial = [
@@ -172,7 +174,7 @@ def organization_provision_retry(request: HttpRequest, slug: str) -> HttpRespons
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.info(request, "Connecting the organization to Auth0 again…")
+        messages.info(request, _("Connecting the organization to Auth0 again…"))
     return redirect("organization_detail", slug=organization.slug)
 
 
@@ -194,13 +196,25 @@ def role_grant(request: HttpRequest, slug: str) -> HttpResponse:
             form_errors_add(form, exc)
         else:
             if isinstance(granted, OrganizationRole):
-                who = granted.name or granted.email
-                messages.success(request, f"{who} is now {granted.get_role_display().lower()} of "
-                                          f"{organization.display_name}.")
+                messages.success(request, _role_granted_message(granted.role) % {
+                    "person": granted.name or granted.email, "organization": organization.display_name})
             else:  # the directory could not tell yet: a task looks in Auth0, the page follows it
                 operation_follow(request, granted)
             return redirect("organization_detail", slug=organization.slug)
     return _detail_render(request, principal, organization, grant_form=form, status=400)
+
+
+def _role_granted_message(role: str) -> str:
+    """What the page says once someone holds ``role`` (one sentence per role, so that each reads right)."""
+    if role == OrganizationRole.Role.ADMIN:
+        return _("%(person)s is now admin of %(organization)s.")
+    return _("%(person)s is now viewer of %(organization)s.")
+
+
+def _role_revoked_message(role: str) -> str:
+    if role == OrganizationRole.Role.ADMIN:
+        return _("%(person)s is no longer admin of %(organization)s.")
+    return _("%(person)s is no longer viewer of %(organization)s.")
 
 
 @login_required
@@ -226,8 +240,8 @@ def role_revoke(request: HttpRequest, slug: str, role_id: int) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         error = refusal_message(exc)
         return render(request, "organizations/role_revoke.html", {**context, "error": error}, status=400)
-    who = role.name or role.email or "The person"
-    messages.success(request, f"{who} is no longer {role.get_role_display().lower()} of {organization.display_name}.")
+    messages.success(request, _role_revoked_message(role.role) % {
+        "person": role.name or role.email or _("The person"), "organization": organization.display_name})
     if role.user_id == principal.user_id and not principal.is_company_admin:
         return redirect("landing")
     return redirect("organization_detail", slug=organization.slug)

@@ -27,6 +27,7 @@ from typing import Any, Generic, TypeVar
 from django.core import signing
 from django.db import models
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 T = TypeVar("T", bound=models.Model)
 _SALT = "portal.keyset"
@@ -173,13 +174,13 @@ class KeysetPaginator(Generic[T]):
         try:
             data = signing.loads(cursor, salt=_SALT)
         except signing.BadSignature as exc:
-            raise InvalidCursor("This page link is damaged or out of date.") from exc
+            raise InvalidCursor(_("This page link is damaged or out of date.")) from exc
         if not isinstance(data, dict) or data.get("o") != self._signature or len(data.get("v", [])) != len(self.keys):
-            raise InvalidCursor("This page link was made for another sort order.")
+            raise InvalidCursor(_("This page link was made for another sort order."))
         try:
             return [_decode(v, f) for v, f in zip(data["v"], self._fields, strict=True)]
         except Exception as exc:  # a value the field cannot read back: same as a damaged link
-            raise InvalidCursor("This page link is damaged or out of date.") from exc
+            raise InvalidCursor(_("This page link is damaged or out of date.")) from exc
 
     def _seeks(self, values: list[Any], *, forward: bool) -> list[QuerySet[T]]:
         """The rows after (``forward``) or before the cursor's ``values``, as queries read in turn, each one

@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Case, Value, When
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PortalUserManager(UserManager):
@@ -26,7 +28,7 @@ class User(AbstractUser):
     """A person who signed in through Auth0. Portal roles are granted by ``auth0_user_id``."""
 
     username = None  # type: ignore[assignment]
-    auth0_user_id = models.CharField("Auth0 user id", max_length=255, unique=True)
+    auth0_user_id = models.CharField(_("Auth0 user id"), max_length=255, unique=True)
     # Two Auth0 users in different connections may share an email: it is not an identifier here.
     email = models.EmailField(blank=True)
     # The language the person chose on their profile (one of settings.LANGUAGES); empty: none chosen, their
@@ -110,42 +112,42 @@ class OutboxMessage(models.Model):
 class OperationKind(models.TextChoices):
     """Every kind of change the portal carries out in Auth0, with the label pages and the audit trail show."""
 
-    ORGANIZATION_PROVISION = "organization_provision", "Connect the organization to Auth0"
-    ROLE_GRANT = "role_grant", "Appoint an admin or viewer"
-    USER_INVITE = "user_invite", "Invite a user"
-    USER_BLOCK = "user_block", "Block a user"
-    USER_UNBLOCK = "user_unblock", "Unblock a user"
-    USER_BLOCKS_CLEAR = "user_blocks_clear", "Clear failed sign-in blocks"
-    USER_PASSWORD_EMAIL = "user_password_email", "Send a change-password email"
-    USER_VERIFICATION_EMAIL = "user_verification_email", "Resend the verification email"
-    USER_MFA_RESET = "user_mfa_reset", "Reset multi-factor authentication"
-    USER_REMOVE = "user_remove", "Remove a user from the organization"
-    USER_DELETE = "user_delete", "Delete a user"
-    USER_INVITE_RESEND = "user_invite_resend", "Resend an invitation"
-    USER_INVITE_REVOKE = "user_invite_revoke", "Revoke an invitation"
-    USER_METADATA_EDIT = "user_metadata_edit", "Edit metadata"
-    USER_EMAIL_CHANGE = "user_email_change", "Change the email address"
-    USER_BLOCK_HERE = "user_block_here", "Block a user in the organization"
-    USER_UNBLOCK_HERE = "user_unblock_here", "Unblock a user in the organization"
-    USER_JOIN_RESEND = "user_join_resend", "Resend an invitation to join"
+    ORGANIZATION_PROVISION = "organization_provision", _("Connect the organization to Auth0")
+    ROLE_GRANT = "role_grant", _("Appoint an admin or viewer")
+    USER_INVITE = "user_invite", _("Invite a user")
+    USER_BLOCK = "user_block", _("Block a user")
+    USER_UNBLOCK = "user_unblock", _("Unblock a user")
+    USER_BLOCKS_CLEAR = "user_blocks_clear", _("Clear failed sign-in blocks")
+    USER_PASSWORD_EMAIL = "user_password_email", _("Send a change-password email")
+    USER_VERIFICATION_EMAIL = "user_verification_email", _("Resend the verification email")
+    USER_MFA_RESET = "user_mfa_reset", _("Reset multi-factor authentication")
+    USER_REMOVE = "user_remove", _("Remove a user from the organization")
+    USER_DELETE = "user_delete", _("Delete a user")
+    USER_INVITE_RESEND = "user_invite_resend", _("Resend an invitation")
+    USER_INVITE_REVOKE = "user_invite_revoke", _("Revoke an invitation")
+    USER_METADATA_EDIT = "user_metadata_edit", _("Edit metadata")
+    USER_EMAIL_CHANGE = "user_email_change", _("Change the email address")
+    USER_BLOCK_HERE = "user_block_here", _("Block a user in the organization")
+    USER_UNBLOCK_HERE = "user_unblock_here", _("Unblock a user in the organization")
+    USER_JOIN_RESEND = "user_join_resend", _("Resend an invitation to join")
     # Asked for by the invited person themselves, signed in as the account invited (users.acts.join).
-    USER_JOIN_ACCEPT = "user_join_accept", "Accept an invitation to join"
+    USER_JOIN_ACCEPT = "user_join_accept", _("Accept an invitation to join")
     # Application roles (app_roles): a person's roles in the company's applications, and the tenant's roles.
-    APP_ROLE_ASSIGN = "app_role_assign", "Assign an application role"
-    APP_ROLE_REMOVE = "app_role_remove", "Remove an application role"
-    APP_ROLES_REFRESH = "app_roles_refresh", "Refresh the application roles from Auth0"
+    APP_ROLE_ASSIGN = "app_role_assign", _("Assign an application role")
+    APP_ROLE_REMOVE = "app_role_remove", _("Remove an application role")
+    APP_ROLES_REFRESH = "app_roles_refresh", _("Refresh the application roles from Auth0")
     # An organization's own identity provider (sso): the Auth0 enterprise connection, its changes, on and off.
-    SSO_CONNECTION_CREATE = "sso_connection_create", "Create an SSO connection"
-    SSO_CONNECTION_UPDATE = "sso_connection_update", "Change an SSO connection"
-    SSO_CONNECTION_SWITCH = "sso_connection_switch", "Turn an SSO connection on or off"
+    SSO_CONNECTION_CREATE = "sso_connection_create", _("Create an SSO connection")
+    SSO_CONNECTION_UPDATE = "sso_connection_update", _("Change an SSO connection")
+    SSO_CONNECTION_SWITCH = "sso_connection_switch", _("Turn an SSO connection on or off")
     # SCIM provisioning (scim): a provider's change to a person, carried out through the acts above.
-    SCIM_USER_SYNC = "scim_user_sync", "Apply an identity provider's change (SCIM)"
+    SCIM_USER_SYNC = "scim_user_sync", _("Apply an identity provider's change (SCIM)")
     # Asked for by the person themselves, on their profile page (users.profile.acts).
-    PROFILE_METADATA_EDIT = "profile_metadata_edit", "Edit own details (self-service)"
-    PROFILE_PASSWORD_EMAIL = "profile_password_email", "Send a change-password email (self-service)"
-    PROFILE_VERIFICATION_EMAIL = "profile_verification_email", "Resend the verification email (self-service)"
-    PROFILE_SESSIONS_REVOKE = "profile_sessions_revoke", "Sign out everywhere (self-service)"
-    PROFILE_DATA_EXPORT = "profile_data_export", "Export own data (self-service)"
+    PROFILE_METADATA_EDIT = "profile_metadata_edit", _("Edit own details (self-service)")
+    PROFILE_PASSWORD_EMAIL = "profile_password_email", _("Send a change-password email (self-service)")
+    PROFILE_VERIFICATION_EMAIL = "profile_verification_email", _("Resend the verification email (self-service)")
+    PROFILE_SESSIONS_REVOKE = "profile_sessions_revoke", _("Sign out everywhere (self-service)")
+    PROFILE_DATA_EXPORT = "profile_data_export", _("Export own data (self-service)")
 
 
 # The kinds only the person they concern may ask for, and so ask for again: an admin's retry would run them
@@ -168,9 +170,9 @@ ONE_AT_A_TIME = ("user_invite", "user_email_change", "profile_data_export")
 class Attention(models.IntegerChoices):
     """How much an operation asks for someone's attention, most first: the operations page's order and groups."""
 
-    FAILED = 0, "Failed"
-    UNFINISHED = 1, "Pending or running"
-    SUCCEEDED = 2, "Succeeded"
+    FAILED = 0, pgettext_lazy("operation status", "Failed")
+    UNFINISHED = 1, pgettext_lazy("operation status", "Pending or running")
+    SUCCEEDED = 2, pgettext_lazy("operation status", "Succeeded")
 
 
 class Operation(models.Model):
@@ -181,10 +183,10 @@ class Operation(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", pgettext_lazy("operation status", "Pending")
+        RUNNING = "running", pgettext_lazy("operation status", "Running")
+        SUCCEEDED = "succeeded", pgettext_lazy("operation status", "Succeeded")
+        FAILED = "failed", pgettext_lazy("operation status", "Failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=64, choices=OperationKind.choices)
@@ -192,7 +194,7 @@ class Operation(models.Model):
         "organizations.Organization", null=True, blank=True, on_delete=models.CASCADE,
         related_name="operations",
     )
-    target = models.CharField(max_length=255, blank=True, help_text="What it acts on, e.g. an Auth0 user id")
+    target = models.CharField(max_length=255, blank=True, help_text=_("What it acts on, e.g. an Auth0 user id"))
     actor_user_id = models.CharField(max_length=255, blank=True)
     actor_display = models.CharField(max_length=255, blank=True)
     payload = models.JSONField(default=dict, blank=True)

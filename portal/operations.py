@@ -37,7 +37,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from structlog.contextvars import bound_contextvars
 
-from portal.audit import audit_record
+from portal.audit import audit_record, stored_text
 from portal.celery import app
 from portal.faults import PermanentFault, RateLimitedFault, TransientFault
 from portal.models import Operation, OperationKind
@@ -234,7 +234,7 @@ def operation_succeed(operation: Operation, result: dict[str, Any] | None = None
         audit_record(
             actor=None, action=f"{operation.kind}.succeeded", organization=operation.organization,
             target_type="operation", target_id=operation.target,
-            summary=summary or f"{operation.get_kind_display()}: done",
+            summary=summary or f"{stored_text(operation.get_kind_display)}: done",
             operation=operation, details={"result": operation.result},
         )
         operation_finished.send(sender=Operation, operation=operation)
@@ -252,7 +252,7 @@ def operation_fail(operation: Operation, message: str) -> None:
         audit_record(
             actor=None, action=f"{operation.kind}.failed", organization=operation.organization,
             target_type="operation", target_id=operation.target,
-            summary=f"{operation.get_kind_display()}: failed: {message}"[:500],
+            summary=f"{stored_text(operation.get_kind_display)}: failed: {message}"[:500],
             operation=operation,
         )
         operation_finished.send(sender=Operation, operation=operation)

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
+from django.utils.translation import gettext as _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -75,8 +76,8 @@ class OutboundPolicy:
 
     def https_message(self) -> str:
         if self.allow_loopback:
-            return "Enter an https:// address (http:// only for this machine, e.g. http://127.0.0.1:9000/hook)."
-        return "Enter an https:// address."
+            return _("Enter an https:// address (http:// only for this machine, e.g. http://127.0.0.1:9000/hook).")
+        return _("Enter an https:// address.")
 
 
 @dataclass(frozen=True)
@@ -117,21 +118,21 @@ def address_refusal(address: IPAddress, *, allow_loopback: bool = False) -> str 
     if embedded is not None:
         return address_refusal(embedded, allow_loopback=allow_loopback)
     if address.is_unspecified:
-        return "the unspecified address (it reaches this machine)"
+        return _("the unspecified address (it reaches this machine)")
     if address.is_loopback:
-        return None if allow_loopback else "a loopback address (this machine)"
+        return None if allow_loopback else _("a loopback address (this machine)")
     if address.is_link_local:
-        return "a link-local address (where cloud metadata services answer)"
+        return _("a link-local address (where cloud metadata services answer)")
     if address.is_multicast:
-        return "a multicast address"
+        return _("a multicast address")
     if address in _SHARED:
-        return "a shared address (carrier-grade NAT)"
+        return _("a shared address (carrier-grade NAT)")
     if any(address in network for network in _PRIVATE):
-        return "a private network address"
+        return _("a private network address")
     if address.is_reserved:
-        return "a reserved address"
+        return _("a reserved address")
     if not address.is_global:
-        return "not a public internet address"
+        return _("not a public internet address")
     return None
 
 
@@ -187,7 +188,7 @@ def url_target(url: str, policy: OutboundPolicy) -> OutboundTarget:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
         _url_unparsed_refuse(url, policy)
-        raise OutboundRefused(f"Enter a valid address: {exc}.") from None
+        raise OutboundRefused(_("Enter a valid address: %(problem)s.") % {"problem": exc}) from None
     if parsed.scheme not in _DEFAULT_PORTS or not parsed.raw_host:
         raise OutboundRefused(policy.https_message())
     if parsed.scheme == "http" and not policy.allow_loopback:
@@ -206,8 +207,7 @@ def _url_unparsed_refuse(url: str, policy: OutboundPolicy) -> None:
     literal = host_address_literal(host) if host else None
     reason = literal and address_refusal(literal, allow_loopback=policy.allow_loopback)
     if host and literal and reason:
-        raise OutboundRefused(f"{_host_said(host, literal)} is {reason}: the portal sends only to public "
-                              "internet addresses.")
+        raise OutboundRefused(_address_refused(host, literal, reason))
 
 
 def target_addresses_check(target: OutboundTarget, addresses: Iterable[IPAddress], policy: OutboundPolicy) -> None:
@@ -217,26 +217,28 @@ def target_addresses_check(target: OutboundTarget, addresses: Iterable[IPAddress
     for address in addresses:
         reason = address_refusal(address, allow_loopback=policy.allow_loopback)
         if reason is not None:
-            raise OutboundRefused(f"{_host_said(target.host, address)} is {reason}: the portal sends only to "
-                                  "public internet addresses.")
+            raise OutboundRefused(_address_refused(target.host, address, reason))
         if address_is_loopback(address) and target.port in policy.loopback_ports_refused:
-            raise OutboundRefused(f"Port {target.port} of this machine is one of the portal's own services "
-                                  "(its Auth0 tenant, or the portal itself), not a receiver.")
+            raise OutboundRefused(_("Port %(port)s of this machine is one of the portal's own services (its Auth0 "
+                                    "tenant, or the portal itself), not a receiver.") % {"port": target.port})
     if target.scheme == "http" and not all(address_is_loopback(a) for a in addresses):
         raise OutboundRefused(policy.https_message())
 
 
-def _host_said(host: str, address: IPAddress) -> str:
-    """The host as the person typed it, with the address it stands for when that is not plain to see."""
+def _address_refused(host: str, address: IPAddress, reason: str) -> str:
+    """Why the host may not be reached (``reason``: :func:`address_refusal`'s), naming it as the person typed it,
+    with the address it stands for when that is not plain to see."""
+    said = {"host": host, "address": _address_said(address), "reason": reason}
     if host_is_localhost_name(host):
-        return host
+        return _("%(host)s is %(reason)s: the portal sends only to public internet addresses.") % said
     if host_address_literal(host) is None:
-        return f"{host} resolves to {_address_said(address)}, which"
+        return _("%(host)s resolves to %(address)s, which is %(reason)s: the portal sends only to public internet "
+                 "addresses.") % said
     try:
         ipaddress.ip_address(host)  # written the usual way: plain to see
-    except ValueError:
-        return f"{host} ({_address_said(address)})"  # 2130706433 (127.0.0.1): the address the number stands for
-    return host
+    except ValueError:  # 2130706433 (127.0.0.1): the address the number stands for
+        return _("%(host)s (%(address)s) is %(reason)s: the portal sends only to public internet addresses.") % said
+    return _("%(host)s is %(reason)s: the portal sends only to public internet addresses.") % said
 
 
 def _address_said(address: IPAddress) -> str:
@@ -265,7 +267,8 @@ def url_check(url: str, policy: OutboundPolicy) -> OutboundTarget:
     except HostUnresolved:
         if target.scheme == "http":  # plain http is for this machine, and this is no name of it
             raise OutboundRefused(policy.https_message()) from None
-        raise OutboundRefused(f"{target.host} could not be found (DNS): check the address.") from None
+        raise OutboundRefused(_("%(host)s could not be found (DNS): check the address.") % {
+            "host": target.host}) from None
     target_addresses_check(target, addresses, policy)
     return target
 

@@ -14,8 +14,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-ROLE_LABELS = {"company_admin": "Company admin", "admin": "Admin", "viewer": "Viewer"}
+# Shown in pages: lazily translated, in the language of the page that shows them.
+ROLE_LABELS = {"company_admin": pgettext_lazy("portal role", "Company admin"),
+               "admin": pgettext_lazy("portal role", "Admin"), "viewer": pgettext_lazy("portal role", "Viewer")}
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Principal:
 
     def role_label_in(self, organization_id: int) -> str:
         """The role as a person reads it (pages never show the raw value)."""
-        return ROLE_LABELS.get(self.role_in(organization_id) or "", "No role")
+        return ROLE_LABELS.get(self.role_in(organization_id) or "", _("No role"))
 
     def can_view(self, organization_id: int) -> bool:
         return self.role_in(organization_id) is not None

@@ -8,6 +8,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from django.http import HttpRequest
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -32,11 +33,11 @@ class PortalSocialAccountAdapter(DefaultSocialAccountAdapter):
         expected = state.get("nonce")
         # Every sign-in starts at our own views, which always send a nonce.
         if not expected or not hmac.compare_digest(str(claims.get("nonce", "")), expected):
-            raise _refuse(request, "The sign-in response does not belong to this browser's sign-in attempt.")
+            raise _refuse(request, _("The sign-in response does not belong to this browser's sign-in attempt."))
         # Signing in to an Auth0 Organization must come back with that organization (Auth0's advice:
         # validate org_id), or someone could present a session from elsewhere as a member's.
         if state.get("organization") and claims.get("org_id") != state["organization"]:
-            raise _refuse(request, "The sign-in did not happen in the organization it was started for.")
+            raise _refuse(request, _("The sign-in did not happen in the organization it was started for."))
         if sociallogin.is_existing:
             # Keep name and email as Auth0 has them now.
             self._user_fields_set(sociallogin.user, claims)

@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from organizations.selectors import organization_administered_get
@@ -63,7 +64,7 @@ def sso_test_start(request: HttpRequest, slug: str, connection_id: int) -> HttpR
     connection = selectors.sso_connection_get(principal=principal, organization=organization,
                                               connection_id=connection_id)
     if not connection.auth0_connection_id:
-        messages.error(request, "The connection is still being created in Auth0: test it once it is ready.")
+        messages.error(request, _("The connection is still being created in Auth0: test it once it is ready."))
         return redirect("sso_connection_detail", slug=slug, connection_id=connection.pk)
     state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
     request.session[SESSION_KEY] = {"state": state, "nonce": nonce, "verifier": verifier,
@@ -83,16 +84,16 @@ def _verified_claims(request: HttpRequest, started: dict) -> dict:
         "client_secret": settings.AUTH0_CLIENT_SECRET, "code_verifier": started["verifier"]}, timeout=TIMEOUT)
     id_token = answer.json().get("id_token") if answer.ok else None
     if not id_token:
-        raise ValidationError("The sign-in did not complete (the identity provider's answer was refused).")
+        raise ValidationError(_("The sign-in did not complete (the identity provider's answer was refused)."))
     try:
         _alg, key = jwtkit.fetch_key(id_token, config["jwks_uri"], jwtkit.lookup_kid_jwk)
         claims = jwt.decode(id_token, key=key, algorithms=ID_TOKEN_ALGORITHMS, issuer=config["issuer"],
                             audience=settings.AUTH0_CLIENT_ID, leeway=ID_TOKEN_LEEWAY_SECONDS,
                             options={"require": ["iss", "sub", "aud", "exp", "iat"]})
     except (jwt.PyJWTError, KeyError) as exc:
-        raise ValidationError(f"The sign-in's ID token is invalid: {exc}") from None
+        raise ValidationError(_("The sign-in's ID token is invalid: %(problem)s") % {"problem": exc}) from None
     if not hmac.compare_digest(str(claims.get("nonce", "")), started["nonce"]):
-        raise ValidationError("The sign-in's ID token was not made for this test.")
+        raise ValidationError(_("The sign-in's ID token was not made for this test."))
     return claims
 
 
@@ -101,7 +102,7 @@ def _verified_claims(request: HttpRequest, started: dict) -> dict:
 def sso_test_callback(request: HttpRequest) -> HttpResponse:
     started = request.session.pop(SESSION_KEY, None)
     if not started or not hmac.compare_digest(request.GET.get("state", ""), started["state"]):
-        messages.error(request, "This test sign-in was not started here (or was already used): start it again.")
+        messages.error(request, _("This test sign-in was not started here (or was already used): start it again."))
         return redirect("landing")
     principal = principal_from_request(request)
     organization = organization_administered_get(principal=principal, slug=started["slug"])
@@ -109,19 +110,21 @@ def sso_test_callback(request: HttpRequest) -> HttpResponse:
                                               connection_id=started["connection"])
     back = redirect("sso_connection_detail", slug=organization.slug, connection_id=connection.pk)
     if request.GET.get("error"):
-        messages.error(request, f"The test sign-in did not work: {request.GET.get('error_description') or 'refused'}.")
+        messages.error(request, _("The test sign-in did not work: %(problem)s.") % {
+            "problem": request.GET.get("error_description") or _("refused")})
         return back
     try:
         claims = _verified_claims(request, started)
         if not str(claims["sub"]).startswith(connection.user_id_prefix):
-            raise ValidationError("The test signed in through another connection than this one.")
+            raise ValidationError(_("The test signed in through another connection than this one."))
         services.connection_test_record(actor=principal, connection=connection,
                                         signed_in_as=claims.get("email") or claims["sub"])
     except (ValidationError, PermissionDenied, requests.RequestException) as exc:
         message = refusal_message(exc) if not isinstance(exc, requests.RequestException) else (
-            "The tenant could not be reached to complete the test; try again.")
-        messages.error(request, f"The test sign-in did not work: {message}")
+            _("The tenant could not be reached to complete the test; try again."))
+        messages.error(request, _("The test sign-in did not work: %(problem)s") % {"problem": message})
         return back
-    messages.success(request, f"The test worked: you signed in as {claims.get('email') or 'yourself'} through "
-                              f"{connection.display_name}. You can turn it on now.")
+    messages.success(request, _("The test worked: you signed in as %(who)s through %(connection)s. You can turn it "
+                                "on now.") % {"who": claims.get("email") or _("yourself"),
+                                              "connection": connection.display_name})
     return back

@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
@@ -28,7 +30,7 @@ from sso.selectors import sso_connection_for_email
 
 class DiscoveryForm(forms.Form):
     email = forms.EmailField(
-        label="Work email", widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        label=gettext_lazy("Work email"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
     )
 
 
@@ -136,10 +138,10 @@ def signout(request: HttpRequest) -> HttpResponse:
     provider_logout = end_session_url(request, client_id=settings.AUTH0_CLIENT_ID, return_to=return_to)
     logout(request)
     if provider_logout is None:
-        messages.warning(request, "You have signed out of the portal. Your identity provider's own session may "
-                                  "still be open: close the browser to end it.")
+        messages.warning(request, _("You have signed out of the portal. Your identity provider's own session may "
+                                    "still be open: close the browser to end it."))
         return redirect(settings.PORTAL_LOGOUT_RETURN_PATH)
-    messages.success(request, "You have signed out.")
+    messages.success(request, _("You have signed out."))
     return HttpResponseRedirect(provider_logout)
 
 
@@ -168,7 +170,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def signin_cancelled(request: HttpRequest) -> HttpResponse:
     """allauth sends the browser here when the person cancels at the identity provider."""
-    messages.info(request, "Sign-in was cancelled. You can try again below.")
+    messages.info(request, _("Sign-in was cancelled. You can try again below."))
     return redirect("signin")
 
 

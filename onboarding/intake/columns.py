@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from app_roles.catalog import organization_grantable_roles
 from organizations.models import MetadataField, Organization
@@ -65,7 +66,7 @@ def columns_resolve(organization: Organization, headers: list[str]) -> FileColum
         normal = header_normal(header)
         spec = _ALIASES.get(normal, normal)
         if not normal:
-            problems.append(f"column {position} has no name")
+            problems.append(_("column %(position)s has no name") % {"position": position})
         elif spec in PERSON_COLUMNS or spec == ROLES or spec in qualified:
             specs.append(spec)
             continue
@@ -73,20 +74,21 @@ def columns_resolve(organization: Organization, headers: list[str]) -> FileColum
             specs.append(keys[normal][0])
             continue
         elif len(keys.get(normal, [])) > 1:
-            problems.append(f"“{header}” is a field of both user_metadata and app_metadata: name the column "
-                            f"user_metadata.{normal} or app_metadata.{normal}")
+            problems.append(_("“%(header)s” is a field of both user_metadata and app_metadata: name the column "
+                              "user_metadata.%(key)s or app_metadata.%(key)s") % {"header": header, "key": normal})
         else:
-            problems.append(f"“{header}” is not a column the portal knows")
+            problems.append(_("“%(header)s” is not a column the portal knows") % {"header": header})
         specs.append("")
     if EMAIL not in specs:
-        problems.insert(0, "the file has no email column (the first line must name the columns, one of them email)")
+        problems.insert(0, _("the file has no email column (the first line must name the columns, one of them "
+                             "email)"))
     repeated = sorted({s for s in specs if s and specs.count(s) > 1})
     if repeated:
-        problems.append("these are given twice: " + ", ".join(repeated))
+        problems.append(_("these are given twice: %(columns)s") % {"columns": ", ".join(repeated)})
     if problems:
         known = ", ".join(template_headers_all(organization))
-        raise ValidationError(f"The file's columns cannot be read: {'; '.join(problems)}. The columns are: {known}.",
-                              code="columns")
+        raise ValidationError(_("The file's columns cannot be read: %(problems)s. The columns are: %(known)s.") % {
+            "problems": "; ".join(problems), "known": known}, code="columns")
     return FileColumns(list(headers), specs)
 
 
@@ -137,5 +139,5 @@ def field_labels_not_settable(*, actor: Principal, organization: Organization) -
 
 def spec_target_key(spec: str) -> tuple[str, str] | None:
     """``("user_metadata", "department")`` for a metadata column's spec; None for a person column."""
-    target, _, key = spec.partition(".")
+    target, _dot, key = spec.partition(".")
     return (target, key) if target in _METADATA_TARGETS and key else None

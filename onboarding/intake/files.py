@@ -16,6 +16,8 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from onboarding.intake.columns import BLOCK, EMAIL, FAMILY_NAME, GIVEN_NAME, NAME, ROLES
 
@@ -46,8 +48,8 @@ class CsvRows:
         self._line = 0
         first = self._readline()
         if not first.strip():
-            raise ValidationError("The file is empty: its first line must name the columns (download the template).",
-                                  code="empty")
+            raise ValidationError(_("The file is empty: its first line must name the columns (download the "
+                                    "template)."), code="empty")
         self.delimiter = _delimiter(first)
         self._reader = csv.reader(self._lines(first), delimiter=self.delimiter, strict=True)
         self.headers = [h.strip() for h in self._next_record()]
@@ -57,8 +59,8 @@ class CsvRows:
             raw = self._binary.readline()
             line = self._decoder.decode(raw, final=not raw)
         except UnicodeDecodeError:
-            raise ValidationError(f"Line {self._line + 1} is not UTF-8 text: save the file as “CSV UTF-8” and "
-                                  "upload it again.", code="encoding") from None
+            raise ValidationError(_("Line %(line)s is not UTF-8 text: save the file as “CSV UTF-8” and upload it "
+                                    "again.") % {"line": self._line + 1}, code="encoding") from None
         if line:
             self._line += 1
         return line
@@ -72,7 +74,8 @@ class CsvRows:
         try:
             return next(self._reader)
         except csv.Error as exc:
-            raise ValidationError(f"Line {self._line} cannot be read as CSV ({exc}).", code="csv") from None
+            raise ValidationError(_("Line %(line)s cannot be read as CSV (%(problem)s).") % {
+                "line": self._line, "problem": exc}, code="csv") from None
 
     def __iter__(self) -> Iterator[tuple[int, Cells]]:
         count, limit = 0, settings.BULK_MAX_ROWS
@@ -86,8 +89,9 @@ class CsvRows:
                 continue
             count += 1
             if count > limit:
-                raise ValidationError(f"The file has more than {limit:,} rows: split it into files of at most "
-                                      f"{limit:,}.", code="rows")
+                raise ValidationError(_("The file has more than %(limit)s rows: split it into files of at most "
+                                        "%(limit)s.") % {"limit": number_format(limit, force_grouping=True)},
+                                      code="rows")
             cells = {header: cell for header, cell in zip(self.headers, record, strict=False) if cell.strip()}
             if len(record) > len(self.headers) and any(c.strip() for c in record[len(self.headers):]):
                 cells["__extra__"] = f"has {len(record)} cells but the header names {len(self.headers)} columns"
@@ -104,21 +108,25 @@ def json_rows(rows: Any) -> tuple[list[str], list[tuple[int, Cells]]]:
     …]``) as a
     header (``user_metadata.<key>`` for each metadata key used) and ``(position, cells)`` pairs (the first row is 1)."""
     if not isinstance(rows, list) or not rows:
-        raise ValidationError("rows must be a list of at least one row.", code="rows")
+        raise ValidationError(_("rows must be a list of at least one row."), code="rows")
     if len(rows) > settings.BULK_MAX_ROWS:
-        raise ValidationError(f"Send at most {settings.BULK_MAX_ROWS:,} rows in one job.", code="rows")
+        raise ValidationError(_("Send at most %(limit)s rows in one job.") % {
+            "limit": number_format(settings.BULK_MAX_ROWS, force_grouping=True)}, code="rows")
     headers: dict[str, None] = {}
     parsed: list[tuple[int, Cells]] = []
     for position, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
-            raise ValidationError(f"Row {position} is not an object.", code="rows")
+            raise ValidationError(_("Row %(row)s is not an object.") % {"row": position}, code="rows")
         unknown = set(row) - set(JSON_PERSON_KEYS) - set(JSON_METADATA_KEYS)
         if unknown:
-            raise ValidationError(f"Row {position} has keys the portal does not know: {', '.join(sorted(unknown))}. "
-                                  f"A row has {', '.join(JSON_PERSON_KEYS + JSON_METADATA_KEYS)}.", code="rows")
+            raise ValidationError(_("Row %(row)s has keys the portal does not know: %(unknown)s. A row has "
+                                    "%(known)s.") % {"row": position, "unknown": ", ".join(sorted(unknown)),
+                                                     "known": ", ".join(JSON_PERSON_KEYS + JSON_METADATA_KEYS)},
+                                  code="rows")
         roles = row.get(ROLES)
         if roles is not None and not (isinstance(roles, list) and all(isinstance(r, str) for r in roles)):
-            raise ValidationError(f"Row {position}: roles must be a list of role names.", code="rows")
+            raise ValidationError(_("Row %(row)s: roles must be a list of role names.") % {"row": position},
+                                  code="rows")
         cells: Cells = {}
         for key in JSON_PERSON_KEYS:
             if row.get(key) not in (None, "", []):
@@ -126,13 +134,13 @@ def json_rows(rows: Any) -> tuple[list[str], list[tuple[int, Cells]]]:
         for target in JSON_METADATA_KEYS:
             part = row.get(target) or {}
             if not isinstance(part, dict):
-                raise ValidationError(f"Row {position}: {target} must be an object of field keys and values.",
-                                      code="rows")
+                raise ValidationError(_("Row %(row)s: %(target)s must be an object of field keys and values.") % {
+                    "row": position, "target": target}, code="rows")
             for key, value in part.items():
                 if value not in (None, ""):
                     cells[f"{target}.{key}"] = value
         headers.update(dict.fromkeys(cells))
         parsed.append((position, cells))
     if EMAIL not in headers:
-        raise ValidationError("No row has an email.", code="rows")
+        raise ValidationError(_("No row has an email."), code="rows")
     return [EMAIL, *(h for h in headers if h != EMAIL)], parsed

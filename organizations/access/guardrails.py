@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext, gettext_lazy
 
 from organizations.access.authorization import require_org_admin
 from organizations.models import CompanyAdmin, Organization, OrganizationRole
@@ -60,9 +61,14 @@ class PersonAct(enum.Enum):
 
 # The acts on the account itself: only for people the organization governs alone (or by company admins).
 ACCOUNT_ACTS = frozenset({PersonAct.ACCOUNT, PersonAct.EMAIL_CHANGE, PersonAct.BLOCK, PersonAct.DELETE})
-# The acts that take away their access, here or everywhere: never to oneself, never the last admin.
-_ACCESS_ENDING = {PersonAct.BLOCK: "block yourself", PersonAct.BLOCK_HERE: "block yourself",
-                  PersonAct.DELETE: "delete yourself", PersonAct.REMOVE: "remove yourself"}
+# The acts that take away their access, here or everywhere: never to oneself, never the last admin (with what
+# refusing one to oneself says).
+_ACCESS_ENDING = {
+    PersonAct.BLOCK: gettext_lazy("You cannot block yourself: you would be locked out."),
+    PersonAct.BLOCK_HERE: gettext_lazy("You cannot block yourself: you would be locked out."),
+    PersonAct.DELETE: gettext_lazy("You cannot delete yourself: you would be locked out."),
+    PersonAct.REMOVE: gettext_lazy("You cannot remove yourself from %(organization)s: you would be locked out."),
+}
 
 
 PersonOrganizations = Callable[[str], set[int]]
@@ -134,7 +140,9 @@ def organization_admins_lock(*, user_id: str, organization: Organization | None)
 
 def _names(organizations: list[Organization]) -> str:
     names = [o.display_name for o in organizations]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def person_act_check(actor: Principal, organization: Organization, *, user_id: str, name: str, act: PersonAct) -> None:
@@ -143,22 +151,23 @@ def person_act_check(actor: Principal, organization: Organization, *, user_id: s
     ValidationError (with a message saying what to do instead) for a guardrail."""
     require_org_admin(actor, organization)
     if (not actor.is_company_admin or actor.is_machine) and CompanyAdmin.objects.filter(user_id=user_id).exists():
-        raise PermissionDenied("Company admins are managed by company admins only." if not actor.is_machine else
-                               "Company admins are managed by company admins only, never by an API client.")
+        raise PermissionDenied(gettext("Company admins are managed by company admins only.") if not actor.is_machine
+                               else gettext("Company admins are managed by company admins only, never by an API "
+                                            "client."))
     if act in ACCOUNT_ACTS and not actor.is_company_admin:
         account_governed_check(organization, user_id=user_id, name=name)
     if act not in _ACCESS_ENDING:
         return
     if user_id == actor.user_id:
-        verb = _ACCESS_ENDING[act] + (f" from {organization.display_name}" if act is PersonAct.REMOVE else "")
-        raise ValidationError(f"You cannot {verb}: you would be locked out.")
+        raise ValidationError(str(_ACCESS_ENDING[act]) % {"organization": organization.display_name})
     # Blocked or deleted, they administer nothing any more; removed or blocked here, they leave this
     # organization only.
     here_only = act in (PersonAct.REMOVE, PersonAct.BLOCK_HERE)
     left = organizations_only_admin(user_id, [organization] if here_only else None)
     if left:
-        raise ValidationError(f"{name or 'This user'} is the only admin of {_names(left)}: appoint another admin "
-                              "first, so that every organization keeps one.")
+        raise ValidationError(gettext("%(person)s is the only admin of %(organizations)s: appoint another admin "
+                                      "first, so that every organization keeps one.") % {
+            "person": name or gettext("This user"), "organizations": _names(left)})
 
 
 def account_governed_check(organization: Organization, *, user_id: str, name: str) -> None:
@@ -167,12 +176,13 @@ def account_governed_check(organization: Organization, *, user_id: str, name: st
     places = person_organization_ids(user_id)
     if places == {organization.pk}:
         return
-    who = name or "This person"
+    who = name or gettext("This person")
     if organization.pk not in places:
-        raise PermissionDenied(f"{who} does not belong to {organization.display_name}: only company admins may "
-                               "change their account.")
+        raise PermissionDenied(gettext("%(person)s does not belong to %(organization)s: only company admins may "
+                                       "change their account.") % {
+            "person": who, "organization": organization.display_name})
     # Which other organizations is not said: that is theirs to know, not this organization's admins'.
-    raise PermissionDenied(
-        f"{who} also belongs to another organization: their account (email address, password, multi-factor "
-        f"authentication, blocking everywhere, deletion) is managed by company admins only. You may block them "
-        f"in {organization.display_name} or remove them from it.")
+    raise PermissionDenied(gettext(
+        "%(person)s also belongs to another organization: their account (email address, password, multi-factor "
+        "authentication, blocking everywhere, deletion) is managed by company admins only. You may block them "
+        "in %(organization)s or remove them from it.") % {"person": who, "organization": organization.display_name})

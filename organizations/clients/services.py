@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from organizations.access.authorization import require_company_admin_person
 from organizations.models import ApiClient, ApiPermission, Organization
@@ -29,19 +30,19 @@ def _clean(*, client_id: str, name: str, all_organizations: bool, organizations:
     client_id, name = client_id.strip(), name.strip()
     organizations, permissions = list(organizations), list(dict.fromkeys(permissions))
     if not CLIENT_ID_RE.match(client_id):
-        errors["client_id"] = ("Enter the Auth0 application's client id: letters, digits, dots, dashes, "
-                               "underscores or tildes, at most 128.")
+        errors["client_id"] = _("Enter the Auth0 application's client id: letters, digits, dots, dashes, "
+                                "underscores or tildes, at most 128.")
     if not name:
-        errors["name"] = "Give the client a name people will recognise (e.g. Help desk)."
+        errors["name"] = _("Give the client a name people will recognise (e.g. Help desk).")
     unknown = [p for p in permissions if p not in ApiPermission.values]
     if unknown:
-        errors["permissions"] = f"Unknown permission: {', '.join(unknown)}."
+        errors["permissions"] = _("Unknown permission: %(permissions)s.") % {"permissions": ", ".join(unknown)}
     elif not permissions:
-        errors["permissions"] = "Choose at least one permission."
+        errors["permissions"] = _("Choose at least one permission.")
     if all_organizations and organizations:
-        errors["organizations"] = "Choose either every organization or some of them, not both."
+        errors["organizations"] = _("Choose either every organization or some of them, not both.")
     elif not all_organizations and not organizations:
-        errors["organizations"] = "Choose the organizations this client may touch, or every organization."
+        errors["organizations"] = _("Choose the organizations this client may touch, or every organization.")
     if errors:
         raise ValidationError(errors)
     return client_id, name, organizations, [p for p in ApiPermission.values if p in permissions]
@@ -64,7 +65,7 @@ def api_client_register(
     client_id, name, orgs, perms = _clean(client_id=client_id, name=name, all_organizations=all_organizations,
                                           organizations=organizations, permissions=permissions)
     if ApiClient.objects.filter(client_id=client_id).exists():
-        raise ValidationError({"client_id": "This application is registered already: change its registration."})
+        raise ValidationError({"client_id": _("This application is registered already: change its registration.")})
     with transaction.atomic():
         client = ApiClient.objects.create(client_id=client_id, name=name, all_organizations=all_organizations,
                                           permissions=perms, created_by=actor.user_id if actor else "")
@@ -83,8 +84,9 @@ def api_client_update(
     """Change a registration (its Auth0 client id stays); ``active`` False shuts the client out at once."""
     if actor is not None:
         require_company_admin_person(actor)
-    _, name, orgs, perms = _clean(client_id=client.client_id, name=name, all_organizations=all_organizations,
-                                  organizations=organizations, permissions=permissions)
+    _client_id, name, orgs, perms = _clean(client_id=client.client_id, name=name,
+                                           all_organizations=all_organizations, organizations=organizations,
+                                           permissions=permissions)
     with transaction.atomic():
         client = ApiClient.objects.select_for_update().get(pk=client.pk)
         before = {"name": client.name, "permissions": client.permissions, "active": client.active,

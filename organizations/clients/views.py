@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from organizations.clients.forms import ApiClientForm
@@ -31,7 +32,8 @@ def api_client_list_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            messages.success(request, f"{client.name} is registered: its tokens now reach what you chose.")
+            messages.success(request, _("%(client)s is registered: its tokens now reach what you chose.") % {
+                "client": client.name})
             return redirect("api_client_list")
     return render(request, "organizations/api_clients.html",
                   {"clients": api_client_list(principal=principal), "form": form},
@@ -58,7 +60,7 @@ def api_client_edit_page(request: HttpRequest, client_pk: int) -> HttpResponse:
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            messages.success(request, f"{client.name}'s registration was changed.")
+            messages.success(request, _("%(client)s's registration was changed.") % {"client": client.name})
             return redirect("api_client_list")
     return render(request, "organizations/api_client_edit.html", {"client": client, "form": form},
                   status=400 if form.errors else 200)

@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from prometheus_client.core import GaugeMetricFamily, Metric
 from standardwebhooks import Webhook
 
@@ -63,7 +64,7 @@ def _url_clean(url: str) -> str:
     if not url:
         return ""
     if len(url) > 500:
-        raise ValidationError({"webhook_url": "Keep the address to 500 characters."})
+        raise ValidationError({"webhook_url": _("Keep the address to 500 characters.")})
     try:
         url_check(url, webhook_policy())
     except OutboundRefused as exc:
@@ -196,7 +197,7 @@ def webhook_redeliver(*, actor: Principal, delivery: WebhookDelivery) -> Webhook
     require_company_admin_person(actor)
     client = delivery.client
     if not client.active or not client.webhook_url:
-        raise ValidationError("This client is disabled or has no webhook: set its webhook URL first.")
+        raise ValidationError(_("This client is disabled or has no webhook: set its webhook URL first."))
     with transaction.atomic():
         again = WebhookDelivery.objects.create(client=client, event=delivery.event, url=client.webhook_url)
         audit_record(actor=actor, action="api_client.webhook_redelivered", target_type="api_client",

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from organizations.selectors import api_client_list
@@ -19,10 +20,11 @@ from portal.web.forms import form_errors_add
 
 class WebhookForm(forms.Form):
     webhook_url = forms.CharField(
-        label="Webhook URL", required=False, max_length=500,
-        help_text="Where the portal POSTs this tool's events (operations finished, users changed), signed. "
-                  "Leave empty to stop sending them.")
-    rotate = forms.BooleanField(label="Make a new signing secret (the old one stops working)", required=False)
+        label=gettext_lazy("Webhook URL"), required=False, max_length=500,
+        help_text=gettext_lazy("Where the portal POSTs this tool's events (operations finished, users changed), "
+                               "signed. Leave empty to stop sending them."))
+    rotate = forms.BooleanField(label=gettext_lazy("Make a new signing secret (the old one stops working)"),
+                                required=False)
 
 
 @login_required
@@ -42,7 +44,7 @@ def api_client_webhook_page(request: HttpRequest, client_pk: int) -> HttpRespons
                 # Shown here, once: it is not kept anywhere a page can show it again.
                 return render(request, "organizations/api_client_webhook_secret.html",
                               {"client": client, "secret": secret})
-            messages.success(request, f"{client.name}'s webhook was saved.")
+            messages.success(request, gettext("%(client)s's webhook was saved.") % {"client": client.name})
             return redirect("api_client_webhook", client_pk=client.pk)
     return render(request, "organizations/api_client_webhook.html",
                   {"client": client, "form": form, "deliveries": webhook_delivery_list(principal=principal,
@@ -61,5 +63,6 @@ def api_client_redeliver(request: HttpRequest, client_pk: int, delivery_pk: int)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"The event {delivery.event.message_id} is being sent again.")
+        messages.success(request, gettext("The event %(event)s is being sent again.") % {
+            "event": delivery.event.message_id})
     return redirect("api_client_webhook", client_pk=client.pk)

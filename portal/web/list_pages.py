@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from portal.keyset import InvalidCursor, KeysetPage, KeysetPaginator
 
@@ -60,7 +61,7 @@ def _page_asked(request: HttpRequest, paginator: KeysetPaginator[T]) -> tuple[Ke
     after, before, where = (request.GET.get(name, "") for name in PAGING)
     try:
         if len(after) > CURSOR_MAX_LENGTH or len(before) > CURSOR_MAX_LENGTH:
-            raise InvalidCursor("This page link is damaged or out of date.")
+            raise InvalidCursor(_("This page link is damaged or out of date."))
         if after:
             page, paging = paginator.after(after), {"after": after}
         elif before:
@@ -71,20 +72,20 @@ def _page_asked(request: HttpRequest, paginator: KeysetPaginator[T]) -> tuple[Ke
             return paginator.first(), {}, ""
         else:
             shown = where[:40]
-            return paginator.first(), {}, (f"There is no page “{shown}”: pages are reached with the links below "
-                                           "the list. Showing the first page.")
+            return paginator.first(), {}, _("There is no page “%(page)s”: pages are reached with the links below "
+                                            "the list. Showing the first page.") % {"page": shown}
     except InvalidCursor as exc:
-        return paginator.first(), {}, f"{exc} Showing the first page."
+        return paginator.first(), {}, _("%(problem)s Showing the first page.") % {"problem": exc}
     if not page.items and after:
         last = paginator.last()
         if last.items:
-            return last, {"page": "last"}, ("That page is past the end of the list (it may have changed since the "
-                                            "link was made). Showing the last page.")
+            return last, {"page": "last"}, _("That page is past the end of the list (it may have changed since the "
+                                             "link was made). Showing the last page.")
     if not page.items and before:
         first = paginator.first()
         if first.items:
-            return first, {}, ("That page is before the start of the list (it may have changed since the link "
-                               "was made). Showing the first page.")
+            return first, {}, _("That page is before the start of the list (it may have changed since the link "
+                                "was made). Showing the first page.")
     return page, paging, ""
 
 
@@ -101,10 +102,18 @@ def list_page_read(request: HttpRequest, paginator: KeysetPaginator[T], list_url
     )
 
 
-def list_total_label(queryset: QuerySet, singular: str, plural: str, *, cap: int = TOTAL_COUNT_CAP) -> str:
-    """"1 event", "12 events", or "More than 1,000 events": counting stops past ``cap``, so a huge list's
-    total costs what a page of it does (an exact count would read every row the filters keep)."""
+def list_total(queryset: QuerySet, *, cap: int = TOTAL_COUNT_CAP) -> tuple[int, bool]:
+    """How many rows the list has, and whether there are more than that: counting stops past ``cap``, so a huge
+    list's total costs what a page of it does (an exact count would read every row the filters keep). A page
+    says it with ``ngettext`` ("1 event", "12 events", "More than 1,000 events"), in words a translator orders."""
     counted = queryset.order_by()[: cap + 1].count()
-    if counted > cap:
-        return f"More than {cap:,} {plural}"
+    return (cap, True) if counted > cap else (counted, False)
+
+
+def list_total_label(queryset: QuerySet, singular: str, plural: str, *, cap: int = TOTAL_COUNT_CAP) -> str:
+    """:func:`list_total` in English words: "1 event", "12 events", or "More than 1,000 events" (pages, which
+    are translated, say theirs with ``ngettext`` instead)."""
+    counted, more = list_total(queryset, cap=cap)
+    if more:
+        return f"More than {counted:,} {plural}"
     return f"{counted:,} {singular if counted == 1 else plural}"
