@@ -30,12 +30,20 @@ def translated(language: str, text: str, **params: str) -> str:
     return found % params if params else found
 
 
+def translated_in_context(language: str, context: str, text: str) -> str:
+    with translation.override(language):
+        found = translation.pgettext(context, text)
+    assert found != text, f"{text!r} ({context}) has no {language} translation"
+    return found
+
+
 def sign_out(page: Page, tr) -> None:
     toggle = page.get_by_role("button", name=tr("Toggle navigation"))
     if toggle.is_visible():
         toggle.click()
     page.get_by_role("button", name=tr("Sign out")).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")  # the browser's, signed out
+    check_page(page)
 
 
 def test_acme_reads_german_and_a_person_who_chose_french_reads_french(portal, page: Page, acme,
@@ -53,6 +61,7 @@ def test_acme_reads_german_and_a_person_who_chose_french_reads_french(portal, pa
 
     # Acme's admin: the user list in German.
     sign_in(page, portal, "admin@acme.test")
+    check_page(page)
     page.goto(f"{portal}/o/acme/users/")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     expect(page.get_by_role("link", name=de("Invite a user"))).to_be_visible()
@@ -60,6 +69,7 @@ def test_acme_reads_german_and_a_person_who_chose_french_reads_french(portal, pa
 
     # The invitation form: its error beside the field, in German; then the invitation, followed in German.
     page.get_by_role("link", name=de("Invite a user")).click()
+    check_page(page)
     page.get_by_label(de("Email address")).fill("not an email")
     page.get_by_role("button", name=de("Send invitation")).click()
     email_field = page.get_by_label(de("Email address"))
@@ -67,20 +77,26 @@ def test_acme_reads_german_and_a_person_who_chose_french_reads_french(portal, pa
     check_page(page)
     page.get_by_label(de("Email address")).fill(invited)
     page.get_by_role("button", name=de("Send invitation")).click()
+    expect(page.get_by_text(de("Inviting %(email)s:", email=invited))).to_be_visible()
+    check_page(page)
     assert run_pending("user_invite", user_invite).status == "succeeded"
-    outcome_expect(page, de("%(email)s is invited", email=invited))
+    outcome_expect(page, de("%(email)s is invited: an email with a link to choose their password is on its way.",
+                            email=invited))
     check_page(page)
 
     # A confirmation before blocking Marie, in German.
     page.goto(f"{portal}/o/acme/users/{person['user_id']}/")
-    page.get_by_role("navigation", name=de("Actions on this user")).get_by_role("link", name=de("Block")).click()
+    check_page(page)
+    block = translated_in_context("de", "button: block the user", "Block")
+    page.get_by_role("navigation", name=de("Actions on this user")).get_by_role("link", name=block).click()
     expect(page.get_by_text(de("They will not be able to sign in until an admin unblocks them."))).to_be_visible()
-    expect(page.get_by_role("button", name=de("Block"))).to_be_visible()
+    expect(page.get_by_role("button", name=block)).to_be_visible()
     check_page(page)
     sign_out(page, de)
 
     # The invited person's email, in German (the outbox itself is the browser's language).
     page.goto(f"{portal}/outbox/")
+    check_page(page)
     subject = de("You are invited to %(organization)s", organization="Acme")
     page.get_by_role("row").filter(has_text=invited).get_by_role("link", name=subject).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(subject)
@@ -89,9 +105,10 @@ def test_acme_reads_german_and_a_person_who_chose_french_reads_french(portal, pa
 
     # Marie chooses French on her profile (German until then: Acme's), and reads it in French.
     sign_in(page, portal, marie, PASSWORD)
-    page.goto(f"{portal}/profile/")
+    expect(page).to_have_url(f"{portal}/profile/")
     expect(page.get_by_role("heading", level=1)).to_have_text(de("Your profile"))
-    page.get_by_label(de("Language"), exact=True).select_option("fr")
+    check_page(page)
+    page.get_by_role("combobox", name=de("Language")).select_option("fr")
     page.get_by_role("button", name=de("Save the language")).click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("heading", level=1)).to_have_text(fr("Your profile"))
@@ -99,4 +116,5 @@ def test_acme_reads_german_and_a_person_who_chose_french_reads_french(portal, pa
     check_page(page)
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_have_text(fr("Your profile"))
+    check_page(page)
     sign_out(page, fr)
