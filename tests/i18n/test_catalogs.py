@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from tests.i18n.checker import template_unmarked
+from tests.i18n.python_checker import python_unmarked
 
 REPO = Path(settings.BASE_DIR)
 LANGUAGES = [code for code, _ in settings.LANGUAGES if code != "en"]
@@ -29,6 +30,44 @@ DOMAINS = ["django", "djangojs"]
 
 def _catalog(language: str, domain: str = "django") -> Path:
     return REPO / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
+
+
+# The portal's own Python (not its migrations, which record what fields were, nor its management commands, whose
+# output is for operators).
+PYTHON_PACKAGES = ["api", "app_roles", "auth0_gateway", "domains", "history", "onboarding", "organizations",
+                   "portal", "scim", "signin", "sso", "users"]
+
+
+def test_every_message_a_person_reads_in_the_python_is_marked_for_translation() -> None:
+    unmarked = [str(found) for package in PYTHON_PACKAGES for path in sorted((REPO / package).rglob("*.py"))
+                if not {"migrations", "management"} & set(path.parts) for found in python_unmarked(path, REPO)]
+    assert unmarked == [], f"{len(unmarked)} messages not marked for translation:\n" + "\n".join(unmarked)
+
+
+def test_the_python_checker_finds_what_it_looks_for(tmp_path: Path) -> None:
+    (tmp_path / "users").mkdir()
+    source = tmp_path / "users" / "sample.py"
+    source.write_text('''
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+class SampleForm(forms.Form):
+    name = forms.CharField(label="Your name", help_text=_("As people should read it."))
+
+def view(request, form, who):
+    messages.success(request, f"{who} was invited.")
+    messages.error(request, _("That did not work."))
+    form.add_error("name", "Choose another name.")
+    raise ValidationError("The %(name)s is taken.")
+
+def stored():
+    raise ValidationError("Kept in English in the operation's error.")  # untranslated: stored once, shown later
+''')
+    found = [(item.line, item.text) for item in python_unmarked(source, tmp_path)]
+    assert found == [(8, "Your name"), (11, " was invited."), (13, "Choose another name."),
+                     (14, "The %(name)s is taken.")], found
 
 
 def test_every_string_in_the_templates_is_marked_for_translation() -> None:

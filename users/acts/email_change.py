@@ -72,7 +72,7 @@ def user_email_change_check(*, actor: Principal, organization: Organization, use
     new = (email or "").strip().lower()
     try:
         if not new or len(new) > EMAIL_MAX:
-            raise ValidationError("empty or too long")
+            raise ValidationError("empty or too long")  # untranslated: replaced just below
         validate_email(new)
     except ValidationError:
         raise ValidationError({"email": gettext("Enter a valid email address, like name@example.com.")}) from None

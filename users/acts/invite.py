@@ -107,7 +107,7 @@ def user_invite_request(*, actor: Principal, organization: Organization, email: 
     errors: dict[str, str] = {}
     try:
         if len(email) > EMAIL_MAX:
-            raise ValidationError("too long")
+            raise ValidationError("too long")  # untranslated: replaced just below
         validate_email(email)
     except ValidationError:
         errors["email"] = gettext("Enter a valid email address, like name@example.com.")

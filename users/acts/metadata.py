@@ -387,10 +387,11 @@ def metadata_merge_checked(operation: Operation, organization: Organization, edi
                 raise PermanentFault(f"“{key}” is no longer a field of {organization.display_name}'s metadata "
                                      "schema: nothing was changed.")
             if (target, key) not in editable:
-                raise PermissionDenied(f"{not_editable(field)} Nothing was changed.")
+                raise PermissionDenied(f"{not_editable(field)} Nothing was changed.")  # untranslated: stored error
             try:
                 merge.setdefault(target, {})[key] = metadata_value_clean(field, value)
             except ValidationError as exc:
+                # untranslated: the operation's error, stored once in English (as every operation error is)
                 raise ValidationError(f"{field.label}: {' '.join(exc.messages)} The schema changed since the edit "
                                       "was asked for: nothing was changed.") from None
     if not merge:

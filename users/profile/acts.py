@@ -66,6 +66,7 @@ def profile_subject_load(operation: Operation, *, person_required: bool = True, 
     about (and, with ``member_required``, they must still belong to its organization); returns them with their
     roles and their directory row as they are now."""
     if not operation.actor_user_id or operation.actor_user_id != operation.target:
+        # untranslated: a task's refusal, the operation's error stored once in English
         raise PermissionDenied("Only the person themselves may ask for this, on their profile page.")
     actor = principal_for_user_id(operation.actor_user_id, operation.actor_display)
     person = profile_person(principal=actor)

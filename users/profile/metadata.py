@@ -76,6 +76,7 @@ def profile_metadata_edit_apply(operation: Operation) -> dict:
     merge = metadata_merge_checked(operation, organization, _self_editable(organization),
                                    _self_not_editable(organization))
     if set(merge) != {TARGETS[0]}:  # the editable fields are user_metadata's only; never send anything else
+        # untranslated: a task's refusal, the operation's error stored once in English
         raise PermissionDenied("Only your own user_metadata fields can be changed here. Nothing was changed.")
     user = gateway().user_update(user_id=person.user_id, user_metadata=merge[TARGETS[0]])
     directory_user_write_through(user)
