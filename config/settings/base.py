@@ -145,6 +145,8 @@ LANGUAGE_CODE = "en"
 # ``manage.py messages_make`` and compiled (``compilemessages``, Debian's gettext) where the portal runs.
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as day, month, year (config/formats/en); the other languages' are Django's own.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

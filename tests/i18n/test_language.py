@@ -174,3 +174,21 @@ def test_an_email_is_written_in_the_recipients_language_not_the_senders(settings
         assert mail.outbox[-1].subject == translation.gettext("You now have access to %(organization)s") % {
             "organization": "Acme"}
     assert mail.outbox[-1].subject != "You now have access to Acme"
+
+
+def test_dates_and_labels_in_sentences_follow_the_language() -> None:
+    import datetime as dt
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    day = dt.date(2026, 12, 7)
+    template = Template('{% load sentences %}{{ day|date:"DATE_FORMAT" }} · {{ role|in_sentence }}')
+    shown = {}
+    for language in ("en", "de", "fr", "es"):
+        with translation.override(language):
+            shown[language] = template.render(Context({"day": day, "role": "Viewer"}))
+    assert shown["en"] == "7 December 2026 · viewer"  # day, month, year: config/formats/en
+    assert shown["de"] == "7. Dezember 2026 · Viewer"  # German keeps a noun's capital
+    assert shown["fr"] == "7 décembre 2026 · viewer"
+    assert shown["es"].startswith("7 de diciembre de 2026")

@@ -14,10 +14,10 @@ from django.forms import BoundField
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 
 from organizations.models import MetadataField, Organization
 from organizations.validation import METADATA_PHONE_RE
@@ -105,12 +105,12 @@ def metadata_shown(field: MetadataField, person: DirectoryUser) -> MetadataShown
     if kind == MetadataField.Type.DATE and isinstance(value, str):
         when = _datetime_or_none(value)
         if when is not None:
-            return MetadataShown(field.label, date_format(when, "j F Y, H:i"))
+            return MetadataShown(field.label, date_format(when, "DATETIME_FORMAT"))
         day = _date_or_none(value)
         if day is not None:
-            return MetadataShown(field.label, date_format(day, "j F Y"))
+            return MetadataShown(field.label, date_format(day, "DATE_FORMAT"))
     if kind == MetadataField.Type.INTEGER and isinstance(value, int) and not isinstance(value, bool):
-        return MetadataShown(field.label, f"{value:,}")
+        return MetadataShown(field.label, number_format(value, force_grouping=True))
     text = _plain(value)
     if kind == MetadataField.Type.URL and isinstance(value, str) and urlsplit(value).scheme in ("http", "https"):
         return MetadataShown(field.label, text, href=value)
@@ -152,12 +152,23 @@ def _user_url_maker(route: str, organization: Organization | None):
     return lambda user_id: template_url.replace("__user__", quote(user_id, safe=RFC3986_SUBDELIMS + "/~:@"))
 
 
-def _time_cell(value: dt.datetime | None, fmt: str, missing: str) -> str:
-    """A <time> element (escaped text); ``fmt`` is strftime's, with a day's leading zero dropped."""
+def _english() -> bool:
+    return (get_language() or "en").startswith("en")
+
+
+def _time_cell(value: dt.datetime | None, fmt: str, named: str, missing: str, english: bool) -> str:
+    """A <time> element (escaped text): in English ``fmt``, strftime's, with a day's leading zero dropped (the
+    list draws hundreds, and strftime costs a fraction of Django's formatting); in another language its own
+    ``named`` format (``SHORT_DATE_FORMAT``...)."""
     if value is None:
         return missing
     local = timezone.localtime(value)
-    return f'<time datetime="{local.isoformat()}">{local.strftime(fmt).lstrip("0")}</time>'
+    text = local.strftime(fmt).lstrip("0") if english else html.escape(date_format(local, named))
+    return f'<time datetime="{local.isoformat()}">{text}</time>'
+
+
+def _number(value: int, english: bool) -> str:
+    return f"{value:,}" if english else number_format(value, force_grouping=True)
 
 
 def _user_in_organization_url_maker():
@@ -193,6 +204,7 @@ def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organ
     blocked_yes = f'<span class="status-failed">{words["yes"]}</span>'
     select_template, unnamed = gettext("Select %(name)s"), gettext("Unnamed user")
     rows = []
+    english = _english()
     for u in users:
         # An organization's rows are its memberships, which name the user's Auth0 id auth0_user_id.
         auth0_id = u.user_id if organization is None else u.auth0_user_id
@@ -218,11 +230,12 @@ def user_rows(users: list[DirectoryUser] | list[Membership], organization: Organ
             f'<td role="cell" data-label="{words["connection"]}" class="wrap-anywhere">'
             f'{html.escape(u.connection or "—")}</td>'
             f'<td role="cell" data-label="{words["blocked"]}">{blocked_yes if u.blocked else words["no"]}</td>'
-            f'<td role="cell" data-label="{words["sign_ins"]}" class="user-number">{u.logins_count:,}</td>'
+            f'<td role="cell" data-label="{words["sign_ins"]}" class="user-number">'
+            f'{_number(u.logins_count, english)}</td>'
             f'<td role="cell" data-label="{words["last_sign_in"]}" class="user-date">'
-            f'{_time_cell(u.last_login, "%d %b %Y, %H:%M", words["never"])}</td>'
+            f'{_time_cell(u.last_login, "%d %b %Y, %H:%M", "SHORT_DATETIME_FORMAT", words["never"], english)}</td>'
             f'<td role="cell" data-label="{words["created"]}" class="user-date">'
-            f'{_time_cell(u.created_at, "%d %b %Y", "—")}</td>'
+            f'{_time_cell(u.created_at, "%d %b %Y", "SHORT_DATE_FORMAT", "—", english)}</td>'
             f"{organizations}</tr>"
         )
     return mark_safe("\n".join(rows))  # noqa: S308 - every value escaped above
