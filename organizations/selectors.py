@@ -123,6 +123,12 @@ def organization_by_slug_public(slug: str) -> Organization | None:
     return Organization.objects.filter(slug=slug).first()
 
 
+def organization_language_by_slug(slug: str) -> str:
+    """An organization's default language, for the people not signed in on its public pages (its sign-in page,
+    where its invitations lead): "" when it has none or there is no such organization."""
+    return Organization.objects.filter(slug=slug).values_list("default_language", flat=True).first() or ""
+
+
 def role_list(*, principal: Principal, organization: Organization) -> QuerySet[OrganizationRole]:
     return OrganizationRole.objects.filter(
         organization__in=organization_list(principal=principal), organization=organization

@@ -24,6 +24,7 @@ from organizations.membership import membership_of
 from organizations.models import Organization
 from organizations.selectors import organization_by_slug_public, organization_list
 from portal.principal import principal_from_request
+from portal.web.language import organization_public_page
 from signin.oidc import PROVIDER_ID, end_session_url
 from sso.selectors import sso_connection_for_email
 
@@ -114,6 +115,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     return render(request, "signin/signin.html", {"form": form, "next": _safe_next(request)})
 
 
+@organization_public_page
 @require_http_methods(["GET", "POST"])
 def organization_signin(request: HttpRequest, slug: str) -> HttpResponse:
     """``/o/<slug>/login``: a bookmark that signs in through the organization's own connection.

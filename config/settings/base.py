@@ -167,6 +167,8 @@ STORAGES = {
 PORTAL_PRINCIPAL_LOADER = "organizations.selectors.principal_for_user_id"
 # The default language of a person's organization, for pages and emails (portal.web.language).
 PORTAL_ORGANIZATION_LANGUAGE_LOADER = "users.language.person_organization_language"
+# An organization's default language by its slug, for people not signed in on its public pages.
+PORTAL_PUBLIC_PAGE_LANGUAGE_LOADER = "organizations.selectors.organization_language_by_slug"
 # Machine actors registered by packages above organizations, by the prefix of their subject: the function that
 # makes the principal of a subject (tasks re-check an actor's rights through it). SCIM providers' tokens (scim/).
 PORTAL_MACHINE_PRINCIPALS = {"scim:": "scim.tokens.scim_principal_for_subject"}

@@ -3,7 +3,9 @@
 A person's own choice (their profile, ``User.language``) comes first; else the default language of their
 organization (``Organization.default_language``, set by its admins), found by the function
 ``PORTAL_ORGANIZATION_LANGUAGE_LOADER`` names (organizations and memberships are kept by the apps above this base);
-else the browser's ``Accept-Language``, as Django's LocaleMiddleware reads it. A machine client of the REST API
+for someone not signed in on an organization's own public page (its sign-in page, where its invitations lead), that
+organization's (``PORTAL_PUBLIC_PAGE_LANGUAGE_LOADER``); else the browser's ``Accept-Language``, as Django's
+LocaleMiddleware reads it. A machine client of the REST API
 has no person behind it: ``Accept-Language`` decides its error messages.
 """
 
@@ -67,3 +69,22 @@ class LanguageMiddleware:
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)  # type: ignore[attr-defined]
         return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        """An organization's public page, for someone not signed in: in the organization's language if it has one."""
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or "slug" not in view_kwargs:
+            return None
+        if getattr(view_func, "organization_public_page", False):
+            language = _organization_language_loader(settings.PORTAL_PUBLIC_PAGE_LANGUAGE_LOADER)(view_kwargs["slug"])
+            if language_supported(language):
+                translation.activate(language)
+                request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        return None
+
+
+def organization_public_page(view):
+    """Marks a view of an organization's public page (``<slug>`` in its URL): people not signed in read it in the
+    organization's default language (``LanguageMiddleware.process_view``)."""
+    view.organization_public_page = True
+    return view

@@ -192,3 +192,12 @@ def test_dates_and_labels_in_sentences_follow_the_language() -> None:
     assert shown["de"] == "7. Dezember 2026 · Viewer"  # German keeps a noun's capital
     assert shown["fr"] == "7 décembre 2026 · viewer"
     assert shown["es"].startswith("7 de diciembre de 2026")
+
+
+def test_an_organizations_sign_in_page_is_in_its_language_for_someone_not_signed_in() -> None:
+    OrganizationFactory(slug="acme", default_language="de")
+    OrganizationFactory(slug="initech")
+    browser = Client(headers={"accept-language": "en"})
+    assert browser.get(reverse("organization_signin", args=["acme"]))["Content-Language"] == "de"
+    assert browser.get(reverse("organization_signin", args=["initech"]))["Content-Language"] == "en"
+    assert browser.get(reverse("signin"))["Content-Language"] == "en"
