@@ -34,7 +34,7 @@ from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, Per
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.dispatch import Signal
-from django.utils import timezone
+from django.utils import timezone, translation
 from structlog.contextvars import bound_contextvars
 
 from portal.audit import audit_record, stored_text
@@ -417,6 +417,15 @@ def operation_execute(task: Task, operation_id: str, apply: Callable[[Operation]
     time, passing faults with backoff, by Celery (never by sleeping in the worker); only failures known
     to be permanent end the operation at once.
     """
+    # What a run stores (its error, its result, the audit summaries it writes) is written once, in English,
+    # and translated where a page shows a label: a worker runs in the portal's language, and so does a run
+    # made inside someone's request (tests, eager runs), whatever language that request was answered in.
+    with translation.override(settings.LANGUAGE_CODE):
+        _operation_execute(task, operation_id, apply)
+
+
+def _operation_execute(task: Task, operation_id: str, apply: Callable[[Operation], dict[str, Any]]) -> None:
+    """The run itself, in the portal's language."""
     context_bind(operation_id=str(operation_id))
     operation = operation_claim(operation_id)
     if operation is None:

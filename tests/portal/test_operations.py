@@ -423,3 +423,16 @@ def test_a_kind_has_one_task_and_an_unregistered_kind_is_named() -> None:
     with pytest.raises(ImproperlyConfigured, match="No task carries out operations of kind 'no_such_kind'"):
         operation_task_name("no_such_kind")
     assert operation_tasks()[kind] == "users.tasks.user_invite"
+
+
+def test_a_run_stores_its_refusal_in_english_whatever_language_it_was_started_in(operation) -> None:
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    # A refusal built when the run makes it (as the services' checks are), in a German request's thread.
+    OUTCOMES.append(lambda _op: (_ for _ in ()).throw(ValidationError(gettext("Choose one of the languages offered."))))
+    with translation.override("de"):
+        scripted.apply(args=[str(operation.id)])
+        assert translation.get_language() == "de"  # the request's language is back afterwards
+    operation.refresh_from_db()
+    assert operation.status == "failed" and "Choose one of the languages offered." in operation.last_error
