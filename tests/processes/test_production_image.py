@@ -55,6 +55,14 @@ def test_the_production_environment_carries_only_the_portal(tmp_path: Path) -> N
     app = tmp_path / "app"
     app.mkdir()
     copies = [line.split()[1:] for line in _stage("portal") if line.startswith("COPY ")]
+    # The catalogs come compiled from a stage of their own, which installs gettext and compiles every catalog.
+    catalogs = _stage("catalogs")
+    assert any("gettext" in line for line in catalogs) and any("msgfmt --check" in line for line in catalogs)
+    assert ["--from=catalogs", "/locale/", "./locale/"] in copies
+    copies = [copy for copy in copies if not copy[0].startswith("--from=")]
+    shutil.copytree(REPO / "locale", app / "locale", ignore=shutil.ignore_patterns("*.mo"))
+    for po in (app / "locale").glob("*/LC_MESSAGES/*.po"):
+        subprocess.run(["msgfmt", "--check", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
     for source, _target in copies:
         if (REPO / source).is_dir():
             shutil.copytree(REPO / source, app / source, ignore=shutil.ignore_patterns("__pycache__"))
@@ -84,6 +92,11 @@ def test_the_production_environment_carries_only_the_portal(tmp_path: Path) -> N
                            "from django.urls import reverse; print(reverse('signin'))"],
                           cwd=app, env=production, capture_output=True, text=True, timeout=120, check=False)
     assert urls.returncode == 0 and urls.stdout.strip() == "/login/", urls.stderr
+    # The image speaks the portal's languages.
+    german = subprocess.run([python, "-c", "import django; django.setup(); from django.utils import translation; "
+                             "translation.activate('de'); print(translation.gettext('Your profile'))"],
+                            cwd=app, env=production, capture_output=True, text=True, timeout=120, check=False)
+    assert german.returncode == 0 and german.stdout.strip() == "Ihr Profil", german.stdout + german.stderr
 
 
 def test_the_emulator_stage_runs_from_its_own_dependency_group(tmp_path: Path) -> None:
