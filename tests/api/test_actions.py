@@ -97,6 +97,11 @@ def test_bad_input_is_400_with_field_errors_and_records_nothing(tool, acme) -> N
     assert invite.json()["errors"] == {"email": ["Enter a valid email address, like name@example.com."]}
     missing = tool.post("/api/v1/organizations/acme/users/", {}, format="json")
     assert missing.status_code == 400 and "email" in missing.json()["errors"]
+    # In the language the caller asks for, as a tool serving a German admin would show them.
+    german = tool.post("/api/v1/organizations/acme/users/", {"email": "not-an-email"}, format="json",
+                       HTTP_ACCEPT_LANGUAGE="de")
+    assert german.status_code == 400 and german["Content-Language"] == "de"
+    assert german.json()["errors"] == {"email": ["Geben Sie eine gültige E-Mail-Adresse ein, z. B. name@example.com."]}
     user = acme_user()
     metadata = tool.post(f"/api/v1/organizations/acme/users/{user['user_id']}/metadata/",
                          {"user_metadata": {"not_in_schema": 1}}, format="json")
