@@ -21,8 +21,8 @@ Use :func:`gateway` for the process-wide instance; tests build their own with
 Where things are: :mod:`.client` composes :class:`Auth0Gateway` and keeps the process-wide instance;
 :mod:`.core` builds the SDK client and makes each call (its failure mapped); the calls, by Auth0 resource,
 are in :mod:`.users`, :mod:`.organizations`, :mod:`.roles` (roles, users' and organization members' roles),
-:mod:`.connections`, :mod:`.streams` (event and log streams) and :mod:`.jobs` (users exports, verification
-emails, password-change tickets); then :mod:`.types`,
+:mod:`.connections`, :mod:`.streams` (event and log streams) and :mod:`.jobs` (users exports,
+password-change and email-verification tickets); then :mod:`.types`,
 :mod:`.errors`, :mod:`.paging`, :mod:`.token` and :mod:`.budget` (the shared rate-limit budget).
 """
 

@@ -1,5 +1,5 @@
 """Jobs and tickets: :class:`JobCalls` starts a users export, polls a job and streams an export's file (gzip'd
-NDJSON, decoded chunk by chunk); has Auth0 send a verification email; makes a password-change ticket."""
+NDJSON, decoded chunk by chunk); makes password-change and email-verification tickets."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _job(model: Any) -> Job:
 
 
 class JobCalls(GatewayCore):
-    """``/api/v2/jobs`` (users exports, verification emails) and ``/api/v2/tickets``."""
+    """``/api/v2/jobs`` (users exports) and ``/api/v2/tickets``."""
 
     # -- jobs: users export ---------------------------------------------------------------------
     def users_export_start(
@@ -79,7 +79,7 @@ class JobCalls(GatewayCore):
                 raise
             raise mapped from exc
 
-    # -- emails: Auth0's verification email, our password-change link ---------------------------
+    # -- the links of our emails: password-change and email-verification tickets ---------------
     def password_change_ticket_create(
         self,
         *,
@@ -99,12 +99,18 @@ class JobCalls(GatewayCore):
         )
         return self._call(self._client.tickets.change_password, user_id=user_id, **body).ticket
 
-    def verification_email_job_create(
-        self, *, user_id: str, client_id: str | None = None, organization_id: str | None = None
-    ) -> Job:
-        """``POST /api/v2/jobs/verification-email``: Auth0 sends the email itself."""
-        body = given(client_id=client_id, organization_id=organization_id)
-        return _job(self._call(self._client.jobs.verification_email.create, user_id=user_id, **body))
+    def email_verification_ticket_create(
+        self,
+        *,
+        user_id: str,
+        result_url: str | None = None,
+        ttl_sec: int | None = None,
+        include_email_in_redirect: bool | None = None,
+    ) -> str:
+        """``POST /api/v2/tickets/email-verification``; returns the ticket URL (delivering it is ours, in the
+        portal's own branded email in the person's language, not Auth0's template)."""
+        body = given(result_url=result_url, ttl_sec=ttl_sec, include_email_in_redirect=include_email_in_redirect)
+        return self._call(self._client.tickets.verify_email, user_id=user_id, **body).ticket
 
 
 def _download_error_message(response: httpx.Response) -> str:

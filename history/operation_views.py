@@ -54,8 +54,8 @@ RETRY_NOTICES: dict[str, Any] = {
                                             "email, they receive a second one."),
     OperationKind.USER_PASSWORD_EMAIL: gettext_lazy("The change-password email is sent again: they may receive it "
                                                     "twice."),
-    OperationKind.USER_VERIFICATION_EMAIL: gettext_lazy("Auth0 sends the verification email again: they may receive "
-                                                        "it twice."),
+    OperationKind.USER_VERIFICATION_EMAIL: gettext_lazy("The verification email is sent again: they may receive it "
+                                                        "twice."),
     OperationKind.USER_MFA_RESET: gettext_lazy("Their enrolled second factors are removed: they enrol again at their "
                                                "next sign-in."),
     "user_email_change": gettext_lazy("Their email address is changed and a verification email sent to the new "

@@ -25,6 +25,7 @@ from organizations.models import Organization
 from organizations.selectors import organization_by_slug_public, organization_list
 from portal.principal import principal_from_request
 from portal.web.language import organization_public_page
+from portal.web.ticket_return import ticket_return_notice
 from signin.oidc import PROVIDER_ID, end_session_url
 from sso.selectors import sso_connection_for_email
 
@@ -112,7 +113,8 @@ def signin(request: HttpRequest) -> HttpResponse:
             return oidc_redirect(request, discovery_params(email))
     else:
         form = DiscoveryForm()
-    return render(request, "signin/signin.html", {"form": form, "next": _safe_next(request)})
+    return render(request, "signin/signin.html", {"form": form, "next": _safe_next(request),
+                                                  "notice": ticket_return_notice(request.GET)})
 
 
 @organization_public_page
@@ -129,7 +131,8 @@ def organization_signin(request: HttpRequest, slug: str) -> HttpResponse:
             return render(request, "signin/organization_signin.html",
                           {"organization": organization, "slug": slug, "limited": True}, status=429)
         return oidc_redirect(request, authorize_params_for(organization))
-    return render(request, "signin/organization_signin.html", {"organization": organization, "slug": slug})
+    return render(request, "signin/organization_signin.html", {"organization": organization, "slug": slug,
+                                                               "notice": ticket_return_notice(request.GET)})
 
 
 @require_POST

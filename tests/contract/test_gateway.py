@@ -310,12 +310,25 @@ def test_password_change_ticket_for_unknown_user_is_not_found(gw):
         gw.password_change_ticket_create(user_id="auth0|" + "1" * 24)
 
 
-def test_verification_email_job_sends_the_email(emu, gw, user):
-    job = gw.verification_email_job_create(user_id=user["user_id"], client_id=WEB_CLIENT_ID)
-    assert job.type == "verification_email" and job.id.startswith("job_")
-    assert job.created_at and job.created_at.endswith("Z")
-    mail = httpx.get(f"{emu.url}/emulator/outbox", params={"to": user["email"]}).json()
-    assert any("/u/email-verification?ticket=" in link for m in mail for link in m["links"])
+def test_email_verification_ticket_verifies_the_address_and_leads_back(emu, gw, user):
+    def sent() -> list[dict]:
+        return httpx.get(f"{emu.url}/emulator/outbox", params={"to": user["email"]}).json()
+
+    before = sent()  # Auth0 sent one when the account was made
+    url = gw.email_verification_ticket_create(user_id=user["user_id"], result_url="https://portal.test/signin/",
+                                              ttl_sec=3600)
+    assert url.startswith(f"{emu.url}/u/email-verification?ticket=")
+    assert sent() == before  # delivery is the caller's: Auth0 sends nothing for a ticket
+    followed = httpx.get(url)
+    assert followed.status_code == 302
+    assert followed.headers["location"].startswith("https://portal.test/signin/?success=true")
+    assert gw.user_get(user_id=user["user_id"])["email_verified"] is True
+    assert httpx.get(url).status_code >= 400  # a ticket works once
+
+
+def test_email_verification_ticket_for_unknown_user_is_not_found(gw):
+    with pytest.raises(Auth0NotFound):
+        gw.email_verification_ticket_create(user_id="auth0|" + "1" * 24)
 
 
 # -- brute-force blocks and logs ----------------------------------------------------------------

@@ -176,6 +176,38 @@ def test_an_email_is_written_in_the_recipients_language_not_the_senders(settings
     assert mail.outbox[-1].subject != "You now have access to Acme"
 
 
+def test_the_verification_email_is_the_portals_own_in_the_recipients_language(settings) -> None:
+    from django.core import mail
+    from django.utils import translation
+
+    from users.acts.rules import verification_email_send
+
+    class Tickets:  # the ticket itself is the gateway's, tested against the emulator (tests/contract)
+        asked: dict = {}
+
+        def email_verification_ticket_create(self, **asked) -> str:
+            self.asked.update(asked)
+            return "https://tenant.test/u/email-verification?ticket=t"
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    acme = OrganizationFactory(slug="acme", display_name="Acme", default_language="de", accent_colour="#aa0000")
+    tickets = Tickets()
+    with translation.override("es"):  # the admin asking writes Spanish; Acme reads German
+        verification_email_send(tickets, acme, user_id="auth0|neu", email="neu@acme.test", name="Jan",
+                                reason="admin", asked_by="Ana")
+    [german] = mail.outbox
+    with translation.override("de"):
+        assert german.subject == translation.gettext("Confirm your email address for %(organization)s") % {
+            "organization": "Acme"}
+        assert translation.gettext("%(asked_by)s, an admin of %(organization)s, asked for you to confirm your "
+                                   "email address.") % {"asked_by": "Ana", "organization": "Acme"} in german.body
+        assert translation.gettext("Confirm my email address") in german.alternatives[0][0]
+    assert german.subject != "Confirm your email address for Acme"
+    assert german.extra_headers["Content-Language"] == "de" and "#aa0000" in german.alternatives[0][0]
+    assert "https://tenant.test/u/email-verification?ticket=t" in german.body
+    assert tickets.asked["result_url"].endswith("/o/acme/login?done=email-confirmed")
+
+
 def test_dates_and_labels_in_sentences_follow_the_language() -> None:
     import datetime as dt
 

@@ -341,3 +341,19 @@ def test_a_damaged_invitation_link_is_refused_without_leaving_the_portal(client,
     response = client.get("/login/", {"invitation": "abc", "organization": "not-an-org-id"})
     assert response.status_code == 400
     assert "invitation link is incomplete or damaged" in response.content.decode()
+
+
+@pytest.mark.parametrize(("path", "done", "notice"), [
+    ("/o/acme/login", "email-confirmed", "Your email address is confirmed. Sign in to continue."),
+    ("/o/acme/login", "password-set", "Your password is set. Sign in with it to continue."),
+    ("/login/", "email-confirmed", "Your email address is confirmed. Sign in to continue."),
+])
+def test_a_used_ticket_leads_back_to_a_sign_in_page_that_says_what_it_did(client, path, done, notice) -> None:
+    OrganizationFactory(slug="acme", display_name="Acme")
+    shown = client.get(path, {"done": done, "success": "true", "message": "Anything at all <b>from a URL</b>"})
+    assert notice in shown.text
+    assert "from a URL" not in shown.text  # Auth0's message parameter is never shown
+    # Without Auth0's success, or with an outcome the portal does not know, the page says nothing of it.
+    assert notice not in client.get(path, {"done": done}).text
+    unknown = client.get(path, {"done": "pwned", "success": "true"})
+    assert unknown.status_code == 200 and 'role="status"' not in unknown.text

@@ -40,7 +40,12 @@ from users.acts.block_here import (
     user_unblock_here_request,
 )
 from users.acts.emails import email_translation, organization_email_send
-from users.acts.rules import operation_subject_load, password_ticket_create, user_rights_check
+from users.acts.rules import (
+    operation_subject_load,
+    password_ticket_create,
+    user_rights_check,
+    verification_email_send,
+)
 from users.directory.mirror import directory_user_write_through
 from users.directory.selectors import organization_block_list, user_get
 from users.models import DirectoryUser
@@ -69,7 +74,7 @@ USER_ACTIONS: dict[str, UserAction] = {a.slug: a for a in (
                _("They get an email with a link to choose a new password; their current one keeps working until "
                  "they do."), "Sent a change-password email to"),
     UserAction(OperationKind.USER_VERIFICATION_EMAIL, "verification-email", _("Resend the verification email"),
-               _("Auth0 sends them an email with a link that confirms their address."),
+               _("They get an email with a link that confirms their address."),
                "Resent the verification email to"),
     UserAction(OperationKind.USER_MFA_RESET, "reset-mfa", _("Reset multi-factor authentication"),
                _("Their enrolled second factors (authenticator apps, phone and email codes, security keys) are "
@@ -198,8 +203,9 @@ def user_action_apply(operation: Operation) -> dict:
         auth0.user_blocks_clear(user_id=person.user_id)
         return {}
     if action.kind == OperationKind.USER_VERIFICATION_EMAIL:
-        job = auth0.verification_email_job_create(user_id=person.user_id)
-        return {"job_id": job.id}
+        verification_email_send(auth0, organization, user_id=person.user_id, email=person.email, name=person.name,
+                                reason="admin", asked_by=operation.actor_display)
+        return {}
     if action.kind == OperationKind.USER_MFA_RESET:
         removed = 0
         for method in auth0.user_authentication_methods(user_id=person.user_id):

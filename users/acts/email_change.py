@@ -4,12 +4,13 @@ One act in two halves, as in :mod:`users.acts.account`: :func:`user_email_change
 checks the actor's rights and the address, records the Operation with its audit event (the address before
 and after) and queues ``users.tasks.user_email_change``, which runs :func:`user_email_change_apply`.
 
-The new address is set unverified (``email_verified: false``) with ``verify_email: true``, so Auth0 emails
-it a link that confirms it. Only users whose account is in a database connection have an address the
-portal can change: a social or enterprise provider owns the others' (Auth0 refuses with a 400). An invalid
-address, the user's own address, or one another user of that connection already has is refused with a
-specific message, beside the field, and nothing is recorded. The directory is only a copy: an address taken
-in Auth0 since it was read ends the operation with Auth0's refusal in plain words, and nothing changed.
+The new address is set unverified (``email_verified: false``), and the portal emails it a link that confirms
+it (``users.acts.rules.verification_email_send``: branded, in the person's language). Only users whose account
+is in a database connection have an address the portal can change: a social or enterprise provider owns the
+others' (Auth0 refuses with a 400). An invalid address, the user's own address, or one another user of that
+connection already has is refused with a specific message, beside the field, and nothing is recorded. The
+directory is only a copy: an address taken in Auth0 since it was read ends the operation with Auth0's refusal
+in plain words, and nothing changed.
 
 Idempotent in effect: a retry after Auth0 answered sets the same address again (Auth0 sees no conflict with
 the user themselves) and sends a second verification email, which a retry must.
@@ -30,7 +31,7 @@ from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind
 from portal.operations import operation_create_alone, operation_enqueue_on_commit
 from portal.principal import Principal
-from users.acts.rules import operation_subject_load, user_rights_check
+from users.acts.rules import operation_subject_load, user_rights_check, verification_email_send
 from users.directory.mirror import directory_user_write_through
 from users.directory.selectors import user_get
 from users.models import DirectoryUser
@@ -116,16 +117,21 @@ def user_email_change_request(*, actor: Principal, organization: Organization, u
 
 
 def user_email_change_apply(operation: Operation) -> dict:
-    """Set the new address in Auth0, unverified, with Auth0's verification email; write the user through."""
+    """Set the new address in Auth0, unverified; write the user through; send the new address the portal's
+    verification email."""
     _actor, person = operation_subject_load(operation, PersonAct.EMAIL_CHANGE)
     user_database_connection_check(person)
     new = operation.payload["new_email"]
     try:
-        user = gateway().user_update(user_id=person.user_id, email=new, email_verified=False, verify_email=True)
+        # Not Auth0's verification email (``verify_email``): the portal sends its own, branded and translated.
+        auth0 = gateway()
+        user = auth0.user_update(user_id=person.user_id, email=new, email_verified=False, verify_email=False)
     except Auth0Permanent as exc:
         if exc.error_code == "email_conflict":
             raise PermanentFault(f"Another user of the {person.connection} connection already has {new}: the "
                                  "address was not changed.") from exc
         raise
     directory_user_write_through(user)
+    verification_email_send(auth0, operation.organization, user_id=person.user_id, email=new, name=person.name,
+                            reason="changed", asked_by=operation.actor_display)
     return {"email": user.get("email"), "email_verified": bool(user.get("email_verified"))}

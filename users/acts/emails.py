@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -40,12 +41,15 @@ def email_brand(organization: Organization | None) -> Organization | PortalBrand
     return organization if organization is not None else PortalBrand()
 
 
-def organization_signin_url(organization: Organization | None) -> str:
+def organization_signin_url(organization: Organization | None, done: str = "") -> str:
     """The organization's own sign-in page, absolute: where an email's link leads back to (the portal's sign-in
-    page for a person in no organization)."""
+    page for a person in no organization); ``done`` says what the link did (``portal.web.ticket_return``), which
+    the page tells the person when they arrive."""
     if organization is None:
-        return settings.PORTAL_BASE_URL + reverse("signin")
-    return settings.PORTAL_BASE_URL + reverse("organization_signin", args=[organization.slug])
+        url = settings.PORTAL_BASE_URL + reverse("signin")
+    else:
+        url = settings.PORTAL_BASE_URL + reverse("organization_signin", args=[organization.slug])
+    return f"{url}?{urlencode({'done': done})}" if done else url
 
 
 def email_language(organization: Organization | None, recipient_user_id: str = "") -> str:

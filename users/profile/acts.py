@@ -28,7 +28,7 @@ from portal.principal import Principal
 from portal.quota import Quota, quota_take, quota_wait_text
 from users.acts.email_change import user_has_database_identity, user_primary_identity
 from users.acts.emails import email_translation, organization_email_send
-from users.acts.rules import password_ticket_create
+from users.acts.rules import password_ticket_create, verification_email_send
 from users.directory.identities import identity_provider_label
 from users.directory.selectors import profile_organizations, profile_person
 from users.models import DirectoryUser, Membership
@@ -206,7 +206,9 @@ def profile_action_apply(operation: Operation) -> dict:
     assert person is not None  # noqa: S101 - profile_subject_load required it
     if kind == OperationKind.PROFILE_VERIFICATION_EMAIL:
         _verification_check(person)
-        return {"job_id": auth0.verification_email_job_create(user_id=person.user_id).id}
+        verification_email_send(auth0, organization, user_id=person.user_id, email=person.email, name=person.name,
+                                reason="self")
+        return {}
     if kind != OperationKind.PROFILE_PASSWORD_EMAIL:
         raise PermanentFault(f"Not a self-service act: {operation.get_kind_display()}.")
     _password_check(person)

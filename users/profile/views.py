@@ -64,7 +64,7 @@ FOLLOWED_TEXT: dict[str, tuple[str, str, str]] = {
         _("Sending you a change-password email…"), _("A change-password email is on its way to you."),
         _("The change-password email could not be sent: %(error)s")),
     OperationKind.PROFILE_VERIFICATION_EMAIL: (
-        _("Asking Auth0 to send your verification email…"), _("Auth0 is sending you the verification email."),
+        _("Sending you a verification email…"), _("A verification email is on its way to you."),
         _("The verification email could not be sent: %(error)s")),
     OperationKind.PROFILE_SESSIONS_REVOKE: (
         _("Signing you out of Auth0 everywhere…"),

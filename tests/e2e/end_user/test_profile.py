@@ -117,19 +117,32 @@ def test_an_end_user_keeps_their_own_profile(portal, page: Page, acme, created_u
     expect(page.get_by_role("link", name=re.compile(r"reset-password\?ticket="))).to_be_visible()
     check_page(page)
 
-    # The verification email again: Auth0 (the emulator) sends it.
+    # The verification email again: the portal's own, in Acme's branding; its link confirms the address.
     page.goto(f"{portal}/profile/")
     check_page(page)
+    before = httpx.get(f"{auth0_on_emulator.url}/emulator/outbox", params={"to": email}).json()
     page.get_by_role("button", name="Resend the verification email").click()
-    expect(page.get_by_text("Asking Auth0 to send your verification email…")).to_be_visible()
+    expect(page.get_by_text("Sending you a verification email…")).to_be_visible()
     check_page(page)
     assert run_pending(OperationKind.PROFILE_VERIFICATION_EMAIL, profile_action).status == "succeeded"
-    expect(page.get_by_text("Auth0 is sending you the verification email.")).to_be_visible(timeout=15000)
+    expect(page.get_by_text("A verification email is on its way to you.")).to_be_visible(timeout=15000)
     check_page(page)
-    sent = httpx.get(f"{auth0_on_emulator.url}/emulator/outbox", params={"to": email}).json()
-    assert [m["kind"] for m in sent].count("verify_email") == 1
+    assert httpx.get(f"{auth0_on_emulator.url}/emulator/outbox", params={"to": email}).json() == before
+    page.goto(f"{portal}/outbox/")
+    check_page(page)
+    page.get_by_role("row").filter(has_text=email).get_by_role(
+        "link", name="Confirm your email address for Acme").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your email address for Acme")
+    check_page(page)
+    page.get_by_role("link", name=re.compile(r"email-verification\?ticket=")).click()
+    expect(page).to_have_url(re.compile("^" + re.escape(f"{portal}/o/acme/login")))
+    expect(page.get_by_text("Your email address is confirmed. Sign in to continue.")).to_be_visible()
+    check_page(page)
+    assert gateway().users_by_email(email=email)[0]["email_verified"] is True
 
     # Their data, prepared by a task and downloaded.
+    page.goto(f"{portal}/profile/")
+    check_page(page)
     page.get_by_role("button", name="Prepare a download of my data").click()
     expect(page.get_by_text("Preparing the export of your data…")).to_be_visible()
     check_page(page)

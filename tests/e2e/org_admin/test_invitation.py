@@ -72,6 +72,7 @@ def test_an_invited_person_sets_a_password_and_signs_in(portal, page: Page, acme
     page.get_by_role("button", name="Reset password").click()
     # Back at the organization's own sign-in page (the ticket's result_url).
     expect(page).to_have_url(re.compile("^" + re.escape(f"{portal}/o/acme/login")))
+    expect(page.get_by_text("Your password is set. Sign in with it to continue.")).to_be_visible()
     check_page(page)
     page.get_by_role("button", name="Continue to sign in").click()
     expect(page.get_by_label("Email address")).to_be_visible()

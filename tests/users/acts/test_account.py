@@ -90,13 +90,22 @@ def test_a_change_password_email_carries_a_working_ticket(acme, admin) -> None:
     assert httpx.get(link).status_code == 200
 
 
-def test_the_verification_email_is_sent_by_auth0(acme, admin, changing_emulator) -> None:
+def test_the_verification_email_is_the_organizations_and_its_link_confirms_the_address(
+        acme, admin, changing_emulator) -> None:
     user = new_user(email_verified=False, verify_email=False)
     operation = run(admin, acme, user["user_id"], "verification-email")
     assert operation.status == "succeeded", operation.last_error
-    assert operation.result["job_id"].startswith("job_")
-    sent = httpx.get(f"{changing_emulator.url}/emulator/outbox", params={"to": user["email"]}).json()
-    assert len(sent) == 1
+    # Not Auth0's template: the portal's, in Acme's branding.
+    assert httpx.get(f"{changing_emulator.url}/emulator/outbox", params={"to": user["email"]}).json() == []
+    [message] = mail.outbox
+    assert message.to == [user["email"]] and message.subject == "Confirm your email address for Acme"
+    assert f"{admin.display}, an admin of Acme, asked for you to confirm your email address." in message.body
+    link = next(w for w in message.body.split() if "/u/email-verification?ticket=" in w)
+    assert link in message.alternatives[0][0] and "Confirm my email address" in message.alternatives[0][0]
+    followed = httpx.get(link)
+    assert followed.status_code == 302
+    assert "/o/acme/login?done=email-confirmed&success=true" in followed.headers["location"]
+    assert gateway().user_get(user_id=user["user_id"])["email_verified"] is True
 
 
 def test_resetting_mfa_removes_second_factors_and_keeps_passkeys(acme, admin, changing_emulator) -> None:

@@ -4,7 +4,7 @@ The request halves on the directory alone: only the person's own fields, in one 
 every refusal keyed by the field it concerns, with nothing recorded; where a password lives when it is not
 Auth0's; each quota. The task halves with .apply() against an emulator of their own (they change its users):
 the edit reaches Auth0 as a user_metadata merge and nothing else, the change-password email carries a
-working ticket in the organization's branding (or the portal's), Auth0 sends the verification email, signing
+working ticket in the organization's branding (or the portal's), and so does the verification email, signing
 out everywhere ends the person's Auth0 sessions and refresh tokens, and the export holds what the person may
 see and nothing else. A task refuses an operation that was not asked for by the person it is about."""
 
@@ -376,17 +376,23 @@ def test_a_person_in_no_organization_gets_the_portals_email(tenant) -> None:
         gateway().user_delete(user_id=user["user_id"])
 
 
-def test_auth0_sends_the_verification_email(tenant, changing_emulator) -> None:
+def test_the_verification_email_is_branded_and_its_link_confirms_the_address(tenant, changing_emulator) -> None:
     initech = tenant["initech"]
     actor, user = person(initech)
-    def verification_emails() -> list[dict]:
-        outbox = httpx.get(f"{changing_emulator.url}/emulator/outbox", params={"to": user["email"]}).json()
-        return [m for m in outbox if m["kind"] == "verify_email"]
+    def auth0_sent() -> list[dict]:
+        return httpx.get(f"{changing_emulator.url}/emulator/outbox", params={"to": user["email"]}).json()
 
-    before = len(verification_emails())  # Auth0 sent one when the account was made
+    before = auth0_sent()  # Auth0 sent one when the account was made: the portal asks it for no more
     operation = profile_verification_email_request(actor=actor, organization=initech)
     assert run(profile_action, operation).status == Operation.Status.SUCCEEDED, operation.last_error
-    assert len(verification_emails()) == before + 1
+    assert auth0_sent() == before
+    [email] = mail.outbox
+    assert email.to == [user["email"]] and email.subject == "Confirm your email address for Initech"
+    assert "You asked, on your profile page, for a link to confirm your email address." in email.body
+    link = next(line for line in email.body.splitlines() if "/u/email-verification?ticket=" in line)
+    assert link in email.alternatives[0][0]
+    assert httpx.get(link).status_code == 302
+    assert gateway().user_get(user_id=user["user_id"])["email_verified"] is True
 
 
 def test_signing_out_everywhere_ends_auth0_sessions_and_refresh_tokens(tenant, changing_emulator) -> None:
