@@ -1,9 +1,10 @@
 """The catalog checker: every string a person reads in the portal's templates is marked for translation, and
 every catalog (German, French, Spanish) translates every marked string, none of them fuzzy, placeholders
-intact, gathered from the sources as they are now."""
+intact, in the formal address throughout (Sie, vous, usted), gathered from the sources as they are now."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -89,6 +90,34 @@ def test_the_catalog_translates_every_string_and_none_is_fuzzy(language: str, do
     checked = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(_catalog(language, domain))],
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+# The familiar forms of address, which the portal never uses: it addresses people as Sie, vous and usted, as a
+# company's tool does (case-sensitive, so that an abbreviation such as Spanish "TI", IT, is not one).
+FAMILIAR = {
+    "de": r"\b([Dd]u|[Dd]ich|[Dd]ir|[Dd]ein(e[mnrs]?)?|[Ee]uch|[Ee]uer|[Ee]ure)\b",
+    "fr": r"\b([Tt]u|[Tt]oi|[Tt]on|[Tt]a|[Tt]es)\b|\b[Tt]'",
+    "es": r"\b([Tt]ú|[Tt]u|[Tt]us|[Tt]i|[Tt]ienes|[Pp]uedes|[Qq]uieres|[Vv]osotros)\b",
+}
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_catalog_addresses_the_reader_formally(language: str, domain: str) -> None:
+    catalog = polib.pofile(str(_catalog(language, domain)))
+    familiar = [text for entry in catalog.translated_entries()
+                for text in [entry.msgstr, *entry.msgstr_plural.values()]
+                if re.search(FAMILIAR[language], text)]
+    assert familiar == []
+
+
+def test_the_formal_address_check_finds_the_familiar_forms() -> None:
+    for language, familiar in {"de": "Hast du dein Passwort?", "fr": "As-tu ton mot de passe ?",
+                               "es": "¿Tienes tu contraseña?"}.items():
+        assert re.search(FAMILIAR[language], familiar)
+    for language, formal in {"de": "Haben Sie Ihr Passwort?", "fr": "Avez-vous votre mot de passe ?",
+                             "es": "¿Tiene su contraseña? Su equipo de TI lo sabe."}.items():
+        assert not re.search(FAMILIAR[language], formal)
 
 
 def test_the_catalogs_hold_exactly_the_strings_the_sources_mark(tmp_path: Path) -> None:

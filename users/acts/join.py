@@ -111,8 +111,9 @@ def join_invitation_answer_check(invitation: JoinInvitation, *, now: dt.datetime
     if invitation.status == JoinInvitation.Status.REVOKED:
         raise ValidationError(gettext("%(organization)s withdrew this invitation.") % params)
     if invitation.expires_at <= (now or timezone.now()):
+        day = date_format(invitation.expires_at, "DATE_FORMAT")
         raise ValidationError(gettext("This invitation expired on %(day)s: ask an admin of %(organization)s to send "
-                                      "it again.") % {**params, "day": date_format(invitation.expires_at, "d F Y")})
+                                      "it again.") % {**params, "day": day})
     if OrganizationBlock.objects.filter(organization=organization, user_id=invitation.user_id).exists():
         raise ValidationError(gettext("%(organization)s has blocked your account: this invitation cannot be "
                                       "accepted.") % params)
