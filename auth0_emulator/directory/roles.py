@@ -11,7 +11,6 @@ nothing, as nothing in Auth0's documentation says they do.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..tenant import Tenant
@@ -93,18 +92,16 @@ def user_roles_remove(tenant: Tenant, user_id: str, role_ids: list[str]) -> None
         )
 
 
-def role_users_list(tenant: Tenant, role_id: str) -> list[dict]:
-    """The users holding a role as ``GET /roles/{id}/users`` lists them (``RoleUser``), by user id."""
+def role_user_ids(tenant: Tenant, role_id: str) -> list[str]:
+    """The ids of the users holding a role, in the order ``GET /roles/{id}/users`` lists them. Ids only: a page
+    describes its own users (``directory.users.users_summarized``), so a role held by tens of thousands costs each page
+    what its hundred users do, not every holder's record."""
     rows = tenant.store.all(
-        "SELECT u.data FROM users u JOIN user_roles ur ON ur.user_id = u.user_id WHERE ur.role_id = ? "
+        "SELECT u.user_id FROM users u JOIN user_roles ur ON ur.user_id = u.user_id WHERE ur.role_id = ? "
         "ORDER BY u.user_id",
         (role_id,),
     )
-    users = []
-    for row in rows:
-        user = json.loads(row["data"])
-        users.append({k: user[k] for k in ("user_id", "email", "picture", "name") if user.get(k) is not None})
-    return users
+    return [row["user_id"] for row in rows]
 
 
 # -- organization members' roles ------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import urllib.parse
@@ -31,7 +30,7 @@ from ..directory.organizations import (
 )
 from ..directory.outbox import outbox_send
 from ..directory.roles import organization_members_roles
-from ..directory.users import user_get
+from ..directory.users import user_get, users_summarized
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
@@ -167,14 +166,6 @@ async def orgs_delete(request: Request) -> Response:
 
 
 # -- members ------------------------------------------------------------------------------------
-def _member(user: dict) -> dict:
-    member = {"user_id": user["user_id"]}
-    for key in ("email", "picture", "name"):
-        if user.get(key) is not None:
-            member[key] = user[key]
-    return member
-
-
 def _roles_asked(request: Request) -> bool:
     """Whether ``fields`` asks for the members' roles: Auth0 lists them only when ``fields=roles`` includes
     them (left out otherwise, however the other fields are chosen), and only to a token that may read them."""
@@ -191,18 +182,21 @@ async def members_list(request: Request) -> Response:
     tenant = tenant_of(request)
     org = _org_or_404(request)
     with_roles = _roles_asked(request)
+    # Ids only: a page reads its own members (users_summarized), not every member's record.
     rows = tenant.store.all(
-        "SELECT u.data FROM organization_members m JOIN users u ON u.user_id = m.user_id "
+        "SELECT u.user_id FROM organization_members m JOIN users u ON u.user_id = m.user_id "
         "WHERE m.org_id = ? ORDER BY m.user_id",
         (org["id"],),
     )
-    members = [_member(json.loads(r["data"])) for r in rows]
+    members = [{"user_id": r["user_id"]} for r in rows]
     fields, include = fields_projection(request)
 
     def shown(page: list[dict]) -> list[dict]:
         """A page's members as asked: projected, with their roles in the organization (read for this page only)."""
-        roles = organization_members_roles(tenant, org["id"], [m["user_id"] for m in page]) if with_roles else {}
-        return [project({**m, "roles": roles[m["user_id"]]} if with_roles else m, fields, include) for m in page]
+        described = users_summarized(tenant, [m["user_id"] for m in page])
+        roles = organization_members_roles(tenant, org["id"], [m["user_id"] for m in described]) if with_roles else {}
+        return [project({**m, "roles": roles[m["user_id"]]} if with_roles else m, fields, include)
+                for m in described]
 
     if wants_checkpoint(request):
         body = checkpointed(request, members, "members", "user_id")

@@ -29,13 +29,13 @@ from ..directory.roles import (
     role_get_by_name,
     role_list,
     role_put,
-    role_users_list,
+    role_user_ids,
     roles_missing,
     user_roles_add,
     user_roles_list,
     user_roles_remove,
 )
-from ..directory.users import user_get
+from ..directory.users import user_get, users_summarized
 from ..errors import Auth0Error
 from ..tenant import Tenant
 from .apilog import api_write
@@ -171,10 +171,18 @@ async def role_permissions_list(request: Request) -> Response:
 async def role_users(request: Request) -> Response:
     require_all(request, "read:users", "read:roles", alternative="read:role_members")
     role = _role_or_404(request)
-    users = role_users_list(tenant_of(request), role["id"])
+    tenant = tenant_of(request)
+    holders = [{"user_id": user_id} for user_id in role_user_ids(tenant, role["id"])]
     if wants_checkpoint(request):
-        return ok(checkpointed(request, users, "users", "user_id"))
-    return ok(paged(request, users, "users"))
+        body = checkpointed(request, holders, "users", "user_id")
+        body["users"] = users_summarized(tenant, [holder["user_id"] for holder in body["users"]])
+        return ok(body)
+    body = paged(request, holders, "users")
+    page = body["users"] if isinstance(body, dict) else body
+    described = users_summarized(tenant, [holder["user_id"] for holder in page])
+    if isinstance(body, dict):
+        return ok({**body, "users": described})
+    return ok(described)
 
 
 @api_write("Assign users to a Role")
