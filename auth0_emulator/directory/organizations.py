@@ -56,6 +56,32 @@ def organization_member_check(tenant: Tenant, org_id: str, user_id: str) -> bool
     )
 
 
+# An organization's members, read a page at a time in id order (its primary key, (org_id, user_id)): an organization
+# of hundreds of thousands costs each page what its hundred members do. Only users that exist are counted.
+_MEMBERS = "FROM organization_members m JOIN users u ON u.user_id = m.user_id WHERE m.org_id = ?"
+
+
+def organization_members_after(tenant: Tenant, org_id: str, after: str | None, count: int) -> list[str]:
+    """Up to ``count`` ids of the organization's members after ``after`` (from the first when None), in id order."""
+    rows = tenant.store.all(
+        f"SELECT m.user_id {_MEMBERS} AND m.user_id > ? ORDER BY m.user_id LIMIT ?",  # noqa: S608 - constant
+        (org_id, after or "", count),
+    )
+    return [row["user_id"] for row in rows]
+
+
+def organization_members_at(tenant: Tenant, org_id: str, start: int, count: int) -> list[str]:
+    rows = tenant.store.all(
+        f"SELECT m.user_id {_MEMBERS} ORDER BY m.user_id LIMIT ? OFFSET ?",  # noqa: S608 - constant
+        (org_id, count, start),
+    )
+    return [row["user_id"] for row in rows]
+
+
+def organization_members_count(tenant: Tenant, org_id: str) -> int:
+    return tenant.store.one(f"SELECT COUNT(*) AS n {_MEMBERS}", (org_id,))["n"]  # noqa: S608 - constant
+
+
 def _member_event(tenant: Tenant, event_type: str, org_id: str, user_id: str) -> None:
     org = organization_get(tenant, org_id) or {"id": org_id}
     event_publish(tenant, event_type, {"organization": {"id": org["id"], "name": org.get("name")},

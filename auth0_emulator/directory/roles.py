@@ -92,16 +92,34 @@ def user_roles_remove(tenant: Tenant, user_id: str, role_ids: list[str]) -> None
         )
 
 
-def role_user_ids(tenant: Tenant, role_id: str) -> list[str]:
-    """The ids of the users holding a role, in the order ``GET /roles/{id}/users`` lists them. Ids only: a page
-    describes its own users (``directory.users.users_summarized``), so a role held by tens of thousands costs each page
-    what its hundred users do, not every holder's record."""
+# A role's holders, read a page at a time in id order (the index on user_roles(role_id, user_id)): a role held by
+# hundreds of thousands costs each page what its hundred users do. Only users that exist are counted.
+_HOLDERS = "FROM user_roles ur JOIN users u ON u.user_id = ur.user_id WHERE ur.role_id = ?"
+
+
+def role_holders_after(tenant: Tenant, role_id: str, after: str | None, count: int) -> list[str]:
+    """Up to ``count`` ids of the role's holders after ``after`` (from the first when None), in id order."""
     rows = tenant.store.all(
-        "SELECT u.user_id FROM users u JOIN user_roles ur ON ur.user_id = u.user_id WHERE ur.role_id = ? "
-        "ORDER BY u.user_id",
-        (role_id,),
+        f"SELECT ur.user_id {_HOLDERS} AND ur.user_id > ? ORDER BY ur.user_id LIMIT ?",  # noqa: S608 - constant
+        (role_id, after or "", count),
     )
     return [row["user_id"] for row in rows]
+
+
+def role_holders_at(tenant: Tenant, role_id: str, start: int, count: int) -> list[str]:
+    rows = tenant.store.all(
+        f"SELECT ur.user_id {_HOLDERS} ORDER BY ur.user_id LIMIT ? OFFSET ?",  # noqa: S608 - constant
+        (role_id, count, start),
+    )
+    return [row["user_id"] for row in rows]
+
+
+def role_holders_count(tenant: Tenant, role_id: str) -> int:
+    return tenant.store.one(f"SELECT COUNT(*) AS n {_HOLDERS}", (role_id,))["n"]  # noqa: S608 - constant
+
+
+def role_held_by(tenant: Tenant, role_id: str, user_id: str) -> bool:
+    return tenant.store.one(f"SELECT 1 AS held {_HOLDERS} AND ur.user_id = ?", (role_id, user_id)) is not None  # noqa: S608
 
 
 # -- organization members' roles ------------------------------------------------------------------

@@ -7,7 +7,7 @@ Validation errors follow Auth0's wording: ``Query validation error: '<what>' on 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -217,20 +217,40 @@ def paged(
     with_total: bool = True,
 ) -> Any:
     """Offset paging (``page``/``per_page``/``include_totals``) over a complete list."""
+    return paged_query(
+        request, key, lambda start, count: items[start : start + count], lambda: len(items),
+        default_per_page=default_per_page, include_totals_default=include_totals_default, with_length=with_length,
+        with_total=with_total,
+    )
+
+
+def paged_query(
+    request: Request,
+    key: str,
+    fetch: Callable[[int, int], list],
+    total: Callable[[], int],
+    *,
+    default_per_page: int = 50,
+    include_totals_default: bool = False,
+    with_length: bool = False,
+    with_total: bool = True,
+) -> Any:
+    """Offset paging where the list is read a page at a time: ``fetch(start, count)`` reads the page, ``total()``
+    counts the whole list (asked only with ``include_totals``)."""
     page = query_int(request, "page", 0, description="Page index of the results to return. First page is 0.")
     per_page = query_int(
         request, "per_page", default_per_page, maximum=100, description="Number of results per page."
     )
     include_totals = query_bool(request, "include_totals", include_totals_default)
     start = page * per_page
-    chunk = items[start : start + per_page]
+    chunk = fetch(start, per_page)
     if not include_totals:
         return chunk
     envelope: dict[str, Any] = {"start": start, "limit": per_page}
     if with_length:
         envelope["length"] = len(chunk)
     if with_total:
-        envelope["total"] = len(items)
+        envelope["total"] = total()
     envelope[key] = chunk
     return envelope
 
@@ -250,6 +270,26 @@ def checkpointed(
     """Checkpoint paging (``from``/``take``): the items after the one whose id is ``from``, and
     ``next`` (the last id returned) while more remain. ``from_description`` is how the operation's spec
     describes ``from`` (Auth0's validation messages quote it)."""
+    ids = [item.get(id_field) for item in items]
+
+    def after(checkpoint: str | None, count: int) -> list:
+        start = ids.index(checkpoint) + 1 if checkpoint else 0
+        return list(range(start, min(start + count, len(items))))
+
+    return checkpointed_query(request, key, after, lambda positions: [items[i] for i in positions],
+                              lambda checkpoint: checkpoint in ids, from_description,
+                              checkpoint_of=lambda position: ids[position])
+
+
+def checkpointed_query(
+    request: Request, key: str, after: Callable[[str | None, int], list], shown: Callable[[list], list[dict]],
+    holds: Callable[[str], bool], from_description: str = "Optional Id from which to start selection.",
+    checkpoint_of: Callable[[Any], str] = str,
+) -> dict[str, Any]:
+    """Checkpoint paging where the list is read a page at a time: ``after(checkpoint, count)`` reads up to
+    ``count`` ids after ``checkpoint`` (from the first when None), in id order, and ``shown(ids)`` describes a
+    page's; ``holds`` says whether the list holds an id (an unknown ``from`` is refused as Auth0 refuses it).
+    ``next`` is the last id of a page while more remain."""
     take = (
         query_int(
             request,
@@ -261,17 +301,13 @@ def checkpointed(
         )
         or 50
     )
-    start = 0
     checkpoint = request.query_params.get("from")
-    if checkpoint:
-        ids = [item.get(id_field) for item in items]
-        if checkpoint not in ids:
-            raise query_invalid("from", f"Invalid checkpoint: {checkpoint}", from_description)
-        start = ids.index(checkpoint) + 1
-    chunk = items[start : start + take]
-    body: dict[str, Any] = {key: chunk}
-    if chunk and start + take < len(items):
-        body["next"] = chunk[-1][id_field]
+    if checkpoint and not holds(checkpoint):
+        raise query_invalid("from", f"Invalid checkpoint: {checkpoint}", from_description)
+    ids = after(checkpoint or None, take + 1)  # one more than a page: whether more remain
+    body: dict[str, Any] = {key: shown(ids[:take])}
+    if len(ids) > take:
+        body["next"] = checkpoint_of(ids[take - 1])
     return body
 
 

@@ -24,7 +24,11 @@ from ..directory.organizations import (
     organization_get,
     organization_get_by_name,
     organization_list,
+    organization_member_check,
     organization_members_add,
+    organization_members_after,
+    organization_members_at,
+    organization_members_count,
     organization_members_remove,
     organization_put,
 )
@@ -38,11 +42,13 @@ from .auth import require
 from .common import (
     check_type,
     checkpointed,
+    checkpointed_query,
     fields_apply,
     fields_projection,
     no_content,
     ok,
     paged,
+    paged_query,
     payload_invalid,
     project,
     query_invalid,
@@ -182,31 +188,23 @@ async def members_list(request: Request) -> Response:
     tenant = tenant_of(request)
     org = _org_or_404(request)
     with_roles = _roles_asked(request)
-    # Ids only: a page reads its own members (users_summarized), not every member's record.
-    rows = tenant.store.all(
-        "SELECT u.user_id FROM organization_members m JOIN users u ON u.user_id = m.user_id "
-        "WHERE m.org_id = ? ORDER BY m.user_id",
-        (org["id"],),
-    )
-    members = [{"user_id": r["user_id"]} for r in rows]
     fields, include = fields_projection(request)
+    org_id = org["id"]
 
-    def shown(page: list[dict]) -> list[dict]:
+    def shown(user_ids: list[str]) -> list[dict]:
         """A page's members as asked: projected, with their roles in the organization (read for this page only)."""
-        described = users_summarized(tenant, [m["user_id"] for m in page])
-        roles = organization_members_roles(tenant, org["id"], [m["user_id"] for m in described]) if with_roles else {}
+        described = users_summarized(tenant, user_ids)
+        roles = organization_members_roles(tenant, org_id, [m["user_id"] for m in described]) if with_roles else {}
         return [project({**m, "roles": roles[m["user_id"]]} if with_roles else m, fields, include)
                 for m in described]
 
     if wants_checkpoint(request):
-        body = checkpointed(request, members, "members", "user_id")
-        body["members"] = shown(body["members"])
-        return ok(body)
-    result = paged(request, members, "members")
-    if isinstance(result, dict):
-        result["members"] = shown(result["members"])
-        return ok(result)
-    return ok(shown(result))
+        return ok(checkpointed_query(
+            request, "members", lambda after, count: organization_members_after(tenant, org_id, after, count), shown,
+            lambda user_id: organization_member_check(tenant, org_id, user_id)))
+    return ok(paged_query(
+        request, "members", lambda start, count: shown(organization_members_at(tenant, org_id, start, count)),
+        lambda: organization_members_count(tenant, org_id)))
 
 
 async def _member_ids(request: Request) -> list[str]:

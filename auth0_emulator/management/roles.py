@@ -27,9 +27,12 @@ from ..directory.roles import (
     role_delete,
     role_get,
     role_get_by_name,
+    role_held_by,
+    role_holders_after,
+    role_holders_at,
+    role_holders_count,
     role_list,
     role_put,
-    role_user_ids,
     roles_missing,
     user_roles_add,
     user_roles_list,
@@ -42,11 +45,12 @@ from .apilog import api_write
 from .auth import require, require_all
 from .common import (
     check_type,
-    checkpointed,
+    checkpointed_query,
     fields_apply,
     no_content,
     ok,
     paged,
+    paged_query,
     payload_invalid,
     query_int,
     request_body,
@@ -172,17 +176,15 @@ async def role_users(request: Request) -> Response:
     require_all(request, "read:users", "read:roles", alternative="read:role_members")
     role = _role_or_404(request)
     tenant = tenant_of(request)
-    holders = [{"user_id": user_id} for user_id in role_user_ids(tenant, role["id"])]
+    role_id = role["id"]
     if wants_checkpoint(request):
-        body = checkpointed(request, holders, "users", "user_id")
-        body["users"] = users_summarized(tenant, [holder["user_id"] for holder in body["users"]])
-        return ok(body)
-    body = paged(request, holders, "users")
-    page = body["users"] if isinstance(body, dict) else body
-    described = users_summarized(tenant, [holder["user_id"] for holder in page])
-    if isinstance(body, dict):
-        return ok({**body, "users": described})
-    return ok(described)
+        return ok(checkpointed_query(
+            request, "users", lambda after, count: role_holders_after(tenant, role_id, after, count),
+            lambda user_ids: users_summarized(tenant, user_ids),
+            lambda user_id: role_held_by(tenant, role_id, user_id)))
+    return ok(paged_query(
+        request, "users", lambda start, count: users_summarized(tenant, role_holders_at(tenant, role_id, start, count)),
+        lambda: role_holders_count(tenant, role_id)))
 
 
 @api_write("Assign users to a Role")
