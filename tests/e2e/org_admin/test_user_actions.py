@@ -3,6 +3,7 @@ on a page of its own, the page follows the operation, and the user's status show
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -75,9 +76,13 @@ def test_an_admin_sends_change_password_emails_to_a_selection(portal, page: Page
         user_action.apply(args=[str(operation.id)])
         operation.refresh_from_db()
         assert operation.status == "succeeded", operation.last_error
-    # operations.js sees them finish and reloads the page onto their outcome (wait, or the reload would cut
-    # the next navigation short).
-    expect(page.locator("[data-operation-poll]")).to_have_count(0, timeout=15000)
+    # operations.js sees them finish and reloads the page onto their outcome, once or twice (one may finish
+    # between two polls). Wait for the document that shows both succeeded, not only for the pollers to go:
+    # mid-reload the old document has none either, and checking it would leave the new one unchecked.
+    for operation in queued:
+        row = page.locator("tr.operation-row").filter(has=page.locator(f'a[href$="/operations/{operation.id}/"]'))
+        expect(row).to_have_class(re.compile(r"\boperation-succeeded\b"), timeout=15000)
+    expect(page.locator("[data-operation-poll]")).to_have_count(0)
     check_page(page)
     page.goto(f"{portal}/outbox/")
     check_page(page)
