@@ -74,6 +74,8 @@ class RateBucket(models.Model):
     stamp = models.FloatField()
     # When Auth0 last refused a call of the group (429): the tokens booked until then are void.
     refused_at = models.FloatField(default=0.0)
+    # When the last waiter queued (``Store.queue``) comes back (epoch seconds): the next comes one refill later.
+    queue_tail = models.FloatField(default=0.0)
 
     def __str__(self) -> str:
         return f"{self.group}: {self.tokens:.1f}"

@@ -17,6 +17,11 @@ and stops booking in its group for a while (the bucket was not the tenant's). Au
 bucket: ``X-RateLimit-Remaining`` lower than ours (someone else spends the same budget: the dashboard,
 another application) lowers ours, and a 429 empties ours until ``X-RateLimit-Reset``.
 
+A call that finds no token and books none (outside an operation's run, or in the while after a 429 when its group
+books nothing) joins its group's queue of waiters (``Store.queue``): each comes back one refill interval after
+the one before it, so a crowd of waiters returns at the pace the bucket refills, not all within one burst's
+refill time to find it empty again, and its wait grows with the crowd.
+
 Of each burst the portal spends all but ``AUTH0_RATE_MARGIN_SECONDS`` of refill (``limit_with_margin``): a call
 reaches Auth0 a little after it took its token, and calls taken apart may arrive together.
 
@@ -100,6 +105,9 @@ class Store(Protocol):
     # every booking made until then is void (``refused_at``).
     def refuse(self, group: str, limit: Limit, tokens: float, at: float) -> None: ...
     def refused_at(self, group: str, limit: Limit) -> float: ...
+    # A caller refused a token and booking none, whose token is due in ``wait`` seconds: the seconds until it
+    # should come back, at least ``wait`` and one refill interval (1/rate) after the last waiter queued.
+    def queue(self, group: str, limit: Limit, wait: float) -> float: ...
 
 
 class DatabaseStore:
@@ -151,6 +159,16 @@ class DatabaseStore:
     def refused_at(self, group: str, limit: Limit) -> float:
         return self.buckets.filter(group=group).values_list("refused_at", flat=True).first() or 0.0
 
+    def queue(self, group: str, limit: Limit, wait: float) -> float:
+        now = time.time()
+        self._ensure(group, limit, now)
+        # One UPDATE: two waiters queued at once are served one after the other by the row's lock. Read after it,
+        # a slot another waiter took in between is later than ours: late, never early.
+        self.buckets.filter(group=group).update(
+            queue_tail=Greatest(F("queue_tail") + Value(1.0 / limit.per_second), Value(now + wait)))
+        tail = self.buckets.filter(group=group).values_list("queue_tail", flat=True).first() or now
+        return max(wait, tail - now)
+
     def _lower_once(self, group: str, limit: Limit, tokens: float) -> int:
         now = time.time()
         return self.buckets.filter(GreaterThan(self._refilled(limit, now), tokens), group=group).update(
@@ -169,13 +187,20 @@ class DatabaseStore:
 
 
 # KEYS[1]: the bucket; ARGV: burst, per-second rate, then ("take", horizon) | "peek" | ("lower", tokens) |
-# ("refuse", tokens, at) | "refused".
+# ("refuse", tokens, at) | "refused" | ("queue", wait).
 # Redis's own clock, so that workers on machines whose clocks disagree still share one bucket. A take answers
 # "ok", "r<seconds>" (booked: the token is due then) or the tokens left.
 _BUCKET_SCRIPT = """
 local burst, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+if ARGV[3] == 'queue' then
+  local tail = tonumber(redis.call('HGET', KEYS[1], 'tail')) or 0
+  local slot = math.max(now + tonumber(ARGV[4]), tail + 1 / rate)
+  redis.call('HSET', KEYS[1], 'tail', tostring(slot))
+  redis.call('EXPIRE', KEYS[1], math.max(redis.call('TTL', KEYS[1]), math.ceil(slot - now) + 60))
+  return tostring(slot - now)
+end
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
 local tokens, stamp = tonumber(state[1]) or burst, tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
@@ -232,6 +257,9 @@ class RedisStore:
 
     def refused_at(self, group: str, limit: Limit) -> float:
         return float(self._run(group, limit, "refused"))
+
+    def queue(self, group: str, limit: Limit, wait: float) -> float:
+        return float(self._run(group, limit, "queue", wait))
 
 
 @dataclass
@@ -305,15 +333,14 @@ class RateLimiter:
     def take(self, group: str) -> Taken:
         """One token for a call in ``group``; when there is none, how long to wait. Inside
         ``budget_reservations`` the run's held tokens are spent first, and out of budget the run books tokens
-        due within ``reserve_seconds``. An unbooked wait carries jitter of up to one burst's refill time,
-        so that calls waiting together do not all come back at the same instant and find the bucket empty
-        again."""
+        due within ``reserve_seconds``. An unbooked wait is the caller's place in its group's queue of waiters
+        (``Store.queue``), with jitter of up to one refill interval."""
         group = self.bucket(group)
         limit = self.limits[group]
         run = _RUN_RESERVATIONS.get()
         if run is None or self.reserve_seconds <= 0:
             taken = self.store.take(group, limit)
-            return taken if taken.ok else self._jittered(taken, limit)
+            return taken if taken.ok else self._queued(group, taken, limit)
         held = run.held.get(group)
         refused_at = self.store.refused_at(group, limit)
         if held and refused_at >= min(booked_at for _, booked_at in held):
@@ -341,7 +368,7 @@ class RateLimiter:
             run.spend(group)
             return taken
         if not taken.reserved:
-            return self._jittered(taken, limit)
+            return self._queued(group, taken, limit)
         return self._book(run, group, limit, taken)
 
     def _book(self, run: Reservations, group: str, limit: Limit, first: Taken) -> Taken:
@@ -360,10 +387,12 @@ class RateLimiter:
         run.booked[group] = run.booked.get(group, []) + tokens
         return Taken(False, max(due for due, _ in tokens) - time.time(), reserved=True)
 
-    @staticmethod
-    def _jittered(taken: Taken, limit: Limit) -> Taken:
-        jitter = random.uniform(0, limit.burst / limit.per_second)  # noqa: S311 - jitter, not cryptography
-        return Taken(False, max(taken.wait, 0.0) + jitter)
+    def _queued(self, group: str, taken: Taken, limit: Limit) -> Taken:
+        """A refused caller's place in the queue of waiters: a crowd comes back at the pace of the refill, one
+        waiter a refill interval after another, not all at the moment the next token is due."""
+        wait = self.store.queue(group, limit, max(taken.wait, 0.0))
+        jitter = random.uniform(0, 1 / limit.per_second)  # noqa: S311 - jitter, not cryptography
+        return Taken(False, wait + jitter)
 
     def observe(self, group: str, *, remaining: int | None, reset_at: float | None, refused: bool) -> None:
         """What Auth0 said of the budget in its response headers. A 429 empties the bucket until

@@ -226,6 +226,9 @@ class _TinyStore:
     def refused_at(self, group, limit):
         return 0.0
 
+    def queue(self, group, limit, wait):
+        return wait
+
 
 def test_management_calls_and_429s_are_counted_per_group(emulator_factory) -> None:
     limited = emulator_factory("--seed", "demo", "--rate-limit", "read_users=2/6")

@@ -74,12 +74,26 @@ def test_auth0s_remaining_lowers_the_bucket_and_a_429_empties_it_until_the_reset
     assert not refused.ok and 29 < refused.wait <= 31
 
 
-def test_a_refused_take_waits_with_jitter_within_one_burst(store: Store) -> None:
+def test_refused_takers_queue_and_come_back_one_refill_apart(store: Store) -> None:
+    """Five callers refused at once (one token due in 10 s, one more every 10 s) come back in turn, each a refill
+    interval after the one before (with jitter within one interval), not all at the moment the first token is
+    due."""
     limiter = RateLimiter(store, {"other": SLOW})
     for _ in range(5):
         limiter.take("other")
-    waits = {round(limiter.take("other").wait, 3) for _ in range(5)}
-    assert all(9 < w <= 10 + SLOW.burst / SLOW.per_second for w in waits) and len(waits) > 1
+    interval = 1 / SLOW.per_second
+    waits = [limiter.take("other").wait for _ in range(5)]
+    for place, wait in enumerate(waits):
+        assert 9 + place * interval < wait <= 10 + (place + 1) * interval, (place, waits)
+    assert store.queue("other", SLOW, 0.0) > 5 * interval  # a sixth waiter comes back after the five
+
+
+def test_a_queue_of_waiters_drains_to_nothing_once_they_have_come_back(store: Store) -> None:
+    fast = Limit(burst=1, per_minute=600)  # a refill interval of 0.1 s
+    for _ in range(3):
+        store.queue("other", fast, 0.0)
+    time.sleep(0.5)
+    assert store.queue("other", fast, 0.05) == pytest.approx(0.05, abs=0.02)
 
 
 @pytest.mark.django_db(transaction=True)
