@@ -79,10 +79,13 @@ class UserCalls(GatewayCore):
         blocked: bool | None = None,
         user_metadata: Mapping[str, Any] | None = None,
         app_metadata: Mapping[str, Any] | None = None,
+        user_id: str | None = None,
     ) -> Auth0User:
-        """``POST /api/v2/users``. A duplicate raises :class:`Auth0Conflict` (never retried)."""
+        """``POST /api/v2/users``. A duplicate raises :class:`Auth0Conflict` (never retried). ``user_id``: the
+        id to give the account (a database connection's becomes ``auth0|<user_id>``), so that a caller that
+        never heard the answer can still recognise the account it made."""
         body = given(
-            email=email, password=password, username=username, email_verified=email_verified,
+            user_id=user_id, email=email, password=password, username=username, email_verified=email_verified,
             verify_email=verify_email, given_name=given_name, family_name=family_name, name=name,
             nickname=nickname, picture=picture, phone_number=phone_number, blocked=blocked,
             user_metadata=dict(user_metadata) if user_metadata is not None else None,

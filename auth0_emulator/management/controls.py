@@ -1,10 +1,11 @@
 """Test controls and fault injection for the Management API.
 
 ``POST /emulator/controls`` changes fault rate/status, latency, search lag and rate limits of the
-running process (so one emulator can be driven by a whole test session); ``POST /emulator/reset``
-puts the tenant back to its seed; ``GET /emulator/stats`` counts what the Management API answered
-since the start (or the last reset), per endpoint group: calls served, refused with 429, and failed by
-an injected fault. All exist only with ``--test-controls`` (otherwise 404).
+running process, and may have the next calls refused with 429 as if another client had spent the limits
+(so one emulator can be driven by a whole test session); ``POST /emulator/reset`` puts the tenant back to
+its seed; ``GET /emulator/stats`` counts what the Management API answered since the start (or the last
+reset), per endpoint group: calls served, refused with 429, and failed by an injected fault. All exist only
+with ``--test-controls`` (otherwise 404).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ CONTROL_FIELDS = (
     "search_lag_seconds",
     "rate_limits_enabled",
     "rate_limits",
+    "rate_limit_refusals",
 )
 
 
@@ -45,6 +47,7 @@ def _controls_view(tenant: Tenant) -> dict[str, Any]:
         "search_lag_seconds": c.search_lag_seconds,
         "rate_limits_enabled": c.rate_limits_enabled,
         "rate_limits": {g: {"burst": r.burst, "per_minute": r.per_minute} for g, r in c.rate_limits.items()},
+        "rate_limit_refusals": rate_limiter(tenant).refusals,
     }
 
 
@@ -63,6 +66,7 @@ async def controls_set(request: Request) -> Response:
     tenant = _require_controls(request)
     body = await request_body(request, allowed=CONTROL_FIELDS)
     changes: dict[str, Any] = {}
+    refusals: int | None = None
     try:
         if "fault_rate" in body:
             changes["fault_rate"] = float(body["fault_rate"])
@@ -83,11 +87,19 @@ async def controls_set(request: Request) -> Response:
                     raise ValueError(f"unknown rate limit group {group!r}")
                 limits[group] = RateLimit(int(spec["burst"]), int(spec["per_minute"]))
             changes["rate_limits"] = limits
+        if "rate_limit_refusals" in body:
+            refusals = int(body["rate_limit_refusals"])
+            if refusals < 0:
+                raise ValueError("rate_limit_refusals must be 0 or more")
     except (TypeError, ValueError, KeyError) as exc:
         raise payload_invalid(str(exc)) from None
     tenant.config = dataclasses.replace(tenant.config, **changes)
     if "rate_limits" in changes or "rate_limits_enabled" in changes:
         tenant.extensions.pop("rate_limiter", None)
+    if refusals is not None:
+        # The next calls, of any group, answered 429 as empty buckets answer (with limits on): as if another
+        # client of the tenant had just spent them.
+        rate_limiter(tenant).refusals = refusals
     return ok(_controls_view(tenant))
 
 

@@ -60,6 +60,9 @@ class Bucket:
 class RateLimiter:
     def __init__(self) -> None:
         self.buckets: dict[str, Bucket] = {}
+        # Calls still to be refused as if another client of the tenant had just spent every bucket (the test
+        # control ``rate_limit_refusals``): a 429 a test can count on, whatever its machine's speed.
+        self.refusals = 0
 
     def check(self, tenant: Tenant, group: str) -> tuple[bool, dict[str, str]]:
         """Take a token from ``group``'s bucket: (allowed, headers)."""
@@ -73,6 +76,9 @@ class RateLimiter:
         if not config.rate_limits_enabled:
             # Off: still tell clients what the limit would be, with a bucket that never drains.
             return True, Bucket(limit, float(limit.burst), now).headers(now)
+        if self.refusals:
+            self.refusals -= 1
+            return False, Bucket(limit, 0.0, now).headers(now)
         allowed = bucket.take(now)
         return allowed, bucket.headers(now)
 

@@ -230,6 +230,18 @@ def test_duplicate_user_is_a_conflict_with_auth0s_message(gw, user):
     assert caught.value.error_code == "auth0_idp_error"
 
 
+def test_a_user_made_with_the_id_asked_for_and_that_id_only_once(gw):
+    """A database connection's user takes the id the caller gives (``auth0|<id>``, as Auth0 does); a second
+    create with that id is a conflict whatever its email (how an invitation knows its own account)."""
+    wanted = uuid.uuid4().hex
+    created = gw.user_create(connection=SHARED, user_id=wanted, email=unique_email(), password=STRONG_PASSWORD)
+    assert created["user_id"] == f"auth0|{wanted}" and created["identities"][0]["user_id"] == wanted
+    assert gw.user_get(user_id=f"auth0|{wanted}")["email"] == created["email"]
+    with pytest.raises(Auth0Conflict):
+        gw.user_create(connection=SHARED, user_id=wanted, email=unique_email(), password=STRONG_PASSWORD)
+    gw.user_delete(user_id=created["user_id"])
+
+
 def test_unknown_user_is_not_found(gw):
     with pytest.raises(Auth0NotFound) as caught:
         gw.user_get(user_id="auth0|" + "0" * 24)

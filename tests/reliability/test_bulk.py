@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import FAULT_RATE, FAULT_STATUSES, FULL
+from tests.reliability.conftest import CONTENDED, FAULT_RATE, FAULT_STATUSES, FULL
 from tests.support.operations_cluster import Cluster
 
 pytestmark = pytest.mark.processes
@@ -63,7 +63,8 @@ def test_a_bulk_job_through_faults_a_killed_worker_and_a_broker_restart(cluster:
     path = cluster.workdir / "bulk.csv"
     asked = _file(path, members)
 
-    cluster.emulator_controls(fault_rate=FAULT_RATE, fault_status=FAULT_STATUSES, rate_limits_enabled=True)
+    cluster.emulator_controls(fault_rate=FAULT_RATE, fault_status=FAULT_STATUSES, rate_limits_enabled=True,
+                              rate_limit_refusals=CONTENDED)
     before = cluster.emulator_stats()
     job = driver.call("bulk_upload", slug=SLUG, path=str(path))["job"]
     checked = driver.call("bulk_wait", job=job, statuses=["ready"], timeout=TIMEOUT)
@@ -133,5 +134,5 @@ def test_a_bulk_job_through_faults_a_killed_worker_and_a_broker_restart(cluster:
             extra_emails += row["emails"] - 1
     assert extra_tickets <= cut_short and extra_emails <= cut_short, (extra_tickets, extra_emails, cut_short)
 
-    # The tenant did fail calls and refuse some with 429 while the job ran.
-    assert answered["faults"] > 0 and answered["rate_limited"] > 0, answered
+    # The tenant did fail calls and refuse some with 429 while the job ran (at least the CONTENDED ones).
+    assert answered["faults"] > 0 and answered["rate_limited"] >= CONTENDED, answered

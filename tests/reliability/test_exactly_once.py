@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.reliability.conftest import BATCH, FAULT_RATE, FAULT_STATUSES, FULL
+from tests.reliability.conftest import BATCH, CONTENDED, FAULT_RATE, FAULT_STATUSES, FULL
 from tests.support.operations_cluster import Cluster
 
 pytestmark = pytest.mark.processes
@@ -55,7 +55,8 @@ def batch_start(cluster: Cluster, name: str) -> Batch:
     and BATCH edits asked for as the pages ask."""
     cluster.emulator_controls(fault_rate=0.0, rate_limits_enabled=False)
     batch = Batch(name, cluster.driver.call("people_create", prefix=f"{name}-person", count=BATCH // ROUNDS))
-    cluster.emulator_controls(fault_rate=FAULT_RATE, fault_status=FAULT_STATUSES, rate_limits_enabled=True)
+    cluster.emulator_controls(fault_rate=FAULT_RATE, fault_status=FAULT_STATUSES, rate_limits_enabled=True,
+                              rate_limit_refusals=CONTENDED)
     batch.stats_before = cluster.emulator_stats()
     invited = cluster.driver.call("invite", prefix=f"{name}-invitee", count=BATCH)
     edited = cluster.driver.call("edit", prefix=name, people=batch.people, rounds=ROUNDS)
@@ -124,9 +125,9 @@ def assert_exactly_once(cluster: Cluster, batch: Batch, outcome: Outcome, *, cut
         assert held["auth0"] == last_edit, (user_id, held["auth0"], last_edit)
         assert held["directory"] == last_edit, (user_id, held["directory"], last_edit)
 
-    # What the tenant did to the batch: it failed calls and refused some with 429 (not a timing: these
-    # are the conditions the test is about, checked to have held).
-    assert outcome.answered["faults"] > 0 and outcome.answered["rate_limited"] > 0, outcome.answered
+    # What the tenant did to the batch: it failed calls and refused some with 429 (at least the CONTENDED
+    # calls another application's use refused): the conditions the test is about, checked to have held.
+    assert outcome.answered["faults"] > 0 and outcome.answered["rate_limited"] >= CONTENDED, outcome.answered
 
 
 def test_faults_and_rate_limits(cluster: Cluster) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.conftest import FAULT_RATE, FAULT_STATUSES, FULL
+from tests.reliability.conftest import CONTENDED, FAULT_RATE, FAULT_STATUSES, FULL
 from tests.support.operations_cluster import Cluster
 
 pytestmark = pytest.mark.processes
@@ -25,7 +25,8 @@ TIMEOUT = 1800 if FULL else 240
 def test_organizations_turning_people_around_at_once_lose_nothing(cluster: Cluster) -> None:
     cluster.emulator_controls(fault_rate=0.0, rate_limits_enabled=False)
     people = cluster.driver.call("memberships_setup", prefix="shared", organizations=ORGANIZATIONS, people=PEOPLE)
-    cluster.emulator_controls(fault_rate=FAULT_RATE, fault_status=FAULT_STATUSES, rate_limits_enabled=True)
+    cluster.emulator_controls(fault_rate=FAULT_RATE, fault_status=FAULT_STATUSES, rate_limits_enabled=True,
+                              rate_limit_refusals=CONTENDED)
 
     invitations = cluster.driver.call("memberships_invite", prefix="shared", organizations=ORGANIZATIONS,
                                       people=people)

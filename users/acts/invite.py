@@ -188,8 +188,16 @@ def _created_user_record(operation: Operation, user_id: str) -> None:
     Operation.objects.filter(pk=operation.pk).update(result=operation.result)
 
 
+def _account_id(operation: Operation) -> str:
+    """The id the invitation asks Auth0 to give the account it creates: the operation's own. A run cut off
+    after Auth0 made the account but before it heard the answer (a killed worker, a broker's restart) leaves
+    no ``created_user_id``; the next run still knows the account as this invitation's by its id, rather than
+    taking it for someone else's and only inviting its owner to join."""
+    return operation.pk.hex
+
+
 def _created_by(operation: Operation, user: Auth0User) -> bool:
-    return (operation.result or {}).get("created_user_id") == user["user_id"]
+    return user["user_id"] in ((operation.result or {}).get("created_user_id"), f"auth0|{_account_id(operation)}")
 
 
 def user_invite_apply(operation: Operation) -> dict:
@@ -223,8 +231,9 @@ def user_invite_apply(operation: Operation) -> dict:
         app_metadata = {**metadata.get("app_metadata", {}), **membership.created_app_metadata()}
         try:
             user = auth0.user_create(
-                connection=connection, email=email, password=password_random(), email_verified=False,
-                verify_email=False, name=name or None, given_name=given_name or None, family_name=family_name or None,
+                connection=connection, user_id=_account_id(operation), email=email, password=password_random(),
+                email_verified=False, verify_email=False, name=name or None, given_name=given_name or None,
+                family_name=family_name or None,
                 user_metadata=metadata.get("user_metadata") or None, app_metadata=app_metadata or None,
             )
             _created_user_record(operation, user["user_id"])

@@ -76,9 +76,31 @@ def test_rate_limits_can_be_turned_on_at_run_time(emu: EmulatorProcess) -> None:
     assert httpx.get(f"{emu.url}/api/v2/logs", headers=auth(emu)).status_code == 200
 
 
+def test_the_next_calls_can_be_refused_as_if_another_client_had_spent_the_limits(emu: EmulatorProcess) -> None:
+    """``rate_limit_refusals``: that many calls, of any group, answered 429 with an empty bucket's headers and
+    counted as refused; then the buckets as they were. Only while limits are on."""
+    r = httpx.post(f"{emu.url}/emulator/controls", json={"rate_limits_enabled": True, "rate_limit_refusals": 2})
+    assert r.status_code == 200 and r.json()["rate_limit_refusals"] == 2
+    try:
+        answers = [httpx.get(f"{emu.url}/api/v2/{path}", headers=auth(emu)) for path in ("users", "logs", "users")]
+    finally:
+        httpx.post(f"{emu.url}/emulator/controls", json={"rate_limits_enabled": False})
+    assert [a.status_code for a in answers] == [429, 429, 200]
+    assert answers[0].json()["errorCode"] == "too_many_requests"
+    assert answers[0].headers["x-ratelimit-remaining"] == "0" and int(answers[0].headers["x-ratelimit-reset"]) > 0
+    assert httpx.get(f"{emu.url}/emulator/controls").json()["rate_limit_refusals"] == 0
+    off = httpx.post(f"{emu.url}/emulator/controls", json={"rate_limit_refusals": 1})
+    assert off.json()["rate_limit_refusals"] == 1
+    try:
+        assert httpx.get(f"{emu.url}/api/v2/users", headers=auth(emu)).status_code == 200  # limits off
+    finally:
+        httpx.post(f"{emu.url}/emulator/controls", json={"rate_limit_refusals": 0})
+
+
 def test_bad_controls_are_400(emu: EmulatorProcess) -> None:
     for body in ({"fault_rate": 2}, {"fault_status": 200}, {"fault_status": [503, "x"]}, {"fault_status": []},
-                 {"rate_limits": {"nope": {"burst": 1, "per_minute": 1}}},
+                 {"rate_limits": {"nope": {"burst": 1, "per_minute": 1}}}, {"rate_limit_refusals": -1},
+                 {"rate_limit_refusals": "many"},
                  {"unknown": 1}):
         r = httpx.post(f"{emu.url}/emulator/controls", json=body)
         assert r.status_code == 400, body

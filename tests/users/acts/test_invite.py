@@ -17,8 +17,9 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from auth0_gateway import gateway
+from auth0_gateway import Auth0Gateway, Auth0Transient, gateway
 from auth0_gateway.budget import GROUP_LABELS
+from organizations.membership import membership_of
 from organizations.models import MembershipMode, Organization
 from organizations.selectors import principal_for_user_id
 from portal.models import AuditEvent, Operation
@@ -30,6 +31,7 @@ from tests.support.budget import IsolatedRedisStore
 from tests.support.concurrency import needs_database_server, simultaneously
 from users.acts import invite as invitations
 from users.acts.invite import password_random, user_invite_apply, user_invite_request
+from users.directory.selectors import organization_member_lookup
 from users.models import DirectoryUser, JoinInvitation
 from users.tasks import user_invite
 
@@ -145,6 +147,34 @@ def test_a_create_that_came_back_409_finds_the_user_and_carries_on(organizations
     assert operation.status == "succeeded", operation.last_error
     assert operation.result["user_id"] == created["user_id"] and len(lookups) == 2
     assert len(gateway().users_by_email(email=email)) == 1 and len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("slug", ["acme", "initech", "globex"])
+def test_a_run_cut_off_before_it_heard_its_account_made_still_makes_it_a_member(organizations, monkeypatch,
+                                                                                slug) -> None:
+    """Auth0 made the account, but the run never heard its answer (killed, or its broker gone): nothing noted
+    the account as the invitation's. The retry knows it by the id the invitation asked for (the operation's)
+    and makes it a member, in every mode: not someone else's account, to be invited to join (in the Auth0
+    Organizations mode nothing else on the account says whose it is)."""
+    organization, email = organizations[slug], new_email(slug)
+    real, answers_lost = Auth0Gateway.user_create, []
+
+    def made_but_answer_lost(self, **kwargs):
+        if answers_lost:
+            return real(self, **kwargs)
+        answers_lost.append(real(self, **kwargs)["user_id"])
+        raise Auth0Transient("The connection to Auth0 was lost before its answer came.")
+
+    monkeypatch.setattr(Auth0Gateway, "user_create", made_but_answer_lost)
+    operation = invite(organization, email)
+    assert operation.status == "succeeded", operation.last_error
+    assert operation.result.get("outcome") != "awaiting_acceptance" and not JoinInvitation.objects.exists()
+    [account] = gateway().users_by_email(email=email)
+    assert answers_lost == [account["user_id"]] == [f"auth0|{operation.pk.hex}"] == [operation.result["user_id"]]
+    assert membership_of(organization).belongs(account, membership_of(organization).auth0_organization_ids(
+        gateway(), account))
+    assert [user_id for user_id, *_ in organization_member_lookup(organization, email).members] == [account["user_id"]]
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [email]
 
 
 def test_someone_with_an_account_elsewhere_is_invited_to_join_not_added(organizations, changing_emulator) -> None:
