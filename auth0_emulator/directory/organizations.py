@@ -11,6 +11,7 @@ import json
 from ..tenant import Tenant
 from .formats import now_iso
 from .hooks import event_publish, index_touch
+from .linked_users import LinkedUsers
 
 
 def organization_get(tenant: Tenant, org_id: str) -> dict | None:
@@ -58,28 +59,9 @@ def organization_member_check(tenant: Tenant, org_id: str, user_id: str) -> bool
 
 # An organization's members, read a page at a time in id order (its primary key, (org_id, user_id)): an organization
 # of hundreds of thousands costs each page what its hundred members do. Only users that exist are counted.
-_MEMBERS = "FROM organization_members m JOIN users u ON u.user_id = m.user_id WHERE m.org_id = ?"
-
-
-def organization_members_after(tenant: Tenant, org_id: str, after: str | None, count: int) -> list[str]:
-    """Up to ``count`` ids of the organization's members after ``after`` (from the first when None), in id order."""
-    rows = tenant.store.all(
-        f"SELECT m.user_id {_MEMBERS} AND m.user_id > ? ORDER BY m.user_id LIMIT ?",  # noqa: S608 - constant
-        (org_id, after or "", count),
-    )
-    return [row["user_id"] for row in rows]
-
-
-def organization_members_at(tenant: Tenant, org_id: str, start: int, count: int) -> list[str]:
-    rows = tenant.store.all(
-        f"SELECT m.user_id {_MEMBERS} ORDER BY m.user_id LIMIT ? OFFSET ?",  # noqa: S608 - constant
-        (org_id, count, start),
-    )
-    return [row["user_id"] for row in rows]
-
-
-def organization_members_count(tenant: Tenant, org_id: str) -> int:
-    return tenant.store.one(f"SELECT COUNT(*) AS n {_MEMBERS}", (org_id,))["n"]  # noqa: S608 - constant
+# An organization's members, a page at a time in SQL.
+organization_members = LinkedUsers(
+    "FROM organization_members m JOIN users u ON u.user_id = m.user_id WHERE m.org_id = ?", "m.user_id")
 
 
 def _member_event(tenant: Tenant, event_type: str, org_id: str, user_id: str) -> None:

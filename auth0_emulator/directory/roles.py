@@ -15,6 +15,7 @@ from typing import Any
 
 from ..tenant import Tenant
 from .hooks import event_publish
+from .linked_users import LinkedUsers
 
 # A role's columns, in the order ``_role`` reads them; ``r`` is the roles table wherever it is joined.
 _COLUMNS = "r.id, r.name, r.description"
@@ -94,32 +95,9 @@ def user_roles_remove(tenant: Tenant, user_id: str, role_ids: list[str]) -> None
 
 # A role's holders, read a page at a time in id order (the index on user_roles(role_id, user_id)): a role held by
 # hundreds of thousands costs each page what its hundred users do. Only users that exist are counted.
-_HOLDERS = "FROM user_roles ur JOIN users u ON u.user_id = ur.user_id WHERE ur.role_id = ?"
-
-
-def role_holders_after(tenant: Tenant, role_id: str, after: str | None, count: int) -> list[str]:
-    """Up to ``count`` ids of the role's holders after ``after`` (from the first when None), in id order."""
-    rows = tenant.store.all(
-        f"SELECT ur.user_id {_HOLDERS} AND ur.user_id > ? ORDER BY ur.user_id LIMIT ?",  # noqa: S608 - constant
-        (role_id, after or "", count),
-    )
-    return [row["user_id"] for row in rows]
-
-
-def role_holders_at(tenant: Tenant, role_id: str, start: int, count: int) -> list[str]:
-    rows = tenant.store.all(
-        f"SELECT ur.user_id {_HOLDERS} ORDER BY ur.user_id LIMIT ? OFFSET ?",  # noqa: S608 - constant
-        (role_id, count, start),
-    )
-    return [row["user_id"] for row in rows]
-
-
-def role_holders_count(tenant: Tenant, role_id: str) -> int:
-    return tenant.store.one(f"SELECT COUNT(*) AS n {_HOLDERS}", (role_id,))["n"]  # noqa: S608 - constant
-
-
-def role_held_by(tenant: Tenant, role_id: str, user_id: str) -> bool:
-    return tenant.store.one(f"SELECT 1 AS held {_HOLDERS} AND ur.user_id = ?", (role_id, user_id)) is not None  # noqa: S608
+# A role's holders, a page at a time in SQL.
+role_holders = LinkedUsers("FROM user_roles ur JOIN users u ON u.user_id = ur.user_id WHERE ur.role_id = ?",
+                           "ur.user_id")
 
 
 # -- organization members' roles ------------------------------------------------------------------

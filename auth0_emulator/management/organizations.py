@@ -25,10 +25,8 @@ from ..directory.organizations import (
     organization_get_by_name,
     organization_list,
     organization_member_check,
+    organization_members,
     organization_members_add,
-    organization_members_after,
-    organization_members_at,
-    organization_members_count,
     organization_members_remove,
     organization_put,
 )
@@ -200,11 +198,11 @@ async def members_list(request: Request) -> Response:
 
     if wants_checkpoint(request):
         return ok(checkpointed_query(
-            request, "members", lambda after, count: organization_members_after(tenant, org_id, after, count), shown,
+            request, "members", lambda after, count: organization_members.after(tenant, org_id, after, count), shown,
             lambda user_id: organization_member_check(tenant, org_id, user_id)))
     return ok(paged_query(
-        request, "members", lambda start, count: shown(organization_members_at(tenant, org_id, start, count)),
-        lambda: organization_members_count(tenant, org_id)))
+        request, "members", lambda start, count: shown(organization_members.at(tenant, org_id, start, count)),
+        lambda: organization_members.count(tenant, org_id)))
 
 
 async def _member_ids(request: Request) -> list[str]:

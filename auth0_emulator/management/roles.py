@@ -27,10 +27,7 @@ from ..directory.roles import (
     role_delete,
     role_get,
     role_get_by_name,
-    role_held_by,
-    role_holders_after,
-    role_holders_at,
-    role_holders_count,
+    role_holders,
     role_list,
     role_put,
     roles_missing,
@@ -179,12 +176,12 @@ async def role_users(request: Request) -> Response:
     role_id = role["id"]
     if wants_checkpoint(request):
         return ok(checkpointed_query(
-            request, "users", lambda after, count: role_holders_after(tenant, role_id, after, count),
+            request, "users", lambda after, count: role_holders.after(tenant, role_id, after, count),
             lambda user_ids: users_summarized(tenant, user_ids),
-            lambda user_id: role_held_by(tenant, role_id, user_id)))
+            lambda user_id: role_holders.includes(tenant, role_id, user_id)))
     return ok(paged_query(
-        request, "users", lambda start, count: users_summarized(tenant, role_holders_at(tenant, role_id, start, count)),
-        lambda: role_holders_count(tenant, role_id)))
+        request, "users", lambda start, count: users_summarized(tenant, role_holders.at(tenant, role_id, start, count)),
+        lambda: role_holders.count(tenant, role_id)))
 
 
 @api_write("Assign users to a Role")
