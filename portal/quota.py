@@ -32,6 +32,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import ngettext, pgettext
 
 # The longest key kept as it is; a longer one is kept by its digest (the database column's length).
 KEY_MAX = 200
@@ -123,15 +124,21 @@ def _seconds_left(started: float, now: float, quota: Quota) -> float:
     return max(1.0, min(float(quota.window_seconds), started + quota.window_seconds - now))
 
 
-def quota_wait_text(seconds: float) -> str:
-    """"in 40 minutes", "in 1 hour and 5 minutes", "in 30 seconds": when a refused request may be made again."""
+def duration_text(seconds: float) -> str:
+    """"31 seconds", "2 minutes", "1 hour and 5 minutes", "24 hours": a span rounded up (to the second under a
+    minute, to the minute above), in the reader's language."""
     if seconds < 60:
-        return f"in {math.ceil(seconds)} second{'s' if math.ceil(seconds) != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-    if minutes:
-        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
-    return "in " + " and ".join(parts)
+        count = math.ceil(seconds)
+        return ngettext("%(count)s second", "%(count)s seconds", count) % {"count": count}
+    hours, minutes = divmod(math.ceil(seconds / 60), 60)
+    hours_text = ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}
+    minutes_text = ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+    if hours and minutes:
+        return pgettext("a span of time", "%(hours)s and %(minutes)s") % {"hours": hours_text, "minutes": minutes_text}
+    return hours_text if hours else minutes_text
+
+
+def quota_wait_text(seconds: float) -> str:
+    """"in 40 minutes", "in 1 hour and 5 minutes", "in 30 seconds": when a refused request may be made again, in
+    the reader's language."""
+    return pgettext("when something may be asked for again", "in %(duration)s") % {"duration": duration_text(seconds)}

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from django.core.cache import caches
+from django.utils import translation
 
 from portal import quota
 from portal.models import QuotaCount
@@ -155,3 +156,12 @@ def test_simultaneous_requests_on_redis_pass_exactly_the_limit(redis_cache) -> N
 ])
 def test_when_to_ask_again_in_words(seconds, text) -> None:
     assert quota_wait_text(seconds) == text
+
+
+@pytest.mark.parametrize(("language", "seconds", "text"), [
+    ("de", 30.2, "in 31 Sekunden"), ("de", 3660, "in 1 Stunde und 1 Minute"),
+    ("fr", 7300, "dans 2 heures et 2 minutes"), ("es", 60, "dentro de 1 minuto"),
+])
+def test_when_to_ask_again_in_the_readers_language(language, seconds, text) -> None:
+    with translation.override(language):
+        assert quota_wait_text(seconds) == text

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 
 from auth0_gateway import Auth0NotFound, gateway
 from organizations.models import Organization
@@ -25,7 +25,7 @@ from portal.faults import PermanentFault
 from portal.models import Operation, OperationKind, User
 from portal.operations import operation_create, operation_enqueue_on_commit
 from portal.principal import Principal
-from portal.quota import Quota, quota_take, quota_wait_text
+from portal.quota import Quota, duration_text, quota_take, quota_wait_text
 from users.acts.email_change import user_has_database_identity, user_primary_identity
 from users.acts.emails import email_translation, organization_email_send
 from users.acts.rules import password_ticket_create, verification_email_send
@@ -90,12 +90,9 @@ def profile_quota_check(key: str, actor: Principal, quota: Quota, what: str) -> 
             message = gettext("You have already asked for %(count)s %(what)s this hour, the most allowed: nothing "
                               "was sent this time. You can ask again %(wait)s.") % params
         else:
-            hours = quota.window_seconds // 3600
-            message = ngettext("You have already asked for %(count)s %(what)s within %(hours)s hour, the most "
-                               "allowed: nothing was sent this time. You can ask again %(wait)s.",
-                               "You have already asked for %(count)s %(what)s within %(hours)s hours, the most "
-                               "allowed: nothing was sent this time. You can ask again %(wait)s.", hours) % {
-                **params, "hours": hours}
+            message = gettext("You have already asked for %(count)s %(what)s within %(window)s, the most allowed: "
+                              "nothing was sent this time. You can ask again %(wait)s.") % {
+                **params, "window": duration_text(quota.window_seconds)}
         raise ValidationError(message, code="rate_limited")
 
 
