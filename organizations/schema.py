@@ -34,7 +34,7 @@ class SchemaInvalid(ValidationError):
     def __init__(self, field_errors: dict[int, dict[str, str]]) -> None:
         self.field_errors = field_errors
         super().__init__([
-            _("Field %(number)s: %(errors)s") % {"number": index + 1, "errors": "; ".join(errors.values())}
+            _("Field %(number)s: %(errors)s") % {"number": index + 1, "errors": " ".join(errors.values())}
             for index, errors in sorted(field_errors.items())
         ])
 

@@ -109,6 +109,15 @@ def test_schema_rejects_invalid_fields_and_changes_nothing(company_admin, change
     assert list(organization.metadata_fields.values_list("key", flat=True)) == ["department"]
 
 
+def test_a_fields_several_errors_read_as_sentences(company_admin) -> None:
+    organization = _create(company_admin)
+    with pytest.raises(ValidationError) as excinfo:
+        schema.metadata_schema_save(actor=company_admin, organization=organization,
+                                    fields=[{**FIELD, "key": "Bad Key", "type": "enum", "choices": ["only-one"]}])
+    [message] = excinfo.value.messages
+    assert message.startswith("Field 1: ") and ".;" not in message and message.count(". ") >= 1, message
+
+
 def test_schema_rejects_duplicate_keys(company_admin) -> None:
     organization = _create(company_admin)
     with pytest.raises(ValidationError, match="appears twice"):
