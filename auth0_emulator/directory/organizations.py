@@ -59,7 +59,6 @@ def organization_member_check(tenant: Tenant, org_id: str, user_id: str) -> bool
 
 # An organization's members, read a page at a time in id order (its primary key, (org_id, user_id)): an organization
 # of hundreds of thousands costs each page what its hundred members do. Only users that exist are counted.
-# An organization's members, a page at a time in SQL.
 organization_members = LinkedUsers(
     "FROM organization_members m JOIN users u ON u.user_id = m.user_id WHERE m.org_id = ?", "m.user_id")
 

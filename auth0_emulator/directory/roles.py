@@ -95,7 +95,6 @@ def user_roles_remove(tenant: Tenant, user_id: str, role_ids: list[str]) -> None
 
 # A role's holders, read a page at a time in id order (the index on user_roles(role_id, user_id)): a role held by
 # hundreds of thousands costs each page what its hundred users do. Only users that exist are counted.
-# A role's holders, a page at a time in SQL.
 role_holders = LinkedUsers("FROM user_roles ur JOIN users u ON u.user_id = ur.user_id WHERE ur.role_id = ?",
                            "ur.user_id")
 
